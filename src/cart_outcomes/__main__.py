@@ -1,0 +1,3 @@
+from cart_outcomes.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The analysis plan (study.yaml): model, checks and runner."""

@@ -1,0 +1,1 @@
+"""Figures, tables, the HTML report and Word export."""

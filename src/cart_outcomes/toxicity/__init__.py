@@ -1,0 +1,1 @@
+"""Toxicity grading (ASTCT CRS/ICANS, ICAHT, CAR-HEMATOTOX, IEC-HS flags) and safety tables."""
