@@ -23,12 +23,12 @@ Conventions (all as R ``survival::survdiff``):
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from types import MappingProxyType
 from typing import Any
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -153,8 +153,13 @@ class TrendTestResult:
     def table(self) -> pd.DataFrame:
         """One row per group: ``group, score, n, observed, expected``."""
         return pd.DataFrame(
-            {"group": list(self.groups), "score": self.scores, "n": self.n, "observed": self.observed,
-             "expected": self.expected}
+            {
+                "group": list(self.groups),
+                "score": self.scores,
+                "n": self.n,
+                "observed": self.observed,
+                "expected": self.expected,
+            }
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -420,9 +425,9 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
             ev += sev
     levels = x.levels
     present = n > 0
+    if int(present.sum()) < min_levels:  # let the common checker word the error
+        _inputs.groups(x.group_values, x.labels["by"], x.time.size, min_levels=min_levels)
     if not present.all():
-        if int(present.sum()) < min_levels:  # let the common checker word the error
-            _inputs.groups(x.group_values, x.labels["by"], x.time.size, min_levels=min_levels)
         keep = np.flatnonzero(present)
         levels = [levels[i] for i in keep]
         o, e, v, n, ev = o[keep], e[keep], v[np.ix_(keep, keep)], n[keep], ev[keep]
