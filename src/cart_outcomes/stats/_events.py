@@ -71,13 +71,13 @@ def event_table(
     weights : optional case weights (``None`` = 1 each).
     """
     k = int(n_groups)
-    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group)
-    if not np.can_cast(g.dtype, np.intp):
+    g = None if group is None else np.asarray(group)
+    if g is not None and not np.can_cast(g.dtype, np.intp):
         g = g.astype(np.intp)
     ev = np.asarray(event, dtype=bool)
     dense, tmin, span = _is_dense_int(time)
     if dense and time.dtype.kind in "iu":
-        idx = time.astype(np.intp)  # a copy: the in-place steps below never touch the caller's array
+        idx = time.astype(np.intp)  # integer days stay integers: no float temporaries
         idx -= int(tmin)
         size = span
     elif dense:
@@ -86,30 +86,37 @@ def event_table(
     else:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells: (time index, group, event); built in place, so at 1e7 rows there is one
-    # (n,) integer temporary instead of four
-    cell = idx
-    cell *= k
-    cell += g
-    cell *= 2
+    # one bincount for all cells, cell = (time index * k + group) * 2 + event, built in place on one new array
+    cell = idx * (2 * k)
+    if g is not None:
+        cell += g
+        cell += g
     cell += ev
-    counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
-    n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
-    keep = (n_censor + n_event).sum(axis=1) > 0
-    grid = (np.flatnonzero(keep) + tmin) if dense else uniq[keep]
-    n_censor, n_event = n_censor[keep], n_event[keep]
-    n_total = counts.sum(axis=(0, 2)).astype(float)  # per group, from the cells (no second pass over rows)
+    counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, 2 * k)
+    # per group, from the cells (no second pass over the rows; a (size, 2k) column sum is cheap)
+    n_total = counts.sum(axis=0).reshape(k, 2).sum(axis=1).astype(float)
+    if dense:
+        keep = counts.any(axis=1)  # times at which some row ends
+        grid = np.flatnonzero(keep) + tmin
+        counts = counts[keep]
+    else:
+        grid = uniq  # every distinct time is some row's exit time
+    counts = counts.reshape(-1, k, 2)
+    n_censor = np.ascontiguousarray(counts[:, :, 0], dtype=float)
+    n_event = np.ascontiguousarray(counts[:, :, 1], dtype=float)
     leaving = n_event + n_censor
-    left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
+    left_before = np.cumsum(leaving, axis=0)
+    left_before -= leaving  # exits strictly before each grid time
     if entry is None:
         n_risk = n_total - left_before
     else:
-        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
+        g_all = np.zeros(time.size, dtype=np.intp) if g is None else g
+        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g_all, k, weights) - left_before
     return EventTable(
         time=np.asarray(grid, dtype=float),
         n_risk=n_risk,
-        n_event=n_event.astype(float),
-        n_censor=n_censor.astype(float),
+        n_event=n_event,
+        n_censor=n_censor,
         n=n_total,
     )
 

@@ -393,15 +393,21 @@ def _stratum_sums(time, event, group, k, kind, p, q):
         w = r
     else:
         w = np.sqrt(r)
-    wd = d if w is None else w * d
-    # hypergeometric factor; zero when r == 1 (then d * (r - d) == 0 as well)
-    c = wd * (r - d) / (r * np.maximum(r - 1.0, 1.0))
-    if w is not None:
-        c *= w
+    rate = d / r if w is None else w * d / r  # (weighted) hazard increment
+    # hypergeometric factor divided by r; zero when r == 1 (then d * (r - d) == 0 as well)
+    h = r - 1.0
+    np.maximum(h, 1.0, out=h)
+    h *= r
+    cr = (r - d) / h
+    cr *= rate if w is None else rate * w
     observed = events if w is None else w @ d_k
-    expected = (wd / r) @ r_k
-    variance = -((r_k.T * (c / r)) @ r_k)
-    variance.flat[:: k + 1] += c @ r_k
+    expected = rate @ r_k
+    if k == 2:  # 2 x 2: one product instead of a (2, m) temporary and a matrix product
+        v = (cr * r_k[:, 0]) @ r_k[:, 1]
+        variance = np.array([[v, -v], [-v, v]])
+    else:
+        variance = -((r_k.T * cr) @ r_k)
+        variance.flat[:: k + 1] += (cr * r) @ r_k
     return observed, expected, variance, tab.n, events
 
 
