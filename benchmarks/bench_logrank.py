@@ -17,6 +17,7 @@ Peak memory of our call (tracemalloc, which sees numpy allocations) is reported 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -98,7 +99,9 @@ def main() -> None:
     import pandas
     import statsmodels
 
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"load average at start (1/5/15 min): {os.getloadavg()}")
     print(
         f"versions: cart_outcomes {cart_outcomes.__version__}, numpy {np.__version__}, pandas {pandas.__version__}, "
         f"lifelines {lifelines.__version__}, statsmodels {statsmodels.__version__}"
@@ -128,6 +131,7 @@ def main() -> None:
     for name, f in calls(t, e, g).items():
         us = per_call_us(f, size=10) if name.startswith("lifelines") else per_call_us(f)
         print(f"| {name} | {us:.0f} |")
+    print(f"\nload average at end (1/5/15 min): {os.getloadavg()}")
 
 
 if __name__ == "__main__":
