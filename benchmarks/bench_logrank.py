@@ -9,9 +9,9 @@ two 50/50 groups, Uniform(0, 2300) censoring, administrative censoring at day 20
 (~30.5% censored). The continuous case keeps the float times (all distinct).
 
 What is timed: the library call only (lifelines gets its two pre-split arrays, built outside the timer, as in the
-survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at n = 200 is the median over 7 batches of 200
-calls (lifelines: 7 batches of 10). Every library must return the same chi-square (checked to 1e-9 relative).
-Peak memory of our call (tracemalloc, which sees numpy allocations) is reported at the largest n.
+survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at
+n = 200 is the median over 7 batches of 200 calls (lifelines: 7 batches of 10). Every library must return the
+same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations) is reported at the largest n.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def main() -> None:
     import pandas
     import statsmodels
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    with open("/proc/cpuinfo") as fh:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"load average at start (1/5/15 min): {os.getloadavg()}")
     print(
