@@ -11,7 +11,8 @@ two 50/50 groups, Uniform(0, 2300) censoring, administrative censoring at day 20
 What is timed: the library call only (lifelines gets its two pre-split arrays, built outside the timer, as in the
 survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at
 n = 200 is the median over 7 batches of 200 calls (lifelines: 7 batches of 10). Every library must return the
-same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations) is reported at the largest n.
+same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations)
+is reported at the largest integer-day n.
 """
 
 from __future__ import annotations
