@@ -23,6 +23,7 @@ Conventions (all as R ``survival::survdiff``):
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -342,7 +343,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
 
 def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
     """Return (kind, p, q, method name); kind in 'none', 'fh', 'gb', 'tw'."""
-    if not (isinstance(rho, int | float) and math.isfinite(rho) and rho >= 0):
+    if not (isinstance(rho, numbers.Real) and math.isfinite(rho) and rho >= 0):
         raise InputError(f"rho must be a finite number >= 0, got {rho!r}")
     if weights is None:
         if rho == 0:
@@ -359,7 +360,7 @@ def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
             return "tw", 0.0, 0.0, "Tarone-Ware"
     elif isinstance(weights, Sequence) and len(weights) == 3 and str(weights[0]).lower() == "fleming-harrington":
         p, q = weights[1], weights[2]
-        if all(isinstance(x, int | float) and math.isfinite(x) and x >= 0 for x in (p, q)):
+        if all(isinstance(x, numbers.Real) and math.isfinite(x) and x >= 0 for x in (p, q)):
             return "fh", float(p), float(q), f"Fleming-Harrington (p={p:g}, q={q:g})"
     raise InputError(
         "weights must be None, 'gehan-breslow', 'tarone-ware' or ('fleming-harrington', p, q) with p, q >= 0; "
@@ -444,7 +445,7 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
     """R survdiff's statistic: drop the first group with E > 0, solve the rest. Returns (chi2, df, inverse)."""
     if e.size == 2 and e[0] > 0 and e[1] > 0:  # the common case, without index arrays
         u, vv = o[1] - e[1], v[1, 1]
-        return (float(u * u / vv), 1, "solve") if vv > 0 else (math.nan, 0, "none")
+        return (float(u * u / vv), 1, "solve") if vv > 0 else (0.0, 0, "none")  # V = 0 implies O = E
     used = np.flatnonzero(e > 0)
     if used.size < 2:
         return 0.0, 0, "none"
@@ -454,7 +455,7 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
         vv = v[sub[0], sub[0]]
         if vv > 0:
             return float(u[0] * u[0] / vv), 1, "solve"
-        return math.nan, 0, "none"
+        return 0.0, 0, "none"
     vv = v[np.ix_(sub, sub)]
     try:
         return float(u @ np.linalg.solve(vv, u)), int(sub.size), "solve"

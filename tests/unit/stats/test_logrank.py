@@ -245,3 +245,24 @@ def test_bad_options():
         exact_logrank_test(SIX, "time", "event", "arm", method="asymptotic")
     with pytest.raises(InputError, match="conf_level"):
         hazard_ratio_logrank(SIX, "time", "event", "arm", conf_level=95)
+
+
+def test_zero_variance_two_groups():
+    df = pd.DataFrame({"t": [1, 1], "e": [1, 1], "g": ["a", "b"]})
+    with pytest.warns(StatisticalWarning):
+        res = logrank_test(df, "t", "e", "g")
+    assert (res.statistic, res.df) == (0.0, 0)
+    assert math.isnan(res.p_value)
+
+
+def test_exact_reference_swap_and_monte_carlo_beyond_exact_limit():
+    rng = np.random.default_rng(9)
+    t, e, g = rng.integers(1, 30, 60), rng.random(60) < 0.6, np.repeat(["x", "y"], 30)
+    a = exact_logrank_test(None, t[:20], e[:20], g[20:40])
+    b = exact_logrank_test(None, t[:20], e[:20], g[20:40], reference="y")
+    assert a.p_value == b.p_value
+    assert a.statistic == pytest.approx(-b.statistic, rel=1e-12)
+    mc = exact_logrank_test(None, t, e, g, method="monte-carlo", n_resamples=2000, seed=1)
+    assert mc.n_permutations == 2000
+    assert 1 / 2001 <= mc.p_value <= 1
+    assert mc.chisq == pytest.approx(logrank_test(None, t, e, g).statistic, rel=1e-12)
