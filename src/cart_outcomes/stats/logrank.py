@@ -431,11 +431,11 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
             n += sn
             ev += sev
     levels = x.levels
-    present = n > 0
-    if int(present.sum()) < min_levels:  # let the common checker word the error
+    n_present = int(np.count_nonzero(n))
+    if n_present < min_levels:  # let the common checker word the error
         _inputs.groups(x.group_values, x.labels["by"], x.time.size, min_levels=min_levels)
-    if not present.all():
-        keep = np.flatnonzero(present)
+    if n_present < k:
+        keep = np.flatnonzero(n)
         levels = [levels[i] for i in keep]
         o, e, v, n, ev = o[keep], e[keep], v[np.ix_(keep, keep)], n[keep], ev[keep]
     return _Sums(levels, o, e, v, n, ev)

@@ -266,3 +266,21 @@ def test_exact_reference_swap_and_monte_carlo_beyond_exact_limit():
     assert mc.n_permutations == 2000
     assert 1 / 2001 <= mc.p_value <= 1
     assert mc.chisq == pytest.approx(logrank_test(None, t, e, g).statistic, rel=1e-12)
+
+
+def test_two_strata_columns_equal_their_combination():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(
+        {
+            "t": rng.integers(1, 20, 80),
+            "e": rng.integers(0, 2, 80),
+            "g": rng.choice(["a", "b"], 80),
+            "s1": rng.choice(["u", "v"], 80),
+            "s2": rng.integers(0, 2, 80),
+        }
+    )
+    two = logrank_test(df, "t", "e", "g", strata=["s1", "s2"])
+    one = logrank_test(df.assign(s=df["s1"] + df["s2"].astype(str)), "t", "e", "g", strata="s")
+    assert two.statistic == pytest.approx(one.statistic, rel=1e-12)
+    assert two.options["n_strata"] == 4
+    assert two.options["strata"] == ["s1", "s2"]
