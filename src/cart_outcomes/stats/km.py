@@ -57,32 +57,49 @@ def _resolve_conf(conf_type: str | None, profile: str | None, conf_level: float)
     return conf_type
 
 
-def _confint(surv: np.ndarray, std_err: np.ndarray, conf_type: str, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise limits exactly as ``survival:::survfit_confint`` (NaN where R gives NA)."""
+def _confint(
+    surv: np.ndarray, se_log: np.ndarray, std_err: np.ndarray, conf_type: str, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise limits exactly as ``survival:::survfit_confint`` (NaN where R gives NA).
+
+    ``se_log`` is the standard error of log S (infinite once a Greenwood curve reaches 0), ``std_err`` that of S.
+    """
+    if conf_type == "plain":  # NaN std_err (S = 0 under Greenwood) propagates to NaN limits, as R
+        half = z * std_err
+        return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
+    smin = surv.min()
+    if conf_type == "log":
+        if smin > 0:  # no NA anywhere: plain vector arithmetic
+            logs = np.log(surv)
+            return np.exp(logs - z * se_log), np.minimum(np.exp(logs + z * se_log), 1.0)
+        ok = surv > 0
+    else:
+        if smin > 0 and surv.max() < 1:
+            logs = np.log(surv)
+            lls = np.log(-logs)
+            se2 = z * se_log / logs
+            return np.exp(-np.exp(lls - se2)), np.exp(-np.exp(lls + se2))
+        ok = (surv > 0) & (surv < 1)  # R gives NA at S = 0 and S = 1
     lower = np.full(surv.shape, np.nan)
     upper = np.full(surv.shape, np.nan)
-    pos = surv > 0
-    # standard error of log S; R: ifelse(se == 0, 0, se / p)
-    se_log = np.divide(std_err, surv, out=np.zeros(surv.shape), where=pos & (std_err != 0))
-    if conf_type == "plain":
-        half = z * std_err
-        ok = ~np.isnan(half)
-        np.maximum(surv - half, 0.0, out=lower, where=ok)
-        np.minimum(surv + half, 1.0, out=upper, where=ok)
-    elif conf_type == "log":
-        ok = pos & ~np.isnan(std_err)
-        logs = np.log(surv, out=np.zeros(surv.shape), where=ok)
-        np.exp(logs - z * se_log, out=lower, where=ok)
-        np.exp(logs + z * se_log, out=upper, where=ok)
-        np.minimum(upper, 1.0, out=upper, where=ok)
-    else:  # log-log: R gives NA at S = 0 and S = 1
-        ok = pos & (surv < 1) & ~np.isnan(std_err)
-        logs = np.log(surv, out=np.full(surv.shape, -1.0), where=ok)
+    s_ok, se_ok = surv[ok], se_log[ok]
+    logs = np.log(s_ok)
+    if conf_type == "log":
+        lower[ok] = np.exp(logs - z * se_ok)
+        upper[ok] = np.minimum(np.exp(logs + z * se_ok), 1.0)
+    else:
         lls = np.log(-logs)
-        se2 = z * se_log / logs
-        np.exp(-np.exp(lls - se2), out=lower, where=ok)
-        np.exp(-np.exp(lls + se2), out=upper, where=ok)
+        se2 = z * se_ok / logs
+        lower[ok] = np.exp(-np.exp(lls - se2))
+        upper[ok] = np.exp(-np.exp(lls + se2))
     return lower, upper
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, 0 where b == 0 (groups with nobody at risk, zero weights)."""
+    if b.min() > 0:
+        return a / b
+    return np.divide(a, b, out=np.zeros(a.shape), where=b > 0)
 
 
 def _minmin(y: np.ndarray, x: np.ndarray) -> float:
@@ -139,7 +156,8 @@ class KaplanMeier:
     options : conf_type, conf_level, variance, cumhaz, median_rule, profile, entry, weights, version.
     n : number of records (rows) per group; ``n_weighted`` the sum of weights.
     offsets : row ``offsets[j]:offsets[j+1]`` of the arrays belong to group ``j``.
-    time, n_risk, n_event, n_censor, survival, std_err, lower, upper, cumhaz, cumhaz_se : row arrays (see ``table``).
+    time, n_risk, n_event, n_censor, survival, std_err : row arrays (see ``table``);
+    ``lower``, ``upper``, ``cumhaz``, ``cumhaz_se`` : the same, as properties computed on first access.
     """
 
     groups: tuple
@@ -153,11 +171,51 @@ class KaplanMeier:
     n_censor: np.ndarray
     survival: np.ndarray
     std_err: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    cumhaz: np.ndarray
-    cumhaz_se: np.ndarray
+    _se_log: np.ndarray = field(repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
+
+    # Nelson-Aalen and the pointwise limits are computed on first use (a bootstrap of the median never needs them)
+    @property
+    def cumhaz(self) -> np.ndarray:
+        """Nelson-Aalen cumulative hazard ``sum d/n`` at each row (R ``ctype=1``)."""
+        return self._hazard()[0]
+
+    @property
+    def cumhaz_se(self) -> np.ndarray:
+        """Standard error of ``cumhaz``: ``sqrt(sum d/n^2)`` (R ``std.chaz``; IJ with fractional weights)."""
+        return self._hazard()[1]
+
+    def _hazard(self) -> tuple[np.ndarray, np.ndarray]:
+        if "hazard" not in self._cache:
+            q = _div(self.n_event, self.n_risk)
+            var = self._cache.get("cumhaz_var")
+            if var is None:
+                var = self._group_cumsum(_div(q, self.n_risk))
+            self._cache["hazard"] = (self._group_cumsum(q), np.sqrt(var))
+        return self._cache["hazard"]
+
+    def _group_cumsum(self, x: np.ndarray) -> np.ndarray:
+        if len(self.groups) == 1:
+            return np.cumsum(x)
+        return np.concatenate([np.cumsum(x[self._rows(j)]) for j in range(len(self.groups))])
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower pointwise confidence limit of S at each row (``options["conf_type"]``; NaN where R gives NA)."""
+        return self._limits()[0]
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Upper pointwise confidence limit of S at each row."""
+        return self._limits()[1]
+
+    def _limits(self) -> tuple[np.ndarray, np.ndarray]:
+        if "limits" not in self._cache:
+            opts = self.options
+            self._cache["limits"] = _confint(
+                self.survival, self._se_log, self.std_err, opts["conf_type"], _z(opts["conf_level"])
+            )
+        return self._cache["limits"]
 
     def _rows(self, j: int) -> slice:
         return slice(int(self.offsets[j]), int(self.offsets[j + 1]))
@@ -451,37 +509,43 @@ def _fit(
 ) -> KaplanMeier:
     k = len(levels)
     tab = event_table(t, ev, codes, k, entry=start, weights=w)
-    n, d, c = tab.n_risk, tab.n_event, tab.n_censor
-    pos = n > 0
-    q = np.divide(d, n, out=np.zeros(d.shape), where=pos)
+    if k == 1:
+        n, d, c = tab.n_risk[:, 0], tab.n_event[:, 0], tab.n_censor[:, 0]
+    else:
+        n, d, c = tab.n_risk, tab.n_event, tab.n_censor
+    q = d / n if k == 1 and w is None else _div(d, n)  # one group: every grid time is an exit, so n > 0
     surv = np.cumprod(1.0 - q, axis=0)
-    cumhaz = np.cumsum(q, axis=0)
-    cumhaz_var = np.cumsum(np.divide(q, n, out=np.zeros(d.shape), where=pos), axis=0)
     robust = w is not None and bool(np.any(w != np.floor(w)))
     if robust:
-        std_err, cumhaz_var = _ij_variance(tab, t, ev, codes, start, w, surv)
+        std_err, ij_cumhaz_var = _ij_variance(tab, t, ev, codes, start, w, surv.reshape(d.shape[0], k))
+        std_err = std_err.reshape(surv.shape)
+        ij_cumhaz_var = ij_cumhaz_var.reshape(surv.shape)
+        se_log = np.divide(std_err, surv, out=np.full(surv.shape, np.inf), where=surv > 0)
+        se_log[std_err == 0] = 0.0  # R: ifelse(se == 0, 0, se / p)
     else:
         nd = n - d
-        gw = np.divide(d, n * nd, out=np.zeros(d.shape), where=nd > 0)
-        dead = (nd <= 0) & (d > 0)
-        if dead.any():
-            gw[dead] = np.inf
-        var_log = np.cumsum(gw, axis=0)
-        std_err = np.multiply(surv, np.sqrt(var_log), out=np.full(d.shape, np.nan), where=np.isfinite(var_log))
+        den = n * nd
+        if den.min() > 0:
+            se_log = np.sqrt(np.cumsum(d / den, axis=0))
+            std_err = surv * se_log
+        else:
+            gw = np.divide(d, den, out=np.zeros(d.shape), where=den > 0)
+            gw[(nd <= 0) & (d > 0)] = np.inf  # S reaches 0: Greenwood is infinite from there on (R)
+            se_log = np.sqrt(np.cumsum(gw, axis=0))
+            std_err = np.multiply(surv, se_log, out=np.full(d.shape, np.nan), where=np.isfinite(se_log))
     if k == 1:
         offsets = np.array([0, d.shape[0]])
         time = tab.time
-        cols = [a[:, 0] for a in (n, d, c, surv, std_err, cumhaz, cumhaz_var)]
         records = np.array([t.size])
     else:
         present = _present(tab, t, codes, k) if w is not None else (d + c) > 0
         mask = present.T
         offsets = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))
         time = np.broadcast_to(tab.time, mask.shape)[mask]
-        cols = [a.T[mask] for a in (n, d, c, surv, std_err, cumhaz, cumhaz_var)]
+        n, d, c, surv, se_log, std_err = (a.T[mask] for a in (n, d, c, surv, se_log, std_err))
+        if robust:
+            ij_cumhaz_var = ij_cumhaz_var.T[mask]
         records = np.bincount(codes, minlength=k)
-    n_risk, n_event, n_censor, survival, std_err, cumhaz, cumhaz_var = cols
-    lower, upper = _confint(survival, std_err, conf_type, _z(conf_level))
     options = {
         "conf_type": conf_type,
         "conf_level": conf_level,
@@ -500,15 +564,13 @@ def _fit(
         n_weighted=tab.n,
         offsets=offsets,
         time=time,
-        n_risk=n_risk,
-        n_event=n_event,
-        n_censor=n_censor,
-        survival=survival,
+        n_risk=n,
+        n_event=d,
+        n_censor=c,
+        survival=surv,
         std_err=std_err,
-        lower=lower,
-        upper=upper,
-        cumhaz=cumhaz,
-        cumhaz_se=np.sqrt(cumhaz_var),
+        _se_log=se_log,
+        _cache={"cumhaz_var": ij_cumhaz_var} if robust else {},
     )
 
 
@@ -539,10 +601,8 @@ def _ij_variance(
     m, k = d.shape
     g = np.zeros(t.size, dtype=np.intp) if codes is None else codes
     exit_idx = np.searchsorted(tab.time, t)
-    if start is None:
-        entry_idx = np.full(t.size, -1)  # index of the last grid time <= entry (-1: before the grid)
-    else:
-        entry_idx = np.searchsorted(tab.time, start, side="right") - 1
+    # index of the last grid time <= entry (-1: before the grid)
+    entry_idx = np.full(t.size, -1) if start is None else np.searchsorted(tab.time, start, side="right") - 1
     w2 = w * w
     alive = n > d
     pos = n > 0
