@@ -68,8 +68,18 @@ def test_survfit_rows_against_R(name):
     tab = fit.table
     ref = case["table"]
     close(group_codes(fit, np.diff(fit.offsets)), ref["group"], "group")
-    for col in ("time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper", "cumhaz",
-                "cumhaz_se"):
+    for col in (
+        "time",
+        "n_risk",
+        "n_event",
+        "n_censor",
+        "survival",
+        "std_err",
+        "lower",
+        "upper",
+        "cumhaz",
+        "cumhaz_se",
+    ):
         close(tab[col], ref[col], f"{name}: {col}")
 
 
@@ -99,8 +109,18 @@ def test_summary_times_against_R(name):
     fit = fit_case(case)
     at = fit.at(arr(ref["times"]))
     close(group_codes(fit, [len(ref["times"])] * len(fit.groups)), ref["group"], "group")
-    for col in ("time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper", "cumhaz",
-                "cumhaz_se"):
+    for col in (
+        "time",
+        "n_risk",
+        "n_event",
+        "n_censor",
+        "survival",
+        "std_err",
+        "lower",
+        "upper",
+        "cumhaz",
+        "cumhaz_se",
+    ):
         close(at[col], ref[col], f"{name}: at {col}")
     risk = at_risk_table(fit, arr(ref["times"]))
     close(risk["n_risk"], ref["n_risk"], "at_risk_table n_risk")
@@ -130,8 +150,11 @@ def test_options_record_the_conventions():
 def test_reverse_km_followup_against_R(ref):
     res = reverse_km_followup(LUNG, "time", "status", conf_type=one(ref["conf_type"]))
     row = res.table.iloc[0]
-    close([row["median_followup"], row["lower"], row["upper"]], [one(ref[k]) for k in ("median", "lower", "upper")],
-          "reverse KM median")
+    close(
+        [row["median_followup"], row["lower"], row["upper"]],
+        [one(ref[k]) for k in ("median", "lower", "upper")],
+        "reverse KM median",
+    )
     close([row["q1_observed"], row["median_observed"], row["q3_observed"]], ref["observed_quartiles"], "quartiles")
     close([row["min_observed"], row["max_observed"]], ref["observed_range"], "range")
     close([row["median_censored"]], ref["censored_median"], "median among censored")

@@ -608,8 +608,10 @@ def _ij_variance(
     pos = n > 0
     out = []
     # KM: g = 1/(n - d), h = d/(n (n - d)); Nelson-Aalen: g = 1/n, h = d/n^2
-    for g_step in (np.divide(1.0, n - d, out=np.zeros(d.shape), where=alive),
-                   np.divide(1.0, n, out=np.zeros(d.shape), where=pos)):
+    for g_step in (
+        np.divide(1.0, n - d, out=np.zeros(d.shape), where=alive),
+        np.divide(1.0, n, out=np.zeros(d.shape), where=pos),
+    ):
         hcum = np.cumsum(d * g_step / np.where(pos, n, 1.0), axis=0)
         hcum0 = np.vstack((np.zeros((1, k)), hcum))  # hcum0[i + 1] = H_h at grid index i; hcum0[0] = 0
         he = hcum0[entry_idx + 1, g]
@@ -706,8 +708,11 @@ def reverse_km_followup(
         columns=["median_observed", "q1_observed", "q3_observed", "min_observed", "max_observed", "median_censored"],
     )
     table = pd.concat(
-        [med[["group", "n"]], med[["median", "lower", "upper"]].set_axis(["median_followup", "lower", "upper"], axis=1),
-         extra],
+        [
+            med[["group", "n"]],
+            med[["median", "lower", "upper"]].set_axis(["median_followup", "lower", "upper"], axis=1),
+            extra,
+        ],
         axis=1,
     )
     options = dict(fit.options)
