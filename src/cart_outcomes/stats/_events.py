@@ -43,14 +43,26 @@ class EventTable:
         return self.n_event.shape[1]
 
 
-def _is_dense_int(t: np.ndarray) -> tuple[bool, float, int]:
-    tmin, tmax = float(t.min()), float(t.max())
-    span = tmax - tmin
+def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
+    """``(bin, origin, size)`` with ``bin = t - origin`` (a new intp array) in ``0..size-1`` when the times are
+    integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the range starts near 0 (one pass
+    less)."""
+    tmin, tmax = t.min(), t.max()
+    span = float(tmax) - float(tmin)
     if span > _DENSE_RANGE_FACTOR * t.size + 1024:
-        return False, tmin, 0
-    if t.dtype.kind in "iu" or np.array_equal(t, np.floor(t)):
-        return True, tmin, int(span) + 1
-    return False, tmin, 0
+        return None, 0, 0
+    origin = 0 if 0 <= tmin <= span else int(tmin)
+    size = int(tmax) - origin + 1
+    if t.dtype.kind in "iu":
+        return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
+    if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
+        return None, 0, 0
+    idx = t.astype(np.intp)
+    if not np.equal(idx, t).all():  # non-integer values
+        return None, 0, 0
+    if origin:
+        idx -= origin
+    return idx, origin, size
 
 
 def event_table(
@@ -66,7 +78,7 @@ def event_table(
 
     Parameters
     ----------
-    time : exit (stop) times, checked finite and >= 0 by the caller.
+    time : exit (stop) times (float or integer dtype), checked finite and >= 0 by the caller.
     event : boolean event indicator.
     group : integer group codes in ``0..n_groups-1`` (``None`` = one group).
     entry : optional entry (start) times, ``entry < time`` (checked by the caller).
@@ -77,18 +89,20 @@ def event_table(
     simple = group is None and entry is None and weights is None
     if simple and time.size <= _SMALL_N:
         return _one_group_sorted(time, ev)
-    dense, tmin, span = _is_dense_int(time)
+    idx, origin, size = _dense_index(time)
+    dense = idx is not None
     if simple and not dense:
         return _one_group_sorted(time, ev)
-    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
-    if dense:
-        idx = (time - tmin).astype(np.intp)
-        size = span
-    else:
+    if not dense:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells: (time index, group, event)
-    cell = (idx * k + g) * 2 + ev
+    # one bincount for all cells: (time index, group, event), built in place in ``idx`` (memory: one intp array)
+    cell = idx
+    if group is not None:
+        cell *= k
+        cell += np.asarray(group, dtype=np.intp)
+    cell *= 2
+    cell += ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
     # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
@@ -97,10 +111,15 @@ def event_table(
     elif weights is None:
         keep = (n_censor + n_event).sum(axis=1) > 0
     else:
-        keep = np.bincount(idx, minlength=size) > 0
-    grid = (np.flatnonzero(keep) + tmin) if dense else uniq[keep]
+        keep = np.bincount(cell, minlength=size * k * 2).reshape(size, k * 2).any(axis=1)
+    grid = (np.flatnonzero(keep) + origin) if dense else uniq[keep]
     n_censor, n_event = n_censor[keep], n_event[keep]
-    n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
+    if group is None:
+        g = None
+        n_total = np.array([float(time.size) if weights is None else float(np.sum(weights))])
+    else:
+        g = np.asarray(group, dtype=np.intp)
+        n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
     leaving = n_event + n_censor
     if entry is None:
         # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
@@ -108,6 +127,8 @@ def event_table(
         n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
     else:
         left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
+        if g is None:
+            g = np.zeros(time.size, dtype=np.intp)
         n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
     return EventTable(
         time=np.asarray(grid, dtype=float),

@@ -469,7 +469,7 @@ def kaplan_meier(
     conf_type = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
-    t = _inputs.times(t_raw, t_label)
+    t = _exit_times(t_raw, t_label)
     e_raw, e_label = _inputs.column(frame, event, "event")
     ev = _inputs.events(e_raw, e_label, t.size)
     if by is None:
@@ -494,6 +494,14 @@ def kaplan_meier(
         w_raw, w_label = _inputs.column(frame, weights, "weights")
         w = _inputs.weights(w_raw, w_label, t.size)
     return _fit(t, ev, codes, levels, start, w, conf_type, float(conf_level), profile)
+
+
+def _exit_times(values: np.ndarray, label: str) -> np.ndarray:
+    """Checked times; integer days keep their integer dtype (no float copy: the counting pass bins them as is)."""
+    v = np.asarray(values)
+    if v.ndim == 1 and v.size and v.dtype.kind in "iu" and not (v.dtype.kind == "i" and v.min() < 0):
+        return v
+    return _inputs.times(v, label)
 
 
 def _fit(
