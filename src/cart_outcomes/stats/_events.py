@@ -16,6 +16,8 @@ import numpy as np
 
 # bincount over the time range is used while the range is at most this many times the number of rows
 _DENSE_RANGE_FACTOR = 4
+# one group, no weights/entry, up to this many rows: a single sort beats the bincount over the time range
+_SMALL_N = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +43,26 @@ class EventTable:
         return self.n_event.shape[1]
 
 
-def _is_dense_int(t: np.ndarray) -> tuple[bool, float, int]:
-    tmin, tmax = float(t.min()), float(t.max())
-    span = tmax - tmin
+def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
+    """``(bin, origin, size)`` with ``bin = t - origin`` (a new intp array) in ``0..size-1`` when the times are
+    integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the range starts near 0 (one pass
+    less)."""
+    tmin, tmax = t.min(), t.max()
+    span = float(tmax) - float(tmin)
     if span > _DENSE_RANGE_FACTOR * t.size + 1024:
-        return False, tmin, 0
-    if t.dtype.kind in "iu" or np.array_equal(t, np.floor(t)):
-        return True, tmin, int(span) + 1
-    return False, tmin, 0
+        return None, 0, 0
+    origin = 0 if 0 <= tmin <= span else int(tmin)
+    size = int(tmax) - origin + 1
+    if t.dtype.kind in "iu":
+        return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
+    if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
+        return None, 0, 0
+    idx = t.astype(np.intp)
+    if not np.equal(idx, t).all():  # non-integer values
+        return None, 0, 0
+    if origin:
+        idx -= origin
+    return idx, origin, size
 
 
 def event_table(
@@ -64,59 +78,66 @@ def event_table(
 
     Parameters
     ----------
-    time : exit (stop) times, checked finite and >= 0 by the caller.
+    time : exit (stop) times (float or integer dtype), checked finite and >= 0 by the caller.
     event : boolean event indicator.
     group : integer group codes in ``0..n_groups-1`` (``None`` = one group).
     entry : optional entry (start) times, ``entry < time`` (checked by the caller).
     weights : optional case weights (``None`` = 1 each).
     """
     k = int(n_groups)
-    g = None if group is None else np.asarray(group)
-    if g is not None and not np.can_cast(g.dtype, np.intp):
-        g = g.astype(np.intp)
     ev = np.asarray(event, dtype=bool)
-    dense, tmin, span = _is_dense_int(time)
-    if dense and time.dtype.kind in "iu":
-        idx = time.astype(np.intp)  # integer days stay integers: no float temporaries
-        idx -= int(tmin)
-        size = span
-    elif dense:
-        idx = (time - tmin).astype(np.intp)
-        size = span
-    else:
+    simple = group is None and entry is None and weights is None
+    if simple and time.size <= _SMALL_N:
+        return _one_group_sorted(time, ev)
+    idx, origin, size = _dense_index(time)
+    dense = idx is not None
+    if simple and not dense:
+        return _one_group_sorted(time, ev)
+    if not dense:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells, cell = (time index * k + group) * 2 + event, built in place on one new array
-    cell = idx * (2 * k)
-    if g is not None:
-        cell += g
-        cell += g
+    # one bincount for all cells: (time index, group, event), built in place in ``idx`` (memory: one intp array)
+    cell = idx
+    if group is not None:
+        cell *= k
+        codes = np.asarray(group)
+        cell += codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
+    cell *= 2
     cell += ev
-    counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, 2 * k)
-    # per group, from the cells (no second pass over the rows; a (size, 2k) column sum is cheap)
-    n_total = counts.sum(axis=0).reshape(k, 2).sum(axis=1).astype(float)
+    counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
+    g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
+    if group is None:
+        n_total = np.array([float(time.size) if weights is None else float(np.sum(weights))])
+    elif weights is None:  # per group from the cells: a (size, 2k) column sum, no second pass over the rows
+        n_total = counts.reshape(size, 2 * k).sum(axis=0).reshape(k, 2).sum(axis=1).astype(float)
+    else:
+        n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
+    # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
     if dense:
-        keep = counts.any(axis=1)  # times at which some row ends
-        grid = np.flatnonzero(keep) + tmin
+        if weights is None:
+            keep = counts.reshape(size, 2 * k).any(axis=1)
+        else:
+            keep = np.bincount(cell, minlength=size * k * 2).reshape(size, k * 2).any(axis=1)
+        grid = np.flatnonzero(keep) + origin
         counts = counts[keep]
     else:
-        grid = uniq  # every distinct time is some row's exit time
-    counts = counts.reshape(-1, k, 2)
-    n_censor = np.ascontiguousarray(counts[:, :, 0], dtype=float)
-    n_event = np.ascontiguousarray(counts[:, :, 1], dtype=float)
+        grid = uniq  # np.unique: every distinct time is some row's exit time (no all-true mask copy)
+    n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
     leaving = n_event + n_censor
-    left_before = np.cumsum(leaving, axis=0)
-    left_before -= leaving  # exits strictly before each grid time
     if entry is None:
-        n_risk = n_total - left_before
+        # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
+        # with fractional weights, where n_total - cumsum would leave round-off)
+        n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
     else:
-        g_all = np.zeros(time.size, dtype=np.intp) if g is None else g
-        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g_all, k, weights) - left_before
+        left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
+        if g is None:
+            g = np.zeros(time.size, dtype=np.intp)
+        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
     return EventTable(
         time=np.asarray(grid, dtype=float),
         n_risk=n_risk,
-        n_event=n_event,
-        n_censor=n_censor,
+        n_event=n_event.astype(float),
+        n_censor=n_censor.astype(float),
         n=n_total,
     )
 
@@ -132,3 +153,25 @@ def _entered_before(grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, 
         cw = np.concatenate(([0.0], np.cumsum(np.ones(e.size) if w is None else w[sel][order])))
         out[:, j] = cw[np.searchsorted(e, grid, side="left")]
     return out
+
+
+def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
+    """One unweighted group without entry times: counts from one sort (few numpy calls; small or continuous data)."""
+    order = np.argsort(time, kind="stable")
+    ts = time[order]
+    first = np.empty(ts.size, dtype=bool)  # first row of each run of equal times
+    first[0] = True
+    np.not_equal(ts[1:], ts[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    n_event = np.add.reduceat(ev[order], starts, dtype=float)
+    n_risk = ts.size - starts.astype(float)  # rows exiting at or after each distinct time
+    leaving = np.empty_like(n_risk)
+    np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
+    leaving[-1] = n_risk[-1]
+    return EventTable(
+        time=np.asarray(ts[starts], dtype=float),
+        n_risk=n_risk[:, None],
+        n_event=n_event[:, None],
+        n_censor=(leaving - n_event)[:, None],
+        n=np.array([float(ts.size)]),
+    )

@@ -292,15 +292,6 @@ def _time_values(values: np.ndarray, label: str) -> np.ndarray:
     return _inputs.times(values, label)
 
 
-def _event_values(values: np.ndarray, label: str, n: int) -> np.ndarray:
-    if values.shape == (n,):
-        if values.dtype == bool:
-            return values
-        if values.dtype.kind in "iu" and n and values.min() >= 0 and values.max() <= 1:
-            return values.astype(bool)
-    return _inputs.events(values, label, n)
-
-
 def _group_values(values: np.ndarray, label: str, n: int, min_levels: int) -> tuple[np.ndarray, list]:
     """Integer codes and level labels. Integer labels in a small range are used as codes directly
     (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and are
@@ -319,7 +310,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
     t = _time_values(t_raw, t_label)
     n = t.size
     e_raw, e_label = _inputs.column(data, event, "event")
-    e = _event_values(e_raw, e_label, n)
+    e = _inputs.events(e_raw, e_label, n)
     g_raw, g_label = _inputs.column(data, by, "by")
     g, levels = _group_values(g_raw, g_label, n, min_levels)
     labels = {"time": t_label, "event": e_label, "by": g_label}
