@@ -14,7 +14,8 @@ Conventions (all as R ``survival::survdiff``):
   ``V_jl = sum w^2 d (n - d) / (n (n - 1)) * n_j (delta_jl - n_l / n)`` (no term when ``n = 1``).
 * ``O``, ``E`` and ``V`` are summed over strata (a stratified test compares groups within strata).
 * The statistic drops the first group among those with ``E > 0`` and solves the remaining (k'-1) x (k'-1)
-  system; the degrees of freedom are (number of groups with ``E > 0``) - 1.
+  system; the degrees of freedom are (number of groups with ``E > 0``) - 1. When fewer than two groups have
+  ``E > 0`` there is nothing to test: the p-value is NaN with a ``StatisticalWarning`` (R prints p = 0 on 0 df).
 * For weighted tests ``observed`` and ``expected`` are the weighted sums, as R prints them for ``rho != 0``.
 * R's ``timefix`` (merging times that differ only by floating-point round-off) is not applied: distinct float
   values are distinct times, which is what R does for integer days and with ``timefix=FALSE``.
