@@ -153,20 +153,25 @@ def _entered_before(grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, 
 
 
 def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
-    """One unweighted group without entry times: counts from one sort (few numpy calls; small or continuous data)."""
-    order = np.argsort(time, kind="stable")
-    ts = time[order]
+    """One unweighted group without entry times, by sorting values (no indirect sort): all times, and separately
+    the event times; events at each distinct time are differences of ``searchsorted`` positions."""
+    ts = np.sort(time)
+    te = np.sort(time[ev])
     first = np.empty(ts.size, dtype=bool)  # first row of each run of equal times
     first[0] = True
     np.not_equal(ts[1:], ts[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    n_event = np.add.reduceat(ev[order], starts, dtype=float)
+    grid = ts[starts]
+    before = np.searchsorted(te, grid, side="left").astype(float)  # events strictly before each time
+    n_event = np.empty_like(before)
+    np.subtract(before[1:], before[:-1], out=n_event[:-1])
+    n_event[-1] = te.size - before[-1]
     n_risk = ts.size - starts.astype(float)  # rows exiting at or after each distinct time
     leaving = np.empty_like(n_risk)
     np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
     leaving[-1] = n_risk[-1]
     return EventTable(
-        time=np.asarray(ts[starts], dtype=float),
+        time=np.asarray(grid, dtype=float),
         n_risk=n_risk[:, None],
         n_event=n_event[:, None],
         n_censor=(leaving - n_event)[:, None],

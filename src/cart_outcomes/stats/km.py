@@ -63,35 +63,26 @@ def _confint(
     """Pointwise limits exactly as ``survival:::survfit_confint`` (NaN where R gives NA).
 
     ``se_log`` is the standard error of log S (infinite once a Greenwood curve reaches 0), ``std_err`` that of S.
+    Written with as few transcendental calls as possible (they dominate at 1e6 rows): log ``S exp(-+z se)``;
+    log-log ``exp(-exp(log(-log S) -+ a)) = exp(log S * exp(-+a))`` with ``a = z se / log S``.
     """
     if conf_type == "plain":  # NaN std_err (S = 0 under Greenwood) propagates to NaN limits, as R
         half = z * std_err
         return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
-    smin = surv.min()
     if conf_type == "log":
-        if smin > 0:  # no NA anywhere: plain vector arithmetic
-            logs = np.log(surv)
-            return np.exp(logs - z * se_log), np.minimum(np.exp(logs + z * se_log), 1.0)
-        ok = surv > 0
+        ok = None if surv.min() > 0 else surv > 0  # R: NA at S = 0
+        zse = z * se_log if ok is None else np.where(ok, z * se_log, 0.0)
+        factor = np.exp(zse)
+        lower, upper = surv / factor, np.minimum(surv * factor, 1.0)
     else:
-        if smin > 0 and surv.max() < 1:
-            logs = np.log(surv)
-            lls = np.log(-logs)
-            se2 = z * se_log / logs
-            return np.exp(-np.exp(lls - se2)), np.exp(-np.exp(lls + se2))
-        ok = (surv > 0) & (surv < 1)  # R gives NA at S = 0 and S = 1
-    lower = np.full(surv.shape, np.nan)
-    upper = np.full(surv.shape, np.nan)
-    s_ok, se_ok = surv[ok], se_log[ok]
-    logs = np.log(s_ok)
-    if conf_type == "log":
-        lower[ok] = np.exp(logs - z * se_ok)
-        upper[ok] = np.minimum(np.exp(logs + z * se_ok), 1.0)
-    else:
-        lls = np.log(-logs)
-        se2 = z * se_ok / logs
-        lower[ok] = np.exp(-np.exp(lls - se2))
-        upper[ok] = np.exp(-np.exp(lls + se2))
+        ok = None if (surv.min() > 0 and surv.max() < 1) else (surv > 0) & (surv < 1)  # R: NA at S = 0 and 1
+        logs = np.log(surv if ok is None else np.where(ok, surv, 0.5))
+        a = z * (se_log if ok is None else np.where(ok, se_log, 0.0)) / logs
+        factor = np.exp(a)
+        lower, upper = np.exp(logs / factor), np.exp(logs * factor)
+    if ok is not None:
+        lower[~ok] = np.nan
+        upper[~ok] = np.nan
     return lower, upper
 
 
