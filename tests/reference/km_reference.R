@@ -50,6 +50,7 @@ wint <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40, 
 wfrac <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40, 1, 0.65),
                     w = round(runif(40, 0.2, 3), 3), group = sample(c("A", "B"), 40, replace = TRUE))
 wfrac$status[which.max(wfrac$time)] <- 1  # a curve that reaches 0 with fractional weights
+counting$w <- round(runif(n_cp, 0.2, 3), 3)  # (start, stop] data with fractional weights: IJ variance
 
 datasets <- list(lung = lung_df, ties = ties, flat20 = flat20, flat6 = flat6, flat10 = flat10, flat4 = flat4,
                  special = special, time0 = time0, counting = counting, wint = wint, wfrac = wfrac)
@@ -106,6 +107,8 @@ for (ct in c("log", "log-log", "plain")) {
     ticks = c(0, 1, 2, 4, 8, 9), taus = c(3, 10))
   cases[[length(cases) + 1]] <- run_case(paste0("counting_", ct), "counting", by = "group", entry = TRUE,
     conf_type = ct, ticks = c(0, 3, 5, 8, 10, 12.5, 20, 30), taus = c(10, 20))
+  cases[[length(cases) + 1]] <- run_case(paste0("counting_wfrac_", ct), "counting", by = "group", entry = TRUE,
+    weights = TRUE, conf_type = ct, ticks = c(0, 3, 5, 8, 10, 12.5, 20, 30), taus = c(10, 20))
   cases[[length(cases) + 1]] <- run_case(paste0("wint_", ct), "wint", by = "group", weights = TRUE,
     conf_type = ct, ticks = c(0, 2, 5, 6.5, 12, 14), taus = c(6, 12))
   cases[[length(cases) + 1]] <- run_case(paste0("wfrac_", ct), "wfrac", by = "group", weights = TRUE,

@@ -121,15 +121,14 @@ def event_table(
         g = np.asarray(group, dtype=np.intp)
         n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
     leaving = n_event + n_censor
-    if entry is None:
-        # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
-        # with fractional weights, where n_total - cumsum would leave round-off)
-        n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
-    else:
-        left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
+    # exits at or after each grid time, summed from the last time backwards as R does (exact at the end with
+    # fractional weights, where n_total - cumsum would leave round-off)
+    n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
+    if entry is not None:
         if g is None:
             g = np.zeros(time.size, dtype=np.intp)
-        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
+        # minus those not yet entered: entry >= t (they also exit after t), likewise summed backwards
+        n_risk = n_risk - _entered_at_or_after(grid, np.asarray(entry, dtype=float), g, k, weights)
     return EventTable(
         time=np.asarray(grid, dtype=float),
         n_risk=n_risk,
@@ -139,16 +138,19 @@ def event_table(
     )
 
 
-def _entered_before(grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, w: np.ndarray | None) -> np.ndarray:
-    """(m, k) weighted number of subjects with entry < grid time, per group."""
+def _entered_at_or_after(
+    grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, w: np.ndarray | None
+) -> np.ndarray:
+    """(m, k) weighted number of subjects with entry >= grid time (not yet at risk), per group."""
     out = np.empty((grid.size, k))
     for j in range(k):
         sel = g == j
         e = entry[sel]
         order = np.argsort(e, kind="stable")
         e = e[order]
-        cw = np.concatenate(([0.0], np.cumsum(np.ones(e.size) if w is None else w[sel][order])))
-        out[:, j] = cw[np.searchsorted(e, grid, side="left")]
+        we = np.ones(e.size) if w is None else w[sel][order]
+        tail = np.concatenate((np.cumsum(we[::-1])[::-1], [0.0]))  # tail[i] = sum of we[i:]
+        out[:, j] = tail[np.searchsorted(e, grid, side="left")]
     return out
 
 

@@ -69,17 +69,19 @@ def _confint(
     if conf_type == "plain":  # NaN std_err (S = 0 under Greenwood) propagates to NaN limits, as R
         half = z * std_err
         return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
-    if conf_type == "log":
-        ok = None if surv.min() > 0 else surv > 0  # R: NA at S = 0
-        zse = z * se_log if ok is None else np.where(ok, z * se_log, 0.0)
-        factor = np.exp(zse)
-        lower, upper = surv / factor, np.minimum(surv * factor, 1.0)
-    else:
-        ok = None if (surv.min() > 0 and surv.max() < 1) else (surv > 0) & (surv < 1)  # R: NA at S = 0 and 1
-        logs = np.log(surv if ok is None else np.where(ok, surv, 0.5))
-        a = z * (se_log if ok is None else np.where(ok, se_log, 0.0)) / logs
-        factor = np.exp(a)
-        lower, upper = np.exp(logs / factor), np.exp(logs * factor)
+    # a huge SE overflows exp() to inf exactly as in R (limits 0 and 1); silence that locally (no global state)
+    with np.errstate(over="ignore"):
+        if conf_type == "log":
+            ok = None if surv.min() > 0 else surv > 0  # R: NA at S = 0
+            zse = z * se_log if ok is None else np.where(ok, z * se_log, 0.0)
+            factor = np.exp(zse)
+            lower, upper = surv / factor, np.minimum(surv * factor, 1.0)
+        else:
+            ok = None if (surv.min() > 0 and surv.max() < 1) else (surv > 0) & (surv < 1)  # R: NA at S = 0, 1
+            logs = np.log(surv if ok is None else np.where(ok, surv, 0.5))
+            a = z * (se_log if ok is None else np.where(ok, se_log, 0.0)) / logs
+            factor = np.exp(a)
+            lower, upper = np.exp(logs / factor), np.exp(logs * factor)
     if ok is not None:
         lower[~ok] = np.nan
         upper[~ok] = np.nan
@@ -624,6 +626,11 @@ def _ij_variance(
             left = np.cumsum(_cell_sum(exit_idx, g, v, m, k), axis=0)
             var = var + coef * (entered - left)
         out.append(np.maximum(var, 0.0))
+    # rows without events leave the variance unchanged: carry it forward exactly, as R's recursion does
+    rows = np.where(d > 0, np.arange(m)[:, None], -1)
+    last = np.maximum.accumulate(rows, axis=0)
+    cols = np.broadcast_to(np.arange(k), (m, k))
+    out = [np.where(last >= 0, v[np.maximum(last, 0), cols], 0.0) for v in out]
     std_err = np.where(surv > 0, surv * np.sqrt(out[0]), 0.0)
     return std_err, out[1]
 
