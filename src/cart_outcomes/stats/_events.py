@@ -57,6 +57,9 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
         return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
     if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
         return None, 0, 0
+    head = t[:64]
+    if not np.array_equal(head, np.floor(head)):  # cheap early exit for continuous times
+        return None, 0, 0
     idx = t.astype(np.intp)
     if not np.equal(idx, t).all():  # non-integer values
         return None, 0, 0
@@ -155,23 +158,23 @@ def _entered_at_or_after(
 
 
 def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
-    """One unweighted group without entry times, by sorting values (no indirect sort): all times, and separately
-    the event times; events at each distinct time are differences of ``searchsorted`` positions."""
+    """One unweighted group without entry times, by sorting values (no indirect sort): all the times, and
+    separately the smaller of the event / censoring subsets, located on the grid by ``searchsorted``."""
     ts = np.sort(time)
-    te = np.sort(time[ev])
     first = np.empty(ts.size, dtype=bool)  # first row of each run of equal times
     first[0] = True
     np.not_equal(ts[1:], ts[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     grid = ts[starts]
-    before = np.searchsorted(te, grid, side="left").astype(float)  # events strictly before each time
-    n_event = np.empty_like(before)
-    np.subtract(before[1:], before[:-1], out=n_event[:-1])
-    n_event[-1] = te.size - before[-1]
     n_risk = ts.size - starts.astype(float)  # rows exiting at or after each distinct time
     leaving = np.empty_like(n_risk)
     np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
     leaving[-1] = n_risk[-1]
+    n_ev = int(np.count_nonzero(ev))
+    few_events = 2 * n_ev <= ev.size
+    sub = np.sort(time[ev] if few_events else time[~ev])
+    counted = np.bincount(np.searchsorted(grid, sub), minlength=grid.size).astype(float)
+    n_event = counted if few_events else leaving - counted
     return EventTable(
         time=np.asarray(grid, dtype=float),
         n_risk=n_risk[:, None],
