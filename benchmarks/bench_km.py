@@ -7,8 +7,9 @@ Usage (from the repository root)::
 
 Data: the generator of the survival-software survey (``shared/reference/perf/gen_data.py``), copied below and
 seeded: two arms (HR 0.8), exponential event times, Uniform(0, 2300) censoring, administrative censoring at day
-2000, ceiling to integer days 1..2000 (~30% censored). Only the library call is timed; each cell is the median of
-3 repetitions (per-call: median of 7 batches). Calls timed:
+2000, ceiling to integer days 1..2000 (~30% censored). Only the library call is timed. The libraries are run
+round-robin (one repetition of each in turn, 5 rounds) and each cell is the **minimum** over the rounds: on a shared
+machine the minimum is the estimate least disturbed by other processes (per call: 7 round-robin batches). Calls:
 
 - cart-outcomes: ``kaplan_meier(None, T, E)`` and reading ``.lower`` (so the log-log CI is computed);
 - lifelines: ``KaplanMeierFitter().fit(T, E)`` (its fit always computes the log-log CI);
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
-import statistics
 import time
 import tracemalloc
 import warnings
@@ -68,26 +68,19 @@ def statsmodels_km(T, E):
 PEERS = {"cart-outcomes": ours, "lifelines": lifelines_km, "statsmodels": statsmodels_km}
 
 
-def timed(f, *args, reps: int = 3) -> float:
-    f(*args)  # warm-up (imports, caches)
-    out = []
-    for _ in range(reps):
-        gc.collect()
-        t0 = time.perf_counter()
-        f(*args)
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
-
-
-def per_call(f, *args, calls: int = 200) -> float:
-    f(*args)
-    batches = []
-    for _ in range(7):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            f(*args)
-        batches.append((time.perf_counter() - t0) / calls)
-    return statistics.median(batches)
+def round_robin(calls: dict, rounds: int = 5, batch: int = 1) -> dict[str, float]:
+    """Seconds per call of each callable: minimum over ``rounds`` interleaved batches of ``batch`` calls."""
+    for f in calls.values():
+        f()  # warm-up (imports, caches)
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(rounds):
+        for name, f in calls.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                f()
+            best[name] = min(best[name], (time.perf_counter() - t0) / batch)
+    return best
 
 
 def check_value(T, E) -> tuple[float, float, float]:
@@ -130,7 +123,7 @@ def main() -> None:
     rows = [("integer days", n, make(n)) for n in sizes]
     rows.append(("continuous", 1_000_000, make(1_000_000, continuous=True)))
     for label, n, (T, E, _) in rows:
-        secs = {name: timed(f, T, E) for name, f in PEERS.items()}
+        secs = round_robin({name: (lambda f=f, T=T, E=E: f(T, E)) for name, f in PEERS.items()})
         best_peer = min(secs["lifelines"], secs["statsmodels"])
         print(
             f"| {label} | {n:.0e} | {secs['cart-outcomes']:.4f} | {secs['lifelines']:.4f} | "
@@ -148,10 +141,11 @@ def main() -> None:
         "cart-outcomes kaplan_meier + log-log CI": lambda: ours(T, E),
         "cart-outcomes kaplan_meier(...).median()": lambda: kaplan_meier(None, T, E).median(),
         "statsmodels SurvfuncRight (S, Greenwood SE)": lambda: statsmodels_km(T, E),
-        "lifelines KaplanMeierFitter().fit": lambda: lifelines_km(T, E),
     }
-    for name, f in calls.items():
-        print(f"| {name} | {per_call(f, calls=50 if 'lifelines' in name else 200) * 1e6:.1f} |")
+    for name, sec in round_robin(calls, rounds=7, batch=200).items():
+        print(f"| {name} | {sec * 1e6:.1f} |")
+    sec = round_robin({"lifelines": lambda: lifelines_km(T, E)}, rounds=3, batch=20)["lifelines"]
+    print(f"| lifelines KaplanMeierFitter().fit | {sec * 1e6:.1f} |")
     if args.with_1e7:
         T, E, _ = make(10_000_000)
         peak = peak_memory(T, E)

@@ -108,6 +108,20 @@ def _minmin(y: np.ndarray, x: np.ndarray) -> float:
     return float(x[0])
 
 
+def _median_of_curve(s: np.ndarray, x: np.ndarray) -> float:
+    """``_minmin`` for a non-increasing curve without NaN (S itself): the rows kept are a suffix."""
+    below = s < 0.5 + _TOL
+    i = int(below.argmax())
+    if not below[i]:
+        return np.nan
+    if abs(s[i] - 0.5) < _TOL:
+        lower = s[i:] < s[i]
+        j = int(lower.argmax())
+        if lower[j]:
+            return (x[i] + x[i + j]) / 2.0
+    return float(x[i])
+
+
 def _findq(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Port of ``survival:::findq`` (quantile.survfit): ``x`` = c(0, time), ``y`` = c(0, 1 - curve)."""
     if np.all(np.isnan(y)) or np.nanmax(y) < p.min():
@@ -254,7 +268,7 @@ class KaplanMeier:
                 t = self.time[r]
                 rows.append(
                     (
-                        _minmin(self.survival[r], t),
+                        _median_of_curve(self.survival[r], t),
                         _minmin(self.lower[r], t),
                         _minmin(self.upper[r], t),
                         self.n_event[r].sum(),
@@ -267,9 +281,9 @@ class KaplanMeier:
         return self._cache["medians"].copy()
 
     def median(self) -> np.ndarray:
-        """Median survival per group (array in ``groups`` order), without building a DataFrame."""
+        """Median survival per group (array in ``groups`` order), without building a DataFrame (for bootstraps)."""
         rows = [self._rows(j) for j in range(len(self.groups))]
-        return np.array([_minmin(self.survival[r], self.time[r]) for r in rows])
+        return np.array([_median_of_curve(self.survival[r], self.time[r]) for r in rows])
 
     def quantile(self, probs: float | Iterable[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
         """``group, prob, time, lower, upper`` as R's ``quantile(fit, probs)``: the time at which the curve falls to
