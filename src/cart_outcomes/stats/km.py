@@ -663,12 +663,18 @@ class ReverseKMFollowup:
     ``reverse_km`` is the reverse Kaplan-Meier fit itself.
     """
 
-    table: pd.DataFrame
+    _table: pd.DataFrame = field(repr=False)
     reverse_km: KaplanMeier
     options: Mapping[str, Any]
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per group (a copy: the result itself never changes)."""
+        return self._table.copy()
+
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """The ``table``."""
+        return self.table
 
 
 def reverse_km_followup(
@@ -702,21 +708,19 @@ def reverse_km_followup(
 
         survfit(Surv(time, 1 - event) ~ by, data, conf.type = "log-log")   # print() gives the median and CI
     """
+    conf = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
     t = _inputs.times(t_raw, t_label)
     e_raw, e_label = _inputs.column(frame, event, "event")
     ev = _inputs.events(e_raw, e_label, t.size)
-    g = None
-    if by is not None:
-        g_raw, _ = _inputs.column(frame, by, "by")
-        g = g_raw
-    fit = kaplan_meier(None, t, ~ev, by=g, conf_type=conf_type, conf_level=conf_level, profile=profile)
-    med = fit.medians
     if by is None:
-        codes = np.zeros(t.size, dtype=np.intp)
+        codes, levels = np.zeros(t.size, dtype=np.intp), [_ALL]
     else:
-        codes, _ = _inputs.groups(g, by if isinstance(by, str) else "by", t.size)
+        g_raw, g_label = _inputs.column(frame, by, "by")
+        codes, levels = _inputs.groups(g_raw, g_label, t.size)
+    fit = _fit(t, ~ev, None if by is None else codes, levels, None, None, conf, float(conf_level), profile)
+    med = fit.medians
     rows = []
     for j in range(len(fit.groups)):
         tj = t[codes == j]
@@ -740,7 +744,7 @@ def reverse_km_followup(
         method="reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
         observed="plain median, quartiles (numpy/R type 7) and range of all observation times",
     )
-    return ReverseKMFollowup(table=table, reverse_km=fit, options=options)
+    return ReverseKMFollowup(_table=table, reverse_km=fit, options=options)
 
 
 def at_risk_table(km_result: KaplanMeier, times: float | Iterable[float], *, cumulative: bool = True) -> pd.DataFrame:
