@@ -1,6 +1,7 @@
 # Reference values for cart_outcomes.stats.km and stats.proportions, from R survival and base R stats.
 # Regenerate (from the repository root):  Rscript tests/reference/km_reference.R
-# Writes tests/reference/km_reference.json and tests/reference/lung.csv. Never edit the outputs by hand.
+# Writes tests/reference/km_reference.json and tests/reference/lung.csv (reads small_n200.csv, the survey's n = 200
+# cohort written once from benchmarks/bench_km.py's generator). Never edit the outputs by hand.
 suppressMessages(library(survival))
 out_dir <- "tests/reference"
 
@@ -52,7 +53,11 @@ wfrac <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40,
 wfrac$status[which.max(wfrac$time)] <- 1  # a curve that reaches 0 with fractional weights
 counting$w <- round(runif(n_cp, 0.2, 3), 3)  # (start, stop] data with fractional weights: IJ variance
 
-datasets <- list(lung = lung_df, ties = ties, flat20 = flat20, flat6 = flat6, flat10 = flat10, flat4 = flat4,
+# survey D.8: n = 200 integer-day cohort (benchmarks/bench_km.py make(200), seed 20240601, written once to CSV);
+# events and censorings fall exactly on the tick days 30/60/90/180/365
+small200 <- read.csv(file.path(out_dir, "small_n200.csv"))
+
+datasets <- list(lung = lung_df, small200 = small200, ties = ties, flat20 = flat20, flat6 = flat6, flat10 = flat10, flat4 = flat4,
                  special = special, time0 = time0, counting = counting, wint = wint, wfrac = wfrac)
 
 # ---- cases ----------------------------------------------------------------------------------------------
@@ -113,6 +118,10 @@ for (ct in c("log", "log-log", "plain")) {
     conf_type = ct, ticks = c(0, 2, 5, 6.5, 12, 14), taus = c(6, 12))
   cases[[length(cases) + 1]] <- run_case(paste0("wfrac_", ct), "wfrac", by = "group", weights = TRUE,
     conf_type = ct, ticks = c(0, 2, 5, 6.5, 12, 14), taus = c(6, 12))
+  cases[[length(cases) + 1]] <- run_case(paste0("small200_", ct), "small200", conf_type = ct,
+    ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
+  cases[[length(cases) + 1]] <- run_case(paste0("small200_group_", ct), "small200", by = "group", conf_type = ct,
+    ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
   for (dn in c("flat20", "flat6", "flat10", "flat4")) {
     d <- datasets[[dn]]
     cases[[length(cases) + 1]] <- run_case(paste0(dn, "_", ct), dn, conf_type = ct,
