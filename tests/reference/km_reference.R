@@ -62,12 +62,13 @@ datasets <- list(lung = lung_df, small200 = small200, ties = ties, flat20 = flat
 
 # ---- cases ----------------------------------------------------------------------------------------------
 probs <- c(0.1, 0.25, 0.5, 0.75, 0.9)
-run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, conf_type = "log", ticks, taus) {
+run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, conf_type = "log", ticks, taus,
+                     conf_int = 0.95) {
   d <- datasets[[dname]]
   lhs <- if (entry) "Surv(entry, time, status)" else "Surv(time, status)"
   f <- as.formula(paste(lhs, "~", if (is.null(by)) "1" else by))
-  fit <- if (weights) survfit(f, data = d, weights = w, conf.type = conf_type)
-         else survfit(f, data = d, conf.type = conf_type)
+  fit <- if (weights) survfit(f, data = d, weights = w, conf.type = conf_type, conf.int = conf_int)
+         else survfit(f, data = d, conf.type = conf_type, conf.int = conf_int)
   k <- if (is.null(fit$strata)) 1 else length(fit$strata)
   grp <- if (k == 1) rep(1L, length(fit$time)) else rep(seq_len(k), fit$strata)
   sm <- summary(fit, censored = TRUE)  # std.err on the scale of S
@@ -93,6 +94,7 @@ run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, con
     list(tau = tau, rmst = tt[, "rmean"], std_err = tt[, "se(rmean)"])
   })
   list(name = name, dataset = dname, by = by, entry = entry, weights = weights, conf_type = conf_type,
+       conf_level = conf_int,
        table = tab, medians = med, quantile = quant, at = at, rmst = rm)
 }
 
@@ -122,6 +124,8 @@ for (ct in c("log", "log-log", "plain")) {
     ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
   cases[[length(cases) + 1]] <- run_case(paste0("small200_group_", ct), "small200", by = "group", conf_type = ct,
     ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
+  cases[[length(cases) + 1]] <- run_case(paste0("lung_sex_90_", ct), "lung", by = "sex", conf_type = ct,
+    ticks = c(0, 11, 365, 1100), taus = c(365), conf_int = 0.9)
   for (dn in c("flat20", "flat6", "flat10", "flat4")) {
     d <- datasets[[dn]]
     cases[[length(cases) + 1]] <- run_case(paste0(dn, "_", ct), dn, conf_type = ct,

@@ -49,6 +49,7 @@ def fit_case(case):
         "status",
         by=by,
         conf_type=one(case["conf_type"]),
+        conf_level=one(case["conf_level"]),
         entry="entry" if one(case["entry"]) else None,
         weights="w" if one(case["weights"]) else None,
     )

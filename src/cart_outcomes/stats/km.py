@@ -311,7 +311,8 @@ class KaplanMeier:
     def at(self, times: float | Iterable[float]) -> pd.DataFrame:
         """Curves at chosen times, as R's ``summary(fit, times=, extend=TRUE)``.
 
-        Returns ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, cumhaz, cumhaz_se``.
+        Returns ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, cumhaz, cumhaz_se``
+        and ``cum_event, cum_censor`` (running totals from time 0 up to and including each time).
         Times are sorted (as R does). ``survival`` and the limits are those of the last row at or before the time
         (1 before the first row); ``n_risk`` is the number at risk at the first row at or after the time (the
         subjects still under observation at that time; 0 beyond the last follow-up); ``n_event``/``n_censor``
