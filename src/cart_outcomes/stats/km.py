@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -575,7 +576,7 @@ def _fit(
     }
     return KaplanMeier(
         groups=tuple(levels),
-        options=options,
+        options=MappingProxyType(options),
         n=records,
         n_weighted=tab.n,
         offsets=offsets,
@@ -745,7 +746,7 @@ def reverse_km_followup(
         method="reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
         observed="plain median, quartiles (numpy/R type 7) and range of all observation times",
     )
-    return ReverseKMFollowup(_table=table, reverse_km=fit, options=options)
+    return ReverseKMFollowup(_table=table, reverse_km=fit, options=MappingProxyType(options))
 
 
 def at_risk_table(km_result: KaplanMeier, times: float | Iterable[float], *, cumulative: bool = True) -> pd.DataFrame:
