@@ -4,16 +4,34 @@ Nothing here knows about CAR-T: functions take a DataFrame plus column names (or
 """
 
 from cart_outcomes.stats.km import KaplanMeier, ReverseKMFollowup, at_risk_table, kaplan_meier, reverse_km_followup
+from cart_outcomes.stats.logrank import (
+    ExactLogrankResult,
+    LogrankHazardRatio,
+    LogrankResult,
+    TrendTestResult,
+    exact_logrank_test,
+    hazard_ratio_logrank,
+    logrank_test,
+    logrank_trend_test,
+)
 from cart_outcomes.stats.proportions import BinomialCI, FisherExact, binomial_ci, fisher_exact
 
 __all__: list[str] = [
     "BinomialCI",
+    "ExactLogrankResult",
     "FisherExact",
     "KaplanMeier",
+    "LogrankHazardRatio",
+    "LogrankResult",
     "ReverseKMFollowup",
+    "TrendTestResult",
     "at_risk_table",
     "binomial_ci",
+    "exact_logrank_test",
     "fisher_exact",
+    "hazard_ratio_logrank",
     "kaplan_meier",
+    "logrank_test",
+    "logrank_trend_test",
     "reverse_km_followup",
 ]

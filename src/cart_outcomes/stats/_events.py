@@ -103,26 +103,29 @@ def event_table(
     cell = idx
     if group is not None:
         cell *= k
-        cell += np.asarray(group, dtype=np.intp)
+        codes = np.asarray(group)
+        cell += codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
     cell *= 2
     cell += ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
-    n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
-    # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
-    if not dense:
-        keep = np.ones(size, dtype=bool)
-    elif weights is None:
-        keep = (n_censor + n_event).sum(axis=1) > 0
-    else:
-        keep = np.bincount(cell, minlength=size * k * 2).reshape(size, k * 2).any(axis=1)
-    grid = (np.flatnonzero(keep) + origin) if dense else uniq[keep]
-    n_censor, n_event = n_censor[keep], n_event[keep]
+    g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
     if group is None:
-        g = None
         n_total = np.array([float(time.size) if weights is None else float(np.sum(weights))])
+    elif weights is None:  # per group from the cells: a (size, 2k) column sum, no second pass over the rows
+        n_total = counts.reshape(size, 2 * k).sum(axis=0).reshape(k, 2).sum(axis=1).astype(float)
     else:
-        g = np.asarray(group, dtype=np.intp)
         n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
+    # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
+    if dense:
+        if weights is None:
+            keep = counts.reshape(size, 2 * k).any(axis=1)
+        else:
+            keep = np.bincount(cell, minlength=size * k * 2).reshape(size, k * 2).any(axis=1)
+        grid = np.flatnonzero(keep) + origin
+        counts = counts[keep]
+    else:
+        grid = uniq  # np.unique: every distinct time is some row's exit time (no all-true mask copy)
+    n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
     leaving = n_event + n_censor
     # exits at or after each grid time, summed from the last time backwards as R does (exact at the end with
     # fractional weights, where n_total - cumsum would leave round-off)
