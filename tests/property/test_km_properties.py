@@ -71,3 +71,17 @@ def test_integer_weights_equal_replicated_rows(data, times):
     b = kaplan_meier(None, np.tile(t, times), np.tile(e, times), by=np.tile(g, times))
     np.testing.assert_allclose(a.survival, b.survival, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+@SETTINGS
+@given(cohorts())
+def test_fast_median_equals_R_minmin_rule(data):
+    from cart_outcomes.stats.km import _median_of_curve, _minmin
+
+    t, e, g = data
+    fit = kaplan_meier(None, t, e, by=g)
+    for j in range(len(fit.groups)):
+        r = slice(fit.offsets[j], fit.offsets[j + 1])
+        np.testing.assert_array_equal(
+            _median_of_curve(fit.survival[r], fit.time[r]), _minmin(fit.survival[r], fit.time[r])
+        )

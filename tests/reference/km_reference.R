@@ -1,6 +1,7 @@
 # Reference values for cart_outcomes.stats.km and stats.proportions, from R survival and base R stats.
 # Regenerate (from the repository root):  Rscript tests/reference/km_reference.R
-# Writes tests/reference/km_reference.json and tests/reference/lung.csv. Never edit the outputs by hand.
+# Writes tests/reference/km_reference.json and tests/reference/lung.csv (reads small_n200.csv, the survey's n = 200
+# cohort written once from benchmarks/bench_km.py's generator). Never edit the outputs by hand.
 suppressMessages(library(survival))
 out_dir <- "tests/reference"
 
@@ -50,18 +51,24 @@ wint <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40, 
 wfrac <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40, 1, 0.65),
                     w = round(runif(40, 0.2, 3), 3), group = sample(c("A", "B"), 40, replace = TRUE))
 wfrac$status[which.max(wfrac$time)] <- 1  # a curve that reaches 0 with fractional weights
+counting$w <- round(runif(n_cp, 0.2, 3), 3)  # (start, stop] data with fractional weights: IJ variance
 
-datasets <- list(lung = lung_df, ties = ties, flat20 = flat20, flat6 = flat6, flat10 = flat10, flat4 = flat4,
+# survey D.8: n = 200 integer-day cohort (benchmarks/bench_km.py make(200), seed 20240601, written once to CSV);
+# events and censorings fall exactly on the tick days 30/60/90/180/365
+small200 <- read.csv(file.path(out_dir, "small_n200.csv"))
+
+datasets <- list(lung = lung_df, small200 = small200, ties = ties, flat20 = flat20, flat6 = flat6, flat10 = flat10, flat4 = flat4,
                  special = special, time0 = time0, counting = counting, wint = wint, wfrac = wfrac)
 
 # ---- cases ----------------------------------------------------------------------------------------------
 probs <- c(0.1, 0.25, 0.5, 0.75, 0.9)
-run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, conf_type = "log", ticks, taus) {
+run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, conf_type = "log", ticks, taus,
+                     conf_int = 0.95) {
   d <- datasets[[dname]]
   lhs <- if (entry) "Surv(entry, time, status)" else "Surv(time, status)"
   f <- as.formula(paste(lhs, "~", if (is.null(by)) "1" else by))
-  fit <- if (weights) survfit(f, data = d, weights = w, conf.type = conf_type)
-         else survfit(f, data = d, conf.type = conf_type)
+  fit <- if (weights) survfit(f, data = d, weights = w, conf.type = conf_type, conf.int = conf_int)
+         else survfit(f, data = d, conf.type = conf_type, conf.int = conf_int)
   k <- if (is.null(fit$strata)) 1 else length(fit$strata)
   grp <- if (k == 1) rep(1L, length(fit$time)) else rep(seq_len(k), fit$strata)
   sm <- summary(fit, censored = TRUE)  # std.err on the scale of S
@@ -87,6 +94,7 @@ run_case <- function(name, dname, by = NULL, entry = FALSE, weights = FALSE, con
     list(tau = tau, rmst = tt[, "rmean"], std_err = tt[, "se(rmean)"])
   })
   list(name = name, dataset = dname, by = by, entry = entry, weights = weights, conf_type = conf_type,
+       conf_level = conf_int,
        table = tab, medians = med, quantile = quant, at = at, rmst = rm)
 }
 
@@ -106,10 +114,18 @@ for (ct in c("log", "log-log", "plain")) {
     ticks = c(0, 1, 2, 4, 8, 9), taus = c(3, 10))
   cases[[length(cases) + 1]] <- run_case(paste0("counting_", ct), "counting", by = "group", entry = TRUE,
     conf_type = ct, ticks = c(0, 3, 5, 8, 10, 12.5, 20, 30), taus = c(10, 20))
+  cases[[length(cases) + 1]] <- run_case(paste0("counting_wfrac_", ct), "counting", by = "group", entry = TRUE,
+    weights = TRUE, conf_type = ct, ticks = c(0, 3, 5, 8, 10, 12.5, 20, 30), taus = c(10, 20))
   cases[[length(cases) + 1]] <- run_case(paste0("wint_", ct), "wint", by = "group", weights = TRUE,
     conf_type = ct, ticks = c(0, 2, 5, 6.5, 12, 14), taus = c(6, 12))
   cases[[length(cases) + 1]] <- run_case(paste0("wfrac_", ct), "wfrac", by = "group", weights = TRUE,
     conf_type = ct, ticks = c(0, 2, 5, 6.5, 12, 14), taus = c(6, 12))
+  cases[[length(cases) + 1]] <- run_case(paste0("small200_", ct), "small200", conf_type = ct,
+    ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
+  cases[[length(cases) + 1]] <- run_case(paste0("small200_group_", ct), "small200", by = "group", conf_type = ct,
+    ticks = c(0, 30, 60, 90, 180, 365, 730), taus = c(365, 730))
+  cases[[length(cases) + 1]] <- run_case(paste0("lung_sex_90_", ct), "lung", by = "sex", conf_type = ct,
+    ticks = c(0, 11, 365, 1100), taus = c(365), conf_int = 0.9)
   for (dn in c("flat20", "flat6", "flat10", "flat4")) {
     d <- datasets[[dn]]
     cases[[length(cases) + 1]] <- run_case(paste0(dn, "_", ct), dn, conf_type = ct,

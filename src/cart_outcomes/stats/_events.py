@@ -57,6 +57,9 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
         return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
     if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
         return None, 0, 0
+    head = t[:64]
+    if not np.array_equal(head, np.floor(head)):  # cheap early exit for continuous times
+        return None, 0, 0
     idx = t.astype(np.intp)
     if not np.equal(idx, t).all():  # non-integer values
         return None, 0, 0
@@ -124,15 +127,14 @@ def event_table(
         grid = uniq  # np.unique: every distinct time is some row's exit time (no all-true mask copy)
     n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
     leaving = n_event + n_censor
-    if entry is None:
-        # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
-        # with fractional weights, where n_total - cumsum would leave round-off)
-        n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
-    else:
-        left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
+    # exits at or after each grid time, summed from the last time backwards as R does (exact at the end with
+    # fractional weights, where n_total - cumsum would leave round-off)
+    n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
+    if entry is not None:
         if g is None:
             g = np.zeros(time.size, dtype=np.intp)
-        n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
+        # minus those not yet entered: entry >= t (they also exit after t), likewise summed backwards
+        n_risk = n_risk - _entered_at_or_after(grid, np.asarray(entry, dtype=float), g, k, weights)
     return EventTable(
         time=np.asarray(grid, dtype=float),
         n_risk=n_risk,
@@ -142,34 +144,50 @@ def event_table(
     )
 
 
-def _entered_before(grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, w: np.ndarray | None) -> np.ndarray:
-    """(m, k) weighted number of subjects with entry < grid time, per group."""
+def _entered_at_or_after(
+    grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, w: np.ndarray | None
+) -> np.ndarray:
+    """(m, k) weighted number of subjects with entry >= grid time (not yet at risk), per group."""
     out = np.empty((grid.size, k))
     for j in range(k):
         sel = g == j
         e = entry[sel]
         order = np.argsort(e, kind="stable")
         e = e[order]
-        cw = np.concatenate(([0.0], np.cumsum(np.ones(e.size) if w is None else w[sel][order])))
-        out[:, j] = cw[np.searchsorted(e, grid, side="left")]
+        we = np.ones(e.size) if w is None else w[sel][order]
+        tail = np.concatenate((np.cumsum(we[::-1])[::-1], [0.0]))  # tail[i] = sum of we[i:]
+        out[:, j] = tail[np.searchsorted(e, grid, side="left")]
     return out
 
 
 def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
-    """One unweighted group without entry times: counts from one sort (few numpy calls; small or continuous data)."""
-    order = np.argsort(time, kind="stable")
-    ts = time[order]
+    """One unweighted group without entry times, from sorted times. Small n: one indirect sort. Large n: value
+    sorts only (much faster than an indirect sort there) of all the times and of the smaller of the event /
+    censoring subsets, located on the grid by ``searchsorted``."""
+    small = time.size <= _SMALL_N
+    if small:  # an indirect sort is cheap here and gives the events in the same pass
+        order = np.argsort(time)
+        ts = time[order]
+    else:
+        ts = np.sort(time)
     first = np.empty(ts.size, dtype=bool)  # first row of each run of equal times
     first[0] = True
     np.not_equal(ts[1:], ts[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    n_event = np.add.reduceat(ev[order], starts, dtype=float)
+    grid = ts[starts]
     n_risk = ts.size - starts.astype(float)  # rows exiting at or after each distinct time
     leaving = np.empty_like(n_risk)
     np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
     leaving[-1] = n_risk[-1]
+    if small:
+        n_event = np.add.reduceat(ev[order], starts, dtype=float)
+    else:  # sort only the smaller of the event / censoring subsets and locate it on the grid
+        few_events = 2 * int(np.count_nonzero(ev)) <= ev.size
+        sub = np.sort(time[ev] if few_events else time[~ev])
+        counted = np.bincount(np.searchsorted(grid, sub), minlength=grid.size).astype(float)
+        n_event = counted if few_events else leaving - counted
     return EventTable(
-        time=np.asarray(ts[starts], dtype=float),
+        time=np.asarray(grid, dtype=float),
         n_risk=n_risk[:, None],
         n_event=n_event[:, None],
         n_censor=(leaving - n_event)[:, None],

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -63,35 +64,28 @@ def _confint(
     """Pointwise limits exactly as ``survival:::survfit_confint`` (NaN where R gives NA).
 
     ``se_log`` is the standard error of log S (infinite once a Greenwood curve reaches 0), ``std_err`` that of S.
+    Written with as few transcendental calls as possible (they dominate at 1e6 rows): log ``S exp(-+z se)``;
+    log-log ``exp(-exp(log(-log S) -+ a)) = exp(log S * exp(-+a))`` with ``a = z se / log S``.
     """
     if conf_type == "plain":  # NaN std_err (S = 0 under Greenwood) propagates to NaN limits, as R
         half = z * std_err
         return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
-    smin = surv.min()
-    if conf_type == "log":
-        if smin > 0:  # no NA anywhere: plain vector arithmetic
-            logs = np.log(surv)
-            return np.exp(logs - z * se_log), np.minimum(np.exp(logs + z * se_log), 1.0)
-        ok = surv > 0
-    else:
-        if smin > 0 and surv.max() < 1:
-            logs = np.log(surv)
-            lls = np.log(-logs)
-            se2 = z * se_log / logs
-            return np.exp(-np.exp(lls - se2)), np.exp(-np.exp(lls + se2))
-        ok = (surv > 0) & (surv < 1)  # R gives NA at S = 0 and S = 1
-    lower = np.full(surv.shape, np.nan)
-    upper = np.full(surv.shape, np.nan)
-    s_ok, se_ok = surv[ok], se_log[ok]
-    logs = np.log(s_ok)
-    if conf_type == "log":
-        lower[ok] = np.exp(logs - z * se_ok)
-        upper[ok] = np.minimum(np.exp(logs + z * se_ok), 1.0)
-    else:
-        lls = np.log(-logs)
-        se2 = z * se_ok / logs
-        lower[ok] = np.exp(-np.exp(lls - se2))
-        upper[ok] = np.exp(-np.exp(lls + se2))
+    # a huge SE overflows exp() to inf exactly as in R (limits 0 and 1); silence that locally (no global state)
+    with np.errstate(over="ignore"):
+        if conf_type == "log":
+            ok = None if surv.min() > 0 else surv > 0  # R: NA at S = 0
+            zse = z * se_log if ok is None else np.where(ok, z * se_log, 0.0)
+            factor = np.exp(zse)
+            lower, upper = surv / factor, np.minimum(surv * factor, 1.0)
+        else:
+            ok = None if (surv.min() > 0 and surv.max() < 1) else (surv > 0) & (surv < 1)  # R: NA at S = 0, 1
+            logs = np.log(surv if ok is None else np.where(ok, surv, 0.5))
+            a = z * (se_log if ok is None else np.where(ok, se_log, 0.0)) / logs
+            factor = np.exp(a)
+            lower, upper = np.exp(logs / factor), np.exp(logs * factor)
+    if ok is not None:
+        lower[~ok] = np.nan
+        upper[~ok] = np.nan
     return lower, upper
 
 
@@ -113,6 +107,20 @@ def _minmin(y: np.ndarray, x: np.ndarray) -> float:
         if below.size:
             return (x[0] + x[below[0]]) / 2.0
     return float(x[0])
+
+
+def _median_of_curve(s: np.ndarray, x: np.ndarray) -> float:
+    """``_minmin`` for a non-increasing curve without NaN (S itself): the rows kept are a suffix."""
+    below = s < 0.5 + _TOL
+    i = int(below.argmax())
+    if not below[i]:
+        return np.nan
+    if abs(s[i] - 0.5) < _TOL:
+        lower = s[i:] < s[i]
+        j = int(lower.argmax())
+        if lower[j]:
+            return (x[i] + x[i + j]) / 2.0
+    return float(x[i])
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -261,7 +269,7 @@ class KaplanMeier:
                 t = self.time[r]
                 rows.append(
                     (
-                        _minmin(self.survival[r], t),
+                        _median_of_curve(self.survival[r], t),
                         _minmin(self.lower[r], t),
                         _minmin(self.upper[r], t),
                         self.n_event[r].sum(),
@@ -274,9 +282,9 @@ class KaplanMeier:
         return self._cache["medians"].copy()
 
     def median(self) -> np.ndarray:
-        """Median survival per group (array in ``groups`` order), without building a DataFrame."""
+        """Median survival per group (array in ``groups`` order), without building a DataFrame (for bootstraps)."""
         rows = [self._rows(j) for j in range(len(self.groups))]
-        return np.array([_minmin(self.survival[r], self.time[r]) for r in rows])
+        return np.array([_median_of_curve(self.survival[r], self.time[r]) for r in rows])
 
     def quantile(self, probs: float | Iterable[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
         """``group, prob, time, lower, upper`` as R's ``quantile(fit, probs)``: the time at which the curve falls to
@@ -304,7 +312,8 @@ class KaplanMeier:
     def at(self, times: float | Iterable[float]) -> pd.DataFrame:
         """Curves at chosen times, as R's ``summary(fit, times=, extend=TRUE)``.
 
-        Returns ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, cumhaz, cumhaz_se``.
+        Returns ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, cumhaz, cumhaz_se``
+        and ``cum_event, cum_censor`` (running totals from time 0 up to and including each time).
         Times are sorted (as R does). ``survival`` and the limits are those of the last row at or before the time
         (1 before the first row); ``n_risk`` is the number at risk at the first row at or after the time (the
         subjects still under observation at that time; 0 beyond the last follow-up); ``n_event``/``n_censor``
@@ -567,7 +576,7 @@ def _fit(
     }
     return KaplanMeier(
         groups=tuple(levels),
-        options=options,
+        options=MappingProxyType(options),
         n=records,
         n_weighted=tab.n,
         offsets=offsets,
@@ -633,6 +642,11 @@ def _ij_variance(
             left = np.cumsum(_cell_sum(exit_idx, g, v, m, k), axis=0)
             var = var + coef * (entered - left)
         out.append(np.maximum(var, 0.0))
+    # rows without events leave the variance unchanged: carry it forward exactly, as R's recursion does
+    rows = np.where(d > 0, np.arange(m)[:, None], -1)
+    last = np.maximum.accumulate(rows, axis=0)
+    cols = np.broadcast_to(np.arange(k), (m, k))
+    out = [np.where(last >= 0, v[np.maximum(last, 0), cols], 0.0) for v in out]
     std_err = np.where(surv > 0, surv * np.sqrt(out[0]), 0.0)
     return std_err, out[1]
 
@@ -651,12 +665,18 @@ class ReverseKMFollowup:
     ``reverse_km`` is the reverse Kaplan-Meier fit itself.
     """
 
-    table: pd.DataFrame
+    _table: pd.DataFrame = field(repr=False)
     reverse_km: KaplanMeier
     options: Mapping[str, Any]
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per group (a copy: the result itself never changes)."""
+        return self._table.copy()
+
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """The ``table``."""
+        return self.table
 
 
 def reverse_km_followup(
@@ -690,21 +710,19 @@ def reverse_km_followup(
 
         survfit(Surv(time, 1 - event) ~ by, data, conf.type = "log-log")   # print() gives the median and CI
     """
+    conf = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
     t = _inputs.times(t_raw, t_label)
     e_raw, e_label = _inputs.column(frame, event, "event")
     ev = _inputs.events(e_raw, e_label, t.size)
-    g = None
-    if by is not None:
-        g_raw, _ = _inputs.column(frame, by, "by")
-        g = g_raw
-    fit = kaplan_meier(None, t, ~ev, by=g, conf_type=conf_type, conf_level=conf_level, profile=profile)
-    med = fit.medians
     if by is None:
-        codes = np.zeros(t.size, dtype=np.intp)
+        codes, levels = np.zeros(t.size, dtype=np.intp), [_ALL]
     else:
-        codes, _ = _inputs.groups(g, by if isinstance(by, str) else "by", t.size)
+        g_raw, g_label = _inputs.column(frame, by, "by")
+        codes, levels = _inputs.groups(g_raw, g_label, t.size)
+    fit = _fit(t, ~ev, None if by is None else codes, levels, None, None, conf, float(conf_level), profile)
+    med = fit.medians
     rows = []
     for j in range(len(fit.groups)):
         tj = t[codes == j]
@@ -728,7 +746,7 @@ def reverse_km_followup(
         method="reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
         observed="plain median, quartiles (numpy/R type 7) and range of all observation times",
     )
-    return ReverseKMFollowup(table=table, reverse_km=fit, options=options)
+    return ReverseKMFollowup(_table=table, reverse_km=fit, options=MappingProxyType(options))
 
 
 def at_risk_table(km_result: KaplanMeier, times: float | Iterable[float], *, cumulative: bool = True) -> pd.DataFrame:

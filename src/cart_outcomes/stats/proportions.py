@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -119,7 +120,9 @@ def binomial_ci(x: int, n: int, method: str = "clopper-pearson", conf_level: flo
         upper=upper,
         method=method,
         conf_level=level,
-        options={"method": method, "conf_level": level, "r_equivalent": METHODS[method], "version": __version__},
+        options=MappingProxyType(
+            {"method": method, "conf_level": level, "r_equivalent": METHODS[method], "version": __version__}
+        ),
     )
 
 
@@ -189,13 +192,15 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
         lower=lower,
         upper=upper,
         conf_level=level,
-        options={
-            "test": "Fisher exact, two-sided",
-            "odds_ratio": "conditional maximum likelihood",
-            "conf_level": level,
-            "r_equivalent": "fisher.test",
-            "version": __version__,
-        },
+        options=MappingProxyType(
+            {
+                "test": "Fisher exact, two-sided",
+                "odds_ratio": "conditional maximum likelihood",
+                "conf_level": level,
+                "r_equivalent": "fisher.test",
+                "version": __version__,
+            }
+        ),
     )
 
 
