@@ -44,8 +44,11 @@ def _range_counts(v, w, lo, hi, rank):
     return less, le - less, total - le
 
 
-def concordance(start, stop, event, stratum, w, lp) -> dict[str, float]:
-    """Concordance (value, se) and the weighted pair counts for risk score ``lp`` (higher = earlier event)."""
+def concordance(start, stop, event, stratum, w, lp, cluster=None) -> dict[str, float]:
+    """Concordance (value, se) and the weighted pair counts for risk score ``lp`` (higher = earlier event).
+
+    With ``cluster`` (integer codes) the influence values are summed within clusters before squaring, as R does.
+    """
     values = np.unique(stop if start is None else np.concatenate([stop, start]))
     nk = values.size + 1
     rstop = np.searchsorted(values, stop)
@@ -88,6 +91,8 @@ def concordance(start, stop, event, stratum, w, lp) -> dict[str, float]:
         return {"value": np.nan, "se": np.nan, "concordant": 0.0, "discordant": 0.0, "tied_risk": 0.0}
     somer = (conc - disc) / npair
     dfbeta = w * ((infl[:, 0] - infl[:, 1]) / npair - (somer / npair) * infl.sum(axis=1))
+    if cluster is not None:
+        dfbeta = np.bincount(cluster, dfbeta)
     return {
         "value": (somer + 1) / 2,
         "se": float(np.sqrt(np.sum(dfbeta**2) / 4)),

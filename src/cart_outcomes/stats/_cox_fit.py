@@ -232,10 +232,8 @@ def evaluate_exact(rs: RiskSets, x: np.ndarray, xx: np.ndarray, beta: np.ndarray
         s0, s1, s2 = rr.sum(), rr @ xr, np.einsum("i,ij,ik->jk", rr, xr, xr)
         imat -= k * (s2 / s0 - np.outer(s1 / s0, s1 / s0))
         lf, f1, f2 = _subset_sums(rr, xr, k)
-        dead = rs.deaths[rs.gfirst[gi] : rs.gfirst[gi] + k]
-        shift = k * eta[rows].max()
-        loglik += float(eta[dead].sum() - (lf + shift))
-        u += x[dead].sum(axis=0) - f1
+        loglik -= lf + k * eta[rows].max()  # the deaths' own x'beta and x are already in ``base``
+        u -= f1
         imat += f2 - np.outer(f1, f1)
     return Terms(loglik, u, imat, base.d2, base.xbar, base.mw)
 

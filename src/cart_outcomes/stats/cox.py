@@ -360,13 +360,13 @@ def cox_ph(
         ("likelihood_ratio", 2 * (fit.loglik - fit.loglik0), len(beta)),
         ("score", fit.score, len(beta)),
     ]
+    if cluster_col is None:
+        ccodes = np.arange(stop.size)
+    else:
+        craw = np.asarray(frame[cluster_col] if isinstance(cluster_col, str) else cluster_col, dtype=object)
+        ccodes = pd.factorize(pd.Series(craw[keep]))[0]
     if robust:
         efron = ties == "efron"
-        if cluster_col is None:
-            ccodes = np.arange(stop.size)
-        else:
-            craw = np.asarray(frame[cluster_col] if isinstance(cluster_col, str) else cluster_col, dtype=object)
-            ccodes = pd.factorize(pd.Series(craw[keep]))[0]
         nclus = int(ccodes.max()) + 1
         resid = core.score_residuals(rs, xc, beta, efron)
         dfb = _collapse((resid @ var) * w[:, None], ccodes, nclus)
@@ -392,7 +392,7 @@ def cox_ph(
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
     tests_df["p"] = stats.chi2.sf(tests_df["statistic"], tests_df["df"])
-    conc = _concordance(st, stop, ev, stratum, w, x @ beta)
+    conc = _concordance(st, stop, ev, stratum, w, x @ beta, ccodes if cluster_col is not None else None)
     model = _Model(rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties)
     options = {
         "ties": ties,
