@@ -13,32 +13,33 @@ from __future__ import annotations
 import numpy as np
 
 
-def _prefix_less(v: np.ndarray, w: np.ndarray, pos: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """For each query q: sum of ``w[k]`` over k < pos[q] with v[k] < bound[q]."""
+def _prefix_less(v: np.ndarray, w: np.ndarray, queries: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """For each query set (pos, bound) and each q: sum of ``w[k]`` over k < pos[q] with v[k] < bound[q]."""
     n = v.size
-    out = np.zeros(pos.size)
-    if n == 0 or pos.size == 0:
-        return out
+    outs = [np.zeros(pos.size) for pos, _ in queries]
+    if n == 0:
+        return outs
     m = int(v.max()) + 2
     idx = np.arange(n, dtype=np.int64)
     level = 0
     while (1 << level) <= n:
-        sel = np.flatnonzero((pos >> level) & 1)
-        if sel.size:
-            key = (idx >> level) * m + v
-            order = np.argsort(key, kind="stable")
-            ks = key[order]
-            cw = np.concatenate([[0.0], np.cumsum(w[order])])
-            base = ((pos[sel] >> level) - 1) * m
-            out[sel] += cw[np.searchsorted(ks, base + bound[sel])] - cw[np.searchsorted(ks, base)]
+        key = (idx >> level) * m + v
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        cw = np.concatenate([[0.0], np.cumsum(w[order])])
+        for (pos, bound), out in zip(queries, outs, strict=True):
+            sel = np.flatnonzero((pos >> level) & 1)
+            if sel.size:
+                base = ((pos[sel] >> level) - 1) * m
+                out[sel] += cw[np.searchsorted(ks, base + bound[sel])] - cw[np.searchsorted(ks, base)]
         level += 1
-    return out
+    return outs
 
 
 def _range_counts(v, w, lo, hi, rank):
     """Weighted counts of elements in positions [lo, hi) with value <, ==, > rank."""
-    less = _prefix_less(v, w, hi, rank) - _prefix_less(v, w, lo, rank)
-    le = _prefix_less(v, w, hi, rank + 1) - _prefix_less(v, w, lo, rank + 1)
+    lt_hi, lt_lo, le_hi, le_lo = _prefix_less(v, w, [(hi, rank), (lo, rank), (hi, rank + 1), (lo, rank + 1)])
+    less, le = lt_hi - lt_lo, le_hi - le_lo
     cw = np.concatenate([[0.0], np.cumsum(w)])
     total = cw[hi] - cw[lo]
     return less, le - less, total - le

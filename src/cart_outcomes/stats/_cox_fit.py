@@ -114,6 +114,9 @@ class RiskSets:
     # Efron/Breslow expansion: one entry per death
     egroup: np.ndarray
     efrac: np.ndarray  # k/d (Efron)
+    kfirst: np.ndarray  # first position of each distinct stop key in the stop order
+    kfirst_start: np.ndarray | None
+    identity: bool  # rows already in stop order (cox_ph sorts them once)
 
     @classmethod
     def build(cls, start, stop, event, stratum, w) -> RiskSets:
@@ -129,15 +132,18 @@ class RiskSets:
         gstratum = gkey // nkey
         gtime = values[gkey % nkey]
         end_key = (gstratum + 1) * nkey
-        g_lo = np.searchsorted(ks, gkey, "left")
-        g_hi = np.searchsorted(ks, end_key, "left")
-        order_start = key_start = s_lo = s_hi = None
+        # sums are first collapsed to one row per distinct key, then reverse-cumulated over keys
+        ukey, kfirst = np.unique(ks, return_index=True)
+        g_lo = np.searchsorted(ukey, gkey, "left")
+        g_hi = np.searchsorted(ukey, end_key, "left")
+        order_start = key_start = s_lo = s_hi = kfirst_start = None
         if start is not None:
             key_start = stratum * nkey + np.searchsorted(values, start)
             order_start = np.argsort(key_start, kind="stable")
-            kst = key_start[order_start]
-            s_lo = np.searchsorted(kst, gkey, "left")
-            s_hi = np.searchsorted(kst, end_key, "left")
+            ukst, kfirst_start = np.unique(key_start[order_start], return_index=True)
+            s_lo = np.searchsorted(ukst, gkey, "left")
+            s_hi = np.searchsorted(ukst, end_key, "left")
+        identity = bool(np.array_equal(order_stop, np.arange(n)))
         deadwt = np.add.reduceat(w[deaths], gfirst) if deaths.size else np.zeros(0)
         death_group = np.full(n, -1, dtype=np.intp)
         egroup = np.repeat(np.arange(gkey.size), nd)
@@ -145,15 +151,17 @@ class RiskSets:
         efrac = (np.arange(deaths.size) - np.repeat(gfirst, nd)) / np.repeat(nd, nd)
         return cls(
             n, w, event, order_stop, order_start, key_stop, key_start, stratum, nkey, gkey, gtime, gstratum,
-            g_lo, g_hi, s_lo, s_hi, deaths, gfirst, nd, deadwt, death_group, egroup, efrac,
+            g_lo, g_hi, s_lo, s_hi, deaths, gfirst, nd, deadwt, death_group, egroup, efrac, kfirst, kfirst_start,
+            identity,
         )  # fmt: skip
 
     def risk_sums(self, z: np.ndarray) -> np.ndarray:
         """Sum of the rows of ``z`` (n, k) over the risk set of every event group -> (G, k)."""
-        rc = _rev_cumsum(z[self.order_stop])
+        zs = z if self.identity else z[self.order_stop]
+        rc = _rev_cumsum(np.add.reduceat(zs, self.kfirst, axis=0))
         out = rc[self.g_lo] - rc[self.g_hi]
         if self.order_start is not None:
-            rc = _rev_cumsum(z[self.order_start])
+            rc = _rev_cumsum(np.add.reduceat(z[self.order_start], self.kfirst_start, axis=0))
             out -= rc[self.s_lo] - rc[self.s_hi]
         return out
 
@@ -164,9 +172,11 @@ class RiskSets:
 
     def risk_rows(self, g: int) -> np.ndarray:
         """Row indices of the risk set of event group ``g`` (used by the exact method)."""
-        rows = self.order_stop[self.g_lo[g] : self.g_hi[g]]
+        ends = np.append(self.kfirst, self.n)
+        rows = self.order_stop[ends[self.g_lo[g]] : ends[self.g_hi[g]]]
         if self.order_start is not None:
-            late = self.order_start[self.s_lo[g] : self.s_hi[g]]
+            ends = np.append(self.kfirst_start, self.n)
+            late = self.order_start[ends[self.s_lo[g]] : ends[self.s_hi[g]]]
             rows = np.setdiff1d(rows, late, assume_unique=True)
         return rows
 
@@ -190,12 +200,27 @@ class Terms:
     mw: np.ndarray  # (E,) mean weight of the tie set
 
 
-def evaluate(rs: RiskSets, x: np.ndarray, xx: np.ndarray, beta: np.ndarray, efron: bool) -> Terms:
-    """Log partial likelihood, score and information (Efron or Breslow) at ``beta``."""
+def products(x: np.ndarray) -> np.ndarray:
+    """Columns ``1, x, x_i x_j (i >= j)`` per row: times the risk score they give every sum the fit needs."""
+    i, j = np.tril_indices(x.shape[1])
+    return np.concatenate([np.ones((x.shape[0], 1)), x, x[:, i] * x[:, j]], axis=1)
+
+
+def unpack(v: np.ndarray, p: int) -> np.ndarray:
+    """(..., p(p+1)/2) lower-triangle vectors -> symmetric (..., p, p) matrices."""
+    i, j = np.tril_indices(p)
+    out = np.zeros(v.shape[:-1] + (p, p))
+    out[..., i, j] = v
+    out[..., j, i] = v
+    return out
+
+
+def evaluate(rs: RiskSets, x: np.ndarray, xz: np.ndarray, beta: np.ndarray, efron: bool) -> Terms:
+    """Log partial likelihood, score and information (Efron or Breslow) at ``beta``; ``xz = products(x)``."""
     p = x.shape[1]
     eta = x @ beta
     r = rs.w * np.exp(eta)
-    z = np.concatenate([r[:, None], r[:, None] * x, r[:, None] * xx], axis=1)
+    z = xz * r[:, None]
     s = rs.risk_sums(z)
     d = rs.death_sums(z)
     dw = rs.w[rs.deaths]
@@ -209,13 +234,13 @@ def evaluate(rs: RiskSets, x: np.ndarray, xx: np.ndarray, beta: np.ndarray, efro
     ngroup = rs.gkey.size
     a = np.bincount(g, mw / d2, minlength=ngroup)
     b = np.bincount(g, mw * frac / d2, minlength=ngroup)
-    imat = (a @ s[:, p + 1 :] - b @ d[:, p + 1 :]).reshape(p, p) - (xbar * mw[:, None]).T @ xbar
+    imat = unpack(a @ s[:, p + 1 :] - b @ d[:, p + 1 :], p) - (xbar * mw[:, None]).T @ xbar
     return Terms(loglik, u, imat, d2, xbar, mw)
 
 
-def evaluate_exact(rs: RiskSets, x: np.ndarray, xx: np.ndarray, beta: np.ndarray) -> Terms:
+def evaluate_exact(rs: RiskSets, x: np.ndarray, xz: np.ndarray, beta: np.ndarray) -> Terms:
     """R's ``ties="exact"``: discrete conditional likelihood; single deaths use the ordinary formula."""
-    base = evaluate(rs, x, xx, beta, efron=False)
+    base = evaluate(rs, x, xz, beta, efron=False)
     p = x.shape[1]
     eta = x @ beta
     loglik, u, imat = base.loglik, base.u.copy(), base.imat.copy()
@@ -271,16 +296,16 @@ class Fit:
 
 def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX, eps: float = EPS) -> Fit:
     """R ``coxfit6``: start at 0, Newton steps, step halving when the log-likelihood drops; ``x`` centred/scaled."""
-    xx = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+    xz = products(x)
     if method == "exact":
 
         def ev(b):
-            return evaluate_exact(rs, x, xx, b)
+            return evaluate_exact(rs, x, xz, b)
     else:
         efron = method == "efron"
 
         def ev(b):
-            return evaluate(rs, x, xx, b, efron)
+            return evaluate(rs, x, xz, b, efron)
 
     p = x.shape[1]
     beta = np.zeros(p)
@@ -317,7 +342,7 @@ def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX
 # ---------------------------------------------------------------------------------------------- residuals, hazard
 def hazard_terms(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool):
     """Per event group: hazard, Efron-adjusted hazard of the deaths, and the matching x-bar sums (coxscore2)."""
-    t = evaluate(rs, x, (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1), beta, efron)
+    t = evaluate(rs, x, products(x), beta, efron)
     frac = rs.efrac if efron else np.zeros_like(rs.efrac)
     g, ng = rs.egroup, rs.gkey.size
     h = t.mw / t.d2
@@ -360,8 +385,9 @@ def score_residuals(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool) 
 def group_score_info(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool) -> tuple[np.ndarray, np.ndarray]:
     """Score (G, p) and information (G, p, p) contributed by each event group (for the cox.zph score test)."""
     p, ng = x.shape[1], rs.gkey.size
-    xx = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
-    t = evaluate(rs, x, xx, beta, efron)
+    xz = products(x)
+    xx = xz[:, 1 + p :]
+    t = evaluate(rs, x, xz, beta, efron)
     r = rs.w * np.exp(x @ beta)
     s2 = rs.risk_sums(r[:, None] * xx)
     d2sum = rs.death_sums(r[:, None] * xx)
@@ -371,5 +397,5 @@ def group_score_info(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool)
     b = np.bincount(g, t.mw * frac / t.d2, minlength=ng)
     u = rs.death_sums(rs.w[:, None] * x) - _group_sum(g, t.mw[:, None] * t.xbar, ng)
     outer = (t.mw[:, None, None] * t.xbar[:, :, None] * t.xbar[:, None, :]).reshape(-1, p * p)
-    info = a[:, None] * s2 - b[:, None] * d2sum - _group_sum(g, outer, ng)
+    info = unpack(a[:, None] * s2 - b[:, None] * d2sum, p).reshape(ng, p * p) - _group_sum(g, outer, ng)
     return u, info.reshape(ng, p, p)

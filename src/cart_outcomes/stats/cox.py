@@ -44,6 +44,8 @@ class _Model:
     strata_columns: tuple
     strata_levels: list
     method: str
+    lp: np.ndarray
+    cluster: np.ndarray | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,8 @@ class CoxResult:
     loglik : ``{"null": ..., "fitted": ...}`` (R ``fit$loglik``).
     tests : DataFrame ``test, statistic, df, p`` with tests ``likelihood_ratio``, ``wald`` (robust variance when
         robust), ``score`` (log-rank) and, when robust, ``robust_score``.
-    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk"}`` (Harrell's C as in ``coxph``).
+    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk"}`` (Harrell's C with its infinitesimal
+        jackknife SE as in ``coxph``; a property computed on first access).
     n, events : rows used and number of events among them.
     excluded : DataFrame ``row, reason``: 0-based positions of rows left out (missing covariate, strata or cluster).
     vcov : variance matrix of the coefficients (robust when ``robust``); ``naive_vcov`` the model-based one.
@@ -83,7 +86,6 @@ class CoxResult:
     coefficients: pd.DataFrame
     loglik: dict
     tests: pd.DataFrame
-    concordance: dict
     n: int
     events: int
     excluded: pd.DataFrame
@@ -93,10 +95,21 @@ class CoxResult:
     converged: bool
     options: dict
     _model: _Model = field(repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def table(self) -> pd.DataFrame:
         return self.coefficients
+
+    @property
+    def concordance(self) -> dict:
+        """Harrell's C of the linear predictor, R ``fit$concordance`` (computed on first access, then cached)."""
+        if "concordance" not in self._cache:
+            m = self._model
+            self._cache["concordance"] = _concordance(
+                m.start, m.stop, m.event, m.rs.stratum, m.rs.w, m.lp, m.cluster
+            )
+        return dict(self._cache["concordance"])
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients.copy()
@@ -339,6 +352,10 @@ def cox_ph(
     else:
         levels, stratum = [()], np.zeros(stop.size, dtype=np.int64)
     _check_rank(x, w, names)
+    # rows in (stratum, stop) order once, so every Newton step works on contiguous risk sets
+    perm = np.lexsort((stop, stratum))
+    x, stop, ev, w, stratum = x[perm], stop[perm], ev[perm], w[perm], stratum[perm]
+    st = st[perm] if st is not None else None
 
     # 2. centre and scale as R coxph (columns of -1/0/1 are left alone), fit
     zero_one = np.all(np.isin(x, (-1.0, 0.0, 1.0)), axis=0)
@@ -364,7 +381,7 @@ def cox_ph(
         ccodes = np.arange(stop.size)
     else:
         craw = np.asarray(frame[cluster_col] if isinstance(cluster_col, str) else cluster_col, dtype=object)
-        ccodes = pd.factorize(pd.Series(craw[keep]))[0]
+        ccodes = pd.factorize(pd.Series(craw[keep][perm]))[0]
     if robust:
         efron = ties == "efron"
         nclus = int(ccodes.max()) + 1
@@ -392,8 +409,10 @@ def cox_ph(
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
     tests_df["p"] = stats.chi2.sf(tests_df["statistic"], tests_df["df"])
-    conc = _concordance(st, stop, ev, stratum, w, x @ beta, ccodes if cluster_col is not None else None)
-    model = _Model(rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties)
+    model = _Model(
+        rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties, x @ beta,
+        ccodes if cluster_col is not None else None,
+    )  # fmt: skip
     options = {
         "ties": ties,
         "robust": robust,
@@ -412,7 +431,6 @@ def cox_ph(
         coefficients=coefficients,
         loglik={"null": fit.loglik0, "fitted": fit.loglik},
         tests=tests_df,
-        concordance=conc,
         n=int(stop.size),
         events=int(ev.sum()),
         excluded=excluded,
