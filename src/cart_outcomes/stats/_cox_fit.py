@@ -117,6 +117,7 @@ class RiskSets:
     kfirst: np.ndarray  # first position of each distinct stop key in the stop order
     kfirst_start: np.ndarray | None
     identity: bool  # rows already in stop order (cox_ph sorts them once)
+    cells: tuple | None  # (first row of each (key, event) cell, first cell of each key, death cell of each group)
 
     @classmethod
     def build(cls, start, stop, event, stratum, w) -> RiskSets:
@@ -144,6 +145,13 @@ class RiskSets:
             s_lo = np.searchsorted(ukst, gkey, "left")
             s_hi = np.searchsorted(ukst, end_key, "left")
         identity = bool(np.array_equal(order_stop, np.arange(n)))
+        cells = None
+        ckey = key_stop * 2 + event
+        if identity and n > 1 and np.all(np.diff(ckey) >= 0):
+            # rows sorted by (key, event): one reduceat over (key, event) cells gives risk and death sums at once
+            ucell, cell_first = np.unique(ckey, return_index=True)
+            cell_kfirst = np.flatnonzero(np.diff(np.concatenate([[-1], ucell // 2])) != 0)
+            cells = (cell_first, cell_kfirst, np.searchsorted(ucell, gkey * 2 + 1))
         deadwt = np.add.reduceat(w[deaths], gfirst) if deaths.size else np.zeros(0)
         death_group = np.full(n, -1, dtype=np.intp)
         egroup = np.repeat(np.arange(gkey.size), nd)
@@ -152,7 +160,7 @@ class RiskSets:
         return cls(
             n, w, event, order_stop, order_start, key_stop, key_start, stratum, nkey, gkey, gtime, gstratum,
             g_lo, g_hi, s_lo, s_hi, deaths, gfirst, nd, deadwt, death_group, egroup, efrac, kfirst, kfirst_start,
-            identity,
+            identity, cells,
         )  # fmt: skip
 
     def risk_sums(self, z: np.ndarray) -> np.ndarray:
@@ -164,6 +172,22 @@ class RiskSets:
             rc = _rev_cumsum(np.add.reduceat(z[self.order_start], self.kfirst_start, axis=0))
             out -= rc[self.s_lo] - rc[self.s_hi]
         return out
+
+    def sums(self, zt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(risk_sums(z), death_sums(z)) from ``zt = z.T`` (k, n); one pass over the rows when sorted by cell.
+
+        The (k, n) layout makes ``reduceat`` along the rows about five times faster than on (n, k).
+        """
+        if self.cells is None:
+            return self.risk_sums(zt.T), self.death_sums(zt.T)
+        cell_first, cell_kfirst, gcell = self.cells
+        c = np.add.reduceat(zt, cell_first, axis=1).T
+        rc = _rev_cumsum(np.add.reduceat(c, cell_kfirst, axis=0))
+        out = rc[self.g_lo] - rc[self.g_hi]
+        if self.order_start is not None:
+            rc = _rev_cumsum(np.add.reduceat(zt[:, self.order_start], self.kfirst_start, axis=1).T)
+            out -= rc[self.s_lo] - rc[self.s_hi]
+        return out, c[gcell]
 
     def death_sums(self, z: np.ndarray) -> np.ndarray:
         if self.deaths.size == 0:
@@ -201,9 +225,10 @@ class Terms:
 
 
 def products(x: np.ndarray) -> np.ndarray:
-    """Columns ``1, x, x_i x_j (i >= j)`` per row: times the risk score they give every sum the fit needs."""
+    """Rows ``1, x, x_i x_j (i >= j)`` as a (k, n) array: times the risk score they give every sum the fit needs."""
     i, j = np.tril_indices(x.shape[1])
-    return np.concatenate([np.ones((x.shape[0], 1)), x, x[:, i] * x[:, j]], axis=1)
+    xt = np.ascontiguousarray(x.T)
+    return np.concatenate([np.ones((1, x.shape[0])), xt, xt[i] * xt[j]], axis=0)
 
 
 def unpack(v: np.ndarray, p: int) -> np.ndarray:
@@ -215,22 +240,23 @@ def unpack(v: np.ndarray, p: int) -> np.ndarray:
     return out
 
 
-def evaluate(rs: RiskSets, x: np.ndarray, xz: np.ndarray, beta: np.ndarray, efron: bool) -> Terms:
-    """Log partial likelihood, score and information (Efron or Breslow) at ``beta``; ``xz = products(x)``."""
+def evaluate(
+    rs: RiskSets, x: np.ndarray, xz: np.ndarray, beta: np.ndarray, efron: bool, ux: np.ndarray | None = None
+) -> Terms:
+    """Log partial likelihood, score and information (Efron or Breslow) at ``beta``; ``xz = products(x)``,
+    ``ux`` the deaths' weighted covariate sum (constant; computed when not given)."""
     p = x.shape[1]
-    eta = x @ beta
-    r = rs.w * np.exp(eta)
-    z = xz * r[:, None]
-    s = rs.risk_sums(z)
-    d = rs.death_sums(z)
-    dw = rs.w[rs.deaths]
+    if ux is None:
+        ux = rs.w[rs.deaths] @ x[rs.deaths]
+    r = rs.w * np.exp(x @ beta)
+    s, d = rs.sums(xz * r)
     g = rs.egroup
     frac = rs.efrac if efron else np.zeros_like(rs.efrac)
     mw = (rs.deadwt / rs.nd)[g]
     d2 = s[g, 0] - frac * d[g, 0]
     xbar = (s[g, 1 : p + 1] - frac[:, None] * d[g, 1 : p + 1]) / d2[:, None]
-    loglik = float(dw @ eta[rs.deaths] - mw @ np.log(d2))
-    u = dw @ x[rs.deaths] - mw @ xbar
+    loglik = float(ux @ beta - mw @ np.log(d2))
+    u = ux - mw @ xbar
     ngroup = rs.gkey.size
     a = np.bincount(g, mw / d2, minlength=ngroup)
     b = np.bincount(g, mw * frac / d2, minlength=ngroup)
@@ -297,6 +323,7 @@ class Fit:
 def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX, eps: float = EPS) -> Fit:
     """R ``coxfit6``: start at 0, Newton steps, step halving when the log-likelihood drops; ``x`` centred/scaled."""
     xz = products(x)
+    ux = rs.w[rs.deaths] @ x[rs.deaths]
     if method == "exact":
 
         def ev(b):
@@ -305,7 +332,7 @@ def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX
         efron = method == "efron"
 
         def ev(b):
-            return evaluate(rs, x, xz, b, efron)
+            return evaluate(rs, x, xz, b, efron, ux)
 
     p = x.shape[1]
     beta = np.zeros(p)
@@ -386,11 +413,9 @@ def group_score_info(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool)
     """Score (G, p) and information (G, p, p) contributed by each event group (for the cox.zph score test)."""
     p, ng = x.shape[1], rs.gkey.size
     xz = products(x)
-    xx = xz[:, 1 + p :]
     t = evaluate(rs, x, xz, beta, efron)
     r = rs.w * np.exp(x @ beta)
-    s2 = rs.risk_sums(r[:, None] * xx)
-    d2sum = rs.death_sums(r[:, None] * xx)
+    s2, d2sum = rs.sums(xz[1 + p :] * r)
     frac = rs.efrac if efron else np.zeros_like(rs.efrac)
     g = rs.egroup
     a = np.bincount(g, t.mw / t.d2, minlength=ng)

@@ -353,7 +353,7 @@ def cox_ph(
         levels, stratum = [()], np.zeros(stop.size, dtype=np.int64)
     _check_rank(x, w, names)
     # rows in (stratum, stop) order once, so every Newton step works on contiguous risk sets
-    perm = np.lexsort((stop, stratum))
+    perm = np.lexsort((ev, stop, stratum))
     x, stop, ev, w, stratum = x[perm], stop[perm], ev[perm], w[perm], stratum[perm]
     st = st[perm] if st is not None else None
 
@@ -450,18 +450,22 @@ def _collapse(v: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _check_rank(x: np.ndarray, w: np.ndarray, names: list[str]) -> None:
-    xc = (x - (w @ x) / w.sum()) * np.sqrt(w)[:, None]
-    for j in range(x.shape[1]):
-        if np.linalg.matrix_rank(xc[:, : j + 1]) <= j:
-            if np.ptp(x[:, j]) == 0:
-                raise InputError(
-                    f"covariate {names[j]!r} has a single value in the rows used; its coefficient cannot be estimated "
-                    "(R reports NA). Remove it."
-                )
-            raise InputError(
-                f"covariate {names[j]!r} is a linear combination of the covariates before it (R reports an NA "
-                "coefficient). Remove it."
-            )
+    """Constant columns, and zero pivots of the tolerant Cholesky of the weighted correlation matrix (a column that
+    is a linear combination of earlier ones), are inestimable coefficients: R reports NA, we refuse."""
+    xc = x - (w @ x) / w.sum()
+    cross = (xc * w[:, None]).T @ xc
+    d = np.diag(cross)
+    for j in np.flatnonzero(d <= 1e-12 * np.maximum(1.0, np.abs(x).max(axis=0) ** 2) * w.sum())[:1]:
+        raise InputError(
+            f"covariate {names[j]!r} has a single value in the rows used; its coefficient cannot be estimated "
+            "(R reports NA). Remove it."
+        )
+    chol, rank = core.cholesky2(cross / np.sqrt(np.outer(d, d)), 1e-10)
+    for j in np.flatnonzero(np.diag(chol) == 0)[:1]:
+        raise InputError(
+            f"covariate {names[j]!r} is a linear combination of the covariates before it (R reports an NA "
+            "coefficient). Remove it."
+        )
 
 
 def _convergence_warnings(fit, beta, var, u, xc, names) -> None:
