@@ -50,7 +50,9 @@ def main() -> None:
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, lifelines {lifelines.__version__}, "
           f"statsmodels {statsmodels.__version__}, machine {platform.processor() or platform.machine()}")  # fmt: skip
-    print("| n | cart-outcomes cox_ph (s) | lifelines CoxPHFitter (s) | statsmodels PHReg efron (s) | max |coef diff| |")
+    print(
+        "| n | cart-outcomes cox_ph (s) | lifelines CoxPHFitter (s) | statsmodels PHReg efron (s) | max |coef diff| |"
+    )
     print("|---|---|---|---|---|")
     for n in (10_000, 100_000):
         df = make(n)

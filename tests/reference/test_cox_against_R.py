@@ -89,7 +89,9 @@ def test_coefficients_against_R(name):
     robust = [np.nan if v is None else v for v in ref["robust_se"]]
     np.testing.assert_allclose(c["robust_se"], robust, rtol=tol)
     np.testing.assert_allclose(res.vcov.to_numpy(), np.array(ref["var"]), rtol=10 * tol, atol=1e-15)
-    np.testing.assert_allclose([res.loglik["null"], res.loglik["fitted"]], ref["loglik"], rtol=1e-10 if tol < 1e-6 else tol)
+    np.testing.assert_allclose(
+        [res.loglik["null"], res.loglik["fitted"]], ref["loglik"], rtol=1e-10 if tol < 1e-6 else tol
+    )
     assert (res.n, res.events, res.iterations) == (ref["n"], ref["events"], ref["iter"])
     assert res.excluded["row"].tolist() == ref["excluded"]
 

@@ -267,7 +267,6 @@ def evaluate(
 def evaluate_exact(rs: RiskSets, x: np.ndarray, xz: np.ndarray, beta: np.ndarray) -> Terms:
     """R's ``ties="exact"``: discrete conditional likelihood; single deaths use the ordinary formula."""
     base = evaluate(rs, x, xz, beta, efron=False)
-    p = x.shape[1]
     eta = x @ beta
     loglik, u, imat = base.loglik, base.u.copy(), base.imat.copy()
     for gi in np.flatnonzero(rs.nd > 1):

@@ -106,9 +106,7 @@ class CoxResult:
         """Harrell's C of the linear predictor, R ``fit$concordance`` (computed on first access, then cached)."""
         if "concordance" not in self._cache:
             m = self._model
-            self._cache["concordance"] = _concordance(
-                m.start, m.stop, m.event, m.rs.stratum, m.rs.w, m.lp, m.cluster
-            )
+            self._cache["concordance"] = _concordance(m.start, m.stop, m.event, m.rs.stratum, m.rs.w, m.lp, m.cluster)
         return dict(self._cache["concordance"])
 
     def to_frame(self) -> pd.DataFrame:
@@ -288,7 +286,9 @@ def cox_ph(
         except (TypeError, ValueError):
             raise InputError(f"column {slabel!r}: start times must be numeric") from None
         if st.shape != stop.shape or not np.isfinite(st).all():
-            raise InputError(f"column {slabel!r}: missing or non-finite start time in {_inputs._rows(~np.isfinite(st))}")
+            raise InputError(
+                f"column {slabel!r}: missing or non-finite start time in {_inputs._rows(~np.isfinite(st))}"
+            )
         bad = st >= stop
         if bad.any():
             raise InputError(
@@ -321,7 +321,8 @@ def cox_ph(
         {
             "row": np.flatnonzero(drop),
             "reason": [
-                "missing " + ", ".join(c for c, b in zip(checked, miss[i], strict=True) if b) for i in np.flatnonzero(drop)
+                "missing " + ", ".join(c for c, b in zip(checked, miss[i], strict=True) if b)
+                for i in np.flatnonzero(drop)
             ],
         }
     )
