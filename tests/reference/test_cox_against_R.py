@@ -41,6 +41,8 @@ SPECS = {
     "lung_factor": (LUNG, "time", "event", "age + sex + factor(ph.ecog)", {}),
     "heart": (HEART, "stop", "event", HEART_COV, {"start": "start"}),
     "heart_breslow": (HEART, "stop", "event", HEART_COV, {"start": "start", "ties": "breslow"}),
+    "heart_exact": (HEART, "stop", "event", HEART_COV, {"start": "start", "ties": "exact"}),
+    "lung_strata_exact": (LUNG, "time", "event", "age + ph.ecog + strata(sex)", {"ties": "exact"}),
     "heart_cluster": (HEART, "stop", "event", HEART_COV, {"start": "start", "cluster": "id"}),
     "jasa_timedep": (HEART, "stop", "event", ["transplant"], {"start": "start"}),
     "jasa_naive": (JASA_NAIVE, "futime", "fustat", ["transplant"], {}),
