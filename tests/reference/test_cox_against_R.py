@@ -1,7 +1,8 @@
 """cox_ph against R survival 3.5-3 (values in cox_reference.json, written by cox_reference.R; R not needed here).
 
-Achieved agreement is ~1e-9 relative or better for every quantity; the assertions use 1e-7 (1e-6, the project's
-tolerance for iterative fits, for the monotone-likelihood case where R's answer is where its iteration stops).
+Achieved agreement is ~1e-13 relative or better for every quantity (coefficients 6e-14, zph 5e-14, predictions
+2e-15); the assertions use 1e-10. The monotone-likelihood case, where R's answer is wherever its iteration stops,
+agrees to 1e-7 and is held to the project's 1e-6 for iterative fits.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ JASA_NAIVE = pd.read_csv(HERE / "cox_jasa_naive.csv")
 SEPARATED = pd.read_csv(HERE / "cox_separated.csv")
 COV = ["age", "sex", "ph.ecog"]
 HEART_COV = ["transplant", "age", "surgery"]
-RTOL = 1e-7
+RTOL = 1e-10
 
 SPECS = {
     "lung_efron": (LUNG, "time", "event", COV, {}),
@@ -90,7 +91,7 @@ def test_coefficients_against_R(name):
         np.testing.assert_allclose(c[col].to_numpy()[ok], want[ok], rtol=tol, err_msg=col)
     robust = [np.nan if v is None else v for v in ref["robust_se"]]
     np.testing.assert_allclose(c["robust_se"], robust, rtol=tol)
-    np.testing.assert_allclose(res.vcov.to_numpy(), np.array(ref["var"]), rtol=10 * tol, atol=1e-15)
+    np.testing.assert_allclose(res.vcov.to_numpy(), np.array(ref["var"]), rtol=10 * tol, atol=1e-16)
     np.testing.assert_allclose(
         [res.loglik["null"], res.loglik["fitted"]], ref["loglik"], rtol=1e-10 if tol < 1e-6 else tol
     )
