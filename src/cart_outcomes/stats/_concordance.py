@@ -21,17 +21,22 @@ def _prefix_less(v: np.ndarray, w: np.ndarray, queries: list[tuple[np.ndarray, n
         return outs
     m = int(v.max()) + 2
     idx = np.arange(n, dtype=np.int64)
+    by_value = np.argsort(v, kind="stable")
     level = 0
     while (1 << level) <= n:
         key = (idx >> level) * m + v
-        order = np.argsort(key, kind="stable")
+        block = by_value >> level
+        if (n >> level) < 1 << 16:  # stable sort of the value order by block: O(n) radix sort on uint16
+            order = by_value[np.argsort(block.astype(np.uint16), kind="stable")]
+        else:
+            order = np.argsort(key, kind="stable")
         ks = key[order]
         cw = np.concatenate([[0.0], np.cumsum(w[order])])
         for (pos, bound), out in zip(queries, outs, strict=True):
             sel = np.flatnonzero((pos >> level) & 1)
             if sel.size:
-                base = ((pos[sel] >> level) - 1) * m
-                out[sel] += cw[np.searchsorted(ks, base + bound[sel])] - cw[np.searchsorted(ks, base)]
+                block = (pos[sel] >> level) - 1  # every block before the last is full: it starts at block << level
+                out[sel] += cw[np.searchsorted(ks, block * m + bound[sel])] - cw[block << level]
         level += 1
     return outs
 

@@ -262,15 +262,14 @@ def cox_ph(
     if ties not in _TIES:
         raise InputError(f"ties must be one of {_TIES}, got {ties!r}")
     frame = _inputs.as_frame(data)
+    if frame is None:
+        raise InputError("data: give a DataFrame holding the covariate columns")
     spec = _formula.parse(covariates)
-    n_all = None
     stop_raw, tlabel = _inputs.column(frame, time, "time")
     stop = _inputs.times(stop_raw, tlabel)
     n_all = stop.size
     ev_raw, elabel = _inputs.column(frame, event, "event")
     ev = _inputs.events(ev_raw, elabel, n_all)
-    if frame is None:
-        raise InputError("data: give a DataFrame holding the covariate columns")
     strata_cols = tuple(_inputs.names(strata)) + spec.strata
     if cluster is not None and spec.cluster is not None and cluster != spec.cluster:
         raise InputError("cluster given both as an argument and in the formula")
@@ -285,7 +284,9 @@ def cox_ph(
             st = np.asarray(st_raw, dtype=float)
         except (TypeError, ValueError):
             raise InputError(f"column {slabel!r}: start times must be numeric") from None
-        if st.shape != stop.shape or not np.isfinite(st).all():
+        if st.shape != stop.shape:
+            raise InputError(f"column {slabel!r}: length {st.size} differs from the time column ({n_all})")
+        if not np.isfinite(st).all():
             raise InputError(
                 f"column {slabel!r}: missing or non-finite start time in {_inputs._rows(~np.isfinite(st))}"
             )
@@ -294,7 +295,6 @@ def cox_ph(
             raise InputError(
                 f"column {slabel!r}: start must be < stop ({tlabel!r}); start >= stop in {_inputs._rows(bad)}"
             )
-    w_raw = None
     if weights is not None:
         w_raw, wlabel = _inputs.column(frame, weights, "weights")
         w_all = _inputs.weights(w_raw, wlabel, n_all)
