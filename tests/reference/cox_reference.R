@@ -92,6 +92,9 @@ for (ties in c("efron", "breslow", "exact")) {
 fit <- coxph(f, lung2)
 newd <- data.frame(age = c(60, 70, 50), sex = c(1, 2, 2), ph.ecog = c(0, 2, 1))
 cases$lung_efron$predict <- pred(fit, newd, c(5, 100, 301, 500, 800))
+sf <- survfit(fit, newdata = newd[2, ])  # full curve on R's own time grid
+cases$lung_efron$predict_grid <- list(time = I(sf$time), survival = I(as.vector(sf$surv)),
+                                      cumhaz = I(as.vector(sf$cumhaz)))
 fitb <- coxph(f, lung2, ties = "breslow")
 cases$lung_breslow$predict <- pred(fitb, newd, c(5, 100, 301, 500, 800))
 

@@ -150,6 +150,15 @@ def test_predicted_survival_against_R_survfit(name):
     np.testing.assert_allclose(pred["cumhaz"], cumhaz, rtol=RTOL)
 
 
+def test_predicted_survival_default_grid_against_R_survfit():
+    res, _ = fit("lung_efron")
+    ref = CASES["lung_efron"]["predict_grid"]
+    pred = res.predict_survival(NEWDATA["lung_efron"].iloc[[1]])
+    np.testing.assert_array_equal(pred["time"], ref["time"])
+    np.testing.assert_allclose(pred["survival"], ref["survival"], rtol=RTOL)
+    np.testing.assert_allclose(pred["cumhaz"], ref["cumhaz"], rtol=RTOL)
+
+
 def test_missing_covariate_rows_are_excluded_with_a_warning_and_listed():
     res, rec = fit("lung_cluster")
     assert any(issubclass(w.category, DataQualityWarning) and "2 row(s) excluded" in str(w.message) for w in rec)

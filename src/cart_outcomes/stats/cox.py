@@ -61,6 +61,9 @@ class PHTest:
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    def _repr_html_(self) -> str:
+        return f"<p>cox.zph score test, transform={self.transform}</p>" + self.table.to_html(index=False)
+
 
 @dataclass(frozen=True, slots=True)
 class CoxResult:
@@ -111,6 +114,12 @@ class CoxResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients.copy()
+
+    def _repr_html_(self) -> str:
+        head = f"<p>Cox model (ties={self.options['ties']}): n={self.n}, events={self.events}"
+        if len(self.excluded):
+            head += f", {len(self.excluded)} row(s) excluded for missing values"
+        return head + "</p>" + self.coefficients.to_html(index=False) + self.tests.to_html(index=False)
 
     def ph_test(self, transform: str = "km") -> PHTest:
         """Proportional-hazards test, R ``cox.zph(fit, transform=)`` (survival >= 3.0).

@@ -213,3 +213,13 @@ def test_exact_ties_score_test_is_the_hypergeometric_logrank_even_with_ties():
     res = cox_ph(df2, "time", "event", ["g"], start="start", ties="exact")
     want2 = _logrank_hypergeometric(df2, start="start")
     assert res.tests.set_index("test").loc["score", "statistic"] == pytest.approx(want2, rel=1e-12)
+
+
+def test_html_repr_mentions_exclusions():
+    df = small()
+    df.loc[3, "z"] = np.nan
+    with pytest.warns(DataQualityWarning):
+        res = cox_ph(df, "time", "event", ["x", "z"])
+    html = res._repr_html_()
+    assert "1 row(s) excluded" in html and "<table" in html
+    assert "transform=km" in res.ph_test()._repr_html_()
