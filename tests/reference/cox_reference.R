@@ -98,6 +98,9 @@ cases$lung_efron$predict_grid <- list(time = I(sf$time), survival = I(as.vector(
 fitb <- coxph(f, lung2, ties = "breslow")
 cases$lung_breslow$predict <- pred(fitb, newd, c(5, 100, 301, 500, 800))
 
+fit <- suppressWarnings(coxph(f, lung2, iter.max = 2))  # out of iterations
+cases$lung_iter2 <- list(coef = I(unname(fit$coefficients)), loglik = I(fit$loglik), var = fit$var, iter = fit$iter,
+  warning = tryCatch({coxph(f, lung2, iter.max = 2); ""}, warning = function(w) conditionMessage(w)))
 fit <- coxph(f, lung2, robust = TRUE)
 cases$lung_robust <- c(describe(fit, TRUE), list(ties = "efron"))
 fit <- coxph(Surv(time, event) ~ age + sex + ph.ecog + cluster(inst), lung2)

@@ -74,10 +74,24 @@ def rtol(name):
 
 def test_reference_versions_recorded():
     assert REF["versions"]["survival"] == "3.5.3"
-    assert set(SPECS) == set(CASES)
+    assert set(SPECS) == set(CASES) - {"lung_iter2"}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+def test_out_of_iterations_returns_R_answer_and_warns():
+    with pytest.warns(StatisticalWarning, match=r"ran out of iterations \(2\)"), pytest.warns(DataQualityWarning):
+        res = cox_ph(LUNG, "time", "event", COV, iter_max=2)
+    ref = CASES["lung_iter2"]
+    assert not res.converged and "Ran out of iterations" in ref["warning"]
+    np.testing.assert_allclose(res.coefficients["coef"], ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose([res.loglik["null"], res.loglik["fitted"]], ref["loglik"], rtol=RTOL)
+    # R 3.5-3 returns 1/diag(information) here (its inverse is applied to an unfactored matrix); we return the
+    # full inverse, whose diagonal is larger
+    r_var = np.array(ref["var"])
+    assert np.allclose(r_var - np.diag(np.diag(r_var)), 0)
+    assert np.all(np.diag(res.naive_vcov.to_numpy()) >= np.diag(r_var))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_coefficients_against_R(name):
     res, _ = fit(name)
     ref = CASES[name]
@@ -99,7 +113,7 @@ def test_coefficients_against_R(name):
     assert res.excluded["row"].tolist() == ref["excluded"]
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_global_tests_against_R(name):
     res, _ = fit(name)
     got = res.tests.set_index("test")
@@ -110,7 +124,7 @@ def test_global_tests_against_R(name):
         np.testing.assert_allclose(got.loc[test, "p"], p, rtol=1e-5 if name == "separated" else 1e-6, err_msg=test)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_concordance_against_R(name):
     res, _ = fit(name)
     ref = CASES[name]["concordance"]

@@ -350,8 +350,6 @@ def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX
         finite = np.isfinite(t.u).all() and np.isfinite(t.imat).all() and np.isfinite(t.loglik)
         if finite and abs(1 - best / t.loglik) <= eps:
             return Fit(newbeta, chinv2(chol), t.u, loglik0, t.loglik, score, it, True, rank)
-        if it == iter_max:
-            break
         if not finite or t.loglik < best:
             halving += 1
             newbeta = (newbeta + halving * beta) / (halving + 1.0)
@@ -360,6 +358,8 @@ def newton(rs: RiskSets, x: np.ndarray, method: str, *, iter_max: int = ITER_MAX
             best = t.loglik
             beta = newbeta
             newbeta = newbeta + chsolve2(chol, t.u)
+    # out of iterations: R returns the last accepted beta and the log-likelihood there. (R 3.5-3 then inverts the
+    # information without re-factorising it, which yields 1/diag(I); we return the proper inverse.)
     t = ev(beta)
     chol, rank = cholesky2(t.imat)
     return Fit(beta, chinv2(chol), t.u, loglik0, t.loglik, score, iter_max, False, rank)

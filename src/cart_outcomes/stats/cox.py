@@ -224,6 +224,8 @@ def cox_ph(
     robust: bool = False,
     cluster: str | Any | None = None,
     weights: str | Any | None = None,
+    *,
+    iter_max: int = core.ITER_MAX,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model, as R ``survival::coxph``.
 
@@ -249,6 +251,7 @@ def cox_ph(
     robust : sandwich variance from the dfbeta residuals (R ``robust=TRUE``); implied by ``cluster``.
     cluster : column identifying correlated rows (R ``cluster()``); dfbetas are summed within clusters.
     weights : case weights (> 0), R ``weights=``.
+    iter_max : maximum Newton-Raphson iterations (R ``coxph.control(iter.max = 20)``).
 
     Returns
     -------
@@ -374,11 +377,13 @@ def cox_ph(
     mad = (w @ np.abs(xc)) / w.sum()
     scale = np.where(zero_one | (mad == 0), 1.0, 1.0 / np.where(mad == 0, 1.0, mad))
     rs = core.RiskSets.build(st, stop, ev, stratum, w)
-    fit = core.newton(rs, xc * scale, ties)
+    if not isinstance(iter_max, int | np.integer) or iter_max < 1:
+        raise InputError(f"iter_max must be a positive integer, got {iter_max!r}")
+    fit = core.newton(rs, xc * scale, ties, iter_max=int(iter_max))
     beta = fit.beta * scale
     var = fit.var * np.outer(scale, scale)
     u = fit.u / scale
-    _convergence_warnings(fit, beta, var, u, xc, names)
+    _convergence_warnings(fit, beta, var, u, xc, names, int(iter_max))
 
     # 3. robust variance and tests
     se = np.sqrt(np.diag(var))
@@ -432,7 +437,7 @@ def cox_ph(
         "weights": weights if isinstance(weights, str) else (None if weights is None else "array"),
         "conf_level": CONF_LEVEL,
         "conf_type": "wald (hazard-ratio scale: exp(coef -/+ z se))",
-        "iter_max": core.ITER_MAX,
+        "iter_max": int(iter_max),
         "eps": core.EPS,
         "r_equivalent": "survival::coxph",
         "version": __version__,
@@ -478,10 +483,10 @@ def _check_rank(x: np.ndarray, w: np.ndarray, names: list[str]) -> None:
         )
 
 
-def _convergence_warnings(fit, beta, var, u, xc, names) -> None:
+def _convergence_warnings(fit, beta, var, u, xc, names, iter_max) -> None:
     infs = np.abs(u @ var)
     if not fit.converged:
-        msg = f"cox_ph: ran out of iterations ({core.ITER_MAX}) and did not converge"
+        msg = f"cox_ph: ran out of iterations ({iter_max}) and did not converge"
         if np.max(xc @ beta) > 500 or not np.isfinite(infs).all():
             msg += "; one or more coefficients may be infinite (monotone likelihood)"
         warnings.warn(msg, StatisticalWarning, stacklevel=3)
