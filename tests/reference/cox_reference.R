@@ -30,6 +30,7 @@ write.csv(lung2, file.path(here, "cox_lung.csv"), row.names = FALSE, na = "")
 
 heart2 <- heart[, c("id", "start", "stop", "event", "age", "year", "surgery", "transplant")]
 heart2$transplant <- as.integer(as.character(heart2$transplant))
+heart2$w <- 1 + (seq_len(nrow(heart2)) %% 2) * 0.5       # deterministic case weights 1, 1.5
 write.csv(heart2, file.path(here, "cox_heart.csv"), row.names = FALSE)
 
 # naive (immortal-time biased) analysis: transplant ever, as a baseline covariate, time from acceptance
@@ -130,6 +131,10 @@ fit <- coxph(Surv(time, event) ~ age + ph.ecog + strata(sex), lung2, ties = "exa
 cases$lung_strata_exact <- c(describe(fit), list(ties = "exact"))
 fit <- coxph(Surv(start, stop, event) ~ transplant + age + surgery + cluster(id), heart2)
 cases$heart_cluster <- c(describe(fit, TRUE), list(ties = "efron"))
+fit <- coxph(Surv(start, stop, event) ~ transplant + age + strata(surgery) + cluster(id), heart2, weights = w)
+cases$heart_strata_cluster_weights <- c(describe(fit, TRUE), list(ties = "efron", zph = zph(fit)))
+fit <- coxph(Surv(time, event) ~ age + ph.ecog + strata(sex) + cluster(inst), lung2, ties = "breslow")
+cases$lung_strata_cluster <- c(describe(fit, TRUE), list(ties = "breslow"))
 fit <- coxph(Surv(start, stop, event) ~ transplant, heart2)
 cases$jasa_timedep <- c(describe(fit), list(ties = "efron"))
 fit <- coxph(Surv(futime, fustat) ~ transplant, jasa_naive)
