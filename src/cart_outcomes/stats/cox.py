@@ -270,6 +270,13 @@ def cox_ph(
        StatisticalWarning names the term and the finite value R returns is kept. Running out of iterations also
        warns.
     4. Times are compared exactly (R's ``timefix`` rounding of nearly equal floats is not applied).
+
+    References
+    ----------
+    Cox DR (1972) Regression models and life-tables. JRSS B 34:187-220. Efron B (1977) The efficiency of Cox's
+    likelihood function for censored data. JASA 72:557-565. Therneau TM, Grambsch PM (2000) Modeling Survival Data:
+    Extending the Cox Model. Springer. Therneau TM, survival package 3.x (``coxph``, ``cox.zph``, ``concordance``
+    vignettes).
     """
     if ties not in _TIES:
         raise InputError(f"ties must be one of {_TIES}, got {ties!r}")
