@@ -280,6 +280,8 @@ def cox_ph(
     """
     if ties not in _TIES:
         raise InputError(f"ties must be one of {_TIES}, got {ties!r}")
+    if isinstance(iter_max, bool) or not isinstance(iter_max, int | np.integer) or iter_max < 1:
+        raise InputError(f"iter_max must be a positive integer, got {iter_max!r}")
     frame = _inputs.as_frame(data)
     if frame is None:
         raise InputError("data: give a DataFrame holding the covariate columns")
@@ -331,6 +333,8 @@ def cox_ph(
     checked = list(spec.terms) + list(strata_cols) + ([cluster_col] if isinstance(cluster_col, str) else [])
     miss = frame[checked].isna().to_numpy() if checked else np.zeros((n_all, 0), bool)
     if cluster_col is not None and not isinstance(cluster_col, str):
+        if len(cluster_col) != n_all:
+            raise InputError(f"cluster: length {len(cluster_col)} differs from the time column ({n_all})")
         cl_arr = pd.Series(np.asarray(cluster_col)).isna().to_numpy()[:, None]
         miss = np.hstack([miss, cl_arr])
         checked = checked + ["cluster"]
@@ -384,8 +388,6 @@ def cox_ph(
     mad = (w @ np.abs(xc)) / w.sum()
     scale = np.where(zero_one | (mad == 0), 1.0, 1.0 / np.where(mad == 0, 1.0, mad))
     rs = core.RiskSets.build(st, stop, ev, stratum, w)
-    if not isinstance(iter_max, int | np.integer) or iter_max < 1:
-        raise InputError(f"iter_max must be a positive integer, got {iter_max!r}")
     fit = core.newton(rs, xc * scale, ties, iter_max=int(iter_max))
     beta = fit.beta * scale
     var = fit.var * np.outer(scale, scale)

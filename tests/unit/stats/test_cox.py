@@ -128,6 +128,8 @@ def test_missing_covariates_excluded_with_count_and_positions():
         ({"ties": "exact", "weights": "w1"}, "does not support case weights"),
         ({"ties": "exact", "robust": True}, "does not support robust"),
         ({"cluster": "nope"}, "'nope' is not in the data"),
+        ({"cluster": [1, 2]}, "cluster: length 2 differs"),
+        ({"iter_max": 0}, "iter_max must be a positive integer"),
     ],
 )
 def test_bad_arguments(kwargs, match):
