@@ -3,4 +3,20 @@
 Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
 """
 
-__all__: list[str] = []
+from cart_outcomes.stats.competing import (
+    CumulativeIncidence,
+    FineGray,
+    GrayTest,
+    cumulative_incidence,
+    fine_gray,
+    gray_test,
+)
+
+__all__: list[str] = [
+    "CumulativeIncidence",
+    "FineGray",
+    "GrayTest",
+    "cumulative_incidence",
+    "fine_gray",
+    "gray_test",
+]
