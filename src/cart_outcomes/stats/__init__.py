@@ -11,6 +11,15 @@ from cart_outcomes.stats.competing import (
     fine_gray,
     gray_test,
 )
+from cart_outcomes.stats.timedep import (
+    Landmark,
+    MantelByar,
+    SimonMakuch,
+    landmark,
+    mantel_byar,
+    simon_makuch,
+    split_at_exposure,
+)
 
 __all__: list[str] = [
     "CumulativeIncidence",
@@ -19,4 +28,11 @@ __all__: list[str] = [
     "cumulative_incidence",
     "fine_gray",
     "gray_test",
+    "Landmark",
+    "MantelByar",
+    "SimonMakuch",
+    "landmark",
+    "mantel_byar",
+    "simon_makuch",
+    "split_at_exposure",
 ]

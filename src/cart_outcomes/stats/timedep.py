@@ -29,6 +29,7 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _inputs
 from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats.km import KaplanMeier, kaplan_meier
 
 __all__ = [
     "Landmark",
@@ -146,8 +147,8 @@ def split_at_exposure(
     sp = _split(t, e, h, tlab)
     out = {"row": sp.row}
     if id is not None:
-        idv, _ = _inputs.column(frame, id, "id")
-        out["id"] = np.asarray(idv)[sp.row]
+        idv, idlab = _inputs.column(frame, id, "id")
+        out[idlab] = np.asarray(idv)[sp.row]
     out.update({"start": sp.start, "stop": sp.stop, "event": sp.event.astype(np.int8), "exposed": sp.exposed})
     result = pd.DataFrame(out)
     if frame is not None:
@@ -233,7 +234,8 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
     e0 = d * nr[:, 0] / n
     var = np.zeros_like(n)
     multi = n > 1
-    var[multi] = (d * nr[:, 1] * nr[:, 0] * (n - d) / (n**2 * (n - 1)))[multi]
+    nm = n[multi]
+    var[multi] = d[multi] * nr[multi, 1] * nr[multi, 0] * (nm - d[multi]) / (nm**2 * (nm - 1))
     o1, ex1, v = float(de[:, 1].sum()), float(e1.sum()), float(var.sum())
     z = (o1 - ex1) / np.sqrt(v) if v > 0 else np.nan
     stat = z * z
@@ -265,3 +267,243 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
         "version": __version__,
     }
     return MantelByar(float(stat), 1, float(_st.chi2.sf(stat, 1)), float(z), v, table, times, options)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Simon-Makuch
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SimonMakuch:
+    """Simon-Makuch curves: product-limit survival per current exposure state, the exposed state entered late.
+
+    Attributes
+    ----------
+    table : one row per state x distinct exit time in that state (R ``survfit`` rows on the counting-process
+        data): ``state, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, displayed``.
+        ``n_censor`` includes leaving the unexposed state at exposure; ``std_err`` is on the scale of S
+        (R ``summary(fit)$std.err``); ``displayed`` is False where fewer than ``min_at_risk`` patients are at risk
+        in the state (a plot should not draw those steps; the estimate is kept for completeness).
+    km : the underlying :class:`~cart_outcomes.stats.km.KaplanMeier` fit (groups = states).
+    split : the counting-process rows (:func:`split_at_exposure`).
+    """
+
+    table: pd.DataFrame
+    km: KaplanMeier
+    split: pd.DataFrame
+    min_at_risk: int
+    options: dict = field(default_factory=dict)
+
+    def at_risk(self, times: float | Sequence[float]) -> pd.DataFrame:
+        """Numbers at risk per state at ``times`` (``state, time, n_risk``), as R ``summary(fit, times=,
+        extend=TRUE)$n.risk`` on the counting-process fit: the risk set at the first exit time at or after ``time``
+        in that state (0 beyond the last)."""
+        at = self.km.at(times)
+        at = at.rename(columns={"group": "state"})[["state", "time", "n_risk"]]
+        return _order_states(at)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+
+def _order_states(frame: pd.DataFrame) -> pd.DataFrame:
+    key = frame["state"].map({s: i for i, s in enumerate(STATES)})
+    return frame.assign(_k=key).sort_values(["_k", "time"], kind="stable").drop(columns="_k").reset_index(drop=True)
+
+
+def simon_makuch(
+    data: Any,
+    time: Any,
+    event: Any,
+    exposure_time: Any,
+    min_at_risk: int = 3,
+    *,
+    conf_type: str | None = None,
+    conf_level: float = 0.95,
+    profile: str | None = None,
+) -> SimonMakuch:
+    """Simon-Makuch survival curves by current exposure state (Simon & Makuch, Stat Med 1984;3:35-44).
+
+    R equivalent::
+
+        split <- tmerge(...)                     # see split_at_exposure()
+        survfit(Surv(tstart, tstop, event) ~ exposed, data = split)
+
+    Parameters
+    ----------
+    data, time, event, exposure_time : as in :func:`split_at_exposure`.
+    min_at_risk : steps with fewer patients at risk in a state are flagged ``displayed = False`` (the early
+        exposed curve rests on very few patients; clinical-definitions 8.5 suggests >= 3).
+    conf_type, conf_level, profile : passed to :func:`~cart_outcomes.stats.km.kaplan_meier` (same defaults;
+        ``conf_type="log"`` or ``profile="R"`` for R's default).
+
+    Returns
+    -------
+    SimonMakuch
+        ``.table`` (state, time, n_risk, n_event, n_censor, survival, std_err, lower, upper, displayed),
+        ``.at_risk(times)``, ``.km``, ``.split``.
+
+    Notes
+    -----
+    1. Split follow-up at the exposure time (:func:`split_at_exposure`).
+    2. Unexposed curve: every patient from 0, leaving (censored from the state) at exposure.
+    3. Exposed curve: patients enter at their exposure time (left truncation, ``(start, stop]`` risk sets: a patient
+       exposed at h is at risk for events after h).
+    4. Product-limit estimate and Greenwood SE per state. The curves estimate survival for a patient who stays in
+       the state; they are not survival curves of groups defined at baseline.
+    """
+    if not (isinstance(min_at_risk, int | np.integer) and min_at_risk >= 1):
+        raise InputError(f"min_at_risk must be a positive integer, got {min_at_risk!r}")
+    split = split_at_exposure(data, time, event, exposure_time)
+    state = np.where(split["exposed"].to_numpy() == 1, STATES[1], STATES[0])
+    km = kaplan_meier(
+        None, split["stop"].to_numpy(), split["event"].to_numpy(), by=state, entry=split["start"].to_numpy(),
+        conf_type=conf_type, conf_level=conf_level, profile=profile,
+    )
+    cols = ["group", "time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper"]
+    table = km.table[cols].rename(columns={"group": "state"})
+    table["displayed"] = table["n_risk"] >= min_at_risk
+    options = dict(km.options)
+    options.update({
+        "method": "Simon-Makuch (product-limit by current state, delayed entry into the exposed state)",
+        "min_at_risk": min_at_risk,
+        "r_equivalent": "survfit(Surv(tstart, tstop, event) ~ exposed, data = tmerge split)",
+        "version": __version__,
+    })
+    return SimonMakuch(_order_states(table), km, split, int(min_at_risk), options)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Landmark
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Landmark:
+    """A landmark analysis: patients still under follow-up at the landmark, time re-zeroed there.
+
+    Attributes
+    ----------
+    at : the landmark time (same unit as ``time``).
+    data : the analysed rows: ``row`` (position in the input), ``time`` (time since the landmark), ``event``,
+        ``group`` and the other input columns.
+    excluded : ``row, reason`` for every input row left out (event or censoring at or before the landmark; with
+        ``exposed_after="exclude"``, exposure after the landmark). ``n_excluded`` counts them per reason.
+    km : :class:`~cart_outcomes.stats.km.KaplanMeier` from the landmark, by group.
+    """
+
+    at: float
+    data: pd.DataFrame
+    excluded: pd.DataFrame
+    n_excluded: dict
+    km: KaplanMeier
+    options: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.data.copy()
+
+    def _repr_html_(self) -> str:
+        return self.data._repr_html_()
+
+
+_EXPOSED_AFTER = ("unexposed", "exclude")
+
+
+def landmark(
+    data: Any,
+    time: Any,
+    event: Any,
+    at: float,
+    *,
+    group: Any = None,
+    exposure_time: Any = None,
+    exposed_after: str = "unexposed",
+    conf_type: str | None = None,
+    conf_level: float = 0.95,
+    profile: str | None = None,
+) -> Landmark:
+    """Landmark analysis (Anderson, Cain & Gelber, J Clin Oncol 1983;1:710-719): condition on being under
+    follow-up at ``at``, classify by exposure at ``at``, and restart the clock there.
+
+    R equivalent::
+
+        ld <- subset(d, time > L)
+        ld$group <- ifelse(!is.na(ld$h) & ld$h <= L, "exposed", "unexposed")
+        ld$time <- ld$time - L
+        survfit(Surv(time, status) ~ group, ld); survdiff(...); coxph(...)
+
+    Parameters
+    ----------
+    data, time, event : as in :func:`split_at_exposure`.
+    at : the landmark (>= 0), chosen before looking at outcomes (e.g. day 60 or 90 after infusion).
+    group : a column fixed at the landmark (e.g. response at the landmark); give this or ``exposure_time``.
+    exposure_time : time of exposure; ``group`` is ``"exposed"`` if it is at or before ``at``, else
+        ``"unexposed"`` (missing = never exposed).
+    exposed_after : patients exposed after the landmark stay ``"unexposed"`` (default, intention-to-treat at the
+        landmark) or are excluded (``"exclude"``, a sensitivity analysis).
+    conf_type, conf_level, profile : passed to :func:`~cart_outcomes.stats.km.kaplan_meier`.
+
+    Returns
+    -------
+    Landmark
+        ``.data`` (re-zeroed rows), ``.excluded`` (``row, reason``), ``.n_excluded``, ``.km``.
+
+    Notes
+    -----
+    1. Keep patients with ``time > at`` (alive, event-free and still followed at the landmark, R's convention
+       ``subset(time > L)``): an event or a censoring exactly at the landmark is excluded.
+    2. Define the group at the landmark; 3. re-zero time (``time - at``); 4. estimate from the landmark.
+    The answer depends on the landmark: show several (Kim et al., Transplant Cell Ther 2021;27:125-132).
+    The log-rank test and the Cox model from the landmark are the package's ``logrank_test``/``cox_ph`` applied to
+    ``.data`` (``time``, ``event``, ``group``).
+    """
+    frame, t, e, tlab = _survival_input(data, time, event)
+    try:
+        at = float(at)
+    except (TypeError, ValueError):
+        raise InputError(f"at: the landmark must be a number, got {at!r}") from None
+    if not np.isfinite(at) or at < 0:
+        raise InputError(f"at: the landmark must be finite and >= 0, got {at!r}")
+    if (group is None) == (exposure_time is None):
+        raise InputError("landmark: give exactly one of group= (a column fixed at the landmark) or exposure_time=")
+    if exposed_after not in _EXPOSED_AFTER:
+        raise InputError(f"exposed_after must be one of {_EXPOSED_AFTER}, got {exposed_after!r}")
+    n = t.size
+    reason = np.full(n, "", dtype=object)
+    reason[(t <= at) & e] = "event at or before the landmark"
+    reason[(t <= at) & ~e] = "censored at or before the landmark"
+    used = {c for c in (time, event, group, exposure_time) if isinstance(c, str)}
+    if exposure_time is not None:
+        h, _ = _exposure(frame, exposure_time, n)
+        exposed = ~np.isnan(h) & (h <= at)
+        labels = np.where(exposed, STATES[1], STATES[0]).astype(object)
+        if exposed_after == "exclude":
+            late = (reason == "") & ~np.isnan(h) & (h > at) & (h < t)
+            reason[late] = "exposed after the landmark"
+    else:
+        gv, glab = _inputs.column(frame, group, "group")
+        codes, levels = _inputs.groups(gv, glab, n)
+        labels = np.asarray(levels, dtype=object)[codes]
+    keep = reason == ""
+    if not keep.any():
+        raise InputError(f"landmark at {at:g}: no patient is still under follow-up (every {tlab!r} <= {at:g})")
+    rows = np.flatnonzero(keep)
+    out = pd.DataFrame({"row": rows, "time": t[keep] - at, "event": e[keep].astype(np.int8), "group": labels[keep]})
+    if frame is not None:
+        rest = [c for c in frame.columns if c not in used and c not in out.columns]
+        if rest:
+            out = pd.concat([out, frame[rest].iloc[rows].reset_index(drop=True)], axis=1)
+    excluded = pd.DataFrame({"row": np.flatnonzero(~keep), "reason": reason[~keep].astype(str)})
+    counts = excluded["reason"].value_counts()
+    n_excluded = {str(k): int(v) for k, v in counts.items()}
+    km = kaplan_meier(out, "time", "event", by="group", conf_type=conf_type, conf_level=conf_level, profile=profile)
+    options = dict(km.options)
+    options.update({
+        "method": "landmark",
+        "at": at,
+        "group_from": "exposure_time" if exposure_time is not None else "group",
+        "exposed_after": exposed_after,
+        "keep_rule": "time > at (alive, event-free and under follow-up at the landmark)",
+        "version": __version__,
+    })
+    return Landmark(at, out, excluded, n_excluded, km, options)
