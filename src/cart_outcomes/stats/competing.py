@@ -57,20 +57,20 @@ def _code_events(
     ev = np.asarray(ev)
     if ev.shape != t.shape:
         raise InputError(f"column {elab!r}: length {ev.size} differs from the time column ({t.size})")
-    ser = pd.Series(ev)
-    missing = ser.isna().to_numpy()
+    ser = pd.Series(ev, copy=False)
+    fcodes, uniques = pd.factorize(ser)  # hash-based: one pass, no sort; missing -> -1
+    missing = fcodes < 0
     if missing.any():
         raise InputError(f"column {elab!r}: missing event code in {_inputs._rows(missing)}")
-    values = ser.to_numpy(dtype=object) if ser.dtype.kind == "O" else ser.to_numpy()
+    present = list(uniques)
     if isinstance(causes, Mapping):
         codes, labels = list(causes.keys()), [str(v) for v in causes.values()]
     elif causes is not None:
         codes = list(causes)
         labels = [str(c) for c in codes]
     else:
-        present = pd.unique(ser)
         non_censor = [v for v in present if not _same(v, censor)]
-        if ser.dtype.kind in "OSU" and not any(_same(v, censor) for v in present) and censor == 0:
+        if ser.dtype.kind in "OSU" and not any(_same(v, censor) for v in present) and _same(censor, 0):
             raise InputError(
                 f"column {elab!r}: event labels {sorted(map(str, present))} are not numeric; name the censoring "
                 "label with censor=... (and optionally the causes with causes=[...])"
@@ -84,13 +84,19 @@ def _code_events(
         raise InputError(f"column {elab!r}: no event of any cause (every row is censored with code {censor!r})")
     if any(_same(c, censor) for c in codes):
         raise InputError(f"causes: the censoring code {censor!r} cannot also be a cause")
-    status = np.full(t.size, -1, dtype=np.intp)
-    status[_isin(values, [censor])] = 0
-    for j, c in enumerate(codes):
-        status[_isin(values, [c])] = j + 1
-    bad = status < 0
-    if bad.any():
-        shown = sorted({str(v) for v in values[bad]})[:5]
+    lut = np.full(len(present), -1, dtype=np.intp)
+    for i, v in enumerate(present):
+        if _same(v, censor):
+            lut[i] = 0
+        else:
+            for j, c in enumerate(codes):
+                if _same(v, c):
+                    lut[i] = j + 1
+                    break
+    status = lut[fcodes]
+    if (lut < 0).any():
+        bad = status < 0
+        shown = sorted(str(v) for v, code in zip(present, lut, strict=True) if code < 0)[:5]
         raise InputError(
             f"column {elab!r}: event code(s) {shown} in {_inputs._rows(bad)} are neither the censoring code "
             f"{censor!r} nor a declared cause {codes}"
@@ -103,15 +109,6 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (TypeError, ValueError):
         return False
-
-
-def _isin(values: np.ndarray, targets: list) -> np.ndarray:
-    if values.dtype.kind in "biuf":
-        try:
-            return np.isin(values, np.asarray(targets, dtype=float))
-        except (TypeError, ValueError):
-            return np.zeros(values.shape, bool)
-    return np.array([any(_same(v, x) for x in targets) for v in values], dtype=bool)
 
 
 def _cause_index(coded: _Coded, cause: Any) -> int:
