@@ -11,6 +11,7 @@ from cart_outcomes.stats.competing import (
     fine_gray,
     gray_test,
 )
+from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
 from cart_outcomes.stats.logrank import (
     ExactLogrankResult,
     LogrankHazardRatio,
@@ -38,6 +39,9 @@ __all__: list[str] = [
     "cumulative_incidence",
     "fine_gray",
     "gray_test",
+    "CoxResult",
+    "PHTest",
+    "cox_ph",
     "ExactLogrankResult",
     "LogrankHazardRatio",
     "LogrankResult",
