@@ -116,3 +116,5 @@ def test_landmark_matches_the_R_subset_and_survfit():
     np.testing.assert_allclose(km["time"], ref["km_time"], rtol=CLOSED)
     np.testing.assert_allclose(km["survival"], ref["km_surv"], rtol=CLOSED)
     np.testing.assert_array_equal(km["n_risk"], ref["km_n_risk"])
+    assert res.logrank.statistic == pytest.approx(ref["logrank_chisq"], rel=CLOSED)
+    assert res.cox.coefficients["coef"].iloc[0] == pytest.approx(ref["cox_coef"], rel=1e-6)

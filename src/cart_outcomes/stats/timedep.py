@@ -29,7 +29,9 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _inputs
 from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats.cox import CoxResult, cox_ph
 from cart_outcomes.stats.km import KaplanMeier, kaplan_meier
+from cart_outcomes.stats.logrank import LogrankResult, logrank_test
 
 __all__ = [
     "Landmark",
@@ -390,6 +392,10 @@ class Landmark:
     excluded : ``row, reason`` for every input row left out (event or censoring at or before the landmark; with
         ``exposed_after="exclude"``, exposure after the landmark). ``n_excluded`` counts them per reason.
     km : :class:`~cart_outcomes.stats.km.KaplanMeier` from the landmark, by group.
+    logrank : :class:`~cart_outcomes.stats.logrank.LogrankResult` comparing the groups from the landmark.
+    cox : :class:`~cart_outcomes.stats.cox.CoxResult` of ``Surv(time, event) ~ exposed`` (exposure mode: HR of
+        exposed vs unexposed) or ``~ group`` (first level = reference).
+    ``logrank`` and ``cox`` are None when only one group remains at the landmark (``options["note"]`` says so).
     """
 
     at: float
@@ -397,6 +403,8 @@ class Landmark:
     excluded: pd.DataFrame
     n_excluded: dict
     km: KaplanMeier
+    logrank: LogrankResult | None
+    cox: CoxResult | None
     options: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
@@ -421,6 +429,7 @@ def landmark(
     conf_type: str | None = None,
     conf_level: float = 0.95,
     profile: str | None = None,
+    ties: str = "efron",
 ) -> Landmark:
     """Landmark analysis (Anderson, Cain & Gelber, J Clin Oncol 1983;1:710-719): condition on being under
     follow-up at ``at``, classify by exposure at ``at``, and restart the clock there.
@@ -443,10 +452,13 @@ def landmark(
         landmark) or are excluded (``"exclude"``, a sensitivity analysis).
     conf_type, conf_level, profile : passed to :func:`~cart_outcomes.stats.km.kaplan_meier`.
 
+    ties : ties method of the Cox model (default "efron", as R).
+
     Returns
     -------
     Landmark
-        ``.data`` (re-zeroed rows), ``.excluded`` (``row, reason``), ``.n_excluded``, ``.km``.
+        ``.data`` (re-zeroed rows), ``.excluded`` (``row, reason``), ``.n_excluded``, ``.km``, ``.logrank``,
+        ``.cox``.
 
     Notes
     -----
@@ -454,8 +466,8 @@ def landmark(
        ``subset(time > L)``): an event or a censoring exactly at the landmark is excluded.
     2. Define the group at the landmark; 3. re-zero time (``time - at``); 4. estimate from the landmark.
     The answer depends on the landmark: show several (Kim et al., Transplant Cell Ther 2021;27:125-132).
-    The log-rank test and the Cox model from the landmark are the package's ``logrank_test``/``cox_ph`` applied to
-    ``.data`` (``time``, ``event``, ``group``).
+    The KM, log-rank and Cox results are the package's ``kaplan_meier``/``logrank_test``/``cox_ph`` applied to
+    ``.data``.
     """
     frame, t, e, tlab = _survival_input(data, time, event)
     try:
@@ -489,6 +501,8 @@ def landmark(
         raise InputError(f"landmark at {at:g}: no patient is still under follow-up (every {tlab!r} <= {at:g})")
     rows = np.flatnonzero(keep)
     out = pd.DataFrame({"row": rows, "time": t[keep] - at, "event": e[keep].astype(np.int8), "group": labels[keep]})
+    if exposure_time is not None:
+        out["exposed"] = (out["group"] == STATES[1]).astype(np.int8)
     if frame is not None:
         rest = [c for c in frame.columns if c not in used and c not in out.columns]
         if rest:
@@ -497,6 +511,13 @@ def landmark(
     counts = excluded["reason"].value_counts()
     n_excluded = {str(k): int(v) for k, v in counts.items()}
     km = kaplan_meier(out, "time", "event", by="group", conf_type=conf_type, conf_level=conf_level, profile=profile)
+    lr = cx = None
+    note = None
+    if out["group"].nunique() >= 2:
+        lr = logrank_test(out, "time", "event", by="group")
+        cx = cox_ph(out, "time", "event", ["exposed" if exposure_time is not None else "group"], ties=ties)
+    else:
+        note = f"only one group ({out['group'].iloc[0]!r}) at the landmark: no log-rank test or Cox model"
     options = dict(km.options)
     options.update({
         "method": "landmark",
@@ -504,6 +525,8 @@ def landmark(
         "group_from": "exposure_time" if exposure_time is not None else "group",
         "exposed_after": exposed_after,
         "keep_rule": "time > at (alive, event-free and under follow-up at the landmark)",
+        "ties": ties,
+        "note": note,
         "version": __version__,
     })
-    return Landmark(at, out, excluded, n_excluded, km, options)
+    return Landmark(at, out, excluded, n_excluded, km, lr, cx, options)
