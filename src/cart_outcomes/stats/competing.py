@@ -213,7 +213,9 @@ def _confint(est: np.ndarray, se: np.ndarray, z: float, conf_type: str) -> tuple
         else:  # log-log of the CIF (tidycmprsk/sksurv): p^exp(+/- z se/(p log p))
             w = z * se / (est * np.log(est))
             lo, hi = est ** np.exp(-w), est ** np.exp(w)
-    bad = ~(est > 0) | (conf_type == "log-log") & ~(est < 1)
+    if conf_type == "plain":
+        return lo, hi
+    bad = ~(est > 0) | ((conf_type == "log-log") & ~(est < 1))
     lo, hi = np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
     return lo, hi
 
@@ -314,7 +316,8 @@ def cumulative_incidence(
     3. ``std_err``: infinitesimal jackknife, sqrt(sum_i U_i(t)^2) with U_i the derivative of F_k(t) with respect
        to subject i's case weight (R survfit for multi-state curves). ``std_err_cmprsk``: Gray's variance as in
        ``cmprsk:::cinc``. At mgus2 (PCM vs death) 120 months: 0.006797 vs 0.006799.
-    4. Confidence limits are undefined (NaN) where the estimate is 0 (and for log-log also where it is 1).
+    4. With the log and log-log transforms the limits are undefined (NaN) where the estimate is 0 (log-log: also
+       where it is 1), as R reports NA.
     """
     if conf_type not in _CONF_TYPES:
         raise InputError(f"conf_type must be one of {_CONF_TYPES}, got {conf_type!r}")
@@ -413,6 +416,8 @@ def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cau
     cnt = tab.n_event.reshape(-1, ng, 3)
     d1, d2 = cnt[:, :, 1], cnt[:, :, 2]
     keep = (d1 + d2).sum(axis=1) > 0
+    if not keep.any():  # no events in this stratum: it adds nothing
+        return np.zeros(ng - 1), np.zeros((ng - 1, ng - 1))
     rs, d1, d2 = rs[keep], d1[keep], d2[keep]
     act = rs > 0
     safe_rs = np.where(act, rs, 1.0)
@@ -744,9 +749,9 @@ def fine_gray(
     Parameters
     ----------
     data, time, event, causes, censor : as in :func:`cumulative_incidence`.
-    covariates : column name or list of names. Numeric columns enter as they are; other columns (strings,
-        categoricals, booleans as categories) are dummy-coded against their first level, named ``columnLevel``
-        as R's ``model.matrix`` does. A column with a single value is an error. Rows with a missing covariate are
+    covariates : column name or list of names. Numeric and boolean columns enter as numbers (True = 1); other
+        columns (strings, categoricals) are dummy-coded against their first level, named ``columnLevel`` as R's
+        ``model.matrix`` does. A column with a single value is an error. Rows with a missing covariate are
         excluded, counted in ``excluded`` and announced with a DataQualityWarning (crr's ``na.omit``).
     cause : the cause of interest (code or label, crr's ``failcode``).
     conf_level : level of the hazard-ratio CI.
@@ -800,7 +805,7 @@ def fine_gray(
     converged = False
     it = 0
     lik0 = _fg_objective(dat, beta, 0)[0]
-    for it in range(max_iter + 1):  # noqa: B007 (iteration count reported)
+    for it in range(max_iter + 1):
         lik, grad, hess = _fg_objective(dat, beta, 2)
         if np.max(np.abs(grad) * np.maximum(np.abs(beta), 1)) < max(abs(lik), 1) * gtol:
             converged = True

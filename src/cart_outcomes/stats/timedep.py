@@ -17,6 +17,7 @@ Conventions (R ``survival::tmerge`` with ``tdc(exposure_time)``):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from cart_outcomes._version import __version__
-from cart_outcomes.errors import InputError
+from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _inputs
 from cart_outcomes.stats._events import event_table
 from cart_outcomes.stats.cox import CoxResult, cox_ph
@@ -119,7 +120,7 @@ def split_at_exposure(
     time: Any,
     event: Any,
     exposure_time: Any,
-    id: Any = None,  # noqa: A002 (R's tmerge argument name)
+    id: Any = None,
 ) -> pd.DataFrame:
     """Split each subject's follow-up at the exposure time into ``(start, stop]`` rows (``survival::tmerge``).
 
@@ -239,7 +240,15 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
     nm = n[multi]
     var[multi] = d[multi] * nr[multi, 1] * nr[multi, 0] * (nm - d[multi]) / (nm**2 * (nm - 1))
     o1, ex1, v = float(de[:, 1].sum()), float(e1.sum()), float(var.sum())
-    z = (o1 - ex1) / np.sqrt(v) if v > 0 else np.nan
+    if v > 0:
+        z = (o1 - ex1) / np.sqrt(v)
+    else:
+        z = np.nan
+        warnings.warn(
+            "mantel_byar: the variance is 0 (no event time with patients at risk in both states); no test",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     stat = z * z
     ever = np.array([np.count_nonzero(np.isnan(h) | (h > 0)), np.count_nonzero(~np.isnan(h) & (h < t))])
     table = pd.DataFrame(

@@ -97,3 +97,14 @@ def test_fine_gray_row_order_irrelevant():
     a = fine_gray(d, "time", "event", ["x"])
     b = fine_gray(d.sample(frac=1, random_state=1), "time", "event", ["x"])
     np.testing.assert_allclose(a.coefficients[["coef", "se"]], b.coefficients[["coef", "se"]], rtol=1e-10)
+
+
+def test_plain_ci_is_zero_width_at_zero_and_stratum_without_events_adds_nothing():
+    res = cumulative_incidence(TINY, "time", "event", conf_type="plain")
+    first = res.table[res.table["cause"] == "2"].iloc[0]
+    assert (first["estimate"], first["lower"], first["upper"]) == (0.0, 0.0, 0.0)
+    d = pd.concat([TINY.assign(g=list("ababab"), s="x"),
+                   pd.DataFrame({"time": [5, 6], "event": [0, 0], "g": ["a", "b"], "s": "y"})])
+    with_empty = gray_test(d, "time", "event", by="g", strata="s")
+    without = gray_test(d[d["s"] == "x"], "time", "event", by="g")
+    np.testing.assert_allclose(with_empty.table["statistic"], without.table["statistic"], rtol=1e-12)

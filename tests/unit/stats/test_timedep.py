@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart_outcomes.errors import InputError
+from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import landmark, mantel_byar, simon_makuch, split_at_exposure
 
 D = pd.DataFrame(
@@ -96,3 +96,9 @@ def test_landmark_with_a_fixed_group_and_bad_arguments():
         landmark(L, "t", "ev", at=500, exposure_time="h")
     with pytest.raises(InputError, match=">= 0"):
         landmark(L, "t", "ev", at=-1, exposure_time="h")
+
+
+def test_mantel_byar_without_anyone_exposed_warns():
+    with pytest.warns(StatisticalWarning, match="variance is 0"):
+        res = mantel_byar(D.assign(h=np.nan), "t", "ev", "h")
+    assert np.isnan(res.statistic)
