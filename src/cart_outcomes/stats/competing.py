@@ -277,11 +277,11 @@ def cumulative_incidence(
     time: Any,
     event: Any,
     by: Any = None,
-    *,
     conf_level: float = 0.95,
+    causes: Sequence | Mapping | None = None,
+    *,
     conf_type: str = "log",
     variance: str = "ij",
-    causes: Sequence | Mapping | None = None,
     censor: Any = 0,
 ) -> CumulativeIncidence:
     """Aalen-Johansen cumulative incidence functions of competing causes (no jitter, exact ties).
