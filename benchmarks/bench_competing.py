@@ -43,36 +43,43 @@ def timed(fn, repeat: int = 3) -> float:
     return statistics.median(runs)
 
 
-def main(sizes: list[int]) -> None:
-    try:
-        from sksurv.nonparametric import cumulative_incidence_competing_risks
-    except ImportError:
-        cumulative_incidence_competing_risks = None
+AJ = "Aalen-Johansen (2 causes, SE, CI)"
+
+
+def bench_size(n: int, sksurv_cif) -> list[tuple[str, str, float]]:
     from statsmodels.duration.survfunc import CumIncidenceRight
 
+    t, c, g = make(n)
+    tf = t.astype(float)
+    ours = cumulative_incidence(None, tf, c)
+    sm = CumIncidenceRight(tf, c)
+    # same estimates (statsmodels reports the CIF at its event times)
+    mine = ours.table[ours.table["cause"] == "1"].set_index("time")["estimate"]
+    assert np.allclose(mine.loc[sm.times].to_numpy(), sm.cinc[0], atol=1e-10)
+    rows = [
+        (AJ, "cart-outcomes", timed(lambda: cumulative_incidence(None, tf, c))),
+        (AJ, "statsmodels CumIncidenceRight", timed(lambda: CumIncidenceRight(tf, c))),
+    ]
+    if sksurv_cif is not None:
+        rows.append((AJ, "scikit-survival", timed(lambda: sksurv_cif(c, tf, conf_type="log-log"))))
+    rows.append(("Gray's test (2 groups, both causes)", "cart-outcomes", timed(lambda: gray_test(None, tf, c, g))))
+    data = {"t": tf, "c": c, "g": g}
+    rows.append(("Fine-Gray (1 covariate, cause 1)", "cart-outcomes",
+                 timed(lambda: fine_gray(data, "t", "c", "g"), repeat=1)))
+    return rows
+
+
+def main(sizes: list[int]) -> None:
+    try:
+        from sksurv.nonparametric import cumulative_incidence_competing_risks as sksurv_cif
+    except ImportError:
+        sksurv_cif = None
     print("| n | operation | library | median seconds (3 runs) |")
     print("|---|---|---|---|")
     for n in sizes:
-        t, c, g = make(n)
-        tf = t.astype(float)
-        rows = []
-        ours = cumulative_incidence(None, tf, c)
-        rows.append(("Aalen-Johansen (2 causes, SE, CI)", "cart-outcomes", timed(lambda: cumulative_incidence(None, tf, c))))
-        sm = CumIncidenceRight(tf, c)
-        # same estimates (statsmodels reports the CIF at its event times)
-        mine = ours.table[ours.table["cause"] == "1"].set_index("time")["estimate"]
-        assert np.allclose(mine.loc[sm.times].to_numpy(), sm.cinc[0], atol=1e-10)
-        rows.append(("Aalen-Johansen (2 causes, SE, CI)", "statsmodels CumIncidenceRight",
-                     timed(lambda: CumIncidenceRight(tf, c))))
-        if cumulative_incidence_competing_risks is not None:
-            rows.append(("Aalen-Johansen (2 causes, SE, CI)", "scikit-survival",
-                         timed(lambda: cumulative_incidence_competing_risks(c, tf, conf_type="log-log"))))
-        rows.append(("Gray's test (2 groups, both causes)", "cart-outcomes", timed(lambda: gray_test(None, tf, c, g))))
-        rows.append(("Fine-Gray (1 covariate, cause 1)", "cart-outcomes",
-                     timed(lambda: fine_gray({"t": tf, "c": c, "g": g}, "t", "c", "g"), repeat=1)))
-        for op, lib, sec in rows:
+        for op, lib, sec in bench_size(n, sksurv_cif):
             print(f"| {n:.0e} | {op} | {lib} | {sec:.3f} |")
-    if cumulative_incidence_competing_risks is None:
+    if sksurv_cif is None:
         print("\nscikit-survival is not installed in this environment: not timed.")
 
 

@@ -31,6 +31,8 @@ from cart_outcomes.stats._events import event_table
 __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence", "fine_gray", "gray_test"]
 
 _CONF_TYPES = ("log", "log-log", "plain")
+_CIF_COLUMNS = ("group", "cause", "time", "n_risk", "n_event", "n_censor", "estimate", "std_err", "std_err_cmprsk",
+                "lower", "upper")
 _VARIANCES = ("ij", "cmprsk")
 
 
@@ -332,33 +334,25 @@ def cumulative_incidence(
         gv, glab = _inputs.column(frame, by, "by")
         gcode, levels = _inputs.groups(gv, glab, coded.time.size)
     k = len(coded.codes)
-    parts = []
+    cols: dict[str, list] = {c: [] for c in _CIF_COLUMNS}
     for gi, level in enumerate(levels):
         sel = gcode == gi
         aj = _aalen_johansen(coded.time[sel], coded.status[sel], k)
         m = aj.time.size
-        for j in range(k):
-            se = np.sqrt(aj.var_ij[:, j])
-            se_c = np.sqrt(aj.var_cmprsk[:, j])
-            lo, hi = _confint(aj.estimate[:, j], se if variance == "ij" else se_c, z, conf_type)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "group": np.repeat(level, m) if by is not None else np.repeat("all", m),
-                        "cause": np.repeat(coded.labels[j], m),
-                        "time": aj.time,
-                        "n_risk": aj.n_risk,
-                        "n_event": aj.n_event[:, j],
-                        "n_censor": aj.n_censor,
-                        "estimate": aj.estimate[:, j],
-                        "std_err": se,
-                        "std_err_cmprsk": se_c,
-                        "lower": lo,
-                        "upper": hi,
-                    }
-                )
-            )
-    table = pd.concat(parts, ignore_index=True)
+        se = np.sqrt(aj.var_ij)
+        se_c = np.sqrt(aj.var_cmprsk)
+        lo, hi = _confint(aj.estimate, se if variance == "ij" else se_c, z, conf_type)
+        # cause-major blocks within the group: (m, k) arrays read column by column
+        cols["group"].append(np.full(m * k, level, dtype=object))
+        cols["cause"].append(np.repeat(np.asarray(coded.labels, dtype=object), m))
+        cols["time"].append(np.tile(aj.time, k))
+        cols["n_risk"].append(np.tile(aj.n_risk, k))
+        cols["n_event"].append(aj.n_event.T.ravel())
+        cols["n_censor"].append(np.tile(aj.n_censor, k))
+        for name, arr in (("estimate", aj.estimate), ("std_err", se), ("std_err_cmprsk", se_c), ("lower", lo),
+                          ("upper", hi)):
+            cols[name].append(arr.T.ravel())
+    table = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
     options = {
         "method": "Aalen-Johansen",
         "conf_type": conf_type,
