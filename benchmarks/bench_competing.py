@@ -53,9 +53,11 @@ def bench_size(n: int, sksurv_cif) -> list[tuple[str, str, float]]:
     tf = t.astype(float)
     ours = cumulative_incidence(None, tf, c)
     sm = CumIncidenceRight(tf, c)
-    # same estimates (statsmodels reports the CIF at its event times)
-    mine = ours.table[ours.table["cause"] == "1"].set_index("time")["estimate"]
-    assert np.allclose(mine.loc[sm.times].to_numpy(), sm.cinc[0], atol=1e-10)
+    # same estimates and SEs (statsmodels reports the CIF at its event times; its SE equals R survfit's)
+    for j in (0, 1):
+        mine = ours.table[ours.table["cause"] == str(j + 1)].set_index("time").loc[sm.times]
+        assert np.allclose(mine["estimate"].to_numpy(), sm.cinc[j], rtol=1e-10, atol=0)
+        assert np.allclose(mine["std_err"].to_numpy(), sm.cinc_se[j], rtol=1e-10, atol=0)
     rows = [
         (AJ, "cart-outcomes", timed(lambda: cumulative_incidence(None, tf, c))),
         (AJ, "statsmodels CumIncidenceRight", timed(lambda: CumIncidenceRight(tf, c))),
