@@ -230,7 +230,8 @@ class ColumnReader:
             "(e.g. '%d/%m/%Y') in study.yaml"))
         hint = "'%d/%m/%Y'" if (dmy & (a > 12)).any() else ("'%m/%d/%Y'" if (dmy & (b > 12)).any() else None)
         one[idx[~ambiguous]] = True
-        suggestion = f"set data.date_format (e.g. {hint}) in study.yaml" if hint else "set data.date_format in study.yaml"
+        eg = f" (e.g. {hint})" if hint else ""
+        suggestion = f"set data.date_format{eg} in study.yaml"
         self.report(one, "BAD_DATE", lambda v: f"{show(v)!r} is not an ISO date; expected YYYY-MM-DD, or {suggestion}")
 
 

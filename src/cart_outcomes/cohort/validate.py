@@ -151,7 +151,8 @@ class _Checker:
         bad = d < c.minimum if c.minimum is not None else np.zeros(len(df), bool)
         if t.name == "patients":
             self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
-                      lambda i: f"{self.when(df, c.name[:-4], i)} is before infusion_date {self.when(df, 'infusion', i)}",
+                      lambda i: f"{self.when(df, c.name[:-4], i)} is before infusion_date "
+                                f"{self.when(df, 'infusion', i)}",
                       value=lambda i: self.value(df, c.name, i, given))
         else:
             self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
