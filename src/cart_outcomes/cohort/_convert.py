@@ -18,6 +18,7 @@ from cart_outcomes.cohort.schema import Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "."})
+_MISSING_ANY_CASE = frozenset({f(t) for t in MISSING_TOKENS for f in (str.lower, str.upper, str.title)} | {"NaN"})
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#ERROR"})
 TRUE_TOKENS = frozenset({"yes", "y", "true", "t", "1"})
@@ -62,9 +63,9 @@ class ColumnReader:
         is_s = self.kind == "s"
         self.text = pd.Series(np.full(len(raw), None, dtype=object), index=raw.index)
         if is_s.any():
-            self.text[is_s] = raw[is_s].str.strip()
-            low = self.text[is_s].str.lower()
-            self.kind[np.flatnonzero(is_s)[low.isin(MISSING_TOKENS).to_numpy()]] = "x"
+            # cells arrive stripped of surrounding blanks (see _readers.clean_cells)
+            self.text[is_s] = raw[is_s]
+            self.kind[is_s & self.text.isin(_MISSING_ANY_CASE).to_numpy()] = "x"
             err = is_s & self.text.isin(EXCEL_ERRORS).to_numpy()
             if err.any():
                 self.report(err, "EXCEL_ERROR", lambda v: f"Excel error value {v}; expected a {self._expected()}")
@@ -163,9 +164,13 @@ class ColumnReader:
         if ok.any():
             txt = pd.Series([show(v) for v in self.raw[ok]] if (self.kind[ok] != "s").any() else self.text[ok],
                             index=self.raw.index[ok], dtype=object)
-            rec = txt.map(recode_exact)
-            rec = rec.fillna(txt.str.lower().map(recode_lower)).fillna(txt)
-            canon = rec.str.lower().map(lookup)
+            rec = txt
+            if self.recode:
+                rec = txt.map(recode_exact).fillna(txt.str.lower().map(recode_lower)).fillna(txt)
+            canon = rec.map({v: v for v in vocab})
+            miss = canon.isna().to_numpy()
+            if miss.any():
+                canon[miss] = rec[miss].str.lower().map(lookup)
             out[ok] = canon.astype("string").to_numpy()
             bad = np.zeros(len(ok), dtype=bool)
             bad[np.flatnonzero(ok)[canon.isna().to_numpy()]] = True

@@ -50,16 +50,27 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _strip(v: object) -> object:
+    return v.strip() if type(v) is str else v
+
+
+_strip_all = np.frompyfunc(_strip, 1, 1)
+
+
+def clean_cells(arr: np.ndarray) -> np.ndarray:
+    """Strip surrounding blanks from every text cell (so whitespace-only cells become empty)."""
+    return _strip_all(arr) if arr.size else arr
+
+
 def _is_blank(arr: np.ndarray) -> np.ndarray:
     if arr.size == 0:
         return np.zeros(arr.shape, dtype=bool)
-    blank = pd.isna(arr)
-    strs = np.frompyfunc(lambda v: isinstance(v, str) and not v.strip(), 1, 1)(arr).astype(bool)
-    return blank | strs
+    return pd.isna(arr) | (arr == "")
 
 
 def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, problems: list[Problem]) -> RawSheet:
     """Split a rectangular object grid into header and data; drop wholly blank rows and columns."""
+    grid = clean_cells(grid)
     blank = _is_blank(grid)
     filled_rows = np.flatnonzero(~blank.all(axis=1)) if grid.size else np.array([], dtype=int)
     if filled_rows.size == 0:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
-from cart_outcomes.cohort._readers import RawSheet, RawSource, read_raw
+from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, read_raw
 from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Column, Table
 from cart_outcomes.errors import ValidationFailed
@@ -316,7 +316,7 @@ def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping 
     """
     src = RawSource()
     for name, frame in frames.items():
-        values = frame.astype(object).to_numpy()
+        values = clean_cells(frame.astype(object).to_numpy())
         sheet = RawSheet(name, source, [str(c) for c in frame.columns], values,
                          np.arange(2, len(frame) + 2, dtype=np.int64), 1)
         src.sheets.append(sheet)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from conftest import D, PATIENT_HEADERS, base_patients, crs_rows, patients_xlsx, rows_of, write_xlsx
+from cohort_builders import PATIENT_HEADERS, D, base_patients, crs_rows, patients_xlsx, rows_of, write_xlsx
 from typer.testing import CliRunner
 
 from cart_outcomes.cli import app

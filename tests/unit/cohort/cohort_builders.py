@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 D = dt.date
 
@@ -74,8 +73,3 @@ def crs_rows(records: list[dict]) -> list[list]:
     headers = ["patient_id", "day", "temperature_c", "hypotension", "vasopressors", "oxygen_device",
                "oxygen_flow_l_min"]
     return rows_of(records, headers)
-
-
-@pytest.fixture
-def base() -> list[dict]:
-    return base_patients()
