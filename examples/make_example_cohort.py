@@ -179,7 +179,7 @@ def _write_sheet(wb: xlsxwriter.Workbook, name: str, rows: list[dict], date_fmt)
     ws.freeze_panes(1, 0)
 
 
-def main() -> None:
+def main(out: Path = OUT) -> Path:
     rng = np.random.default_rng(20250414)
     patients = [_patient(i, rng) for i in range(len(DESIGN))]
     crs = [r for i, p in enumerate(patients) for r in _crs_rows(p, CRS_GRADES[i], rng)]
@@ -189,7 +189,7 @@ def main() -> None:
     crs = [r for r in crs if r["day"] <= dead_by.get(r["patient_id"], 10**6)]
     neuro = [r for r in neuro if r["day"] <= dead_by.get(r["patient_id"], 10**6)]
     labs = [r for r in labs if r["day"] <= dead_by.get(r["patient_id"], 10**6)]
-    wb = xlsxwriter.Workbook(str(OUT))
+    wb = xlsxwriter.Workbook(str(out))
     wb.set_properties({"title": "cart-outcomes example cohort (invented data)", "created": dt.datetime(2025, 4, 14)})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     _write_sheet(wb, "patients", patients, date_fmt)
@@ -197,6 +197,7 @@ def main() -> None:
     _write_sheet(wb, "neuro_assessments", neuro, date_fmt)
     _write_sheet(wb, "labs", labs, date_fmt)
     wb.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -151,8 +151,8 @@ class _Checker:
         bad = d < c.minimum if c.minimum is not None else np.zeros(len(df), bool)
         if t.name == "patients":
             self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
-                      lambda i: f"{self.when(df, c.name[:-4], i)} is before infusion_date "
-                                f"{self.when(df, 'infusion', i)}",
+                      lambda i: f"{self.when(df, c.name[:-4], i)} is before "
+                                f"{self._infusion(df, i)}",
                       value=lambda i: self.value(df, c.name, i, given))
         else:
             self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
@@ -177,9 +177,6 @@ class _Checker:
 
     def when(self, df: pd.DataFrame, stem: str, i: int) -> str:
         """'2024-01-03' when the date is known, else 'day 14'."""
-        if stem == "infusion":
-            v = df["infusion_date"].iat[i]
-            return "(day 0)" if pd.isna(v) else f"{v:%Y-%m-%d}"
         date, day = (f"{stem}_date", f"{stem}_day") if stem != "day" else ("date", "day")
         if date in df and not pd.isna(df[date].iat[i]):
             return f"{df[date].iat[i]:%Y-%m-%d}"
@@ -197,6 +194,11 @@ class _Checker:
                   lambda i: f"{later}_{self._unit(df, later, i)} {self.when(df, later, i)} is after "
                             f"{earlier}_{self._unit(df, earlier, i)} {self.when(df, earlier, i)}; {what}",
                   value=lambda i: self.value(df, f"{on}_day", i, given), severity=severity)
+
+    @staticmethod
+    def _infusion(df: pd.DataFrame, i: int) -> str:
+        v = df["infusion_date"].iat[i]
+        return "infusion (day 0)" if pd.isna(v) else f"infusion_date {v:%Y-%m-%d}"
 
     @staticmethod
     def _unit(df: pd.DataFrame, stem: str, i: int) -> str:
