@@ -50,16 +50,24 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _strip(v: object) -> object:
-    return v.strip() if type(v) is str else v
-
-
-_strip_all = np.frompyfunc(_strip, 1, 1)
+def _clean_column(col: np.ndarray) -> np.ndarray:
+    uniq = pd.unique(col)
+    changed = {u: u.strip() for u in uniq if type(u) is str and u != u.strip()}
+    if changed:
+        mask = pd.Series(col, dtype=object).isin(list(changed)).to_numpy()
+        col = col.copy()
+        col[mask] = [changed[v] for v in col[mask]]
+    return col
 
 
 def clean_cells(arr: np.ndarray) -> np.ndarray:
-    """Strip surrounding blanks from every text cell (so whitespace-only cells become empty)."""
-    return _strip_all(arr) if arr.size else arr
+    """Strip surrounding blanks from every text cell (so whitespace-only cells become empty).
+
+    Works on the distinct values of each column, so a column of repeated vocabulary values costs one hash pass.
+    """
+    if not arr.size:
+        return arr
+    return np.column_stack([_clean_column(arr[:, j]) for j in range(arr.shape[1])]).astype(object, copy=False)
 
 
 def _is_blank(arr: np.ndarray) -> np.ndarray:
