@@ -30,6 +30,16 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 
 
+def _kind_of(v: object) -> str:
+    if isinstance(v, np.bool_ | bool):
+        return "b"
+    if isinstance(v, np.integer | np.floating | int | float):
+        return "n"
+    if isinstance(v, np.datetime64 | dt.date):
+        return "d"
+    return "o"
+
+
 def normalise_header(h: str) -> str:
     """Lower case, blanks/hyphens/dots to underscores: ``'Patient ID'`` -> ``'patient_id'``."""
     return re.sub(r"[^0-9a-z]+", "_", h.strip().lower()).strip("_")
@@ -58,6 +68,9 @@ class ColumnReader:
         self.problems: list[Problem] = []
         self.raw = raw
         self.kind = raw.map(type).map(_KIND).fillna("o").to_numpy(dtype=object)
+        odd = self.kind == "o"
+        if odd.any():  # other numpy scalar types (int32, float32 ... from parquet)
+            self.kind[odd] = raw[odd].map(_kind_of).to_numpy(dtype=object)
         nan_num = (self.kind == "n") & pd.isna(raw).to_numpy()
         self.kind[nan_num | pd.isna(raw).to_numpy()] = "x"
         is_s = self.kind == "s"
@@ -95,11 +108,12 @@ class ColumnReader:
         return getattr(self, f"_{self.col.dtype}")()
 
     def _text(self) -> pd.Series:
-        out = pd.Series(pd.NA, index=self.raw.index, dtype="string")
+        vals = np.full(len(self.raw), None, dtype=object)
         ok = ~self.missing
         if ok.any():
-            out[ok] = [show(v) for v in self.raw[ok]] if (self.kind[ok] != "s").any() else self.text[ok]
-        return out
+            sub = self.raw[ok]
+            vals[ok] = [show(v) for v in sub] if (self.kind[ok] != "s").any() else sub.to_numpy(dtype=object)
+        return pd.Series(vals, index=self.raw.index, dtype="string")
 
     def _numeric(self, whole: bool) -> pd.Series:
         vals = np.full(len(self.raw), np.nan)
@@ -192,7 +206,11 @@ class ColumnReader:
         out = pd.Series(pd.NaT, index=self.raw.index, dtype="datetime64[ns]")
         d = self.kind == "d"
         if d.any():
-            out[d] = pd.to_datetime(self.raw[d].astype(object), errors="coerce").dt.normalize().to_numpy()
+            parsed = pd.to_datetime(self.raw[d].astype(object), errors="coerce").dt.normalize()
+            out[d] = parsed.to_numpy()
+            bad = np.zeros(len(d), dtype=bool)
+            bad[np.flatnonzero(d)[parsed.isna().to_numpy()]] = True
+            self.report(bad, "BAD_DATE", lambda v: f"{show(v)!r} is outside the supported years 1678-2261")
         s = self.kind == "s"
         if s.any():
             idx = np.flatnonzero(s)

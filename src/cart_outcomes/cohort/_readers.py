@@ -70,16 +70,18 @@ def clean_cells(arr: np.ndarray) -> np.ndarray:
     return np.column_stack([_clean_column(arr[:, j]) for j in range(arr.shape[1])]).astype(object, copy=False)
 
 
-def _is_blank(arr: np.ndarray) -> np.ndarray:
+def is_blank(arr: np.ndarray) -> np.ndarray:
     if arr.size == 0:
         return np.zeros(arr.shape, dtype=bool)
-    return pd.isna(arr) | (arr == "")
+    blank = pd.isna(arr)
+    blank[~blank] = arr[~blank] == ""
+    return blank
 
 
 def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, problems: list[Problem]) -> RawSheet:
     """Split a rectangular object grid into header and data; drop wholly blank rows and columns."""
     grid = clean_cells(grid)
-    blank = _is_blank(grid)
+    blank = is_blank(grid)
     filled_rows = np.flatnonzero(~blank.all(axis=1)) if grid.size else np.array([], dtype=int)
     if filled_rows.size == 0:
         return RawSheet(name, file, [], np.empty((0, 0), dtype=object), np.empty(0, dtype=int), first_row)
@@ -219,7 +221,8 @@ def _read_parquet(path: Path, src: RawSource, name: str) -> None:
     grid = np.empty((len(frame) + 1, frame.shape[1]), dtype=object)
     grid[0] = [str(c) for c in frame.columns]
     for j, c in enumerate(frame.columns):
-        grid[1:, j] = frame[c].astype(object).to_numpy()
+        col = frame[c].astype(object)
+        grid[1:, j] = col.where(col.notna(), None).to_numpy()
     src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems))
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
-from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, read_raw
+from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_blank, read_raw
 from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Column, Table
 from cart_outcomes.errors import ValidationFailed
@@ -141,7 +141,11 @@ def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping,
             problems.append(Problem("UNKNOWN_COLUMN", "warning",
                                     f"not a column of table '{t.name}'; kept unchanged but not checked{hint}",
                                     table=t.name, row=sheet.header_row, column=h))
-            extras.setdefault(h, j)
+            name = h
+            k = 1
+            while name in extras or name in t:
+                name, k = f"{h}.{k}", k + 1
+            extras[name] = j
         elif target in canon:
             problems.append(Problem("DUPLICATE_COLUMN", "error",
                                     f"a second column for '{target}' (the first is {canon[target][1]!r}); keep one",
@@ -210,7 +214,9 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
     for c in t.columns:
         data[c.name] = cols[c.name] if c.name in cols else _typed_empty(c, n)
     for h, j in extras.items():
-        data[h] = pd.Series(sheet.values[:, j], index=index, dtype=object)
+        vals = sheet.values[:, j].copy()
+        vals[is_blank(vals)] = None
+        data[h] = pd.Series(vals, index=index, dtype=object)
     df = pd.DataFrame(data, index=index)
     if t.name == "patients":
         dated = [c for c in canon if t.column(c).dtype == "date" and c != "infusion_date"]

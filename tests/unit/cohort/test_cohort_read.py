@@ -269,3 +269,24 @@ def test_response_window_allows_death_after_day_21(tmp_path: Path) -> None:
     recs[4].update(death_date=D(2024, 4, 25), last_followup_date=D(2024, 4, 25), day28_response="CR",
                    best_response="CR")  # died day 23, inside a day-28 +/- 7 window
     assert read_cohort(patients_xlsx(tmp_path / "c.xlsx", recs)).report.ok
+
+
+def test_numeric_ids_from_excel_match_long_tables(tmp_path: Path) -> None:
+    rows = [["patient_id", "last_followup_day", "notes", "notes"], [101, 30, "a", "b"], [102.0, 40, None, None]]
+    crs = [["patient_id", "day", "temperature_c"], [101, 1, 38.4], ["102", 2, 39.0]]
+    c = read_cohort(write_xlsx(tmp_path / "c.xlsx", {"patients": rows, "crs_observations": crs}))
+    assert c.patients["patient_id"].tolist() == ["101", "102"]
+    assert c.tables["crs_observations"]["patient_id"].tolist() == ["101", "102"]
+    assert c.patients["notes"].tolist() == ["a", None] and c.patients["notes.1"].tolist() == ["b", None]
+    assert [p.rule for p in c.report.problems] == ["UNKNOWN_COLUMN", "UNKNOWN_COLUMN"]
+
+
+def test_parquet_nullable_and_numpy_types(tmp_path: Path) -> None:
+    df = pd.DataFrame({"patient_id": pd.array([1, 2], dtype="int32"),
+                       "last_followup_day": pd.array([10, None], dtype="Int64"),
+                       "age_years": np.array([30.5, 40], dtype="float32"), "prior_hsct": [True, None]})
+    df.to_parquet(tmp_path / "c.parquet")
+    c = read_cohort(tmp_path / "c.parquet")
+    [p] = c.report.errors
+    assert (p.rule, p.patient_id, p.row, p.column) == ("MISSING_VALUE", "2", 3, "last_followup_day")
+    assert c.patients["age_years"].tolist() == [30.5, 40.0]
