@@ -330,6 +330,14 @@ def render_data_dictionary() -> str:
             out.append(f"| `{c.name}` | {c.dtype} | {req.strip()} | {c.unit or ''} | {_cell(allowed)} | "
                        f"{_cell(c.description)} |")
         out.append("")
+    from cart_outcomes.cohort._problems import RULES
+
+    out += ["## Validation rules", "",
+            "Every problem carries one of these stable codes. A cohort with any error is never analysed; warnings are",
+            "shown and carried into every output.", "",
+            "| rule | severity | what it checks |", "|---|---|---|"]
+    out += [f"| `{code}` | {sev} | {_cell(text)} |" for code, (sev, text) in RULES.items()]
+    out.append("")
     return "\n".join(out)
 
 

@@ -4,32 +4,16 @@ Each :class:`Problem` has a stable rule code, a severity, the patient, the sprea
 (as headed in the user's file), the value, and a message saying what was expected. A cohort with any error is never
 analysed; warnings are shown and carried into every output.
 
-Rules (E = error, W = warning)
-------------------------------
-Reading (found while parsing cells, :mod:`cart_outcomes.cohort.io`):
-  EMPTY_FILE E, UNREADABLE_FILE E, NO_DATA_ROWS E (patients sheet with a header only), MISSING_TABLE E (no patients
-  sheet), UNKNOWN_SHEET W, MISSING_COLUMN E, DUPLICATE_COLUMN E, UNKNOWN_COLUMN W (kept, not checked),
-  UNNAMED_COLUMN W (values under a blank header, ignored), EXCEL_ERROR E (#N/A, #DIV/0! ...), BAD_DATE E,
-  AMBIGUOUS_DATE E (03/04/2024 without ``date_format``), BAD_NUMBER E, BAD_BOOLEAN E, VOCABULARY E (with the
-  closest allowed value), DATE_DAY_MISMATCH E (both ``x_date`` and ``x_day`` given and they disagree).
-Values (:func:`validate`):
-  BLANK_ID E, DUPLICATE_ID E, MISSING_VALUE E (a required cell is blank), UNKNOWN_PATIENT E (long-table patient not in
-  patients), BEFORE_INFUSION E (any event or observation before day 0; labs may have negative days),
-  GRADE_RANGE E (CRS/ICANS 0-5, adverse events 1-5), IMPLAUSIBLE_AGE E (outside 0-100 years), OUT_OF_RANGE E (e.g.
-  temperature outside 30-45 degC, negative flow or counts, ICE outside 0-10).
-Consistency of the patients table:
-  PROGRESSION_AFTER_DEATH E; DEATH_AFTER_LAST_FOLLOWUP E and LAST_FOLLOWUP_AFTER_DEATH E (last follow-up is the death
-  date for patients who died, so the two must agree); FOLLOWUP_BEFORE_EVENT E (last follow-up before progression,
-  CR, response assessment, HSCT, new therapy or toxicity onset); HSCT_AFTER_DEATH E; EVENT_AFTER_DEATH E (new
-  therapy or toxicity onset after death); CONSOLIDATIVE_HSCT_AFTER_PROGRESSION E (an HSCT after progression is
-  salvage); CAUSE_WITHOUT_DEATH E; BEST_WORSE_THAN_DAY28 E (order CR > CRh > CRi > PR > SD = NR > PD; NE not
-  ranked); RESPONSE_AFTER_DEATH E (response assessment or CR after death; or, without an assessment date, a day-28
-  CR/CRi/CRh/PR/SD for a patient who died before day 21, the earliest day of a day-28 +/- 7 window: record NE);
-  HSCT_INTENT_WITHOUT_HSCT W; HSCT_WITHOUT_INTENT W; CR_DATE_WITHOUT_CR W (a CR date while the best response is not
-  CR/CRh/CRi); PROGRESSION_BEFORE_CR W.
-Long tables:
-  OBSERVATION_AFTER_DEATH E (an observation dated after the patient's death; response_assessments report
-  RESPONSE_AFTER_DEATH).
+The rule codes, their severities and what each checks are listed in :data:`RULES` (and in
+``docs/data-dictionary.md``, generated from it). Decisions worth knowing:
+
+- Unknown columns and sheets are warnings: they are kept (columns) or ignored (sheets) and never checked.
+- The last follow-up date is the death date for patients who died; a death after it and a follow-up after death are
+  both errors (``DEATH_AFTER_LAST_FOLLOWUP``, ``LAST_FOLLOWUP_AFTER_DEATH``), so OS time is never ambiguous.
+- A day-28 response for a patient who died before day 21 (the day-28 +/- 7 window) is an error unless a
+  response_assessment_date shows when it was assessed; record NE for early deaths.
+- Consistency warnings (HSCT intent, CR date vs best response, CR after progression) do not stop the analysis and
+  are carried into every output.
 """
 
 from __future__ import annotations
@@ -40,13 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cart_outcomes.cohort._problems import Problem, Severity, ValidationReport, sort_problems
+from cart_outcomes.cohort._problems import RULES, Problem, Severity, ValidationReport, sort_problems
 from cart_outcomes.cohort.schema import RESPONSE_RANK, TABLES, Column, Table
 
 if TYPE_CHECKING:
     from cart_outcomes.cohort.io import Cohort
 
-__all__ = ["Problem", "ValidationReport", "validate"]
+__all__ = ["RULES", "Problem", "ValidationReport", "validate"]
 
 #: Earliest day a "day-28" assessment may fall on (day 28 minus a 7-day window).
 DAY28_WINDOW_START = 21

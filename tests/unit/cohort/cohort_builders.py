@@ -48,7 +48,7 @@ def base_patients() -> list[dict]:
 
 def rows_of(records: list[dict], headers: list[str] | None = None) -> list[list]:
     headers = headers or list(dict.fromkeys(k for r in records for k in r))
-    return [headers, *[[r.get(h) for h in headers] for r in records]]
+    return [list(headers), *[[r.get(h) for h in headers] for r in records]]
 
 
 def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:

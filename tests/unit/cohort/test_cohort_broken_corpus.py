@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from cart_outcomes.cli import app
 from cart_outcomes.cohort import read_cohort
+from cart_outcomes.cohort.validate import RULES
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def _edit(pid: str, **changes) -> Callable[[Path], Path]:
         for r in recs:
             if r["patient_id"] == pid:
                 r.update(changes)
-        return patients_xlsx(tmp / "c.xlsx", recs)
+        extra = [k for k in changes if k not in PATIENT_HEADERS]
+        return patients_xlsx(tmp / "c.xlsx", recs, headers=[*PATIENT_HEADERS, *extra])
     return build
 
 
@@ -145,6 +147,18 @@ def _duplicate_header(tmp: Path) -> Path:
     return patients_xlsx(tmp / "c.xlsx", headers=[*PATIENT_HEADERS, "Age years"])
 
 
+def _fake_xlsx(tmp: Path) -> Path:
+    p = tmp / "c.xlsx"
+    p.write_text("this is not a workbook", encoding="utf-8")
+    return p
+
+
+def _ragged_csv(tmp: Path) -> Path:
+    p = tmp / "c.csv"
+    p.write_text('patient_id,last_followup_day\nA,1\n"B,2\n', encoding="utf-8")
+    return p
+
+
 CASES = [
     Case("missing_required_column", _drop_column("last_followup_date"), "MISSING_COLUMN", None, 1,
          "last_followup_date"),
@@ -177,6 +191,12 @@ CASES = [
     Case("consolidative_after_progression",
          _edit("P06", hsct_date=D(2024, 11, 1), hsct_intent="consolidative"),
          "CONSOLIDATIVE_HSCT_AFTER_PROGRESSION", "P06", 7, "hsct_intent"),
+    Case("new_therapy_after_death", _edit("P03", new_therapy_date=D(2024, 7, 1)), "EVENT_AFTER_DEATH", "P03", 4,
+         "new_therapy_date"),
+    Case("blank_last_followup", _edit("P08", last_followup_date=None), "MISSING_VALUE", "P08", 9,
+         "last_followup_date"),
+    Case("not_a_workbook", _fake_xlsx, "UNREADABLE_FILE", None, None, None, None),
+    Case("unterminated_quote_csv", _ragged_csv, "UNREADABLE_FILE", None, None, None, "c"),
     Case("crs_grade_6", _edit("P03", crs_grade=6), "GRADE_RANGE", "P03", 4, "crs_grade"),
     Case("icans_grade_negative", _edit("P01", icans_grade=-1), "GRADE_RANGE", "P01", 2, "icans_grade"),
     Case("cause_without_death", _edit("P04", death_cause="sepsis"), "CAUSE_WITHOUT_DEATH", "P04", 5, "death_cause"),
@@ -239,6 +259,7 @@ def test_broken_cohort_is_located_and_exits_1(case: Case, tmp_path: Path) -> Non
     assert p["severity"] == "error"
     assert (p["patient_id"], p["row"], p["column"], p["table"]) == (case.patient, case.row, case.column, case.table)
     assert set(p) >= {"rule", "severity", "patient_id", "row", "column", "value", "message"}
+    assert all(q["severity"] == RULES[q["rule"]][0] for q in problems)
 
 
 def test_corpus_is_large_enough() -> None:
@@ -295,3 +316,24 @@ def test_warnings_alone_exit_0(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
     assert result.exit_code == 0
     assert [p["rule"] for p in json.loads(result.stdout)] == ["UNKNOWN_COLUMN"]
+
+
+@pytest.mark.parametrize("changes,rule,column", [
+    ({"hsct_intent": "salvage"}, "HSCT_INTENT_WITHOUT_HSCT", "hsct_intent"),
+    ({"hsct_date": D(2024, 6, 1)}, "HSCT_WITHOUT_INTENT", "hsct_date"),
+    ({"cr_date": D(2024, 4, 1), "best_response": "PR", "day28_response": "PR"}, "CR_DATE_WITHOUT_CR", "cr_date"),
+    ({"cr_date": D(2024, 6, 1), "progression_date": D(2024, 5, 1)}, "PROGRESSION_BEFORE_CR", "cr_date"),
+])
+def test_consistency_warnings_do_not_block(tmp_path: Path, changes: dict, rule: str, column: str) -> None:
+    report = read_cohort(_edit("P04", **changes)(tmp_path)).report
+    assert report.ok, str(report)
+    [w] = report.warnings
+    assert (w.rule, w.severity, w.patient_id, w.row, w.column) == (rule, "warning", "P04", 5, column)
+
+
+def test_unnamed_column_with_values_is_a_warning(tmp_path: Path) -> None:
+    rows = rows_of(base_patients(), PATIENT_HEADERS)
+    rows[0].append(None)
+    rows[1].append("stray note")
+    [w] = read_cohort(write_xlsx(tmp_path / "c.xlsx", {"patients": rows})).report.problems
+    assert (w.rule, w.severity, w.row, w.column) == ("UNNAMED_COLUMN", "warning", 1, "Q")
