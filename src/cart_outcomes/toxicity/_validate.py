@@ -1,0 +1,166 @@
+"""Located checks of toxicity observation tables (vectorised; every problem names patient, row, column, value).
+
+``Problem`` has the same fields as the shared ``cohort.validate.Problem`` the ``cohort`` branch is building
+(rule, severity, patient_id, row, column, value, message); when that lands, the integrator can replace this class by
+an import without touching the checks. ``row`` is the row number the user sees in the spreadsheet (header = row 1,
+first data row = row 2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes.errors import DataQualityWarning, InputError, ValidationFailed
+
+_SHOW = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem in an input table."""
+
+    rule: str
+    severity: str  # "error" or "warning"
+    patient_id: Any
+    row: int | None
+    column: str | None
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        where = f"patient {self.patient_id}" if self.patient_id is not None else "table"
+        if self.row is not None:
+            where += f" (row {self.row})"
+        col = f", column {self.column!r}" if self.column else ""
+        return f"[{self.rule}] {where}{col}: {self.message}"
+
+
+class Checker:
+    """Collects problems over a frame (lazy, like pandera's lazy mode) and raises once at the end."""
+
+    def __init__(self, data: Any, table: str, id_column: str = "patient_id") -> None:
+        if not isinstance(data, pd.DataFrame):
+            try:
+                data = pd.DataFrame(data)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{table}: expected a pandas DataFrame ({exc})") from None
+        self.frame = data
+        self.table = table
+        self.id_column = id_column
+        self.problems: list[Problem] = []
+
+    # -- collection -----------------------------------------------------------------------------------------------
+    def add(self, mask: np.ndarray, rule: str, column: str | None, message: Any, severity: str = "error") -> None:
+        """Record one problem per True row of ``mask``; ``message`` is a string or a callable of the value."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if idx.size == 0:
+            return
+        ids = self.frame[self.id_column].to_numpy() if self.id_column in self.frame else None
+        vals = self.frame[column].to_numpy() if column is not None and column in self.frame else None
+        for i in idx:
+            value = _plain(vals[i]) if vals is not None else None
+            text = message(value) if callable(message) else message
+            pid = _plain(ids[i]) if ids is not None else None
+            self.problems.append(Problem(rule, severity, pid, int(i) + 2, column, value, text))
+
+    def require_columns(self, columns: Sequence[str]) -> bool:
+        missing = [c for c in columns if c not in self.frame.columns]
+        for c in missing:
+            self.problems.append(Problem("MISSING_COLUMN", "error", None, None, c, None,
+                                         f"required column {c!r} is missing from {self.table} "
+                                         f"(columns present: {list(self.frame.columns)})"))
+        return not missing
+
+    # -- typed column checks, each returning the cleaned column ---------------------------------------------------
+    def numeric(self, column: str, *, required: bool = True, lo: float | None = None, hi: float | None = None,
+                rule_range: str = "OUT_OF_RANGE", unit: str = "", integer: bool = False) -> np.ndarray:
+        raw = self.frame[column]
+        num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        not_num = np.isnan(num) & raw.notna().to_numpy()
+        self.add(not_num, "NOT_NUMERIC", column, lambda v: f"{v!r} is not a number")
+        missing = raw.isna().to_numpy()
+        if required:
+            self.add(missing, "MISSING_VALUE", column, "value is missing")
+        ok = ~np.isnan(num)
+        if lo is not None or hi is not None:
+            lo_ = -np.inf if lo is None else lo
+            hi_ = np.inf if hi is None else hi
+            bad = ok & ((num < lo_) | (num > hi_))
+            self.add(bad, rule_range, column, lambda v: f"{v}{unit} is outside the plausible range [{lo}, {hi}]{unit}")
+        if integer:
+            self.add(ok & (num != np.round(num)), "NOT_INTEGER", column, lambda v: f"{v} is not a whole number")
+        return num
+
+    def boolean(self, column: str, *, required: bool = True) -> np.ndarray:
+        """Booleans from bool/0/1/yes/no/true/false; missing -> False with a warning (or error if ``required``)."""
+        raw = self.frame[column]
+        if raw.dtype == bool:
+            return raw.to_numpy()
+        text = raw.astype("string").str.strip().str.lower()
+        truthy = text.isin(["true", "1", "1.0", "yes", "y", "t"]).to_numpy()
+        falsy = text.isin(["false", "0", "0.0", "no", "n", "f"]).to_numpy()
+        missing = raw.isna().to_numpy()
+        self.add(~(truthy | falsy | missing), "NOT_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
+        self.add(missing, "MISSING_VALUE", column, "value is missing (counted as false)",
+                 severity="error" if required else "warning")
+        return truthy
+
+    def category(self, column: str, allowed: Iterable[str], *, rule: str = "UNKNOWN_CATEGORY",
+                 missing_as: str | None = None) -> np.ndarray:
+        allowed = list(allowed)
+        raw = self.frame[column]
+        text = raw.astype("string").str.strip().str.lower()
+        missing = raw.isna().to_numpy()
+        if missing_as is not None:
+            text = text.fillna(missing_as)
+            self.add(missing, "MISSING_VALUE", column, f"value is missing (taken as {missing_as!r})", "warning")
+        else:
+            self.add(missing, "MISSING_VALUE", column, "value is missing")
+        arr = text.to_numpy(dtype=object)
+        bad = ~pd.Series(arr).isin(allowed).to_numpy() & ~pd.isna(arr)
+
+        def msg(v: Any) -> str:
+            close = difflib.get_close_matches(str(v).strip().lower(), allowed, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return f"{v!r} is not one of {allowed}{hint}"
+
+        self.add(bad, rule, column, msg)
+        return arr
+
+    def day(self, column: str = "day", *, allow_negative: bool = False) -> np.ndarray:
+        d = self.numeric(column, integer=False)
+        if not allow_negative:
+            self.add(~np.isnan(d) & (d < 0), "DAY_BEFORE_INFUSION", column,
+                     lambda v: f"day {v} is before the infusion (day 0); {self.table} starts at day 0")
+        return d
+
+    # -- end --------------------------------------------------------------------------------------------------------
+    def finish(self) -> list[Problem]:
+        """Raise ``ValidationFailed`` if any error was found; else warn once about warnings and return them."""
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors:
+            shown = "\n".join(str(p) for p in errors[:_SHOW])
+            more = f"\n... and {len(errors) - _SHOW} more" if len(errors) > _SHOW else ""
+            raise ValidationFailed(self.problems, f"{self.table}: {len(errors)} problem(s) prevent grading:\n"
+                                                  f"{shown}{more}")
+        warns = [p for p in self.problems if p.severity == "warning"]
+        if warns:
+            shown = "; ".join(str(p) for p in warns[:3])
+            warnings.warn(f"{self.table}: {len(warns)} data-quality warning(s), e.g. {shown} (see result.problems)",
+                          DataQualityWarning, stacklevel=3)
+        return warns
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return v
