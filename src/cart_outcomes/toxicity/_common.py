@@ -11,6 +11,14 @@ import pandas as pd
 from cart_outcomes._version import __version__
 
 
+def patient_key(patient_id: pd.Series) -> np.ndarray:
+    """Integer codes that sort patients in their natural order (numbers numerically), falling back to text."""
+    try:
+        return pd.factorize(patient_id, sort=True)[0]
+    except TypeError:
+        return pd.factorize(patient_id.astype(str), sort=True)[0]
+
+
 def episode_summary(patient_id: np.ndarray, day: np.ndarray, grade: np.ndarray) -> pd.DataFrame:
     """Per patient: max grade, onset day, resolution day, duration, number of observations (vectorised).
 

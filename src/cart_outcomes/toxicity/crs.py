@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cart_outcomes.toxicity._common import GradingResult, base_options, criteria_header, episode_summary
+from cart_outcomes.toxicity._common import (
+    GradingResult,
+    base_options,
+    criteria_header,
+    episode_summary,
+    patient_key,
+)
 from cart_outcomes.toxicity._validate import Checker
 from cart_outcomes.toxicity.criteria import load_criteria
 
@@ -125,10 +131,11 @@ def grade_crs(observations: pd.DataFrame, criteria: str = "astct2019") -> Gradin
     hypo = np.where(v["other_cause"], 0, hypo)
     oxy = np.where(v["other_cause"], 0, oxy)
 
-    order = np.lexsort((np.arange(n), v["day"], f["patient_id"].astype(str).to_numpy()))
+    key = patient_key(f["patient_id"])
+    order = np.lexsort((np.arange(n), v["day"], key))
     pid = f["patient_id"].to_numpy()[order]
     fever_s = fever[order]
-    established = pd.Series(fever_s).groupby(pd.Series(pid).astype(str).to_numpy()).cummax().to_numpy(bool)
+    established = pd.Series(fever_s).groupby(key[order]).cummax().to_numpy(bool)
     masked = (~fever_s & established & v["anticytokine_or_antipyretic"][order]
               & bool(c["fever_not_required_after_antipyretic_or_anticytokine"]))
     hypo_s, oxy_s = hypo[order], oxy[order]
