@@ -141,8 +141,8 @@ def grade_crs(observations: pd.DataFrame, criteria: str = "astct2019") -> Gradin
     hypo_s, oxy_s = hypo[order], oxy[order]
     organ = np.maximum(hypo_s, oxy_s)
     death = v["crs_death"][order]
-    grade = np.select([death, fever_s, masked], [5, np.maximum(1, organ),
-                                                 np.where(organ > 0, organ, c["masked_fever_without_organ_support_grade"])], 0)
+    masked_grade = np.where(organ > 0, organ, c["masked_fever_without_organ_support_grade"])
+    grade = np.select([death, fever_s, masked], [5, np.maximum(1, organ), masked_grade], 0)
 
     rule = np.select(
         [death,

@@ -226,7 +226,8 @@ def grade_icaht(labs: pd.DataFrame, criteria: str = "icaht2023", *, censor: Any 
         ok = (k >= late_min) | (single & (k >= 1))
         late_grade = np.where(ok, row["grade"], late_grade)
     late_rule = np.select([n_late == 0, single & (late_grade > 0), late_grade > 0],
-                          ["no ANC in the late window", "icaht.late.single_measurement", "icaht.late.nadir_non_transient"],
+                          ["no ANC in the late window", "icaht.late.single_measurement",
+                           "icaht.late.nadir_non_transient"],
                           "icaht.late.g0.none")
 
     table = pd.DataFrame({
@@ -248,7 +249,8 @@ def grade_icaht(labs: pd.DataFrame, criteria: str = "icaht2023", *, censor: Any 
                         "interpolated": np.isnan(grid[pp, dd]) & ~np.isnan(filled[pp, dd]),
                         "le_500_counted": le500[pp, dd], "le_100_counted": le100[pp, dd]})
     options = base_options(criteria=criteria, daily_value=daily_value, interpolate_gap_days=gap_days,
-                           stable_recovery_days=stable, early_window=(d0, d1), late_window=(late["first_day"], late_last),
+                           stable_recovery_days=stable, early_window=(d0, d1),
+                           late_window=(late["first_day"], late_last),
                            late_min_measurements=late_min,
                            no_recovery_before_censor_is_grade4=norec4,
                            censoring="days after the per-patient censor day are not counted" if censor is not None
