@@ -144,6 +144,7 @@ class Checker:
     # -- end --------------------------------------------------------------------------------------------------------
     def finish(self) -> list[Problem]:
         """Raise ``ValidationFailed`` if any error was found; else warn once about warnings and return them."""
+        self.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
         errors = [p for p in self.problems if p.severity == "error"]
         if errors:
             shown = "\n".join(str(p) for p in errors[:_SHOW])
