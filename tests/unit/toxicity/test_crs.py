@@ -8,11 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tox_builders import crs_row
 
 from cart_outcomes.errors import DataQualityWarning, ValidationFailed
 from cart_outcomes.toxicity import grade_crs
-
-from tox_builders import crs_row
 
 
 def grade_one(**kw):
