@@ -69,12 +69,12 @@ def grade(
     sheet = _GRADE_SHEETS[kind]
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            book = pd.ExcelFile(path)
-            if sheet not in book.sheet_names:
-                typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(book.sheet_names)})",
-                           err=True)
-                raise typer.Exit(EXIT_DATA)
-            data = book.parse(sheet)
+            with pd.ExcelFile(path) as book:
+                if sheet not in book.sheet_names:
+                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(book.sheet_names)})",
+                               err=True)
+                    raise typer.Exit(EXIT_DATA)
+                data = book.parse(sheet)
         else:
             data = pd.read_csv(path)
     except typer.Exit:
@@ -111,13 +111,14 @@ def grade(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=160)
-    rt = Table(title=f"{kind.upper()} grades ({result.system}; {result.criteria.get('citation', '')[:80]}...)")
+    console = Console()
+    rt = Table(title=f"{kind.upper()} grades per patient ({result.system})")
     for col in table.columns:
-        rt.add_column(str(col))
+        rt.add_column(str(col), overflow="fold")
     for row in table.itertuples(index=False):
         rt.add_row(*["" if pd.isna(v) else str(v) for v in row])
     console.print(rt)
+    console.print(f"criteria: {result.criteria.get('citation', '')}", markup=False)
     for p in result.problems:
         console.print(f"warning: {p}", markup=False)
     if len(result.excluded):
