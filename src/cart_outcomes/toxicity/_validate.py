@@ -103,9 +103,9 @@ class Checker:
         raw = self.frame[column]
         if raw.dtype == bool:
             return raw.to_numpy()
-        text = raw.astype("string").str.strip().str.lower()
-        truthy = text.isin(["true", "1", "1.0", "yes", "y", "t"]).to_numpy()
-        falsy = text.isin(["false", "0", "0.0", "no", "n", "f"]).to_numpy()
+        text = _normalised_text(raw)
+        truthy = np.isin(text, ["true", "1", "1.0", "yes", "y", "t"])
+        falsy = np.isin(text, ["false", "0", "0.0", "no", "n", "f"])
         missing = raw.isna().to_numpy()
         self.add(~(truthy | falsy | missing), "NOT_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
         self.add(missing, "MISSING_VALUE", column, "value is missing (counted as false)",
@@ -116,15 +116,14 @@ class Checker:
                  missing_as: str | None = None) -> np.ndarray:
         allowed = list(allowed)
         raw = self.frame[column]
-        text = raw.astype("string").str.strip().str.lower()
+        arr = _normalised_text(raw)
         missing = raw.isna().to_numpy()
         if missing_as is not None:
-            text = text.fillna(missing_as)
+            arr = np.where(missing, missing_as, arr)
             self.add(missing, "MISSING_VALUE", column, f"value is missing (taken as {missing_as!r})", "warning")
         else:
             self.add(missing, "MISSING_VALUE", column, "value is missing")
-        arr = text.to_numpy(dtype=object)
-        bad = ~pd.Series(arr).isin(allowed).to_numpy() & ~pd.isna(arr)
+        bad = ~np.isin(arr, allowed) & ~missing
 
         def msg(v: Any) -> str:
             close = difflib.get_close_matches(str(v).strip().lower(), allowed, n=1, cutoff=0.5)
@@ -157,6 +156,13 @@ class Checker:
             warnings.warn(f"{self.table}: {len(warns)} data-quality warning(s), e.g. {shown} (see result.problems)",
                           DataQualityWarning, stacklevel=3)
         return warns
+
+
+def _normalised_text(raw: pd.Series) -> np.ndarray:
+    """Stripped lower-case text of each cell (None where missing), normalising each distinct value once."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    norm = np.array([str(u).strip().lower() for u in uniques] + [None], dtype=object)
+    return norm[codes]
 
 
 def _plain(v: Any) -> Any:

@@ -34,9 +34,13 @@ def _band(score: np.ndarray, bands: list[dict[str, Any]]) -> np.ndarray:
     return out
 
 
-def _findings(values: pd.Series) -> list[set[str]]:
-    text = values.astype("string").fillna("").str.lower()
-    return [set(filter(None, (t.strip().replace(" ", "_") for t in s.replace(",", ";").split(";")))) for s in text]
+def _has_finding(values: pd.Series, findings: list[str]) -> np.ndarray:
+    """True where the ';'/','-separated free-text list names one of ``findings`` (parsed once per distinct text)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    wanted = set(findings)
+    hit = [bool(wanted & {t.strip().lower().replace(" ", "_") for t in str(u).replace(",", ";").split(";")})
+           for u in uniques]
+    return np.array(hit + [False], dtype=bool)[codes]
 
 
 def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> GradingResult:
@@ -112,8 +116,8 @@ def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> Gradi
     seiz_g = pd.Series(seiz).map(c["seizure_grade"]).to_numpy(dtype=int)
     motor_g = pd.Series(motor).map(c["motor_grade"]).to_numpy(dtype=int)
     edema_g = pd.Series(edema).map(c["cerebral_edema_grade"]).to_numpy(dtype=int)
-    excl = _findings(f["excluded_findings"]) if "excluded_findings" in f else [set() for _ in range(len(f))]
-    void_edema = np.array([bool(s & set(c["excluded_findings_void_edema"])) for s in excl], dtype=bool)
+    void_edema = (_has_finding(f["excluded_findings"], c["excluded_findings_void_edema"])
+                  if "excluded_findings" in f else np.zeros(len(f), dtype=bool))
     edema_g = np.where(void_edema, 0, edema_g)
 
     domains = {"death": np.where(death, 5, 0), "cerebral_edema": edema_g, "motor": motor_g, "seizure": seiz_g,
