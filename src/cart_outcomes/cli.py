@@ -6,6 +6,10 @@ Exit codes: 0 success, 1 data problems, 2 usage problems.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
 import typer
 
 from cart_outcomes._version import __version__
@@ -128,6 +132,93 @@ def grade(
 
 def _problem_dict(p: object) -> dict:
     return {k: getattr(p, k) for k in ("rule", "severity", "patient_id", "row", "column", "value", "message")}
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail_usage(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def validate(
+    path: Annotated[Path | None, typer.Argument(help="Cohort file (.xlsx, .csv, .parquet) or folder of <table>.csv;"
+                                                " defaults to data.source of the plan.")] = None,
+    plan: Annotated[Path | None, typer.Option("--plan", help="study.yaml whose 'data' section maps the file.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
+) -> None:
+    """Check a cohort and list every problem. Exit 0 if there are no errors, 1 if there are, 2 on usage problems."""
+    from cart_outcomes.cohort.io import read_cohort
+    from cart_outcomes.cohort.mapping import DataMapping, load_mapping_from_plan
+    from cart_outcomes.errors import CartOutcomesError
+
+    try:
+        mapping = load_mapping_from_plan(plan) if plan is not None else DataMapping()
+        if path is None:
+            if mapping.source is None:
+                _fail_usage("give the cohort PATH (or a --plan whose data section has a 'source')")
+            path = Path(mapping.source)
+        cohort = read_cohort(path, mapping)
+    except (CartOutcomesError, OSError) as exc:
+        _fail_usage(str(exc))
+    report = cohort.report
+    if output is OutputFormat.json:
+        typer.echo(report.to_json())
+    else:
+        _print_report(cohort)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA)
+
+
+def _print_report(cohort) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    report = cohort.report
+    tables = ", ".join(f"{k} ({len(v)} rows)" for k, v in cohort.tables.items())
+    console.print(f"[bold]{cohort.source}[/bold]: {len(cohort.patients)} patient(s); tables: {tables}")
+    if report.problems:
+        table = Table(header_style="bold")
+        table.add_column("severity", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("where", overflow="fold")
+        table.add_column("column", overflow="fold")
+        table.add_column("value", overflow="fold", max_width=24)
+        table.add_column("message", overflow="fold", ratio=1)
+        for p in report.problems:
+            style = "red" if p.severity == "error" else "yellow"
+            where = [] if p.table in (None, "patients") else [p.table]
+            where += [f"patient {p.patient_id}"] if p.patient_id else []
+            where += [f"row {p.row}"] if p.row is not None else []
+            table.add_row(f"[{style}]{p.severity}[/{style}]", p.rule, ", ".join(where), p.column or "",
+                          p.value or "", p.message)
+        console.print(table)
+    verdict = "[green]valid[/green]" if report.ok else "[red]NOT valid: nothing will be analysed[/red]"
+    console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): {verdict}")
+
+
+@app.command()
+def template(
+    path: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an empty data-entry workbook: one sheet per table, drop-downs, date cells and a dictionary sheet."""
+    from cart_outcomes.cohort.template import write_template
+
+    if path.suffix.lower() != ".xlsx":
+        _fail_usage(f"{path}: the template is an .xlsx workbook; give a path ending in .xlsx")
+    if path.exists() and not force:
+        _fail_usage(f"{path} exists; use --force to overwrite it")
+    if not path.parent.exists():
+        _fail_usage(f"folder {path.parent} does not exist")
+    write_template(path)
+    typer.echo(f"wrote {path}")
 
 
 def main() -> None:

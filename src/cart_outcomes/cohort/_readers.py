@@ -1,0 +1,240 @@
+"""Raw reading of cohort files into untyped sheets that keep every cell as the user typed it.
+
+Workbooks are read with ``python-calamine`` (an order of magnitude faster than openpyxl, which matters for the
+10,000-patient target). Calamine reports Excel error cells (``#N/A``, ``#DIV/0!`` ...) as blanks, so their
+positions are recovered by scanning the worksheet XML for cells of type ``e``; those cells then carry the error
+text and are reported as ``EXCEL_ERROR`` instead of passing for missing values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes.cohort._problems import Problem
+from cart_outcomes.errors import InputError
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+SUFFIXES = (*EXCEL_SUFFIXES, ".csv", ".parquet")
+
+
+@dataclass(slots=True)
+class RawSheet:
+    """One sheet (or CSV/parquet file) as read: headers, untyped cell values and spreadsheet row numbers."""
+
+    name: str
+    file: str
+    headers: list[str]
+    values: np.ndarray  # (n_rows, n_columns) object array
+    rows: np.ndarray  # spreadsheet row number of each data row (header = row 1 when it is the first row)
+    header_row: int = 1
+
+
+@dataclass(slots=True)
+class RawSource:
+    sheets: list[RawSheet] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    single: bool = False  # one sheet/file only: it is the patients table whatever its name
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _is_blank(arr: np.ndarray) -> np.ndarray:
+    if arr.size == 0:
+        return np.zeros(arr.shape, dtype=bool)
+    blank = pd.isna(arr)
+    strs = np.frompyfunc(lambda v: isinstance(v, str) and not v.strip(), 1, 1)(arr).astype(bool)
+    return blank | strs
+
+
+def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, problems: list[Problem]) -> RawSheet:
+    """Split a rectangular object grid into header and data; drop wholly blank rows and columns."""
+    blank = _is_blank(grid)
+    filled_rows = np.flatnonzero(~blank.all(axis=1)) if grid.size else np.array([], dtype=int)
+    if filled_rows.size == 0:
+        return RawSheet(name, file, [], np.empty((0, 0), dtype=object), np.empty(0, dtype=int), first_row)
+    h = filled_rows[0]
+    header_cells = grid[h]
+    body, body_blank = grid[h + 1:], blank[h + 1:]
+    keep_rows = ~body_blank.all(axis=1)
+    headers, cols = [], []
+    for j, cell in enumerate(header_cells):
+        text = "" if blank[h, j] else _header_text(cell)
+        col_has_data = bool((~body_blank[:, j]).any()) if body.size else False
+        if not text:
+            if col_has_data:
+                problems.append(Problem("UNNAMED_COLUMN", "warning",
+                                        f"column {_col_letter(j)} has values but no header; it was ignored",
+                                        table=name, row=int(h + first_row), column=_col_letter(j)))
+            continue
+        headers.append(text)
+        cols.append(j)
+    values = body[keep_rows][:, cols] if cols else np.empty((int(keep_rows.sum()), 0), dtype=object)
+    rows = np.flatnonzero(keep_rows) + h + 1 + first_row
+    return RawSheet(name, file, headers, values, rows.astype(np.int64), int(h + first_row))
+
+
+def _header_text(cell: object) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+_CELL_RE = re.compile(r'<c\b([^>]*\bt="e"[^>/]*)>(.*?)</c>', re.S)
+_REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
+_VAL_RE = re.compile(r"<v>([^<]*)</v>")
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+
+def _excel_error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
+    """Sheet name -> [(row0, col0, error text)] for every cell of type ``e`` in an .xlsx/.xlsm workbook."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    if path.suffix.lower() == ".xls" or not zipfile.is_zipfile(path):
+        return out
+    with zipfile.ZipFile(path) as z:
+        wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
+        for sheet in wb.findall("m:sheets/m:sheet", _NS):
+            rid = sheet.get(f"{{{_NS['r']}}}id")
+            tgt = target.get(rid)
+            if not tgt:
+                continue
+            part = tgt.lstrip("/") if tgt.startswith("/") else str(PurePosixPath("xl") / tgt)
+            try:
+                xml = z.read(part).decode("utf-8")
+            except KeyError:
+                continue
+            if 't="e"' not in xml:
+                continue
+            cells = []
+            for m in _CELL_RE.finditer(xml):
+                ref, val = _REF_RE.search(m.group(1)), _VAL_RE.search(m.group(2))
+                if ref is None:
+                    continue
+                col = 0
+                for ch in ref.group(1):
+                    col = col * 26 + ord(ch) - 64
+                cells.append((int(ref.group(2)) - 1, col - 1, val.group(1) if val else "#ERROR"))
+            out[sheet.get("name")] = cells
+    return out
+
+
+def _read_excel(path: Path, src: RawSource) -> None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+        grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+        errors = _excel_error_cells(path)
+    except Exception as exc:  # calamine raises its own error types for corrupt or non-Excel files
+        src.problems.append(Problem("UNREADABLE_FILE", "error",
+                                    f"{path.name} could not be read as a workbook ({type(exc).__name__}: {exc})"))
+        return
+    src.single = len(names) == 1
+    for name in names:
+        rows = grids[name]
+        width = max((len(r) for r in rows), default=0)
+        grid = np.empty((len(rows), width), dtype=object)
+        grid[:] = ""
+        for i, r in enumerate(rows):
+            grid[i, :len(r)] = r
+        for r0, c0, text in errors.get(name, ()):
+            if r0 < grid.shape[0] and c0 < grid.shape[1]:
+                grid[r0, c0] = text
+        src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems))
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _read_csv(path: Path, src: RawSource, name: str) -> None:
+    text = _decode(path.read_bytes())
+    first = text.split("\n", 1)[0]
+    sep = max((",", ";", "\t"), key=first.count)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
+                            skip_blank_lines=False, quotechar='"')
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        src.problems.append(Problem("UNREADABLE_FILE", "error", f"{path.name} is not a readable CSV file ({detail})",
+                                    table=name))
+        return
+    src.sheets.append(_sheet_from_grid(name, path.name, frame.to_numpy(dtype=object), 1, src.problems))
+
+
+def _read_parquet(path: Path, src: RawSource, name: str) -> None:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many error types for corrupt files
+        src.problems.append(Problem("UNREADABLE_FILE", "error",
+                                    f"{path.name} could not be read as parquet ({type(exc).__name__})", table=name))
+        return
+    grid = np.empty((len(frame) + 1, frame.shape[1]), dtype=object)
+    grid[0] = [str(c) for c in frame.columns]
+    for j, c in enumerate(frame.columns):
+        grid[1:, j] = frame[c].astype(object).to_numpy()
+    src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems))
+
+
+def read_raw(path: Path) -> RawSource:
+    """Read a workbook, CSV, parquet file or folder of ``<table>.csv``/``<table>.parquet`` files."""
+    src = RawSource()
+    if not path.exists():
+        raise InputError(f"cohort file not found: {path}")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet") and p.is_file())
+        if not files:
+            src.problems.append(Problem("EMPTY_FILE", "error", f"folder {path} holds no .csv or .parquet files"))
+            return src
+        for f in files:
+            src.sha256[f.name] = _digest(f)
+            if f.stat().st_size == 0:
+                src.problems.append(Problem("EMPTY_FILE", "error", f"{f.name} is empty", table=f.stem))
+            elif f.suffix.lower() == ".csv":
+                _read_csv(f, src, f.stem)
+            else:
+                _read_parquet(f, src, f.stem)
+        return src
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path.name}: unsupported file type {suffix or '(none)'}; expected one of "
+                         f"{', '.join(SUFFIXES)} or a folder of <table>.csv files")
+    src.sha256[path.name] = _digest(path)
+    src.single = True
+    if path.stat().st_size == 0:
+        src.problems.append(Problem("EMPTY_FILE", "error", f"{path.name} is empty (0 bytes)"))
+    elif suffix in EXCEL_SUFFIXES:
+        _read_excel(path, src)
+    elif suffix == ".csv":
+        _read_csv(path, src, path.stem)
+    else:
+        _read_parquet(path, src, path.stem)
+    return src

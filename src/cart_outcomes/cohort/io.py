@@ -1,0 +1,323 @@
+"""Reading a cohort: file -> canonical typed tables -> validated :class:`Cohort`.
+
+Supported sources: ``.xlsx``/``.xlsm``/``.xls`` (one sheet per table, sheet name = table name; a single-sheet
+workbook is the ``patients`` table), ``.csv`` (UTF-8, with or without BOM, or Latin-1; comma, semicolon or tab),
+``.parquet``, or a folder of ``<table>.csv``/``<table>.parquet`` files.
+
+Reading never stops at the first problem and never raises on bad data: every unreadable cell is recorded as a
+located :class:`~cart_outcomes.cohort.validate.Problem` and the cohort's ``report`` lists them with the results of
+:func:`~cart_outcomes.cohort.validate.validate`. Call :meth:`Cohort.require_valid` before analysing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
+from cart_outcomes.cohort._problems import Problem, ValidationReport
+from cart_outcomes.cohort._readers import RawSheet, RawSource, read_raw
+from cart_outcomes.cohort.mapping import DataMapping
+from cart_outcomes.cohort.schema import PATIENTS, TABLES, Column, Table
+from cart_outcomes.errors import ValidationFailed
+
+#: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
+IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
+#: Event stems of the patients table: each has ``<stem>_date`` and ``<stem>_day``.
+EVENT_STEMS: tuple[str, ...] = tuple(c.name[:-5] for c in PATIENTS.columns if c.dtype == "date" and c.alternative)
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """A cohort read into canonical tables.
+
+    Attributes
+    ----------
+    tables : Mapping[str, pandas.DataFrame]
+        Canonical tables present in the source (``patients`` always, possibly with no rows). Each frame has
+        ``source_row`` (the spreadsheet row number), every canonical column of its table in schema order (absent
+        ones all-missing), then any unknown columns unchanged. Dtypes: text/category ``string``, integer/day
+        ``Int64``, number ``float64``, date ``datetime64[ns]``, boolean ``boolean``. In ``patients`` every
+        ``<event>_day`` column is filled: given directly, or computed as ``<event>_date - infusion_date`` in days.
+    source : str
+        The file or folder read.
+    sha256 : Mapping[str, str]
+        SHA-256 of each file read (file name -> hex digest).
+    provided : Mapping[str, tuple[str, ...]]
+        Per table, the canonical columns that were present in the source (as opposed to filled in as missing).
+    read_problems : tuple[Problem, ...]
+        Problems found while reading cells (types, vocabularies, dates, Excel errors, headers, sheets).
+    report : ValidationReport
+        ``read_problems`` plus every problem found by :func:`~cart_outcomes.cohort.validate.validate`.
+    mapping : DataMapping
+        The mapping used to read the source.
+    """
+
+    tables: Mapping[str, pd.DataFrame]
+    source: str
+    sha256: Mapping[str, str]
+    provided: Mapping[str, tuple[str, ...]]
+    read_problems: tuple[Problem, ...]
+    report: ValidationReport
+    mapping: DataMapping
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """The ``patients`` table."""
+        return self.tables["patients"]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A canonical table; an empty frame with the canonical columns when the source has none."""
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name!r}; tables are {list(TABLES)}")
+        if name in self.tables:
+            return self.tables[name]
+        return _empty_table(TABLES[name])
+
+    def require_valid(self) -> Cohort:
+        """Return the cohort if it has no validation errors; otherwise raise ValidationFailed listing them all."""
+        if not self.report.ok:
+            raise ValidationFailed(list(self.report.errors))
+        return self
+
+
+def _typed_empty(c: Column, n: int) -> pd.Series:
+    if c.dtype in ("text", "category"):
+        return pd.Series(pd.NA if c.default is None or n == 0 else c.default, index=range(n), dtype="string")
+    if c.dtype in ("integer", "day"):
+        return pd.Series(pd.NA, index=range(n), dtype="Int64")
+    if c.dtype == "number":
+        return pd.Series(np.nan, index=range(n), dtype="float64")
+    if c.dtype == "date":
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    return pd.Series(pd.NA, index=range(n), dtype="boolean")
+
+
+def _empty_table(t: Table) -> pd.DataFrame:
+    cols = {"source_row": pd.Series([], dtype="int64")}
+    cols.update({c.name: _typed_empty(c, 0) for c in t.columns})
+    return pd.DataFrame(cols)
+
+
+def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem]) -> dict[str, RawSheet]:
+    if src.single and len(src.sheets) == 1:
+        return {"patients": src.sheets[0]}
+    wanted = {normalise_header(mapping.sheets.get(t, t)): t for t in TABLES}
+    assigned: dict[str, RawSheet] = {}
+    for sheet in src.sheets:
+        key = normalise_header(sheet.name)
+        if key in wanted and wanted[key] not in assigned:
+            assigned[wanted[key]] = sheet
+        elif key not in IGNORED_SHEETS:
+            guess = closest(key, list(TABLES))
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            problems.append(Problem("UNKNOWN_SHEET", "warning",
+                                    f"sheet {sheet.name!r} is not a cohort table and was ignored{hint} Tables are: "
+                                    f"{', '.join(TABLES)} (other sheet names go under data.sheets in study.yaml)",
+                                    table=sheet.name))
+    return assigned
+
+
+def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping,
+                     problems: list[Problem]) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+    user = {k.strip(): v for k, v in mapping.columns.items()}
+    user_norm = {normalise_header(k): v for k, v in mapping.columns.items()}
+    canon: dict[str, tuple[int, str]] = {}
+    extras: dict[str, int] = {}
+    for j, h in enumerate(sheet.headers):
+        target = user.get(h) or user_norm.get(normalise_header(h))
+        if target is None or target not in t:
+            n = normalise_header(h)
+            target = n if n in t else None
+        if target is None:
+            guess = closest(normalise_header(h), list(t.names))
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            problems.append(Problem("UNKNOWN_COLUMN", "warning",
+                                    f"not a column of table '{t.name}'; kept unchanged but not checked{hint}",
+                                    table=t.name, row=sheet.header_row, column=h))
+            extras.setdefault(h, j)
+        elif target in canon:
+            problems.append(Problem("DUPLICATE_COLUMN", "error",
+                                    f"a second column for '{target}' (the first is {canon[target][1]!r}); keep one",
+                                    table=t.name, row=sheet.header_row, column=h))
+        else:
+            canon[target] = (j, h)
+    return canon, extras
+
+
+def _missing_columns(t: Table, canon: dict, sheet: RawSheet, problems: list[Problem]) -> None:
+    for c in t.columns:
+        if not c.required or c.name in canon or (c.alternative and c.alternative in canon):
+            continue
+        if c.alternative and c.dtype == "day" and t.name == "patients":
+            continue  # reported once, under the date name
+        if c.alternative and c.dtype == "date" and t.name != "patients":
+            continue  # long tables: reported once, under 'day'
+        alt = f" (or '{c.alternative}')" if c.alternative else ""
+        problems.append(Problem("MISSING_COLUMN", "error", f"required column '{c.name}'{alt} is missing",
+                                table=t.name, row=sheet.header_row, column=c.name))
+
+
+def _add_days(df: pd.DataFrame, inf: pd.Series, date: str, day: str, canon: dict, t: Table,
+              problems: list[Problem]) -> None:
+    if date not in canon:
+        return
+    computed = (df[date] - inf).dt.days.astype("Int64")
+    if day in canon:
+        given = df[day]
+        clash = (given.notna() & computed.notna() & (given != computed)).to_numpy(dtype=bool)
+        for i in np.flatnonzero(clash):
+            problems.append(Problem(
+                "DATE_DAY_MISMATCH", "error",
+                f"{day} {given.iat[i]} disagrees with {date} {df[date].iat[i]:%Y-%m-%d} (day {computed.iat[i]})",
+                table=t.name, patient_id=_pid(df, i), row=int(df["source_row"].iat[i]), column=canon[day][1],
+                value=str(given.iat[i])))
+        df[day] = given.fillna(computed)
+    else:
+        df[day] = computed
+
+
+def _pid(df: pd.DataFrame, i: int) -> str | None:
+    v = df["patient_id"].iat[i]
+    return None if pd.isna(v) else str(v)
+
+
+def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.Series | None,
+                 problems: list[Problem]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    canon, extras = _resolve_headers(t, sheet, mapping, problems)
+    _missing_columns(t, canon, sheet, problems)
+    n = sheet.values.shape[0]
+    index = pd.RangeIndex(n)
+    raw = {name: pd.Series(sheet.values[:, j], index=index, dtype=object) for name, (j, _) in canon.items()}
+    ids = None
+    cols: dict[str, pd.Series] = {"source_row": pd.Series(sheet.rows, index=index, dtype="int64")}
+    order = sorted(canon, key=lambda c: c != "patient_id")
+    for name in order:
+        c = t.column(name)
+        reader = ColumnReader(t, c, canon[name][1], raw[name], sheet.rows, ids, mapping.values.get(name),
+                              mapping.date_format)
+        cols[name] = reader.parse()
+        problems.extend(reader.problems)
+        if name == "patient_id":
+            ids = cols[name].to_numpy(dtype=object, na_value=None)
+    data = {"source_row": cols["source_row"]}
+    for c in t.columns:
+        data[c.name] = cols[c.name] if c.name in cols else _typed_empty(c, n)
+    for h, j in extras.items():
+        data[h] = pd.Series(sheet.values[:, j], index=index, dtype=object)
+    df = pd.DataFrame(data, index=index)
+    if t.name == "patients":
+        dated = [c for c in canon if t.column(c).dtype == "date" and c != "infusion_date"]
+        if dated and "infusion_date" not in canon:
+            problems.append(Problem("MISSING_COLUMN", "error",
+                                    f"column 'infusion_date' is needed to turn {', '.join(dated)} into days after "
+                                    "infusion (or give every event as <event>_day)",
+                                    table=t.name, row=sheet.header_row, column="infusion_date"))
+        for stem in EVENT_STEMS:
+            _add_days(df, df["infusion_date"], f"{stem}_date", f"{stem}_day", canon, t, problems)
+    else:
+        for c in t.columns:
+            if c.dtype == "date" and c.alternative:
+                if c.name in canon and infusion is None:
+                    problems.append(Problem("MISSING_COLUMN", "error",
+                                            f"patients.infusion_date is needed to turn '{canon[c.name][1]}' into "
+                                            f"days after infusion (or give '{c.alternative}')",
+                                            table="patients", column="infusion_date"))
+                inf = df["patient_id"].map(infusion) if infusion is not None else pd.Series(pd.NaT, index=index)
+                _add_days(df, pd.to_datetime(inf), c.name, c.alternative, canon, t, problems)
+    return df, tuple(c.name for c in t.columns if c.name in canon)
+
+
+def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Cohort:
+    from cart_outcomes.cohort.validate import validate
+
+    problems = list(src.problems)
+    sheets = _assign_sheets(src, mapping, problems)
+    fatal = any(p.rule in ("EMPTY_FILE", "UNREADABLE_FILE") for p in problems)
+    tables: dict[str, pd.DataFrame] = {}
+    provided: dict[str, tuple[str, ...]] = {}
+    pat = sheets.get("patients")
+    if pat is None:
+        if not fatal:
+            names = ", ".join(repr(s.name) for s in src.sheets) or "none"
+            problems.append(Problem("MISSING_TABLE", "error", f"no 'patients' sheet (sheets found: {names}); name the "
+                                    "sheet 'patients' or set data.sheets.patients in study.yaml", table="patients"))
+        tables["patients"], provided["patients"] = _empty_table(PATIENTS), ()
+    elif not pat.headers:
+        problems.append(Problem("EMPTY_FILE", "error", f"sheet {pat.name!r} of {pat.file} has no cells",
+                                table="patients"))
+        tables["patients"], provided["patients"] = _empty_table(PATIENTS), ()
+    else:
+        tables["patients"], provided["patients"] = _build_table(PATIENTS, pat, mapping, None, problems)
+        if pat.values.shape[0] == 0:
+            problems.append(Problem("NO_DATA_ROWS", "error", f"sheet {pat.name!r} has a header row but no patients",
+                                    table="patients", row=pat.header_row + 1))
+    pts = tables["patients"]
+    has_inf = "infusion_date" in provided["patients"]
+    infusion = (pts.dropna(subset=["patient_id"]).drop_duplicates("patient_id").set_index("patient_id")
+                ["infusion_date"]) if has_inf else None
+    for name, t in TABLES.items():
+        if name == "patients" or name not in sheets:
+            continue
+        sheet = sheets[name]
+        if not sheet.headers:
+            continue  # an empty sheet (e.g. from the template): the table is absent
+        tables[name], provided[name] = _build_table(t, sheet, mapping, infusion, problems)
+    cohort = Cohort(tables=MappingProxyType(tables), source=source, sha256=MappingProxyType(dict(src.sha256)),
+                    provided=MappingProxyType(provided), read_problems=tuple(problems),
+                    report=ValidationReport(()), mapping=mapping)
+    return dataclasses.replace(cohort, report=validate(cohort))
+
+
+def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
+    """Read a cohort file or folder into canonical tables and validate it.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.xlsx``/``.xlsm``/``.xls``, ``.csv``, ``.parquet``, or a folder of ``<table>.csv``/``.parquet`` files.
+    mapping : DataMapping, optional
+        Header and value mapping, date format and sheet names (the ``data`` section of ``study.yaml``).
+
+    Returns
+    -------
+    Cohort
+        Always returned for readable input, however bad the data; ``cohort.report`` lists every problem and
+        ``cohort.require_valid()`` raises :class:`~cart_outcomes.errors.ValidationFailed` if any is an error.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or is not a supported kind of file (usage problems, not data problems).
+
+    Notes
+    -----
+    Dates: Excel date cells are taken as they are; text must be ISO ``YYYY-MM-DD`` unless ``mapping.date_format``
+    is set. Text such as ``03/04/2024`` without a date format is an ``AMBIGUOUS_DATE`` error naming the cell, never a
+    guess. Row numbers are those of the spreadsheet (header = row 1); for parquet, the record number plus one.
+    R has no single equivalent; the closest is ``readxl::read_excel`` followed by ``survival::survcheck``-style checks.
+    """
+    p = Path(path)
+    return _cohort_from_source(read_raw(p), mapping or DataMapping(), str(p))
+
+
+def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping | None = None, *,
+                       source: str = "<frames>") -> Cohort:
+    """Build and validate a cohort from in-memory tables (table name -> DataFrame with user or canonical headers).
+
+    Cells go through exactly the same parsing and validation as a file; row numbers are reported as if each frame
+    were a sheet with its header in row 1.
+    """
+    src = RawSource()
+    for name, frame in frames.items():
+        values = frame.astype(object).to_numpy()
+        sheet = RawSheet(name, source, [str(c) for c in frame.columns], values,
+                         np.arange(2, len(frame) + 2, dtype=np.int64), 1)
+        src.sheets.append(sheet)
+    return _cohort_from_source(src, mapping or DataMapping(), source)

@@ -1,0 +1,332 @@
+"""Cohort validation: every problem is collected, located and explained before anything is analysed.
+
+Each :class:`Problem` has a stable rule code, a severity, the patient, the spreadsheet row the user sees, the column
+(as headed in the user's file), the value, and a message saying what was expected. A cohort with any error is never
+analysed; warnings are shown and carried into every output.
+
+Rules (E = error, W = warning)
+------------------------------
+Reading (found while parsing cells, :mod:`cart_outcomes.cohort.io`):
+  EMPTY_FILE E, UNREADABLE_FILE E, NO_DATA_ROWS E (patients sheet with a header only), MISSING_TABLE E (no patients
+  sheet), UNKNOWN_SHEET W, MISSING_COLUMN E, DUPLICATE_COLUMN E, UNKNOWN_COLUMN W (kept, not checked),
+  UNNAMED_COLUMN W (values under a blank header, ignored), EXCEL_ERROR E (#N/A, #DIV/0! ...), BAD_DATE E,
+  AMBIGUOUS_DATE E (03/04/2024 without ``date_format``), BAD_NUMBER E, BAD_BOOLEAN E, VOCABULARY E (with the
+  closest allowed value), DATE_DAY_MISMATCH E (both ``x_date`` and ``x_day`` given and they disagree).
+Values (:func:`validate`):
+  BLANK_ID E, DUPLICATE_ID E, MISSING_VALUE E (a required cell is blank), UNKNOWN_PATIENT E (long-table patient not in
+  patients), BEFORE_INFUSION E (any event or observation before day 0; labs may have negative days),
+  GRADE_RANGE E (CRS/ICANS 0-5, adverse events 1-5), IMPLAUSIBLE_AGE E (outside 0-100 years), OUT_OF_RANGE E (e.g.
+  temperature outside 30-45 degC, negative flow or counts, ICE outside 0-10).
+Consistency of the patients table:
+  PROGRESSION_AFTER_DEATH E; DEATH_AFTER_LAST_FOLLOWUP E and LAST_FOLLOWUP_AFTER_DEATH E (last follow-up is the death
+  date for patients who died, so the two must agree); FOLLOWUP_BEFORE_EVENT E (last follow-up before progression,
+  CR, response assessment, HSCT, new therapy or toxicity onset); HSCT_AFTER_DEATH E; EVENT_AFTER_DEATH E (new
+  therapy or toxicity onset after death); CONSOLIDATIVE_HSCT_AFTER_PROGRESSION E (an HSCT after progression is
+  salvage); CAUSE_WITHOUT_DEATH E; BEST_WORSE_THAN_DAY28 E (order CR > CRh > CRi > PR > SD = NR > PD; NE not
+  ranked); RESPONSE_AFTER_DEATH E (response assessment or CR after death; or, without an assessment date, a day-28
+  CR/CRi/CRh/PR/SD for a patient who died before day 21, the earliest day of a day-28 +/- 7 window: record NE);
+  HSCT_INTENT_WITHOUT_HSCT W; HSCT_WITHOUT_INTENT W; CR_DATE_WITHOUT_CR W (a CR date while the best response is not
+  CR/CRh/CRi); PROGRESSION_BEFORE_CR W.
+Long tables:
+  OBSERVATION_AFTER_DEATH E (an observation dated after the patient's death; response_assessments report
+  RESPONSE_AFTER_DEATH).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes.cohort._problems import Problem, Severity, ValidationReport, sort_problems
+from cart_outcomes.cohort.schema import RESPONSE_RANK, TABLES, Column, Table
+
+if TYPE_CHECKING:
+    from cart_outcomes.cohort.io import Cohort
+
+__all__ = ["Problem", "ValidationReport", "validate"]
+
+#: Earliest day a "day-28" assessment may fall on (day 28 minus a 7-day window).
+DAY28_WINDOW_START = 21
+_RESPONSE_LIKE = ("CR", "CRi", "CRh", "PR", "SD")
+_CR_LIKE = ("CR", "CRi", "CRh")
+
+
+class _Checker:
+    def __init__(self, cohort: Cohort) -> None:
+        self.cohort = cohort
+        self.problems: list[Problem] = []
+        self.unreadable = {(p.table, p.row, p.column) for p in cohort.read_problems}
+
+    # -- helpers --------------------------------------------------------------------------------------------------
+    def header(self, table: str, column: str) -> str:
+        """The user's header for a canonical column (the mapping may have renamed it)."""
+        user = {v: k for k, v in self.cohort.mapping.columns.items()}
+        return user.get(column, column)
+
+    def emit(self, df: pd.DataFrame, table: str, mask: np.ndarray | pd.Series, rule: str, column: str,
+             message: Callable[[int], str], value: Callable[[int], object] | None = None,
+             severity: Severity = "error") -> None:
+        m = np.asarray(mask, dtype=bool) if not isinstance(mask, pd.Series) else mask.fillna(False).to_numpy(bool)
+        if not m.any():
+            return
+        ids, rows = df["patient_id"], df["source_row"]
+        for i in np.flatnonzero(m):
+            pid = ids.iat[i]
+            v = value(i) if value is not None else df[column].iat[i]
+            self.problems.append(Problem(rule, severity, message(i), table=table,
+                                         patient_id=None if pd.isna(pid) else str(pid), row=int(rows.iat[i]),
+                                         column=self.header(table, column), value=None if _na(v) else _fmt(v)))
+
+    def readable(self, df: pd.DataFrame, table: str, columns: list[str]) -> np.ndarray:
+        """False on rows where one of ``columns`` already has a reading problem (it is not blank, it is bad)."""
+        ok = np.ones(len(df), dtype=bool)
+        if not self.unreadable:
+            return ok
+        heads = {self.header(table, c) for c in columns}
+        bad_rows = {r for (t, r, c) in self.unreadable if t == table and c in heads}
+        if bad_rows:
+            ok &= ~df["source_row"].isin(bad_rows).to_numpy()
+        return ok
+
+    # -- generic ----------------------------------------------------------------------------------------------------
+    def ids(self, t: Table, df: pd.DataFrame) -> None:
+        if "patient_id" not in self.cohort.provided.get(t.name, ()):
+            return
+        pid = df["patient_id"]
+        blank = pid.isna().to_numpy()
+        self.emit(df, t.name, blank, "BLANK_ID", "patient_id", lambda i: "patient_id is blank; every row needs one")
+        if t.name == "patients":
+            dup = pid.duplicated(keep="first").to_numpy() & ~blank
+            first = df.loc[~blank].drop_duplicates("patient_id").set_index("patient_id")["source_row"]
+            self.emit(df, t.name, dup, "DUPLICATE_ID", "patient_id",
+                      lambda i: f"duplicate patient_id (first at row {first[pid.iat[i]]}); patient_id must be unique")
+        else:
+            known = set(self.cohort.patients["patient_id"].dropna())
+            unknown = ~blank & ~pid.isin(known).to_numpy()
+            self.emit(df, t.name, unknown, "UNKNOWN_PATIENT", "patient_id",
+                      lambda i: "patient_id is not in the patients table")
+
+    def required(self, t: Table, df: pd.DataFrame) -> None:
+        given = self.cohort.provided.get(t.name, ())
+        for c in t.columns:
+            if not c.required or c.name == "patient_id" or c.name not in given:
+                continue
+            if c.alternative and c.alternative in given and c.dtype == "day":
+                continue  # reported under the date name
+            cols = [c.name] + ([c.alternative] if c.alternative and c.alternative in given else [])
+            blank = df[cols].isna().all(axis=1).to_numpy() & self.readable(df, t.name, cols)
+            self.emit(df, t.name, blank, "MISSING_VALUE", c.name,
+                      lambda i, c=c: f"'{c.name}' is required and blank")
+        if t.name == "patients" and "infusion_date" in given:
+            dated = [c for c in given if t.column(c).dtype == "date" and c != "infusion_date"]
+            if dated:
+                blank = (df["infusion_date"].isna() & df[dated].notna().any(axis=1)).to_numpy()
+                blank &= self.readable(df, t.name, ["infusion_date"])
+                self.emit(df, t.name, blank, "MISSING_VALUE", "infusion_date",
+                          lambda i: "infusion_date is blank, so this patient's dates cannot be turned into days")
+
+    def ranges(self, t: Table, df: pd.DataFrame) -> None:
+        given = self.cohort.provided.get(t.name, ())
+        for c in t.columns:
+            if c.minimum is None and c.maximum is None:
+                continue
+            if c.dtype == "day" and c.alternative:
+                self._day_range(t, df, c, given)
+                continue
+            if c.name not in given:
+                continue
+            v = df[c.name].astype("float64")
+            lo = v < c.minimum if c.minimum is not None else False
+            hi = v > c.maximum if c.maximum is not None else False
+            self.emit(df, t.name, (lo | hi), c.range_rule, c.name,
+                      lambda i, c=c: f"{_fmt(df[c.name].iat[i])} is out of range; expected {_range(c)}")
+
+    def _day_range(self, t: Table, df: pd.DataFrame, c: Column, given: tuple[str, ...]) -> None:
+        if c.alternative not in given and c.name not in given:
+            return
+        d = df[c.name].astype("float64")
+        bad = d < c.minimum if c.minimum is not None else np.zeros(len(df), bool)
+        if t.name == "patients":
+            self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
+                      lambda i: f"{self.when(df, c.name[:-4], i)} is before infusion_date "
+                                f"{self.when(df, 'infusion', i)}",
+                      value=lambda i: self.value(df, c.name, i, given))
+        else:
+            self.emit(df, t.name, bad, c.range_rule, self._col(c.name, df, given),
+                      lambda i: f"day {d.iat[i]:g} is before infusion (day 0)",
+                      value=lambda i: self.value(df, c.name, i, given))
+
+    # -- dates/days as the user wrote them ---------------------------------------------------------------------------
+    @staticmethod
+    def _date_name(day: str) -> str:
+        return "date" if day == "day" else (day[:-4] + "_date" if day.endswith("_day") else day)
+
+    def _col(self, day: str, df: pd.DataFrame, given: tuple[str, ...]) -> str:
+        """Report the date column when the user gave dates, else the day column."""
+        date = self._date_name(day)
+        return date if date in given and date in df else day
+
+    def value(self, df: pd.DataFrame, day: str, i: int, given: tuple[str, ...]) -> object:
+        date = self._date_name(day)
+        if date in given and not pd.isna(df[date].iat[i]):
+            return df[date].iat[i]
+        return df[day].iat[i]
+
+    def when(self, df: pd.DataFrame, stem: str, i: int) -> str:
+        """'2024-01-03' when the date is known, else 'day 14'."""
+        if stem == "infusion":
+            v = df["infusion_date"].iat[i]
+            return "(day 0)" if pd.isna(v) else f"{v:%Y-%m-%d}"
+        date, day = (f"{stem}_date", f"{stem}_day") if stem != "day" else ("date", "day")
+        if date in df and not pd.isna(df[date].iat[i]):
+            return f"{df[date].iat[i]:%Y-%m-%d}"
+        return f"day {df[day].iat[i]}"
+
+    # -- patients ---------------------------------------------------------------------------------------------------
+    def order(self, df: pd.DataFrame, given: tuple[str, ...], rule: str, later: str, earlier: str,
+              what: str, report_on: str | None = None, severity: Severity = "error") -> None:
+        """Flag rows where ``<later>_day`` > ``<earlier>_day`` (both known)."""
+        a, b = df[f"{later}_day"].astype("float64"), df[f"{earlier}_day"].astype("float64")
+        mask = (a > b).to_numpy()
+        on = report_on or later
+        col = self._col(f"{on}_day", df, given)
+        self.emit(df, "patients", mask, rule, col,
+                  lambda i: f"{later}_{self._unit(df, later, i)} {self.when(df, later, i)} is after "
+                            f"{earlier}_{self._unit(df, earlier, i)} {self.when(df, earlier, i)}; {what}",
+                  value=lambda i: self.value(df, f"{on}_day", i, given), severity=severity)
+
+    @staticmethod
+    def _unit(df: pd.DataFrame, stem: str, i: int) -> str:
+        return "date" if not pd.isna(df[f"{stem}_date"].iat[i]) else "day"
+
+    def patients(self, df: pd.DataFrame) -> None:
+        given = self.cohort.provided.get("patients", ())
+        self.order(df, given, "PROGRESSION_AFTER_DEATH", "progression", "death",
+                   "progression must be on or before the death date")
+        self.order(df, given, "DEATH_AFTER_LAST_FOLLOWUP", "death", "last_followup",
+                   "last_followup_date must be the death date for patients who died")
+        self.order(df, given, "LAST_FOLLOWUP_AFTER_DEATH", "last_followup", "death",
+                   "a patient cannot be seen alive after death; last_followup_date must be the death date")
+        for stem in ("progression", "cr", "response_assessment", "hsct", "new_therapy", "crs_onset", "icans_onset"):
+            self.order(df, given, "FOLLOWUP_BEFORE_EVENT", stem, "last_followup",
+                       "last follow-up must be on or after every recorded event", report_on="last_followup")
+        self.order(df, given, "HSCT_AFTER_DEATH", "hsct", "death", "HSCT must be before death")
+        for stem in ("new_therapy", "crs_onset", "icans_onset"):
+            self.order(df, given, "EVENT_AFTER_DEATH", stem, "death", "events must be on or before the death date")
+        for stem in ("response_assessment", "cr"):
+            self.order(df, given, "RESPONSE_AFTER_DEATH", stem, "death", "no response can be assessed after death")
+
+        intent = df["hsct_intent"]
+        consol = (intent == "consolidative").fillna(False).to_numpy(bool)
+        after = (df["hsct_day"].astype("float64") > df["progression_day"].astype("float64")).to_numpy()
+        self.emit(df, "patients", consol & after, "CONSOLIDATIVE_HSCT_AFTER_PROGRESSION", "hsct_intent",
+                  lambda i: f"HSCT on {self.when(df, 'hsct', i)} follows progression on "
+                            f"{self.when(df, 'progression', i)}, so it is salvage, not consolidative")
+        no_hsct = df["hsct_day"].isna().to_numpy()
+        self.emit(df, "patients", intent.notna().to_numpy() & no_hsct, "HSCT_INTENT_WITHOUT_HSCT", "hsct_intent",
+                  lambda i: "hsct_intent is given but there is no hsct_date", severity="warning")
+        if "hsct_intent" in given:
+            self.emit(df, "patients", intent.isna().to_numpy() & ~no_hsct, "HSCT_WITHOUT_INTENT",
+                      self._col("hsct_day", df, given), lambda i: "an HSCT without hsct_intent (consolidative/salvage)",
+                      value=lambda i: self.value(df, "hsct_day", i, given), severity="warning")
+
+        cause = df["death_cause"].notna().to_numpy() & df["death_day"].isna().to_numpy()
+        self.emit(df, "patients", cause, "CAUSE_WITHOUT_DEATH", "death_cause",
+                  lambda i: "a death cause is given but there is no death_date")
+
+        rank28 = df["day28_response"].map(RESPONSE_RANK, na_action="ignore").astype("float64")
+        rankb = df["best_response"].map(RESPONSE_RANK, na_action="ignore").astype("float64")
+        self.emit(df, "patients", (rankb > rank28).to_numpy(), "BEST_WORSE_THAN_DAY28", "best_response",
+                  lambda i: f"best response {df['best_response'].iat[i]} is worse than the day-28 response "
+                            f"{df['day28_response'].iat[i]}; the best response is at least the day-28 one")
+
+        death = df["death_day"].astype("float64")
+        early = (df["day28_response"].isin(_RESPONSE_LIKE).fillna(False).to_numpy(bool)
+                 & (death < DAY28_WINDOW_START).to_numpy() & df["response_assessment_day"].isna().to_numpy())
+        self.emit(df, "patients", early, "RESPONSE_AFTER_DEATH", "day28_response",
+                  lambda i: f"a day-28 response {df['day28_response'].iat[i]} for a patient who died on "
+                            f"{self.when(df, 'death', i)} (day {df['death_day'].iat[i]}); record NE (not evaluable) "
+                            "or give response_assessment_date")
+
+        best = df["best_response"]
+        nocr = best.notna().to_numpy() & ~best.isin(_CR_LIKE).fillna(False).to_numpy(bool)
+        self.emit(df, "patients", nocr & df["cr_day"].notna().to_numpy(), "CR_DATE_WITHOUT_CR",
+                  self._col("cr_day", df, given),
+                  lambda i: f"a CR date is given but best_response is {best.iat[i]}", severity="warning",
+                  value=lambda i: self.value(df, "cr_day", i, given))
+        self.order(df, given, "PROGRESSION_BEFORE_CR", "cr", "progression",
+                   "a first CR after progression is unusual; check both dates", severity="warning")
+
+    # -- long tables ------------------------------------------------------------------------------------------------
+    def after_death(self, t: Table, df: pd.DataFrame) -> None:
+        if "day" not in df or not len(df):
+            return
+        death = self.cohort.patients.dropna(subset=["patient_id"]).drop_duplicates("patient_id")
+        death = death.set_index("patient_id")["death_day"].astype("float64")
+        dd = df["patient_id"].map(death).astype("float64")
+        mask = (df["day"].astype("float64") > dd).to_numpy()
+        given = self.cohort.provided.get(t.name, ())
+        rule = "RESPONSE_AFTER_DEATH" if t.name == "response_assessments" else "OBSERVATION_AFTER_DEATH"
+        self.emit(df, t.name, mask, rule, self._col("day", df, given),
+                  lambda i: f"{self.when(df, 'day', i)} (day {df['day'].iat[i]}) is after the patient's death "
+                            f"(day {dd.iat[i]:g})",
+                  value=lambda i: self.value(df, "day", i, given))
+
+
+def _na(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, pd.Timestamp):
+        return f"{v:%Y-%m-%d}"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _range(c: Column) -> str:
+    if c.minimum is not None and c.maximum is not None:
+        return f"a value from {c.minimum:g} to {c.maximum:g}" + (f" {c.unit}" if c.unit else "")
+    if c.minimum is not None:
+        return f"a value >= {c.minimum:g}" + (f" {c.unit}" if c.unit else "")
+    return f"a value <= {c.maximum:g}" + (f" {c.unit}" if c.unit else "")
+
+
+def validate(cohort: Cohort) -> ValidationReport:
+    """Check a cohort against every rule and return all problems (the reading problems included).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        As returned by :func:`~cart_outcomes.cohort.io.read_cohort`.
+
+    Returns
+    -------
+    ValidationReport
+        ``problems`` sorted errors first, then by table and row; ``ok`` is True when there is no error.
+
+    Notes
+    -----
+    Rules and severities are listed in the module docstring. Comparable to R ``survival::survcheck`` for the
+    time-line checks, and to pandera's lazy validation for collecting everything before failing.
+    """
+    ch = _Checker(cohort)
+    for name, df in cohort.tables.items():
+        t = TABLES[name]
+        if not len(df):
+            continue
+        ch.ids(t, df)
+        ch.required(t, df)
+        ch.ranges(t, df)
+        if name == "patients":
+            ch.patients(df)
+        else:
+            ch.after_death(t, df)
+    return ValidationReport(sort_problems([*cohort.read_problems, *ch.problems], list(TABLES)))
