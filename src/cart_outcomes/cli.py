@@ -131,7 +131,7 @@ def grade(
 
 
 def _problem_dict(p: object) -> dict:
-    return {k: getattr(p, k) for k in ("rule", "severity", "patient_id", "row", "column", "value", "message")}
+    return p.to_dict()
 
 
 class OutputFormat(StrEnum):

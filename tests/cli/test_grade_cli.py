@@ -60,7 +60,7 @@ def test_bad_observations_exit_1_with_located_errors(tmp_path):
     pd.DataFrame(rows).to_csv(p, index=False)
     res = runner.invoke(app, ["grade", "crs", str(p)])
     assert res.exit_code == 1
-    assert "[TEMPERATURE_RANGE] patient P1 (row 2)" in res.output
+    assert "[OUT_OF_RANGE] table 'crs_observations', patient P1 (row 2), column 'temperature_c'" in res.output
     assert "did you mean 'nasal_cannula'" in res.output
     assert "Traceback" not in res.output
 

@@ -5,7 +5,6 @@ Every grade carries its grading system and the rule that set it; the criteria ar
 """
 
 from cart_outcomes.toxicity._common import GradingResult
-from cart_outcomes.toxicity._validate import Problem
 from cart_outcomes.toxicity.ae_tables import (
     SafetyTable,
     adverse_event_table,
@@ -27,7 +26,6 @@ __all__ = [
     "ICANS_COLUMNS",
     "LAB_COLUMNS",
     "GradingResult",
-    "Problem",
     "SafetyTable",
     "adverse_event_table",
     "available_criteria",

@@ -1,9 +1,10 @@
 """Located checks of toxicity observation tables (vectorised; every problem names patient, row, column, value).
 
-``Problem`` has the same fields as the shared ``cohort.validate.Problem`` the ``cohort`` branch is building
-(rule, severity, patient_id, row, column, value, message); when that lands, the integrator can replace this class by
-an import without touching the checks. ``row`` is the row number the user sees in the spreadsheet (header = row 1,
-first data row = row 2).
+Problems are the shared :class:`cart_outcomes.cohort.validate.Problem` (rule, severity, message, table, patient_id,
+row, column, value) and the rule codes are the cohort's where they mean the same thing (BEFORE_INFUSION,
+OUT_OF_RANGE, VOCABULARY, BAD_NUMBER, BAD_BOOLEAN, MISSING_VALUE, MISSING_COLUMN, IMPLAUSIBLE_AGE, GRADE_RANGE);
+toxicity adds CONTRADICTION, WRONG_TOOL and MISSING_SYSTEM. ``row`` is the row number the user sees in the
+spreadsheet (header = row 1, first data row = row 2); ``value`` is the cell as text.
 """
 
 from __future__ import annotations
@@ -11,35 +12,17 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.validate import Problem
 from cart_outcomes.errors import DataQualityWarning, InputError, ValidationFailed
 
 _SHOW = 20
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One located problem in an input table."""
-
-    rule: str
-    severity: str  # "error" or "warning"
-    patient_id: Any
-    row: int | None
-    column: str | None
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        where = f"patient {self.patient_id}" if self.patient_id is not None else "table"
-        if self.row is not None:
-            where += f" (row {self.row})"
-        col = f", column {self.column!r}" if self.column else ""
-        return f"[{self.rule}] {where}{col}: {self.message}"
 
 
 class Checker:
@@ -66,16 +49,18 @@ class Checker:
         vals = self.frame[column].to_numpy() if column is not None and column in self.frame else None
         for i in idx:
             value = _plain(vals[i]) if vals is not None else None
-            text = message(value) if callable(message) else message
+            text = message(_fmt(value) if value is not None else None) if callable(message) else message
             pid = _plain(ids[i]) if ids is not None else None
-            self.problems.append(Problem(rule, severity, pid, int(i) + 2, column, value, text))
+            self.problems.append(Problem(rule=rule, severity=severity, message=text, table=self.table,
+                                         patient_id=None if pid is None else str(pid), row=int(i) + 2, column=column,
+                                         value=None if value is None else _fmt(value)))
 
     def require_columns(self, columns: Sequence[str]) -> bool:
         missing = [c for c in columns if c not in self.frame.columns]
         for c in missing:
-            self.problems.append(Problem("MISSING_COLUMN", "error", None, None, c, None,
-                                         f"required column {c!r} is missing from {self.table} "
-                                         f"(columns present: {list(self.frame.columns)})"))
+            self.problems.append(Problem(rule="MISSING_COLUMN", severity="error", table=self.table, column=c,
+                                         message=f"required column {c!r} is missing from {self.table} "
+                                                 f"(columns present: {list(self.frame.columns)})"))
         return not missing
 
     # -- typed column checks, each returning the cleaned column ---------------------------------------------------
@@ -84,7 +69,7 @@ class Checker:
         raw = self.frame[column]
         num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
         not_num = np.isnan(num) & raw.notna().to_numpy()
-        self.add(not_num, "NOT_NUMERIC", column, lambda v: f"{v!r} is not a number")
+        self.add(not_num, "BAD_NUMBER", column, lambda v: f"{v!r} is not a number")
         missing = raw.isna().to_numpy()
         if required:
             self.add(missing, "MISSING_VALUE", column, "value is missing")
@@ -95,7 +80,7 @@ class Checker:
             bad = ok & ((num < lo_) | (num > hi_))
             self.add(bad, rule_range, column, lambda v: f"{v}{unit} is outside the plausible range [{lo}, {hi}]{unit}")
         if integer:
-            self.add(ok & (num != np.round(num)), "NOT_INTEGER", column, lambda v: f"{v} is not a whole number")
+            self.add(ok & (num != np.round(num)), "BAD_NUMBER", column, lambda v: f"{v} is not a whole number")
         return num
 
     def boolean(self, column: str, *, required: bool = True) -> np.ndarray:
@@ -107,12 +92,12 @@ class Checker:
         truthy = np.isin(text, ["true", "1", "1.0", "yes", "y", "t"])
         falsy = np.isin(text, ["false", "0", "0.0", "no", "n", "f"])
         missing = raw.isna().to_numpy()
-        self.add(~(truthy | falsy | missing), "NOT_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
+        self.add(~(truthy | falsy | missing), "BAD_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
         self.add(missing, "MISSING_VALUE", column, "value is missing (counted as false)",
                  severity="error" if required else "warning")
         return truthy
 
-    def category(self, column: str, allowed: Iterable[str], *, rule: str = "UNKNOWN_CATEGORY",
+    def category(self, column: str, allowed: Iterable[str], *, rule: str = "VOCABULARY",
                  missing_as: str | None = None) -> np.ndarray:
         allowed = list(allowed)
         raw = self.frame[column]
@@ -136,7 +121,7 @@ class Checker:
     def day(self, column: str = "day", *, allow_negative: bool = False) -> np.ndarray:
         d = self.numeric(column, integer=False)
         if not allow_negative:
-            self.add(~np.isnan(d) & (d < 0), "DAY_BEFORE_INFUSION", column,
+            self.add(~np.isnan(d) & (d < 0), "BEFORE_INFUSION", column,
                      lambda v: f"day {v} is before the infusion (day 0); {self.table} starts at day 0")
         return d
 
@@ -163,6 +148,12 @@ def _normalised_text(raw: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     norm = np.array([str(u).strip().lower() for u in uniques] + [None], dtype=object)
     return norm[codes]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _plain(v: Any) -> Any:

@@ -1,9 +1,8 @@
 """Safety summaries as tidy data (the ``report`` package draws them): grade distributions with exact CIs,
 onset/duration, tocilizumab/steroid use, ICAHT grades, CTCAE adverse events by maximum grade per patient.
 
-Proportions use the exact Clopper-Pearson interval computed here from ``scipy.stats.beta`` (a private helper
-until ``cart_outcomes.stats.binomial_ci`` from the ``stats-km`` branch is merged; then it should be used instead).
-Equivalent R: ``binom.test(x, n)$conf.int``.
+Proportions use the exact Clopper-Pearson interval of ``cart_outcomes.stats.binomial_ci`` (R:
+``binom.test(x, n)$conf.int``).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cart_outcomes.errors import InputError
+from cart_outcomes.stats import binomial_ci
 from cart_outcomes.toxicity._common import GradingResult, base_options
 from cart_outcomes.toxicity._validate import Checker
 from cart_outcomes.toxicity.pregraded import patient_grades
@@ -39,14 +38,11 @@ class SafetyTable:
 
 
 def _clopper_pearson(x: np.ndarray, n: np.ndarray, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    a = (1 - conf_level) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(x > 0, stats.beta.ppf(a, x, n - x + 1), 0.0)
-        hi = np.where(x < n, stats.beta.ppf(1 - a, x + 1, n - x), 1.0)
-    bad = n <= 0
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+    """Exact CIs for arrays of counts via ``stats.binomial_ci`` (NaN where n = 0: no denominator)."""
+    cis = [binomial_ci(int(a), int(b), "clopper-pearson", conf_level) if b > 0 else None
+           for a, b in zip(np.asarray(x), np.asarray(n), strict=True)]
+    return (np.array([np.nan if c is None else c.lower for c in cis]),
+            np.array([np.nan if c is None else c.upper for c in cis]))
 
 
 def _props(n_event: np.ndarray, n_total: np.ndarray, conf_level: float) -> dict[str, np.ndarray]:

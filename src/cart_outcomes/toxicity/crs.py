@@ -37,22 +37,24 @@ def _check(observations: Any, crit: dict[str, Any]) -> tuple[Checker, dict[str, 
     chk.add(f["patient_id"].isna().to_numpy(), "MISSING_VALUE", "patient_id", "patient_id is missing")
     v: dict[str, np.ndarray] = {"day": chk.day("day")}
     lo, hi = c["temperature_range_c"]
-    v["temp"] = chk.numeric("temperature_c", required=False, lo=lo, hi=hi, rule_range="TEMPERATURE_RANGE", unit=" C")
+    v["temp"] = chk.numeric("temperature_c", required=False, lo=lo, hi=hi, rule_range="OUT_OF_RANGE", unit=" C")
     chk.add(f["temperature_c"].isna().to_numpy(), "MISSING_VALUE", "temperature_c",
             "temperature missing: this time point cannot show fever", "warning")
-    v["pressors"] = chk.numeric("vasopressors", lo=0, hi=10, rule_range="VASOPRESSOR_COUNT", integer=True)
+    v["pressors"] = chk.numeric("vasopressors", required=False, lo=0, hi=10, rule_range="OUT_OF_RANGE", integer=True)
+    chk.add(f["vasopressors"].isna().to_numpy(), "MISSING_VALUE", "vasopressors", "value is missing (taken as 0)",
+            "warning")
     for col in ("hypotension", "vasopressin", "anticytokine_or_antipyretic", "other_cause", "crs_death"):
         v[col] = chk.boolean(col, required=False)
     devices = list(c["oxygen_device_category"])
-    v["device"] = chk.category("oxygen_device", devices, rule="UNKNOWN_DEVICE", missing_as="none")
+    v["device"] = chk.category("oxygen_device", devices, rule="VOCABULARY", missing_as="none")
     flo, fhi = c["flow_range_l_min"]
-    v["flow"] = chk.numeric("oxygen_flow_l_min", required=False, lo=flo, hi=fhi, rule_range="FLOW_RANGE",
+    v["flow"] = chk.numeric("oxygen_flow_l_min", required=False, lo=flo, hi=fhi, rule_range="OUT_OF_RANGE",
                             unit=" L/min")
     has_pressor = np.nan_to_num(v["pressors"]) > 0
     chk.add(has_pressor & ~v["hypotension"], "CONTRADICTION", "hypotension",
-            lambda x: f"hypotension is {x!r} but vasopressors > 0 on the same row")
+            lambda x: f"hypotension is {x} but vasopressors > 0 on the same row")
     chk.add(v["vasopressin"] & ~v["hypotension"], "CONTRADICTION", "hypotension",
-            lambda x: f"hypotension is {x!r} but vasopressin is given on the same row")
+            lambda x: f"hypotension is {x} but vasopressin is given on the same row")
     nc = v["device"] == "nasal_cannula"
     chk.add(nc & np.isnan(v["flow"]), "MISSING_VALUE", "oxygen_flow_l_min",
             "nasal cannula without a flow rate: graded as low-flow (grade 2 category)", "warning")

@@ -45,11 +45,11 @@ def check_labs(labs: Any, required: tuple[str, ...] = ("patient_id", "day")) -> 
     clean = pd.DataFrame({"patient_id": f["patient_id"]})
     if "day" in f:
         clean["day"] = chk.day("day", allow_negative=True)
-        chk.add(~np.isnan(clean["day"].to_numpy()) & (clean["day"].to_numpy() < -60), "DAY_RANGE", "day",
+        chk.add(~np.isnan(clean["day"].to_numpy()) & (clean["day"].to_numpy() < -60), "OUT_OF_RANGE", "day",
                 lambda v: f"day {v} is more than 60 days before infusion", "warning")
     for col, (lo, hi) in _RANGES.items():
         if col in f:
-            clean[col] = chk.numeric(col, required=False, lo=lo, hi=hi, rule_range="LAB_RANGE")
+            clean[col] = chk.numeric(col, required=False, lo=lo, hi=hi, rule_range="OUT_OF_RANGE")
     for col in f.columns:
         if col not in clean:
             clean[col] = f[col].to_numpy()

@@ -86,11 +86,11 @@ def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> Gradi
     f = chk.frame
     chk.add(f["patient_id"].isna().to_numpy(), "MISSING_VALUE", "patient_id", "patient_id is missing")
     day = chk.day("day")
-    age = chk.numeric("age_years", lo=0, hi=120, rule_range="AGE_RANGE")
+    age = chk.numeric("age_years", lo=0, hi=100, rule_range="IMPLAUSIBLE_AGE")
     ice = chk.numeric("ice_score", required=False, lo=c["ice_range"][0], hi=c["ice_range"][1],
-                      rule_range="ICE_RANGE", integer=True)
+                      rule_range="OUT_OF_RANGE", integer=True)
     capd = chk.numeric("capd_score", required=False, lo=c["capd_range"][0], hi=c["capd_range"][1],
-                       rule_range="CAPD_RANGE", integer=True)
+                       rule_range="OUT_OF_RANGE", integer=True)
     loc = chk.category("consciousness", list(c["consciousness_grade"]), missing_as="awake")
     seiz = chk.category("seizure", list(c["seizure_grade"]), missing_as="none")
     motor = chk.category("motor", list(c["motor_grade"]), missing_as="none")

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.validate import Problem
 from cart_outcomes.errors import DataQualityWarning, InputError
 from cart_outcomes.toxicity._common import GradingResult
-from cart_outcomes.toxicity._validate import Checker, Problem
+from cart_outcomes.toxicity._validate import Checker
 
 __all__ = ["SYSTEM_ALIASES", "normalise_system", "patient_grades", "pregraded_grades"]
 
@@ -65,8 +66,9 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
     chk = Checker(cohort, "cohort")
     chk.require_columns(["patient_id", gcol])
     if scol not in chk.frame and default_system is None:
-        chk.problems.append(Problem("MISSING_SYSTEM", "error", None, None, scol, None,
-                                    f"{gcol} has no grading system: add a column {scol!r} or pass default_system="))
+        chk.problems.append(Problem(rule="MISSING_SYSTEM", severity="error", table="cohort", column=scol,
+                                    message=f"{gcol} has no grading system: add a column {scol!r} or pass "
+                                            "default_system="))
     if any(p.severity == "error" for p in chk.problems):
         chk.finish()
     grade = chk.numeric(gcol, required=False, lo=0, hi=5, rule_range="GRADE_RANGE", integer=True)

@@ -194,12 +194,16 @@ def test_bad_observations_give_located_errors():
     rows = [crs_row(temperature_c=380), crs_row(patient_id="P2", oxygen_device="nasal_cannula",
                                                 oxygen_flow_l_min=-2),
             crs_row(patient_id="P3", oxygen_device="nasal canula"), crs_row(patient_id="P4", day=-1)]
-    probs = {p.rule: p for p in _problems(rows)}
-    assert probs["TEMPERATURE_RANGE"].patient_id == "P1" and probs["TEMPERATURE_RANGE"].row == 2
-    assert probs["TEMPERATURE_RANGE"].column == "temperature_c" and probs["TEMPERATURE_RANGE"].value == 380
-    assert probs["FLOW_RANGE"].row == 3 and probs["FLOW_RANGE"].value == -2
-    assert "did you mean 'nasal_cannula'" in probs["UNKNOWN_DEVICE"].message
-    assert probs["DAY_BEFORE_INFUSION"].patient_id == "P4" and probs["DAY_BEFORE_INFUSION"].row == 5
+    probs = {(p.rule, p.column): p for p in _problems(rows)}
+    temp = probs["OUT_OF_RANGE", "temperature_c"]
+    assert (temp.patient_id, temp.row, temp.value, temp.table) == ("P1", 2, "380", "crs_observations")
+    assert "outside the plausible range [30.0, 45.0]" in temp.message
+    flow = probs["OUT_OF_RANGE", "oxygen_flow_l_min"]
+    assert (flow.patient_id, flow.row, flow.value) == ("P2", 3, "-2")
+    device = probs["VOCABULARY", "oxygen_device"]
+    assert device.row == 4 and "did you mean 'nasal_cannula'" in device.message
+    day = probs["BEFORE_INFUSION", "day"]
+    assert (day.patient_id, day.row) == ("P4", 5)
 
 
 @pytest.mark.parametrize("extra", [dict(vasopressors=1), dict(vasopressin=True)])
@@ -234,7 +238,7 @@ def test_flow_with_device_none_warns_and_counts_no_oxygen():
 
 
 def test_non_integer_vasopressor_count_is_an_error():
-    assert _problems([crs_row(temperature_c=38.5, hypotension=True, vasopressors=1.5)])[0].rule == "NOT_INTEGER"
+    assert _problems([crs_row(temperature_c=38.5, hypotension=True, vasopressors=1.5)])[0].rule == "BAD_NUMBER"
 
 
 def test_booleans_accept_yes_no_text():

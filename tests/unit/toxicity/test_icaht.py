@@ -137,7 +137,7 @@ def test_negative_days_allowed_but_bad_values_located():
     with pytest.raises(ValidationFailed) as exc:
         grade_icaht(pd.DataFrame(rows + [dict(patient_id="P2", day=3, anc_per_ul=-1)]))
     p = exc.value.problems[0]
-    assert (p.rule, p.patient_id, p.row, p.column) == ("LAB_RANGE", "P2", 34, "anc_per_ul")
+    assert (p.rule, p.patient_id, p.row, p.column) == ("OUT_OF_RANGE", "P2", 34, "anc_per_ul")
 
 
 def test_many_patients_match_one_at_a_time():

@@ -120,8 +120,8 @@ def test_located_errors():
             icans_row(patient_id="P3", capd_score=40, age_years=5), icans_row(patient_id="P4", day=-3)]
     with pytest.raises(ValidationFailed) as exc:
         grade_icans(pd.DataFrame(rows))
-    probs = {p.rule: p for p in exc.value.problems}
-    assert probs["ICE_RANGE"].row == 2 and probs["ICE_RANGE"].value == 11
-    assert probs["UNKNOWN_CATEGORY"].patient_id == "P2" and probs["UNKNOWN_CATEGORY"].column == "consciousness"
-    assert probs["CAPD_RANGE"].patient_id == "P3"
-    assert probs["DAY_BEFORE_INFUSION"].patient_id == "P4"
+    probs = {(p.rule, p.column): p for p in exc.value.problems}
+    assert probs["OUT_OF_RANGE", "ice_score"].row == 2 and probs["OUT_OF_RANGE", "ice_score"].value == "11"
+    assert probs["VOCABULARY", "consciousness"].patient_id == "P2"
+    assert probs["OUT_OF_RANGE", "capd_score"].patient_id == "P3"
+    assert probs["BEFORE_INFUSION", "day"].patient_id == "P4"

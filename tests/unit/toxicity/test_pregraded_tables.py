@@ -72,7 +72,7 @@ def test_grade_without_system_is_refused():
 def test_grade_out_of_range_located():
     with pytest.raises(ValidationFailed) as exc:
         pregraded_grades(cohort(["Penn"] * 3, grades=(1, 7, 2)))
-    assert exc.value.problems[0].rule == "GRADE_RANGE" and exc.value.problems[0].patient_id == 2
+    assert exc.value.problems[0].rule == "GRADE_RANGE" and exc.value.problems[0].patient_id == "2"
 
 
 def test_grade_distribution_counts_and_ci():
