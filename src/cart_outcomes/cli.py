@@ -74,11 +74,15 @@ def grade(
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             with pd.ExcelFile(path) as book:
-                if sheet not in book.sheet_names:
-                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(book.sheet_names)})",
-                               err=True)
+                sheets = book.sheet_names
+                if sheet not in sheets:
+                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
                     raise typer.Exit(EXIT_DATA)
-                data = book.parse(sheet)
+                data = None if "patients" in sheets else book.parse(sheet)
+            if data is None:  # a whole cohort workbook: read and validate it (dates -> days) like `validate` does
+                from cart_outcomes.cohort.io import read_cohort
+
+                data = read_cohort(path)
         else:
             data = pd.read_csv(path)
     except typer.Exit:

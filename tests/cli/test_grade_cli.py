@@ -81,3 +81,21 @@ def test_usage_problems_exit_2(args, tmp_path):
         args = [*args[:2], str(tmp_path / "x.csv"), *args[3:]]
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_whole_cohort_workbook_is_read_and_validated(tmp_path):
+    # a workbook with a patients sheet goes through the cohort reader (dates -> days, schema validation)
+    p = tmp_path / "cohort.xlsx"
+    patients = pd.DataFrame({"patient_id": ["P1", "P2"], "infusion_date": ["2024-01-01", "2024-02-01"],
+                             "age_years": [30, 40], "last_followup_day": [100, 200]})
+    with pd.ExcelWriter(p) as w:
+        patients.to_excel(w, sheet_name="patients", index=False)
+        pd.DataFrame(crs_rows()).to_excel(w, sheet_name="crs_observations", index=False)
+    res = runner.invoke(app, ["grade", "crs", str(p), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert [q["max_grade"] for q in json.loads(res.output)["patients"]] == [1, 3]
+    with pd.ExcelWriter(p) as w:
+        patients.drop(columns="last_followup_day").to_excel(w, sheet_name="patients", index=False)
+        pd.DataFrame(crs_rows()).to_excel(w, sheet_name="crs_observations", index=False)
+    res = runner.invoke(app, ["grade", "crs", str(p)])
+    assert res.exit_code == 1 and "MISSING_COLUMN" in res.output

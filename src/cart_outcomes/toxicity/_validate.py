@@ -29,6 +29,7 @@ class Checker:
     """Collects problems over a frame (lazy, like pandera's lazy mode) and raises once at the end."""
 
     def __init__(self, data: Any, table: str, id_column: str = "patient_id") -> None:
+        data = from_cohort(data, table)
         if not isinstance(data, pd.DataFrame):
             try:
                 data = pd.DataFrame(data)
@@ -36,6 +37,9 @@ class Checker:
                 raise InputError(f"{table}: expected a pandas DataFrame ({exc})") from None
         self.frame = data
         self.table = table
+        # spreadsheet row numbers: the cohort reader's ``source_row`` when present, else header = row 1
+        self.rows = (data["source_row"].to_numpy(dtype=int) if "source_row" in data
+                     else np.arange(len(data), dtype=int) + 2)
         self.id_column = id_column
         self.problems: list[Problem] = []
 
@@ -52,7 +56,8 @@ class Checker:
             text = message(_fmt(value) if value is not None else None) if callable(message) else message
             pid = _plain(ids[i]) if ids is not None else None
             self.problems.append(Problem(rule=rule, severity=severity, message=text, table=self.table,
-                                         patient_id=None if pid is None else str(pid), row=int(i) + 2, column=column,
+                                         patient_id=None if pid is None else str(pid), row=int(self.rows[i]),
+                                         column=column,
                                          value=None if value is None else _fmt(value)))
 
     def require_columns(self, columns: Sequence[str]) -> bool:
@@ -148,6 +153,23 @@ def _normalised_text(raw: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     norm = np.array([str(u).strip().lower() for u in uniques] + [None], dtype=object)
     return norm[codes]
+
+
+def from_cohort(data: Any, table: str) -> Any:
+    """The canonical ``table`` of a :class:`~cart_outcomes.cohort.io.Cohort` (columns absent from the source dropped,
+    so a missing required column is reported as such); any other input is returned unchanged.
+
+    A cohort with validation errors is never analysed: ``ValidationFailed`` lists its errors.
+    """
+    from cart_outcomes.cohort.io import Cohort
+
+    if not isinstance(data, Cohort):
+        return data
+    data.require_valid()
+    frame = data.table(table)
+    provided = set(data.provided.get(table, ()))
+    keep = [c for c in frame.columns if c in provided or c == "source_row" or frame[c].notna().any()]
+    return frame[keep]
 
 
 def _fmt(v: Any) -> str:

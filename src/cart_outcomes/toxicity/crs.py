@@ -160,8 +160,8 @@ def grade_crs(observations: pd.DataFrame, criteria: str = "astct2019") -> Gradin
         "crs.g0.no_fever")
     rules_text = c["rules"]
 
-    obs = f.iloc[order].reset_index(drop=True)
-    obs.insert(0, "row", order + 2)
+    obs = f.iloc[order].drop(columns=["source_row"], errors="ignore").reset_index(drop=True)
+    obs.insert(0, "row", chk.rows[order])
     obs["fever"] = fever_s
     obs["fever_masked"] = masked
     obs["crs_established"] = established

@@ -132,8 +132,8 @@ def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> Gradi
                      np.char.add("icans.", domain.astype(str)))
 
     n = len(f)
-    obs = f.copy()
-    obs.insert(0, "row", np.arange(n) + 2)
+    obs = f.drop(columns=["source_row"], errors="ignore")
+    obs.insert(0, "row", chk.rows)
     obs["tool"] = tool
     obs["encephalopathy_grade"] = enc
     obs["consciousness_grade"] = loc_g

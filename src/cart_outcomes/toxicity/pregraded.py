@@ -48,7 +48,8 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
 
     Parameters
     ----------
-    cohort : one row per patient with ``patient_id``, ``<toxicity>_grade`` (0-5; missing = not assessed) and
+    cohort : a :class:`~cart_outcomes.cohort.io.Cohort` (its ``patients`` table is used) or a frame with one row per
+        patient with ``patient_id``, ``<toxicity>_grade`` (0-5; missing = not assessed) and
         ``<toxicity>_grading_system`` (e.g. ASTCT2019, Penn, Lee2014, CTCAE_v5, MSKCC, CARTOX).
     toxicity : ``"crs"`` or ``"icans"`` (sets the default column names).
     default_system : system for rows whose system cell is empty (for a column with no system at all, this must be
@@ -63,10 +64,10 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
         raise InputError(f"on_mixed={on_mixed!r}: expected 'error' or 'separate'")
     gcol = grade_column or f"{toxicity}_grade"
     scol = system_column or f"{toxicity}_grading_system"
-    chk = Checker(cohort, "cohort")
+    chk = Checker(cohort, "patients")
     chk.require_columns(["patient_id", gcol])
     if scol not in chk.frame and default_system is None:
-        chk.problems.append(Problem(rule="MISSING_SYSTEM", severity="error", table="cohort", column=scol,
+        chk.problems.append(Problem(rule="MISSING_SYSTEM", severity="error", table="patients", column=scol,
                                     message=f"{gcol} has no grading system: add a column {scol!r} or pass "
                                             "default_system="))
     if any(p.severity == "error" for p in chk.problems):

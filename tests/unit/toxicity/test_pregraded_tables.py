@@ -129,3 +129,20 @@ def test_adverse_event_table_max_grade_per_patient():
         adverse_event_table(ae, n_patients=2)
     with pytest.raises(ValidationFailed):
         adverse_event_table(ae.assign(grade=[1, 2, 3, 6, 1]), n_patients=12)
+
+
+def test_grading_accepts_a_validated_cohort():
+    from cart_outcomes.cohort import cohort_from_frames
+
+    patients = pd.DataFrame({"patient_id": ["P1", "P2"], "infusion_date": ["2024-01-01", "2024-02-01"],
+                             "age_years": [30, 40], "last_followup_day": [100, 200],
+                             "crs_grade": [2, 3], "crs_grading_system": ["ASTCT2019", "ASTCT2019"]})
+    obs = pd.DataFrame([crs_row(temperature_c=39, hypotension=True),
+                        crs_row(patient_id="P2", day=2, temperature_c=38.5, oxygen_device="bipap")])
+    cohort = cohort_from_frames({"patients": patients, "crs_observations": obs})
+    res = grade_crs(cohort)
+    assert res.table["max_grade"].tolist() == [2, 4] and res.observations["row"].tolist() == [2, 3]
+    assert pregraded_grades(cohort)["grade"].tolist() == [2, 3]
+    bad = cohort_from_frames({"patients": patients.drop(columns="last_followup_day"), "crs_observations": obs})
+    with pytest.raises(ValidationFailed):
+        grade_crs(bad)
