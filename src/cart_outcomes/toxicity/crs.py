@@ -6,6 +6,7 @@ the logic only. There is no R equivalent (no open tool grades CRS from raw obser
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ def _check(observations: Any, crit: dict[str, Any]) -> tuple[Checker, dict[str, 
     return chk, v
 
 
-def grade_crs(observations: pd.DataFrame, criteria: str = "astct2019") -> GradingResult:
+def grade_crs(observations: pd.DataFrame, criteria: str | Path | dict = "astct2019") -> GradingResult:
     """Grade cytokine release syndrome at every observation and summarise each patient (ASTCT 2019).
 
     Parameters
@@ -186,7 +187,7 @@ def grade_crs(observations: pd.DataFrame, criteria: str = "astct2019") -> Gradin
     table = table[["patient_id", "system", "max_grade", "max_grade_rule", "onset_day", "resolution_day",
                    "duration_days", "resolved", "n_observations", "tocilizumab", "corticosteroids"]]
     options = base_options(
-        criteria=criteria, fever_threshold_c=c["fever_threshold_c"], low_flow_max_l_min=c["low_flow_max_l_min"],
+        criteria=crit["name"], fever_threshold_c=c["fever_threshold_c"], low_flow_max_l_min=c["low_flow_max_l_min"],
         masked_fever_without_organ_support_grade=c["masked_fever_without_organ_support_grade"],
         onset_rule="first observation with grade >= 1 (first qualifying fever)",
         resolution_rule="first observed grade-0 day after the last day with grade >= 1",

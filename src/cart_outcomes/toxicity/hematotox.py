@@ -16,6 +16,7 @@ The score was developed in large B-cell lymphoma; in other diseases (e.g. CD7 CA
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from cart_outcomes.toxicity.icaht import check_labs
 __all__ = ["car_hematotox", "hematotox_points"]
 
 
-def hematotox_points(values: pd.DataFrame, criteria: str = "hematotox2021") -> pd.DataFrame:
+def hematotox_points(values: pd.DataFrame, criteria: str | Path | dict = "hematotox2021") -> pd.DataFrame:
     """Points per variable and total for rows of baseline values (vectorised; a missing value gives NA points).
 
     ``values`` needs the columns ``platelets_per_ul, anc_per_ul, hemoglobin_g_dl, crp_mg_dl, ferritin_ng_ml``.
@@ -59,7 +60,7 @@ def hematotox_points(values: pd.DataFrame, criteria: str = "hematotox2021") -> p
     return out
 
 
-def car_hematotox(labs: pd.DataFrame, criteria: str = "hematotox2021", *, ld_start_day: Any = -5,
+def car_hematotox(labs: pd.DataFrame, criteria: str | Path | dict = "hematotox2021", *, ld_start_day: Any = -5,
                   lookback_days: int = 14) -> GradingResult:
     """CAR-HEMATOTOX score per patient from the last lab values before lymphodepletion.
 
@@ -115,7 +116,7 @@ def car_hematotox(labs: pd.DataFrame, criteria: str = "hematotox2021", *, ld_sta
     reasons = [f"missing baseline {', '.join(v for v in variables if pd.isna(r[v]))}"
                for _, r in table[incomplete].iterrows()]
     excluded = pd.DataFrame({"patient_id": table.loc[incomplete, "patient_id"].to_numpy(), "reason": reasons})
-    options = base_options(criteria=criteria, ld_start_day=ld_start_day if not isinstance(ld_start_day, Mapping)
+    options = base_options(criteria=crit["name"], ld_start_day=ld_start_day if not isinstance(ld_start_day, Mapping)
                            else "per patient", lookback_days=lookback_days, baseline_rule="last value on or before "
                            "ld_start_day within lookback_days", crp_unit="mg/dL",
                            boundary_rule="value at a cut-off takes the lower-risk category, except platelets "

@@ -12,6 +12,7 @@ There is no R package for ICAHT; the thresholds and counting defaults follow the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,7 @@ def _grade_by_days(days: np.ndarray, table: list[dict[str, int]]) -> np.ndarray:
     return g
 
 
-def grade_icaht(labs: pd.DataFrame, criteria: str = "icaht2023", *, censor: Any = None,
+def grade_icaht(labs: pd.DataFrame, criteria: str | Path | dict = "icaht2023", *, censor: Any = None,
                 daily_value: str | None = None, interpolate_gap_days: int | None = None,
                 stable_recovery_days: int | None = None, late_last_day: int | None = None,
                 late_min_measurements: int | None = None,
@@ -248,7 +249,7 @@ def grade_icaht(labs: pd.DataFrame, criteria: str = "icaht2023", *, censor: Any 
     obs = pd.DataFrame({"patient_id": patients[pp], "day": dd + d0, "anc_per_ul": filled[pp, dd],
                         "interpolated": np.isnan(grid[pp, dd]) & ~np.isnan(filled[pp, dd]),
                         "le_500_counted": le500[pp, dd], "le_100_counted": le100[pp, dd]})
-    options = base_options(criteria=criteria, daily_value=daily_value, interpolate_gap_days=gap_days,
+    options = base_options(criteria=crit["name"], daily_value=daily_value, interpolate_gap_days=gap_days,
                            stable_recovery_days=stable, early_window=(d0, d1),
                            late_window=(late["first_day"], late_last),
                            late_min_measurements=late_min,

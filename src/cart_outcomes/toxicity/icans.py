@@ -6,6 +6,7 @@ Score bands, domain grades, the ICE/CAPD age switch and the excluded findings ar
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ def _has_finding(values: pd.Series, findings: list[str]) -> np.ndarray:
     return np.array(hit + [False], dtype=bool)[codes]
 
 
-def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> GradingResult:
+def grade_icans(assessments: pd.DataFrame, criteria: str | Path | dict = "astct2019") -> GradingResult:
     """Grade ICANS at every assessment (per domain and overall) and summarise each patient (ASTCT 2019).
 
     Parameters
@@ -156,7 +157,7 @@ def grade_icans(assessments: pd.DataFrame, criteria: str = "astct2019") -> Gradi
     table.insert(1, "system", crit["system"])
     table = table[["patient_id", "system", "max_grade", "max_grade_domain", "onset_day", "resolution_day",
                    "duration_days", "resolved", "n_observations"]]
-    options = base_options(criteria=criteria, capd_below_age_years=c["capd_below_age_years"],
+    options = base_options(criteria=crit["name"], capd_below_age_years=c["capd_below_age_years"],
                            excluded_findings=c["excluded_findings"],
                            missing_score="not graded (does not raise the grade)",
                            onset_rule="first assessment with grade >= 1",

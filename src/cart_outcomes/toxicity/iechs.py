@@ -6,6 +6,8 @@ Thresholds live in ``criteria/iechs2023.json`` and are NOT verified against the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,7 @@ from cart_outcomes.toxicity.icaht import check_labs
 __all__ = ["iechs_lab_flags"]
 
 
-def iechs_lab_flags(labs: pd.DataFrame, criteria: str = "iechs2023", *, baseline_day: float = 0,
+def iechs_lab_flags(labs: pd.DataFrame, criteria: str | Path | dict = "iechs2023", *, baseline_day: float = 0,
                     ferritin_uln_ng_ml: float | None = None, alt_uln_u_l: float | None = None,
                     ast_uln_u_l: float | None = None) -> pd.DataFrame:
     """Per patient-day laboratory flags supporting (never making) an IEC-HS diagnosis.
@@ -76,7 +78,7 @@ def iechs_lab_flags(labs: pd.DataFrame, criteria: str = "iechs2023", *, baseline
              "hemoglobin_lt_8", "hypofibrinogenemia", "transaminitis"]
     out["n_flags"] = out[flags].fillna(False).astype(int).sum(axis=1)
     out = out.reset_index(drop=True)
-    out.attrs["options"] = base_options(criteria=criteria, citation=c["citation"], note=c["note"],
+    out.attrs["options"] = base_options(criteria=c["name"], citation=c["citation"], note=c["note"],
                                         baseline_day=baseline_day, ferritin_uln_ng_ml=ferritin_uln_ng_ml,
                                         alt_uln_u_l=alt_uln_u_l, ast_uln_u_l=ast_uln_u_l)
     return out

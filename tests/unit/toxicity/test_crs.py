@@ -251,3 +251,22 @@ def test_unknown_criteria_name():
 
     with pytest.raises(InputError, match="available"):
         grade_crs(pd.DataFrame([crs_row()]), criteria="astct2099")
+
+
+def test_a_revision_is_a_data_file_not_code(tmp_path):
+    # criteria are versioned data: a hypothetical revision with a 5 L/min low-flow limit needs only a new JSON file
+    import json
+
+    from cart_outcomes.toxicity import load_criteria
+
+    crit = load_criteria("astct2019")
+    crit.update(name="astct_test", version="test")
+    crit["crs"]["low_flow_max_l_min"] = 5.0
+    path = tmp_path / "astct_test.json"
+    path.write_text(json.dumps(crit))
+    df = pd.DataFrame([crs_row(temperature_c=38.5, oxygen_device="nasal_cannula", oxygen_flow_l_min=6)])
+    assert grade_crs(df).observations["grade"].iloc[0] == 2
+    res = grade_crs(df, criteria=path)
+    assert res.observations["grade"].iloc[0] == 3
+    assert res.criteria["version"] == "test" and res.options["criteria"] == "astct_test"
+    assert load_criteria("astct2019")["crs"]["low_flow_max_l_min"] == 6.0  # shipped data untouched

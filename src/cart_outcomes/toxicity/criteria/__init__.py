@@ -7,9 +7,11 @@ the criteria they used in each result.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from cart_outcomes.errors import InputError
@@ -27,14 +29,36 @@ def _load(name: str) -> str:
     return resources.files(__name__).joinpath(f"{name}.json").read_text(encoding="utf-8")
 
 
-def load_criteria(name: str) -> dict[str, Any]:
-    """Return the criteria table ``name`` as a fresh dict (callers may not mutate the shipped data).
+_HEADER = ("name", "system", "version", "citation")
+
+
+def load_criteria(name: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """Return a criteria table as a fresh dict (callers never mutate the shipped data).
+
+    Parameters
+    ----------
+    name : the name of a shipped file (``"astct2019"``, ``"icaht2023"``, ``"hematotox2021"``, ``"iechs2023"``), the
+        path of a JSON file with the same structure (a local or future revision), or such a dict.
 
     Raises
     ------
     InputError
-        If no criteria file of that name exists; the message lists the available ones.
+        Unknown name (the message lists the available ones), unreadable file, or a table without
+        ``name``/``system``/``version``/``citation``.
     """
-    if not isinstance(name, str) or name not in available_criteria():
-        raise InputError(f"criteria={name!r} is not known; available: {', '.join(available_criteria())}")
-    return json.loads(_load(name))
+    if isinstance(name, dict):
+        crit = copy.deepcopy(name)
+    elif isinstance(name, Path) or (isinstance(name, str) and name.lower().endswith(".json")):
+        try:
+            crit = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"criteria file {str(name)!r} cannot be read: {exc}") from None
+    elif isinstance(name, str) and name in available_criteria():
+        crit = json.loads(_load(name))
+    else:
+        raise InputError(f"criteria={name!r} is not known; available: {', '.join(available_criteria())} "
+                         "(or give the path of a criteria JSON file)")
+    missing = [k for k in _HEADER if k not in crit]
+    if missing:
+        raise InputError(f"criteria table lacks {missing}: every table must name its system, version and citation")
+    return crit
