@@ -33,7 +33,7 @@ def cohort(draw):
     return pd.DataFrame(rows)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(cohort(), st.randoms(use_true_random=False))
 def test_row_order_irrelevant_and_grades_bounded(df, rnd):
     a = grade_crs(df)
@@ -48,7 +48,7 @@ def test_row_order_irrelevant_and_grades_bounded(df, rnd):
     assert (g[a.observations["fever"]] >= 1).all()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(cohort())
 def test_patient_max_is_max_of_time_points(df):
     res = grade_crs(df)

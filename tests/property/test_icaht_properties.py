@@ -18,7 +18,7 @@ def series(draw):
     return pd.DataFrame({"patient_id": "P", "day": days, "anc_per_ul": [draw(ANC) for _ in days]})
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(series(), st.floats(0.0, 1.0))
 def test_lower_counts_never_lower_the_grade(df, factor):
     # ICAHT grades depth x duration: scaling every ANC down can only add neutropenic days / deepen the nadir
@@ -30,7 +30,7 @@ def test_lower_counts_never_lower_the_grade(df, factor):
     assert b["early_days_anc_le_500"] >= a["early_days_anc_le_500"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(series())
 def test_grades_bounded_and_counts_within_window(df):
     t = grade_icaht(df).table.iloc[0]
