@@ -60,13 +60,16 @@ class Checker:
                                          column=column,
                                          value=None if value is None else _fmt(value)))
 
-    def require_columns(self, columns: Sequence[str]) -> bool:
+    def require_columns(self, columns: Sequence[str], *, allow_empty: bool = False) -> bool:
+        if len(self.frame) == 0 and not allow_empty:
+            self.problems.append(Problem(rule="NO_DATA_ROWS", severity="error", table=self.table,
+                                         message=f"{self.table} has no data rows: nothing to grade"))
         missing = [c for c in columns if c not in self.frame.columns]
         for c in missing:
             self.problems.append(Problem(rule="MISSING_COLUMN", severity="error", table=self.table, column=c,
                                          message=f"required column {c!r} is missing from {self.table} "
                                                  f"(columns present: {list(self.frame.columns)})"))
-        return not missing
+        return not missing and (allow_empty or len(self.frame) > 0)
 
     # -- typed column checks, each returning the cleaned column ---------------------------------------------------
     def numeric(self, column: str, *, required: bool = True, lo: float | None = None, hi: float | None = None,

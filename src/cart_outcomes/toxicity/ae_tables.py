@@ -172,7 +172,7 @@ def adverse_event_table(adverse_events: pd.DataFrame, *, n_patients: int, conf_l
     if not isinstance(n_patients, (int, np.integer)) or n_patients <= 0:
         raise InputError(f"n_patients={n_patients!r}: must be a positive whole number (all treated patients)")
     chk = Checker(adverse_events, "adverse_events")
-    if not chk.require_columns(["patient_id", "term", "grade"]):
+    if not chk.require_columns(["patient_id", "term", "grade"], allow_empty=True):
         chk.finish()
     grade = chk.numeric("grade", lo=1, hi=5, rule_range="GRADE_RANGE", integer=True)
     chk.add(chk.frame["term"].isna().to_numpy(), "MISSING_VALUE", "term", "term is missing")

@@ -270,3 +270,11 @@ def test_a_revision_is_a_data_file_not_code(tmp_path):
     assert res.observations["grade"].iloc[0] == 3
     assert res.criteria["version"] == "test" and res.options["criteria"] == "astct_test"
     assert load_criteria("astct2019")["crs"]["low_flow_max_l_min"] == 6.0  # shipped data untouched
+
+
+def test_empty_table_is_an_error_not_an_empty_result():
+    from cart_outcomes.toxicity.crs import CRS_COLUMNS
+
+    with pytest.raises(ValidationFailed) as exc:
+        grade_crs(pd.DataFrame(columns=list(CRS_COLUMNS)))
+    assert exc.value.problems[0].rule == "NO_DATA_ROWS"

@@ -146,3 +146,8 @@ def test_grading_accepts_a_validated_cohort():
     bad = cohort_from_frames({"patients": patients.drop(columns="last_followup_day"), "crs_observations": obs})
     with pytest.raises(ValidationFailed):
         grade_crs(bad)
+
+
+def test_no_adverse_events_gives_an_empty_table():
+    empty = pd.DataFrame(columns=["patient_id", "term", "grade", "onset_day"])
+    assert len(adverse_event_table(empty, n_patients=12).table) == 0
