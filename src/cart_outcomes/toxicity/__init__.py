@@ -18,13 +18,14 @@ from cart_outcomes.toxicity.crs import CRS_COLUMNS, grade_crs
 from cart_outcomes.toxicity.hematotox import car_hematotox, hematotox_points
 from cart_outcomes.toxicity.icaht import LAB_COLUMNS, check_labs, grade_icaht
 from cart_outcomes.toxicity.icans import ICANS_COLUMNS, grade_icans
-from cart_outcomes.toxicity.iechs import iechs_lab_flags
+from cart_outcomes.toxicity.iechs import LabFlags, iechs_lab_flags
 from cart_outcomes.toxicity.pregraded import normalise_system, patient_grades, pregraded_grades
 
 __all__ = [
     "CRS_COLUMNS",
     "ICANS_COLUMNS",
     "LAB_COLUMNS",
+    "LabFlags",
     "GradingResult",
     "SafetyTable",
     "adverse_event_table",

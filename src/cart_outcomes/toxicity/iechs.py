@@ -6,7 +6,9 @@ Thresholds live in ``criteria/iechs2023.json`` and are NOT verified against the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,12 +17,23 @@ from cart_outcomes.toxicity._common import base_options
 from cart_outcomes.toxicity.criteria import load_criteria
 from cart_outcomes.toxicity.icaht import check_labs
 
-__all__ = ["iechs_lab_flags"]
+__all__ = ["LabFlags", "iechs_lab_flags"]
+
+
+@dataclass(frozen=True, slots=True)
+class LabFlags:
+    """IEC-HS supporting flags: ``table`` (one row per patient and day) and the ``options`` (thresholds, citation)."""
+
+    table: pd.DataFrame
+    options: dict[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
 
 
 def iechs_lab_flags(labs: pd.DataFrame, criteria: str | Path | dict = "iechs2023", *, baseline_day: float = 0,
                     ferritin_uln_ng_ml: float | None = None, alt_uln_u_l: float | None = None,
-                    ast_uln_u_l: float | None = None) -> pd.DataFrame:
+                    ast_uln_u_l: float | None = None) -> LabFlags:
     """Per patient-day laboratory flags supporting (never making) an IEC-HS diagnosis.
 
     Parameters
@@ -33,11 +46,11 @@ def iechs_lab_flags(labs: pd.DataFrame, criteria: str | Path | dict = "iechs2023
 
     Returns
     -------
-    DataFrame, one row per patient and day after ``baseline_day`` (lowest count / highest ferritin and
+    LabFlags whose ``table`` has one row per patient and day after ``baseline_day`` (lowest count / highest ferritin and
     transaminase of the day): ``ferritin_fold_baseline``, ``ferritin_gt_2x_baseline``, ``ferritin_gt_2x_uln``,
     ``ferritin_rising`` (higher than the previous measured day), ``anc_lt_500``, ``platelets_lt_50000``,
     ``hemoglobin_lt_8``, ``hypofibrinogenemia`` (< 150 mg/dL), ``transaminitis`` (ALT or AST > 5x ULN) and
-    ``n_flags``. ``attrs["options"]`` records thresholds and the criteria citation.
+    ``n_flags``; ``options`` records thresholds and the criteria citation.
 
     Reference: Hines MR et al., Transplant Cell Ther 2023;29(7):438.e1-438.e16.
     """
@@ -78,10 +91,9 @@ def iechs_lab_flags(labs: pd.DataFrame, criteria: str | Path | dict = "iechs2023
              "hemoglobin_lt_8", "hypofibrinogenemia", "transaminitis"]
     out["n_flags"] = out[flags].fillna(False).astype(int).sum(axis=1)
     out = out.reset_index(drop=True)
-    out.attrs["options"] = base_options(criteria=c["name"], citation=c["citation"], note=c["note"],
+    return LabFlags(out, base_options(criteria=c["name"], citation=c["citation"], note=c["note"],
                                         baseline_day=baseline_day, ferritin_uln_ng_ml=ferritin_uln_ng_ml,
-                                        alt_uln_u_l=alt_uln_u_l, ast_uln_u_l=ast_uln_u_l)
-    return out
+                                        alt_uln_u_l=alt_uln_u_l, ast_uln_u_l=ast_uln_u_l))
 
 
 def _flag(condition: pd.Series, basis: pd.Series) -> pd.Series:

@@ -75,7 +75,9 @@ def test_iechs_flags():
     labs = pd.DataFrame(dict(patient_id=[1, 1, 1, 1], day=[-5, 0, 7, 10], anc_per_ul=[2000, 1500, 400, 900],
                              platelets_per_ul=[2e5, 1.5e5, 4e4, 9e4], hemoglobin_g_dl=[10, 10, 9, 7.5],
                              ferritin_ng_ml=[500, 600, 1500, 1000], fibrinogen_mg_dl=[300, 300, 120, np.nan]))
-    f = iechs_lab_flags(labs, ferritin_uln_ng_ml=400).set_index("day")
+    res = iechs_lab_flags(labs, ferritin_uln_ng_ml=400)
+    assert res.options["ferritin_uln_ng_ml"] == 400 and "Hines" in res.options["citation"]
+    f = res.table.set_index("day")
     # baseline ferritin = day 0 value 600: day 7 1500 = 2.5x (> 2x), day 10 1000 = 1.67x
     assert f.loc[7, "ferritin_fold_baseline"] == pytest.approx(2.5)
     assert bool(f.loc[7, "ferritin_gt_2x_baseline"]) and not bool(f.loc[10, "ferritin_gt_2x_baseline"])
