@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.errors import InputError
 from cart_outcomes.toxicity._common import GradingResult, base_options, criteria_header
 from cart_outcomes.toxicity.criteria import load_criteria
 from cart_outcomes.toxicity.icaht import check_labs
@@ -93,7 +94,7 @@ def car_hematotox(labs: pd.DataFrame, criteria: str | Path | dict = "hematotox20
         clean[v] = np.nan
     if "day" in clean:
         if isinstance(ld_start_day, Mapping):
-            ld = clean["patient_id"].map(pd.Series(ld_start_day, dtype=float)).fillna(np.nan).to_numpy(dtype=float)
+            ld = clean["patient_id"].map(pd.Series(ld_start_day, dtype=float)).to_numpy(dtype=float)
         else:
             ld = np.full(len(clean), float(ld_start_day))
         d = clean["day"].to_numpy(dtype=float)
@@ -107,6 +108,10 @@ def car_hematotox(labs: pd.DataFrame, criteria: str | Path | dict = "hematotox20
         patients = pd.Index(clean["patient_id"].drop_duplicates(), name="patient_id")
         wide = pd.concat(parts, axis=1).reindex(patients)
     else:
+        dup = clean["patient_id"].duplicated(keep=False).to_numpy()
+        if dup.any():
+            raise InputError("labs without a 'day' column must have one baseline row per patient; repeated "
+                             f"patient_id {sorted(map(str, set(clean.loc[dup, 'patient_id'])))[:5]} (add 'day')")
         wide = clean.set_index("patient_id")[variables]
     wide = wide.reset_index()
     pts = hematotox_points(wide, criteria)

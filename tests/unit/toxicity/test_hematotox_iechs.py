@@ -87,3 +87,11 @@ def test_iechs_flags():
     assert bool(f.loc[7, "hypofibrinogenemia"]) and pd.isna(f.loc[10, "hypofibrinogenemia"])
     assert pd.isna(f.loc[7, "transaminitis"])  # no ALT/AST: flag unknown, never False
     assert list(f.index) == [7, 10]  # flags only after the baseline day
+
+
+def test_wide_baseline_needs_one_row_per_patient():
+    from cart_outcomes.errors import InputError
+
+    wide = pd.DataFrame([dict(zip(COLS, (150_000, 900, 8.5, 4.0, 2500), strict=True), patient_id="A")] * 2)
+    with pytest.raises(InputError, match="one baseline row per patient"):
+        car_hematotox(wide)
