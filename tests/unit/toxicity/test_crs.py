@@ -278,3 +278,18 @@ def test_empty_table_is_an_error_not_an_empty_result():
     with pytest.raises(ValidationFailed) as exc:
         grade_crs(pd.DataFrame(columns=list(CRS_COLUMNS)))
     assert exc.value.problems[0].rule == "NO_DATA_ROWS"
+
+
+def test_input_is_never_mutated():
+    from tox_builders import icans_row
+
+    from cart_outcomes.toxicity import grade_icans
+
+    df = pd.DataFrame([crs_row(day=2, temperature_c=39), crs_row(day=1)])
+    before = df.copy()
+    grade_crs(df)
+    pd.testing.assert_frame_equal(df, before)
+    di = pd.DataFrame([icans_row(ice_score=5)])
+    before = di.copy()
+    grade_icans(di)
+    pd.testing.assert_frame_equal(di, before)
