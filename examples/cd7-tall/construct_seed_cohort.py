@@ -107,11 +107,18 @@ def admissible_orderings(p_target: float, km_hsct: float, km_no: float) -> list[
 
 
 def forced_prefix(orderings: list[tuple[str, list[int]]]) -> str:
-    """The ordering up to the last no-HSCT patient (the part that decides the log-rank statistic)."""
-    prefixes = {tokens[: tokens.rfind("N") + 2] for tokens, _ in orderings}
-    if len(prefixes) != 1:
-        raise RuntimeError(f"the order of events between the arms is not unique: {sorted(prefixes)}")
-    return prefixes.pop()
+    """The tokens every admissible ordering shares from the start (the order the p-value and rates force).
+
+    Raises if the orderings disagree before the last no-HSCT patient, i.e. if the log-rank statistic could be
+    reached by more than one order of events between the arms.
+    """
+    orders = [tokens for tokens, _ in orderings]
+    shared = 0
+    while shared < 16 and len({o[shared : shared + 2] for o in orders}) == 1:
+        shared += 2
+    if any(o.rfind("N") >= shared for o in orders):
+        raise RuntimeError(f"the order of events between the arms is not unique: {sorted(orders)}")
+    return orders[0][:shared]
 
 
 # -------------------------------------------------------------------------------------------- step 2: storylines
@@ -140,6 +147,7 @@ class Patient:
     story: str
 
 
+# fmt: off
 PATIENTS = [
     # non-responders: all die within three months
     Patient("CD7-01", 34, "M", "T-ALL", "autologous", "NE", "PD", None, None, 10, 14, "disease progression", 14,
@@ -170,6 +178,7 @@ PATIENTS = [
     Patient("CD7-12", 31, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, None, None, None, 925,
             41, None, 3, 1, 0, "CR day 28, allo-HSCT day 41, alive in remission at day 925"),
 ]
+# fmt: on
 
 
 def patients_frame() -> pd.DataFrame:
@@ -210,8 +219,17 @@ def patients_frame() -> pd.DataFrame:
 # ------------------------------------------------------------------------------- daily CRS and neuro observations
 
 CRS_COLUMNS = [
-    "patient_id", "day", "temperature_c", "hypotension", "vasopressors", "vasopressin", "oxygen_device",
-    "oxygen_flow_l_min", "anticytokine_or_antipyretic", "other_cause", "crs_death",
+    "patient_id",
+    "day",
+    "temperature_c",
+    "hypotension",
+    "vasopressors",
+    "vasopressin",
+    "oxygen_device",
+    "oxygen_flow_l_min",
+    "anticytokine_or_antipyretic",
+    "other_cause",
+    "crs_death",
 ]
 # The worst day of each ASTCT 2019 grade: (hypotension, vasopressors, oxygen device, flow L/min).
 PEAK = {

@@ -49,11 +49,11 @@ def day_values(patients: pd.DataFrame, column: str) -> np.ndarray:
         raise InputError(
             f"column {column!r}: not a number of days for patient(s) {patient_list(patients)(bad.to_numpy())}"
         ) from None
-    ids = patient_list(patients)
     bad = ~np.isnan(days) & ((days < 0) | ~np.isfinite(days) | (days != np.round(days)))
     if bad.any():
         raise InputError(
-            f"column {column!r}: days after infusion must be whole numbers >= 0; bad value for patient(s) {ids(bad)}"
+            f"column {column!r}: days after infusion must be whole numbers >= 0; bad value for patient(s) "
+            f"{patient_list(patients)(bad)}"
         )
     return days
 

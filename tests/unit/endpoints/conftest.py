@@ -36,4 +36,3 @@ def cohort() -> pd.DataFrame:
     day_cols = [c for c in frame.columns if c.endswith("_day")]
     frame[day_cols] = frame[day_cols].astype("Int64")
     return frame
-

@@ -39,7 +39,15 @@ def test_rates_all_infused(cohort):
     assert (cr.responders, cr.n, cr.categories) == (4, 7, "CR+CRi+CRh")
     assert res.excluded.empty
     assert dict(zip(res.counts.response, res.counts.n, strict=True)) == {
-        "CR": 3, "CRi": 1, "CRh": 0, "PR": 1, "SD": 0, "NR": 1, "PD": 0, "NE": 1, "missing": 0,
+        "CR": 3,
+        "CRi": 1,
+        "CRh": 0,
+        "PR": 1,
+        "SD": 0,
+        "NR": 1,
+        "PD": 0,
+        "NE": 1,
+        "missing": 0,
     }
     assert res.options["denominator"] == "all_infused"
     assert res.options["ci_method"].startswith("clopper-pearson")

@@ -210,8 +210,9 @@ def test_followup(cohort):
     assert got["C"][3] == "last_followup"
     assert got["E"][3] == "death"
     # HSCT / new therapy never shorten follow-up
-    assert outcome(derive_followup(cohort), "followup") == outcome(derive_followup(cohort.drop(columns="hsct_day")),
-                                                                   "followup")
+    assert outcome(derive_followup(cohort), "followup") == outcome(
+        derive_followup(cohort.drop(columns="hsct_day")), "followup"
+    )
 
 
 def test_ties_follow_the_precedence_rules():
