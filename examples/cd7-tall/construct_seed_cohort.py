@@ -19,7 +19,7 @@ Steps
    cannot change the log-rank statistic), so the order of events between the arms is forced:
    OS  = no-HSCT death, no-HSCT death, HSCT death, HSCT death | 6 months | no-HSCT death, then the HSCT arm;
    PFS = no-HSCT, no-HSCT, HSCT, no-HSCT, HSCT events | 6 months | then the HSCT arm.
-2. Write the storylines that realise those orders (HSCT on days 41-70 in first remission, relapse before death,
+2. Write the storylines that realise those orders (HSCT on days 41-74 in first remission, relapse before death,
    non-responders dying within three months, the longest survivor alive at day 925, the day-14 patient dying of
    rapidly progressive disease before the day-28 assessment).
 3. Choose the free days so the whole-cohort statistics hold. Because the seven shortest observation times are all
@@ -159,22 +159,22 @@ PATIENTS = [
     Patient("CD7-10", 27, "M", "T-ALL", "autologous", "NR", "NR", 29, None, None, 76, "disease progression", 76,
             None, 33, 1, 4, 0, "no response at day 29, CD7-negative escape suspected"),
     # responders without HSCT: all relapse within 6 months, two die within 6 months
-    Patient("CD7-02", 16, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, 52, 98, "disease progression", 98,
-            None, 55, 2, 2, 0, "MRD-negative CR day 28, early marrow relapse day 52 before a donor was found"),
+    Patient("CD7-02", 16, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, 45, 66, "disease progression", 66,
+            None, 48, 2, 2, 0, "MRD-negative CR day 28, early marrow relapse day 45 before a donor was found"),
     Patient("CD7-05", 38, "M", "T-ALL", "autologous", "CRi", "CRi", 28, 28, 70, 124, "disease progression", 124,
             None, 72, 1, 5, 0, "CRi day 28, relapse day 70 while in donor search"),
     Patient("CD7-11", 52, "M", "T-LBL", "autologous", "PR", "PR", 30, None, 110, 236, "disease progression", 236,
             None, 114, 3, 1, 0, "marrow CR with residual PET-avid mass (PR) day 30, transplant-ineligible, "
             "progression day 110"),
-    # responders consolidated with allo-HSCT (days 41-70): two events within 6 months, three long-term survivors
+    # responders consolidated with allo-HSCT (days 41-74): two events within 6 months, three long-term survivors
     Patient("CD7-03", 23, "M", "T-ALL", "autologous", "CR", "CR", 28, 28, 92, 144, "disease progression", 144,
             48, 96, 2, 3, 0, "CR day 28, allo-HSCT day 48, relapse day 92 after transplant"),
     Patient("CD7-06", 41, "F", "T-ALL", "autologous", "CR", "CR", 27, 27, None, 160, "GVHD", 160,
-            70, None, 3, 2, 2, "CR day 27, ICANS grade 2, allo-HSCT day 70, died of acute GVHD day 160 in remission"),
+            74, None, 3, 2, 2, "CR day 27, ICANS grade 2, allo-HSCT day 74, died of acute GVHD day 160 in remission"),
     Patient("CD7-08", 29, "M", "T-LBL", "autologous", "PR", "CR", 28, 42, 240, None, None, 310,
-            55, 247, 1, 4, 0, "PR day 28, PET-negative CR day 42, allo-HSCT day 55, late relapse day 240, alive"),
+            58, 247, 1, 4, 0, "PR day 28, PET-negative CR day 42, allo-HSCT day 58, late relapse day 240, alive"),
     Patient("CD7-09", 14, "M", "T-ALL", "allogeneic", "CRi", "CR", 29, 29, None, None, None, 488,
-            62, None, 2, 3, 0, "donor-derived CAR-T, CRi day 29, allo-HSCT day 62, alive in remission"),
+            71, None, 2, 3, 0, "donor-derived CAR-T, CRi day 29, allo-HSCT day 71, alive in remission"),
     Patient("CD7-12", 31, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, None, None, None, 925,
             41, None, 3, 1, 0, "CR day 28, allo-HSCT day 41, alive in remission at day 925"),
 ]

@@ -142,3 +142,31 @@ def test_corrected_analyses_are_recorded(cohort):
     assert R["landmark"]["pfs_90"]["logrank_p"] > 0.2
     responders = cohort[cohort["day28_response"].isin(["CR", "CRi", "CRh", "PR"])]
     assert R["immortal_days_credited"] == responders["hsct_day"].sum()
+
+
+def mantel_byar_chisq(time, event, exposure_day):
+    """Mantel-Byar statistic as written in clinical-definitions §8.4 (patients move to state 1 after exposure)."""
+    time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=bool)
+    exposed_after = np.where(np.isnan(exposure_day), np.inf, exposure_day)
+    o_minus_e = var = 0.0
+    for t in np.unique(time[event]):
+        at_risk = time >= t
+        n1 = (at_risk & (exposed_after < t)).sum()
+        n = at_risk.sum()
+        d = (event & (time == t)).sum()
+        d1 = (event & (time == t) & (exposed_after < t)).sum()
+        o_minus_e += d1 - d * n1 / n
+        var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0.0
+    return o_minus_e**2 / var
+
+
+@pytest.mark.parametrize("ep", ["os", "pfs"])
+def test_mantel_byar_by_hand_equals_r_time_dependent_score_test(cohort, ep):
+    derived = (derive_os if ep == "os" else derive_pfs)(cohort)
+    responders = derived[derived["day28_response"].isin(["CR", "CRi", "CRh", "PR"])]
+    chisq = mantel_byar_chisq(
+        responders[f"{ep}_time_days"], responders[f"{ep}_event"], responders["hsct_day"].to_numpy(dtype=float)
+    )
+    assert chisq == pytest.approx(R[f"timedep_{ep}"]["breslow"]["score_chisq"], rel=CLOSED_FORM)
+    naive = R[f"naive_{ep}_by_hsct"]["logrank_chisq"]
+    assert chisq < naive  # crediting pre-HSCT time to the HSCT arm inflated the naive statistic
