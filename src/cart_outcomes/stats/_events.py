@@ -16,6 +16,8 @@ import numpy as np
 
 # bincount over the time range is used while the range is at most this many times the number of rows
 _DENSE_RANGE_FACTOR = 4
+# one group, no weights/entry, up to this many rows: a single sort beats the bincount over the time range
+_SMALL_N = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +73,14 @@ def event_table(
     weights : optional case weights (``None`` = 1 each).
     """
     k = int(n_groups)
-    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
     ev = np.asarray(event, dtype=bool)
+    simple = group is None and entry is None and weights is None
+    if simple and time.size <= _SMALL_N:
+        return _one_group_sorted(time, ev)
     dense, tmin, span = _is_dense_int(time)
+    if simple and not dense:
+        return _one_group_sorted(time, ev)
+    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
     if dense:
         idx = (time - tmin).astype(np.intp)
         size = span
@@ -84,15 +91,23 @@ def event_table(
     cell = (idx * k + g) * 2 + ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
-    keep = (n_censor + n_event).sum(axis=1) > 0
+    # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
+    if not dense:
+        keep = np.ones(size, dtype=bool)
+    elif weights is None:
+        keep = (n_censor + n_event).sum(axis=1) > 0
+    else:
+        keep = np.bincount(idx, minlength=size) > 0
     grid = (np.flatnonzero(keep) + tmin) if dense else uniq[keep]
     n_censor, n_event = n_censor[keep], n_event[keep]
     n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
     leaving = n_event + n_censor
-    left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
     if entry is None:
-        n_risk = n_total - left_before
+        # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
+        # with fractional weights, where n_total - cumsum would leave round-off)
+        n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
     else:
+        left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
         n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
     return EventTable(
         time=np.asarray(grid, dtype=float),
@@ -114,3 +129,25 @@ def _entered_before(grid: np.ndarray, entry: np.ndarray, g: np.ndarray, k: int, 
         cw = np.concatenate(([0.0], np.cumsum(np.ones(e.size) if w is None else w[sel][order])))
         out[:, j] = cw[np.searchsorted(e, grid, side="left")]
     return out
+
+
+def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
+    """One unweighted group without entry times: counts from one sort (few numpy calls; small or continuous data)."""
+    order = np.argsort(time, kind="stable")
+    ts = time[order]
+    first = np.empty(ts.size, dtype=bool)  # first row of each run of equal times
+    first[0] = True
+    np.not_equal(ts[1:], ts[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    n_event = np.add.reduceat(ev[order], starts, dtype=float)
+    n_risk = ts.size - starts.astype(float)  # rows exiting at or after each distinct time
+    leaving = np.empty_like(n_risk)
+    np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
+    leaving[-1] = n_risk[-1]
+    return EventTable(
+        time=np.asarray(ts[starts], dtype=float),
+        n_risk=n_risk[:, None],
+        n_event=n_event[:, None],
+        n_censor=(leaving - n_event)[:, None],
+        n=np.array([float(ts.size)]),
+    )
