@@ -170,3 +170,22 @@ def test_mantel_byar_by_hand_equals_r_time_dependent_score_test(cohort, ep):
     assert chisq == pytest.approx(R[f"timedep_{ep}"]["breslow"]["score_chisq"], rel=CLOSED_FORM)
     naive = R[f"naive_{ep}_by_hsct"]["logrank_chisq"]
     assert chisq < naive  # crediting pre-HSCT time to the HSCT arm inflated the naive statistic
+
+
+def test_end_to_end_with_the_km_estimators(cohort):
+    """Derived endpoints fed to cart_outcomes.stats give R's medians, 6-month rates and follow-up."""
+    from cart_outcomes.stats import kaplan_meier, reverse_km_followup
+
+    derived = derive_followup(derive_pfs(derive_os(cohort)))
+    for ep in ("os", "pfs"):
+        median = kaplan_meier(derived, f"{ep}_time_days", f"{ep}_event", conf_type="log").quantile([0.5])
+        assert median["time"].iloc[0] == R[ep]["median"]
+        assert median["lower"].iloc[0] == R[ep]["median_lower"]
+    followup = reverse_km_followup(derived, "followup_time_days", "followup_event").table.iloc[0]
+    assert followup["median_followup"] == R["followup"]["reverse_km_median"]
+    assert (followup["median_observed"], followup["min_observed"], followup["max_observed"]) == (134, 14, 925)
+    responders = derived[derived["day28_response"].isin(["CR", "CRi", "CRh", "PR"])]
+    responders = responders.assign(hsct=responders["hsct_day"].notna().astype(int))
+    for ep in ("os", "pfs"):
+        at = kaplan_meier(responders, f"{ep}_time_days", f"{ep}_event", by="hsct").at([R["six_months_days"]])
+        np.testing.assert_allclose(at["survival"], R[f"naive_{ep}_by_hsct"]["survival"], rtol=CLOSED_FORM)

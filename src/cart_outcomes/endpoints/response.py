@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from cart_outcomes._version import __version__
 from cart_outcomes.endpoints._frame import (
@@ -28,6 +27,7 @@ from cart_outcomes.endpoints._frame import (
 )
 from cart_outcomes.endpoints.tte import CR_RESPONSES, ORR_RESPONSES
 from cart_outcomes.errors import DataQualityWarning, InputError
+from cart_outcomes.stats import binomial_ci
 
 __all__ = ["ResponseRates", "derive_response", "response_rates"]
 
@@ -114,8 +114,8 @@ def _exact_ci(k: int, n: int, conf_level: float) -> tuple[float, float, float]:
     """Estimate and Clopper-Pearson interval (R ``binom.test(k, n)$conf.int``); NaN when ``n == 0``."""
     if n == 0:
         return np.nan, np.nan, np.nan
-    ci = binomtest(k, n).proportion_ci(confidence_level=conf_level, method="exact")
-    return k / n, float(ci.low), float(ci.high)
+    ci = binomial_ci(k, n, method="clopper-pearson", conf_level=conf_level)
+    return ci.estimate, ci.lower, ci.upper
 
 
 def response_rates(

@@ -96,3 +96,10 @@ def test_missing_response_warns_and_counts_as_not_evaluable(cohort):
 def test_bad_arguments(cohort, kwargs, message):
     with pytest.raises(InputError, match=message):
         response_rates(cohort, **kwargs)
+
+
+def test_evaluable_denominator_of_zero_gives_nan_not_an_error():
+    frame = pd.DataFrame({"patient_id": ["a", "b"], "day28_response": ["NE", "NE"]})
+    row = response_rates(frame, denominator="evaluable").table.iloc[0]
+    assert (row.responders, row.n) == (0, 0)
+    assert pd.isna(row.estimate) and pd.isna(row.lower) and pd.isna(row.upper)
