@@ -174,7 +174,7 @@ PATIENTS = [
     Patient("CD7-08", 29, "M", "T-LBL", "autologous", "PR", "CR", 28, 42, 240, None, None, 310,
             58, 247, 1, 4, 0, "PR day 28, PET-negative CR day 42, allo-HSCT day 58, late relapse day 240, alive"),
     Patient("CD7-09", 14, "M", "T-ALL", "allogeneic", "CRi", "CR", 29, 29, None, None, None, 488,
-            71, None, 2, 3, 0, "donor-derived CAR-T, CRi day 29, allo-HSCT day 71, alive in remission"),
+            71, None, 2, 3, 0, "allogeneic CAR-T (T-cell aplasia), CRi day 29, allo-HSCT day 71, in remission"),
     Patient("CD7-12", 31, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, None, None, None, 925,
             41, None, 3, 1, 0, "CR day 28, allo-HSCT day 41, alive in remission at day 925"),
 ]
@@ -182,6 +182,7 @@ PATIENTS = [
 
 
 def patients_frame() -> pd.DataFrame:
+    """The canonical ``patients`` table (the stories stay here and in the README, not in the data)."""
     rows = []
     for p in sorted(PATIENTS, key=lambda p: p.patient_id):
         rows.append(
@@ -207,7 +208,6 @@ def patients_frame() -> pd.DataFrame:
                 "crs_onset_day": p.crs_onset_day,
                 "icans_grade": p.icans_grade,
                 "icans_grading_system": "ASTCT2019",
-                "notes": p.story,
             }
         )
     frame = pd.DataFrame(rows)
