@@ -174,7 +174,7 @@ PATIENTS = [
     Patient("CD7-08", 29, "M", "T-LBL", "autologous", "PR", "CR", 28, 42, 240, None, None, 310,
             58, 247, 1, 4, 0, "PR day 28, PET-negative CR day 42, allo-HSCT day 58, late relapse day 240, alive"),
     Patient("CD7-09", 14, "M", "T-ALL", "allogeneic", "CRi", "CR", 29, 29, None, None, None, 488,
-            71, None, 2, 3, 0, "allogeneic CAR-T (T-cell aplasia), CRi day 29, allo-HSCT day 71, in remission"),
+            71, None, 2, 3, 0, "allogeneic CAR-T (no autologous product), CRi day 29, allo-HSCT day 71, in remission"),
     Patient("CD7-12", 31, "F", "T-ALL", "autologous", "CR", "CR", 28, 28, None, None, None, 925,
             41, None, 3, 1, 0, "CR day 28, allo-HSCT day 41, alive in remission at day 925"),
 ]
