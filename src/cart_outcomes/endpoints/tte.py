@@ -139,11 +139,11 @@ def _failure_source(
     """Event for evaluated patients whose response is in ``failing``, dated at the assessment or at day 0."""
     if day not in ("assessment", "day0"):
         raise InputError(f"{option}={day!r} is not one of ('assessment', 'day0')")
-    values = response_values(patients, response_column)
-    fails = in_categories(values, failing)
 
     def where(frame: pd.DataFrame) -> np.ndarray:
-        return fails
+        return in_categories(response_values(frame, response_column), failing)
+
+    fails = where(patients)
 
     if day == "day0":
         return EventSource(name, None, f"{response_column} in {failing}, dated at day 0", where=where, fixed_day=0)
