@@ -1,0 +1,66 @@
+"""Number formatting shared by figures, tables and the HTML report (one convention everywhere)."""
+
+from __future__ import annotations
+
+#: Days per month used whenever a time is shown in months (365.25 / 12), stated in every figure and methods text.
+DAYS_PER_MONTH = 30.4375
+
+_UNIT_SCALE = {"days": 1.0, "months": DAYS_PER_MONTH}
+
+
+def unit_scale(unit: str) -> float:
+    """Days per display unit (``"days"`` -> 1, ``"months"`` -> 30.4375)."""
+    from cart_outcomes.errors import InputError
+
+    try:
+        return _UNIT_SCALE[unit]
+    except KeyError:
+        raise InputError(f"unit must be 'days' or 'months', got {unit!r}") from None
+
+
+def is_missing(value: object) -> bool:
+    """True for None and float NaN (pandas NA included)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and pd.NA
+    except (TypeError, ValueError):
+        return False
+
+
+def format_p(p: float) -> str:
+    """P-value as journals print it: ``< 0.001``, three decimals below 0.1, two above."""
+    if is_missing(p):
+        return "NA"
+    p = float(p)
+    if p < 0.001:
+        return "< 0.001"
+    if p < 0.1:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
+
+
+def format_number(value: float, digits: int = 1) -> str:
+    """A number with ``digits`` decimals, whole numbers without decimals, ``NA`` when missing."""
+    if is_missing(value):
+        return "NA"
+    value = float(value)
+    if value.is_integer():
+        return str(int(value))
+    return f"{value:.{digits}f}"
+
+
+def format_estimate_ci(estimate: float, lower: float, upper: float, digits: int = 2, not_reached: str = "NR") -> str:
+    """``est (lower–upper)``; a missing estimate or bound prints ``not_reached`` (a median not reached, R's NA)."""
+
+    def one(v: float) -> str:
+        return not_reached if is_missing(v) else f"{float(v):.{digits}f}"
+
+    return f"{one(estimate)} ({one(lower)}–{one(upper)})"
+
+
+def format_percent(numerator: int, denominator: int, digits: int = 0) -> str:
+    """``n (pct%)``; ``0 (0%)`` when the denominator is 0 is printed ``0/0``."""
+    if denominator == 0:
+        return f"{numerator}/0"
+    return f"{numerator} ({100.0 * numerator / denominator:.{digits}f}%)"

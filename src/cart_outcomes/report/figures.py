@@ -1,0 +1,736 @@
+"""Publication figures: Kaplan-Meier with numbers at risk, cumulative incidence, Simon-Makuch, swimmer, toxicity,
+forest and kinetics plots.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global backend, no figure
+manager, nothing left open), inside :func:`figure_style`, a fixed ``rc_context``: DejaVu Sans (shipped with
+matplotlib), text drawn as paths in SVG, a fixed ``svg.hashsalt`` and no date metadata, so the same input always gives
+the same bytes. Serialise with :func:`figure_to_svg`, :func:`figure_to_png` (300 dpi by default),
+:func:`figure_to_pdf` or :func:`save_figure`.
+
+Colours are the Okabe-Ito palette (Okabe M, Ito K. Color Universal Design, 2008), distinguishable with every common
+colour-vision deficiency; curves are also told apart by their labels, not by colour alone.
+
+Times are days from infusion in every input; ``unit="months"`` divides by 30.4375 (365.25 / 12) and says so on the
+axis. Numbers at risk under survival curves come from :func:`cart_outcomes.stats.at_risk_table` at the x ticks, i.e.
+R's ``summary(survfit, times = ticks)$n.risk`` (subjects still at risk at the tick, also when events fall on it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes.errors import InputError
+from cart_outcomes.report._format import DAYS_PER_MONTH, format_p, is_missing, unit_scale
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "OKABE_ITO",
+    "cif_figure",
+    "figure_style",
+    "figure_to_pdf",
+    "figure_to_png",
+    "figure_to_svg",
+    "forest_figure",
+    "kinetics_figure",
+    "km_figure",
+    "save_figure",
+    "simon_makuch_figure",
+    "swimmer_figure",
+    "toxicity_bars",
+    "toxicity_heatmap",
+]
+
+#: Okabe-Ito colours in the order curves use them (blue, vermillion, bluish green, orange, reddish purple, sky blue,
+#: yellow, black).
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+#: Grade colours 0..5 for toxicity plots (light grey, then yellow → orange → vermillion → dark red, black = death).
+GRADE_COLOURS = ("#E8E8E8", "#F0E442", "#E69F00", "#D55E00", "#8B1A00", "#000000")
+
+_RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.labelsize": 9.0,
+    "legend.fontsize": 8.0,
+    "xtick.labelsize": 8.0,
+    "ytick.labelsize": 8.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "lines.linewidth": 1.6,
+    "axes.unicode_minus": True,
+    "text.usetex": False,
+    "figure.dpi": 100.0,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.bbox": None,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "cart-outcomes",
+    "svg.image_inline": True,
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+    "legend.frameon": False,
+}
+
+_SVG_META = {"Date": None}
+_PNG_META = {"Software": None}
+_PDF_META = {"Creator": None, "Producer": None, "CreationDate": None}
+
+
+@contextlib.contextmanager
+def figure_style() -> Iterator[None]:
+    """The fixed matplotlib settings every figure is built and saved with (restored on exit)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    with mpl.rc_context({**_RC, "axes.prop_cycle": cycler(color=list(OKABE_ITO))}):
+        yield
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def figure_to_svg(fig: Figure) -> str:
+    """SVG text of ``fig`` without the XML prolog, ready to inline in HTML (text is drawn as glyph paths)."""
+    buf = io.StringIO()
+    with figure_style():
+        fig.savefig(buf, format="svg", metadata=_SVG_META)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def figure_to_png(fig: Figure, dpi: int = 300) -> bytes:
+    """PNG bytes at ``dpi`` (300 for print), without software metadata."""
+    buf = io.BytesIO()
+    with figure_style():
+        fig.savefig(buf, format="png", dpi=dpi, metadata=_PNG_META)
+    return buf.getvalue()
+
+
+def figure_to_pdf(fig: Figure) -> bytes:
+    """PDF bytes with fonts embedded as TrueType and no creation date."""
+    buf = io.BytesIO()
+    with figure_style():
+        fig.savefig(buf, format="pdf", metadata=_PDF_META)
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 300) -> Path:
+    """Write ``fig`` to ``path``; the format follows the suffix (``.svg``, ``.png``, ``.pdf``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        path.write_text(figure_to_svg(fig), encoding="utf-8")
+    elif suffix == ".png":
+        path.write_bytes(figure_to_png(fig, dpi=dpi))
+    elif suffix == ".pdf":
+        path.write_bytes(figure_to_pdf(fig))
+    else:
+        raise InputError(f"figure path must end in .svg, .png or .pdf, got {path.name!r}")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _table_of(result: Any, what: str) -> pd.DataFrame:
+    table = result if isinstance(result, pd.DataFrame) else getattr(result, "table", None)
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"{what} must be a result with a .table DataFrame or a DataFrame, got {type(result).__name__}")
+    return table
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
+
+
+def _groups(table: pd.DataFrame) -> list[Any]:
+    if "group" not in table.columns or table["group"].isna().all():
+        return [None]
+    return list(dict.fromkeys(table["group"].tolist()))
+
+
+def _rows(table: pd.DataFrame, group: Any) -> pd.DataFrame:
+    if group is None:
+        return table
+    return table[table["group"] == group]
+
+
+def _label(group: Any, labels: Mapping[Any, str] | None, default: str = "All patients") -> str:
+    if labels is not None and group in labels:
+        return str(labels[group])
+    return default if group is None else str(group)
+
+
+def _nice_ticks(max_value: float, n: int = 6) -> np.ndarray:
+    from matplotlib.ticker import MaxNLocator
+
+    if not max_value > 0:
+        return np.array([0.0])
+    ticks = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 3, 5, 6, 10], integer=True).tick_values(0, max_value)
+    ticks = ticks[ticks >= 0]
+    # keep one tick at or beyond the last time so the at-risk row ends with the curve
+    return ticks[: int(np.searchsorted(ticks, max_value, side="left")) + 1]
+
+
+def _step_xy(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([[0.0], times]), np.concatenate([[start], values])
+
+
+def _time_label(unit: str) -> str:
+    if unit == "months":
+        return f"Months since CAR-T infusion (1 month = {DAYS_PER_MONTH} days)"
+    return "Days since CAR-T infusion"
+
+
+def _hr_text(hazard_ratio: Any, label: str) -> str:
+    if isinstance(hazard_ratio, (tuple, list)) and len(hazard_ratio) == 3:
+        hr, lo, hi = hazard_ratio
+    else:
+        get = hazard_ratio.get if isinstance(hazard_ratio, Mapping) else lambda k: getattr(hazard_ratio, k)
+        try:
+            hr, lo, hi = get("hazard_ratio"), get("lower"), get("upper")
+        except (AttributeError, KeyError):
+            raise InputError(
+                "hazard_ratio must be (hr, lower, upper) or have hazard_ratio, lower and upper"
+            ) from None
+    return f"{label} {float(hr):.2f} (95% CI {float(lo):.2f}–{float(hi):.2f})"
+
+
+def _p_of(test: Any) -> float:
+    if isinstance(test, (int, float, np.floating)):
+        return float(test)
+    p = getattr(test, "p_value", None)
+    if p is None:
+        raise InputError(f"logrank must be a p-value or a result with .p_value, got {type(test).__name__}")
+    return float(p)
+
+
+def _at_risk(result: Any, ticks_days: np.ndarray) -> pd.DataFrame:
+    from cart_outcomes.stats import at_risk_table
+
+    frame = at_risk_table(result, ticks_days)
+    _require(frame, ["time", "n_risk"], "at_risk_table(...)")
+    return frame
+
+
+def _draw_at_risk(ax: Axes, at_risk: pd.DataFrame, groups: list[Any], labels: list[str], colours: list[str],
+                  ticks_display: np.ndarray, ticks_days: np.ndarray, title: str) -> None:
+    """One row per group of numbers at risk, centred on the x ticks (the axis is shared with the curves)."""
+    n = len(groups)
+    for row, (group, colour) in enumerate(zip(groups, colours, strict=True)):
+        sub = at_risk if group is None or "group" not in at_risk.columns else at_risk[at_risk["group"] == group]
+        times = sub["time"].to_numpy(dtype=float)
+        counts = sub["n_risk"].to_numpy()
+        y = n - 1 - row
+        for x_display, x_days in zip(ticks_display, ticks_days, strict=True):
+            hit = np.flatnonzero(np.isclose(times, x_days, rtol=0, atol=1e-9))
+            if hit.size != 1:
+                raise InputError(f"at_risk_table gave {hit.size} rows for group {group!r} at time {x_days}")
+            count = counts[hit[0]]
+            text = "NA" if is_missing(count) else f"{float(count):g}"
+            t = ax.text(x_display, y, text, ha="center", va="center", color=colour, fontsize=8, clip_on=False)
+            t.set_gid(f"at-risk-{row}-{len(ax.texts) - 1}")
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_yticks(range(n - 1, -1, -1), labels=labels)
+    for tick_label, colour in zip(ax.get_yticklabels(), colours, strict=True):
+        tick_label.set_color(colour)
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="x", length=0, labelbottom=False)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold")
+
+
+def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, times: Sequence[float] | None,
+                  unit: str, ci: bool, show_median: bool, title: str | None, labels: Mapping[Any, str] | None,
+                  legend_title: str | None, xlabel: str | None, width: float, height: float) -> Figure:
+    table = _table_of(result, what)
+    _require(table, ["time", "survival"], what)
+    if ci:
+        _require(table, ["lower", "upper"], what)
+    scale = unit_scale(unit)
+    groups = _groups(table)
+    names = [_label(g, labels) for g in groups]
+    colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
+    medians = getattr(result, "medians", None)
+    counts: dict[Any, str] = {}
+    if isinstance(medians, pd.DataFrame) and {"n", "events"} <= set(medians.columns):
+        for group, name in zip(groups, names, strict=True):
+            sub = medians if group is None or "group" not in medians.columns else medians[medians["group"] == group]
+            if len(sub) == 1:
+                counts[group] = f"{name} (n = {sub['n'].iloc[0]:g}, events = {sub['events'].iloc[0]:g})"
+
+    max_days = float(table["time"].max()) if len(table) else 0.0
+    if times is None:
+        ticks_display = _nice_ticks(max_days / scale)
+    else:
+        ticks_display = np.asarray(sorted(float(t) for t in times), dtype=float)
+        if ticks_display.size == 0 or ticks_display[0] < 0:
+            raise InputError(f"times must be non-negative and not empty, got {list(times)}")
+    ticks_days = ticks_display * scale
+    at_risk = _at_risk(at_risk_source, ticks_days)
+
+    with figure_style():
+        fig = _new_figure(width, height + 0.22 * len(groups))
+        grid = fig.add_gridspec(2, 1, height_ratios=[height, 0.32 + 0.22 * len(groups)])
+        ax = fig.add_subplot(grid[0])
+        risk_ax = fig.add_subplot(grid[1], sharex=ax)
+
+        for group, name, colour in zip(groups, names, colours, strict=True):
+            rows = _rows(table, group).sort_values("time", kind="stable")
+            t = rows["time"].to_numpy(dtype=float) / scale
+            s = rows["survival"].to_numpy(dtype=float)
+            x, y = _step_xy(t, s, 1.0)
+            ax.step(x, y, where="post", color=colour, label=counts.get(group, name))
+            if ci:
+                lo = np.concatenate([[1.0], rows["lower"].to_numpy(dtype=float)])
+                hi = np.concatenate([[1.0], rows["upper"].to_numpy(dtype=float)])
+                ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+            if "n_censor" in rows.columns:
+                censored = rows["n_censor"].to_numpy() > 0
+                ax.plot(t[censored], s[censored], linestyle="none", marker="|", markersize=7, markeredgewidth=1.2,
+                        color=colour)
+
+        if show_median and isinstance(medians, pd.DataFrame):
+            for group, colour in zip(groups, colours, strict=True):
+                sub = medians if group is None or "group" not in medians.columns else medians[
+                    medians["group"] == group]
+                if len(sub) and not is_missing(sub["median"].iloc[0]):
+                    m = float(sub["median"].iloc[0]) / scale
+                    ax.plot([0, m], [0.5, 0.5], color="#7F7F7F", linestyle=":", linewidth=0.9)
+                    ax.plot([m, m], [0, 0.5], color=colour, linestyle=":", linewidth=0.9)
+
+        ax.set_xticks(ticks_display)
+        ax.set_xlim(0, max(ticks_display[-1], max_days / scale) * 1.02 if max_days > 0 else 1)
+        ax.set_ylim(0, 1.03)
+        ax.set_yticks(np.linspace(0, 1, 6), labels=[f"{int(v * 100)}%" for v in np.linspace(0, 1, 6)])
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(_time_label(unit) if xlabel is None else xlabel)
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="upper right", title=legend_title, alignment="left")
+        _draw_at_risk(risk_ax, at_risk, groups, names, colours, ticks_display, ticks_days, "Number at risk")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# survival curves
+
+
+def km_figure(km_result: Any, *, logrank: Any = None, hazard_ratio: Any = None, hr_label: str = "HR",
+              times: Sequence[float] | None = None, unit: str = "days", ci: bool = False, show_median: bool = True,
+              title: str | None = None, labels: Mapping[Any, str] | None = None, ylabel: str = "Survival probability",
+              xlabel: str | None = None, width: float = 6.5, height: float = 4.0) -> Figure:
+    """Kaplan-Meier curves with censor ticks, optional CI bands and median lines, and numbers at risk beneath.
+
+    Parameters
+    ----------
+    km_result
+        The result of :func:`cart_outcomes.stats.kaplan_meier` (``.table`` with ``group, time, n_risk, n_event,
+        n_censor, survival, lower, upper`` and ``.medians``).
+    logrank
+        A log-rank result (``.p_value``) or a p-value; shown in the legend title when comparing groups.
+    hazard_ratio
+        ``(hr, lower, upper)`` or an object/mapping with ``hazard_ratio, lower, upper``; shown after the p-value with
+        ``hr_label`` (say which HR it is: "Cox HR", "HR (log-rank O/E)").
+    times
+        X ticks in display units; numbers at risk are given at exactly these times. Default: about six round ticks.
+    unit
+        ``"days"`` or ``"months"`` (days / 30.4375, stated on the axis).
+    ci
+        Draw the pointwise confidence band of the result (its ``conf_type``).
+    show_median
+        Dotted lines at S = 0.5 down to each reached median.
+    labels
+        Display names for group values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: the curves, then the number-at-risk table (its texts have gid ``at-risk-<row>-<i>``) sharing the
+        x axis, so each count sits under its tick.
+
+    Notes
+    -----
+    Equivalent R: ``plot(survfit(Surv(time, event) ~ group), mark.time = TRUE)`` with
+    ``summary(fit, times = ticks)$n.risk`` under the ticks (survminer's ``risk.table = TRUE``). Curves start at
+    (0, 1) and are right-continuous steps.
+    """
+    legend_title = None
+    parts = []
+    if logrank is not None:
+        parts.append(f"Log-rank p = {format_p(_p_of(logrank))}".replace("= <", "<"))
+    if hazard_ratio is not None:
+        parts.append(_hr_text(hazard_ratio, hr_label))
+    if parts:
+        legend_title = "\n".join(parts)
+    return _curve_figure(km_result, at_risk_source=km_result, what="km_result", ylabel=ylabel, times=times, unit=unit,
+                         ci=ci, show_median=show_median, title=title, labels=labels, legend_title=legend_title,
+                         xlabel=xlabel, width=width, height=height)
+
+
+def simon_makuch_figure(result: Any, *, times: Sequence[float] | None = None, unit: str = "days",
+                        title: str | None = None, labels: Mapping[Any, str] | None = None,
+                        ylabel: str = "Survival probability", xlabel: str | None = None, test: Any = None,
+                        test_label: str = "Mantel-Byar p", width: float = 6.5, height: float = 4.0) -> Figure:
+    """Simon-Makuch curves (KM-type curves by current exposure state) with per-state numbers at risk.
+
+    Patients count in the unexposed state until their exposure day (e.g. HSCT) and in the exposed state afterwards
+    (delayed entry), so the numbers at risk of the exposed state can rise. ``result`` is
+    :func:`cart_outcomes.stats.simon_makuch` (``.table`` with ``group`` = state, ``time, survival, n_censor``);
+    numbers at risk come from ``at_risk_table(result, ticks)``, which counts ``entry < t <= exit`` per state.
+    ``test`` (a p-value or result with ``.p_value``, typically Mantel-Byar) goes in the legend title.
+
+    Equivalent R: ``plot(survfit(Surv(start, stop, event) ~ state, data = tmerge(...)))`` (Simon R, Makuch RW.
+    Stat Med 1984;3:35-44).
+    """
+    legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
+    return _curve_figure(result, at_risk_source=result, what="simon_makuch result", ylabel=ylabel, times=times,
+                         unit=unit, ci=False, show_median=False, title=title, labels=labels,
+                         legend_title=legend_title, xlabel=xlabel, width=width, height=height)
+
+
+def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[Any, str] | None = None,
+               labels: Mapping[Any, str] | None = None, unit: str = "days", times: Sequence[float] | None = None,
+               ci: bool = False, title: str | None = None, test: Any = None, test_label: str = "Gray's test p",
+               width: float = 6.5, height: float = 3.6) -> Figure:
+    """Cumulative incidence curves (Aalen-Johansen) of competing events, e.g. relapse and non-relapse mortality.
+
+    Parameters
+    ----------
+    cif_result
+        :func:`cart_outcomes.stats.cumulative_incidence` (``.table`` with ``group, cause, time, estimate, lower,
+        upper``) or that table.
+    layout
+        ``"side"``: one panel per cause, groups coloured; ``"stacked"``: one panel per group with the causes stacked
+        (the top edge is the probability of any event, 1 - KM).
+    cause_labels
+        Names of the causes, e.g. ``{1: "Relapse", 2: "Non-relapse mortality"}``.
+    test
+        A p-value or result with ``.p_value`` (Gray's test) shown in the first panel.
+
+    Equivalent R: ``plot(survfit(Surv(time, factor(status)) ~ group))`` / ``cmprsk::cuminc``.
+    """
+    table = _table_of(cif_result, "cif_result")
+    _require(table, ["cause", "time", "estimate"], "cif_result")
+    if layout not in ("side", "stacked"):
+        raise InputError(f"layout must be 'side' or 'stacked', got {layout!r}")
+    if ci:
+        _require(table, ["lower", "upper"], "cif_result")
+    scale = unit_scale(unit)
+    groups = _groups(table)
+    causes = list(dict.fromkeys(table["cause"].tolist()))
+    cause_names = [_label(c, cause_labels, default=str(c)) for c in causes]
+    max_days = float(table["time"].max()) if len(table) else 0.0
+    ticks = _nice_ticks(max_days / scale) if times is None else np.asarray(sorted(times), dtype=float)
+    xlabel = _time_label(unit)
+    panels = causes if layout == "side" else groups
+
+    def curve(group: Any, cause: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        rows = _rows(table, group)
+        rows = rows[rows["cause"] == cause].sort_values("time", kind="stable")
+        return rows["time"].to_numpy(dtype=float) / scale, rows["estimate"].to_numpy(dtype=float), rows
+
+    with figure_style():
+        fig = _new_figure(width if len(panels) > 1 else width * 0.6, height)
+        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+        for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
+            if layout == "side":
+                for i, group in enumerate(groups):
+                    colour = OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000"
+                    t, est, rows = curve(group, panel)
+                    x, y = _step_xy(t, est, 0.0)
+                    ax.step(x, y, where="post", color=colour, label=_label(group, labels))
+                    if ci:
+                        lo = np.concatenate([[0.0], rows["lower"].to_numpy(dtype=float)])
+                        hi = np.concatenate([[0.0], rows["upper"].to_numpy(dtype=float)])
+                        ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+                ax.set_title(cause_names[k], loc="left")
+            else:
+                grid = np.unique(np.concatenate([[0.0], _rows(table, panel)["time"].to_numpy(dtype=float) / scale]))
+                bottom = np.zeros_like(grid)
+                for i, cause in enumerate(causes):
+                    t, est, _ = curve(panel, cause)
+                    idx = np.searchsorted(t, grid, side="right") - 1
+                    value = np.where(idx >= 0, est[np.clip(idx, 0, None)] if est.size else 0.0, 0.0)
+                    ax.fill_between(grid, bottom, bottom + value, step="post", color=OKABE_ITO[i % len(OKABE_ITO)],
+                                    alpha=0.85, linewidth=0, label=cause_names[i])
+                    bottom = bottom + value
+                ax.set_title(_label(panel, labels), loc="left")
+            ax.set_xticks(ticks)
+            ax.set_xlim(0, max(ticks[-1], max_days / scale) * 1.02 if max_days > 0 else 1)
+            ax.set_ylim(0, 1.0)
+            ax.set_xlabel(xlabel)
+            if k == 0:
+                ax.set_ylabel("Cumulative incidence")
+                ax.set_yticks(np.linspace(0, 1, 6), labels=[f"{int(v * 100)}%" for v in np.linspace(0, 1, 6)])
+        legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
+        if layout == "stacked" or len(groups) > 1:
+            axes[0].legend(loc="upper left", title=legend_title, alignment="left")
+        if title:
+            fig.suptitle(title, x=0.01, ha="left")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# per-patient figures
+
+_BAR_COLOURS = ("#9AD0F0", "#F5EC8A", "#E3AECB", "#F2C766", "#BBBBBB")  # light Okabe-Ito tints behind the markers
+
+_RESPONSE_MARKERS = {
+    "response": ("o", "#009E73", "CR/CRi"),
+    "hsct": ("D", "#0072B2", "Allo-HSCT"),
+    "progression": ("X", "#D55E00", "Relapse/progression"),
+    "death": ("s", "#000000", "Death"),
+}
+
+
+def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", responses: Sequence[str] = ("CR", "CRi"),
+                   colour_by: str | None = None, unit: str = "days", title: str | None = None,
+                   width: float = 6.5) -> Figure:
+    """Swimmer plot: one bar per patient from infusion (day 0) to death or last follow-up, longest on top.
+
+    Parameters
+    ----------
+    patients
+        One row per patient with ``id_column`` and ``last_followup_day``; optional ``death_day``,
+        ``progression_day`` (relapse/progression), ``hsct_day``, ``cr_day`` (day a response in ``responses`` was
+        first recorded) and ``day28_response`` (used at day 28 when ``cr_day`` is missing).
+    responses
+        Response categories drawn with the response marker.
+    colour_by
+        Optional column colouring the bars (e.g. diagnosis or product).
+
+    Markers: circle = response, diamond = allo-HSCT, cross = relapse/progression, square = death; an arrow after the
+    bar marks an ongoing response (responder, alive, no relapse/progression at last follow-up).
+    """
+    _require(patients, [id_column, "last_followup_day"], "patients")
+    if patients[id_column].isna().any() or patients[id_column].duplicated().any():
+        bad = patients.index[patients[id_column].isna() | patients[id_column].duplicated(keep=False)].tolist()
+        raise InputError(f"column {id_column!r} must be unique and present; offending rows {bad[:5]}")
+    scale = unit_scale(unit)
+
+    def col(name: str) -> pd.Series:
+        if name in patients.columns:
+            return pd.to_numeric(patients[name], errors="raise").astype(float)
+        return pd.Series(np.nan, index=patients.index)
+
+    death, last = col("death_day"), col("last_followup_day")
+    end = death.where(death.notna(), last)
+    progression, hsct = col("progression_day"), col("hsct_day")
+    response_day = col("cr_day")
+    if "day28_response" in patients.columns:
+        at28 = patients["day28_response"].isin(list(responses))
+        response_day = response_day.where(response_day.notna() | ~at28, 28.0)
+    order = end.sort_values(ascending=True, kind="stable").index  # bottom to top: longest on top
+    n = len(order)
+
+    with figure_style():
+        fig = _new_figure(width, 1.0 + 0.24 * max(n, 1))
+        ax = fig.add_subplot()
+        bar_colours: dict[Any, str] = {}
+        if colour_by is not None:
+            _require(patients, [colour_by], "patients")
+            for i, level in enumerate(dict.fromkeys(patients[colour_by].tolist())):
+                bar_colours[level] = _BAR_COLOURS[i % len(_BAR_COLOURS)]
+        for y, idx in enumerate(order):
+            colour = bar_colours.get(patients.at[idx, colour_by], "#BBBBBB") if colour_by else "#BBBBBB"
+            ax.barh(y, end[idx] / scale, height=0.6, color=colour, edgecolor="none")
+            for kind, day in (("response", response_day[idx]), ("hsct", hsct[idx]),
+                              ("progression", progression[idx]), ("death", death[idx])):
+                if not is_missing(day):
+                    marker, mcolour, _ = _RESPONSE_MARKERS[kind]
+                    ax.plot(day / scale, y, marker=marker, color=mcolour, markersize=5.5, linestyle="none",
+                            markeredgecolor="white", markeredgewidth=0.5)
+            ongoing = (not is_missing(response_day[idx]) and is_missing(death[idx])
+                       and (is_missing(progression[idx]) or progression[idx] < response_day[idx]))
+            if ongoing:
+                ax.annotate("", xy=(end[idx] / scale + 0.04 * end.max() / scale, y), xytext=(end[idx] / scale, y),
+                            arrowprops={"arrowstyle": "-|>", "color": "#000000", "linewidth": 1.0})
+        ax.set_yticks(range(n), labels=[str(patients.at[i, id_column]) for i in order])
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.set_xlim(0, float(end.max()) / scale * 1.08 if n else 1)
+        ax.set_xlabel(_time_label(unit))
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [Line2D([], [], marker=m, color=c, linestyle="none", markersize=6, label=lab)
+                   for m, c, lab in _RESPONSE_MARKERS.values()]
+        handles.append(Line2D([], [], marker=r"$\rightarrow$", color="#000000", linestyle="none", markersize=9,
+                              label="Ongoing response"))
+        handles += [Patch(color=c, label=str(level)) for level, c in bar_colours.items()]
+        ax.legend(handles=handles, loc="lower right", fontsize=7)
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
+
+
+def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_grade: int = 5,
+                  title: str | None = None, width: float = 5.5, height: float = 3.2) -> Figure:
+    """Grouped bars of the number (and %) of patients by maximum grade, one colour per toxicity.
+
+    ``patients`` has one row per patient; ``columns`` maps max-grade columns to display names, e.g.
+    ``{"crs_max_grade": "CRS", "icans_max_grade": "ICANS"}``. Missing grades are not counted (the denominator of each
+    toxicity is its number of graded patients, written in the legend).
+    """
+    _require(patients, list(columns), "patients")
+    grades = np.arange(0, max_grade + 1)
+    with figure_style():
+        fig = _new_figure(width, height)
+        ax = fig.add_subplot()
+        k = len(columns)
+        bar_w = 0.8 / k
+        for i, (column, name) in enumerate(columns.items()):
+            values = pd.to_numeric(patients[column], errors="raise").dropna().astype(int)
+            bad = values[(values < 0) | (values > max_grade)]
+            if len(bad):
+                raise InputError(
+                    f"column {column!r} has grades outside 0..{max_grade} at rows {bad.index[:5].tolist()}")
+            counts = np.bincount(values.to_numpy(), minlength=max_grade + 1)
+            total = int(counts.sum())
+            x = grades + (i - (k - 1) / 2) * bar_w
+            bars = ax.bar(x, counts, width=bar_w * 0.95, color=OKABE_ITO[i % len(OKABE_ITO)],
+                          label=f"{name} (N = {total})")
+            ax.bar_label(bars, labels=[f"{c}\n({100 * c / total:.0f}%)" if total and c else "" for c in counts],
+                         fontsize=6.5, padding=1)
+        ax.set_xticks(grades, labels=[f"Grade {g}" for g in grades])
+        ax.set_ylabel("Patients")
+        ax.margins(y=0.25)
+        ax.legend(loc="upper right")
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
+
+
+def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day", grade: str = "grade",
+                     toxicity: str | None = None, max_grade: int = 4, title: str | None = None,
+                     width: float = 6.5) -> Figure:
+    """Per-patient daily grade heat map (patients x days), one panel per toxicity when ``toxicity`` is given.
+
+    ``daily`` is long: one row per patient and day (several rows per day keep the highest grade). Days without an
+    assessment stay white; grade 0 is light grey.
+    """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    _require(daily, [id_column, day, grade] + ([toxicity] if toxicity else []), "daily")
+    frame = daily.copy()
+    frame[grade] = pd.to_numeric(frame[grade], errors="raise")
+    kinds = list(dict.fromkeys(frame[toxicity].tolist())) if toxicity else [None]
+    patients = list(dict.fromkeys(frame[id_column].tolist()))
+    days = np.arange(int(frame[day].min()), int(frame[day].max()) + 1)
+    cmap = ListedColormap(list(GRADE_COLOURS[: max_grade + 1]))
+    cmap.set_bad("white")
+    norm = BoundaryNorm(np.arange(-0.5, max_grade + 1.5), cmap.N)
+    with figure_style():
+        fig = _new_figure(width, 0.9 + 0.2 * len(patients) * len(kinds))
+        axes = fig.subplots(len(kinds), 1, squeeze=False, sharex=True)[:, 0]
+        for ax, kind in zip(axes, kinds, strict=True):
+            sub = frame if kind is None else frame[frame[toxicity] == kind]
+            wide = (sub.groupby([id_column, day])[grade].max().unstack(day)
+                    .reindex(index=patients, columns=days))
+            ax.imshow(np.ma.masked_invalid(wide.to_numpy(dtype=float)), aspect="auto", cmap=cmap, norm=norm,
+                      interpolation="nearest", extent=(days[0] - 0.5, days[-1] + 0.5, len(patients) - 0.5, -0.5))
+            ax.set_yticks(range(len(patients)), labels=[str(p) for p in patients])
+            if kind is not None:
+                ax.set_title(str(kind), loc="left")
+        axes[-1].set_xlabel("Days since CAR-T infusion")
+        axes[0].legend(handles=[Patch(color=GRADE_COLOURS[g], label=f"Grade {g}") for g in range(max_grade + 1)],
+                       loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left")
+    return fig
+
+
+def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str = "Hazard ratio (95% CI, log scale)",
+                  width: float = 6.5) -> Figure:
+    """Forest plot of (subgroup) hazard ratios on a log axis with N, events and "HR (95% CI)" columns.
+
+    ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom).
+    """
+    _require(frame, ["term", "hr", "lower", "upper"], "frame")
+    values = frame[["hr", "lower", "upper"]].apply(pd.to_numeric, errors="raise").astype(float)
+    finite = values.to_numpy()
+    if (finite[np.isfinite(finite)] <= 0).any():
+        raise InputError("hazard ratios and their limits must be positive")
+    n = len(frame)
+    with figure_style():
+        fig = _new_figure(width, 0.9 + 0.3 * max(n, 1))
+        grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
+        ax = fig.add_subplot(grid[0])
+        text_ax = fig.add_subplot(grid[1], sharey=ax)
+        y = np.arange(n)[::-1]
+        for yi, (hr, lo, hi) in zip(y, values.itertuples(index=False), strict=True):
+            if math.isfinite(lo) and math.isfinite(hi):
+                ax.plot([lo, hi], [yi, yi], color="#000000", linewidth=1.0)
+            if math.isfinite(hr):
+                ax.plot(hr, yi, marker="s", color=OKABE_ITO[0], markersize=5)
+        ax.axvline(1.0, color="#7F7F7F", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_yticks(y, labels=[str(t) for t in frame["term"]])
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.set_xlabel(xlabel)
+        header = ["HR (95% CI)"] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
+        xs = np.linspace(0.05, 0.95, len(header))
+        for x, h in zip(xs, header, strict=True):
+            text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=8)
+        for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
+            cells = [f"{float(row['hr']):.2f} ({float(row['lower']):.2f}–{float(row['upper']):.2f})"]
+            cells += [f"{row[c]:g}" if not is_missing(row[c]) else "NA" for c in ("n", "events") if c in frame.columns]
+            for x, cell in zip(xs, cells, strict=True):
+                text_ax.text(x, yi, cell, ha="center", va="center", fontsize=8)
+        text_ax.set_xlim(0, 1)
+        text_ax.axis("off")
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
+
+
+def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day",
+                    value: str = "value", log: bool = True, ylabel: str = "CAR transgene copies/µg gDNA",
+                    title: str | None = None, width: float = 5.5, height: float = 3.4) -> Figure:
+    """CAR-T expansion: one grey line per patient and the median per day in black (log y axis by default).
+
+    Values <= 0 cannot be shown on a log axis and are left out of the drawing (not of the median), which the caption
+    should say when it happens.
+    """
+    _require(frame, [id_column, day, value], "frame")
+    data = frame[[id_column, day, value]].copy()
+    data[value] = pd.to_numeric(data[value], errors="raise").astype(float)
+    with figure_style():
+        fig = _new_figure(width, height)
+        ax = fig.add_subplot()
+        for _, sub in data.sort_values([id_column, day], kind="stable").groupby(id_column, sort=False):
+            v = sub[value].to_numpy()
+            keep = v > 0 if log else np.isfinite(v)
+            ax.plot(sub[day].to_numpy()[keep], v[keep], color="#9E9E9E", linewidth=0.8, marker="o", markersize=2.5)
+        median = data.groupby(day)[value].median()
+        shown = median[median > 0] if log else median
+        ax.plot(shown.index, shown.to_numpy(), color="#000000", linewidth=2.0, label="Median")
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("Days since CAR-T infusion")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper right")
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
