@@ -84,15 +84,23 @@ def event_table(
     cell = (idx * k + g) * 2 + ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
-    keep = (n_censor + n_event).sum(axis=1) > 0
+    # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
+    if not dense:
+        keep = np.ones(size, dtype=bool)
+    elif weights is None:
+        keep = (n_censor + n_event).sum(axis=1) > 0
+    else:
+        keep = np.bincount(idx, minlength=size) > 0
     grid = (np.flatnonzero(keep) + tmin) if dense else uniq[keep]
     n_censor, n_event = n_censor[keep], n_event[keep]
     n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
     leaving = n_event + n_censor
-    left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
     if entry is None:
-        n_risk = n_total - left_before
+        # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
+        # with fractional weights, where n_total - cumsum would leave round-off)
+        n_risk = np.cumsum(leaving[::-1], axis=0)[::-1]
     else:
+        left_before = np.cumsum(leaving, axis=0) - leaving  # exits strictly before each grid time
         n_risk = _entered_before(grid, np.asarray(entry, dtype=float), g, k, weights) - left_before
     return EventTable(
         time=np.asarray(grid, dtype=float),
