@@ -163,7 +163,8 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 
 def _groups(table: pd.DataFrame) -> list[Any]:
-    if "group" not in table.columns or table["group"].isna().all():
+    """Group values in table order; ``[None]`` when the table has no group column."""
+    if "group" not in table.columns:
         return [None]
     return list(dict.fromkeys(table["group"].tolist()))
 
@@ -174,10 +175,11 @@ def _rows(table: pd.DataFrame, group: Any) -> pd.DataFrame:
     return table[table["group"] == group]
 
 
-def _label(group: Any, labels: Mapping[Any, str] | None, default: str = "All patients") -> str:
-    if labels is not None and group in labels:
-        return str(labels[group])
-    return default if group is None else str(group)
+def _label(value: Any, labels: Mapping[Any, str] | None, n_values: int) -> str:
+    """Display name: ``labels[value]`` when given, "All patients" for a lone curve, else the value itself."""
+    if labels is not None and value in labels:
+        return str(labels[value])
+    return "All patients" if n_values == 1 or value is None else str(value)
 
 
 def _nice_ticks(max_value: float, n: int = 6) -> np.ndarray:
@@ -186,9 +188,7 @@ def _nice_ticks(max_value: float, n: int = 6) -> np.ndarray:
     if not max_value > 0:
         return np.array([0.0])
     ticks = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 3, 5, 6, 10], integer=True).tick_values(0, max_value)
-    ticks = ticks[ticks >= 0]
-    # keep one tick at or beyond the last time so the at-risk row ends with the curve
-    return ticks[: int(np.searchsorted(ticks, max_value, side="left")) + 1]
+    return ticks[(ticks >= 0) & (ticks <= max_value)]
 
 
 def _step_xy(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +225,7 @@ def _p_of(test: Any) -> float:
 
 
 def _at_risk(result: Any, ticks_days: np.ndarray) -> pd.DataFrame:
-    from cart_outcomes.stats import at_risk_table
+    from cart_outcomes.stats.km import at_risk_table
 
     frame = at_risk_table(result, ticks_days)
     _require(frame, ["time", "n_risk"], "at_risk_table(...)")
@@ -253,7 +253,7 @@ def _draw_at_risk(ax: Axes, at_risk: pd.DataFrame, groups: list[Any], labels: li
     ax.set_yticks(range(n - 1, -1, -1), labels=labels)
     for tick_label, colour in zip(ax.get_yticklabels(), colours, strict=True):
         tick_label.set_color(colour)
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, pad=14)  # clear of the counts centred on x = 0
     ax.tick_params(axis="x", length=0, labelbottom=False)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
@@ -269,7 +269,7 @@ def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, t
         _require(table, ["lower", "upper"], what)
     scale = unit_scale(unit)
     groups = _groups(table)
-    names = [_label(g, labels) for g in groups]
+    names = [_label(g, labels, len(groups)) for g in groups]
     colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
     medians = getattr(result, "medians", None)
     counts: dict[Any, str] = {}
@@ -439,7 +439,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
     scale = unit_scale(unit)
     groups = _groups(table)
     causes = list(dict.fromkeys(table["cause"].tolist()))
-    cause_names = [_label(c, cause_labels, default=str(c)) for c in causes]
+    cause_names = [str(cause_labels[c]) if cause_labels and c in cause_labels else str(c) for c in causes]
     max_days = float(table["time"].max()) if len(table) else 0.0
     ticks = _nice_ticks(max_days / scale) if times is None else np.asarray(sorted(times), dtype=float)
     xlabel = _time_label(unit)
@@ -459,7 +459,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
                     colour = OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000"
                     t, est, rows = curve(group, panel)
                     x, y = _step_xy(t, est, 0.0)
-                    ax.step(x, y, where="post", color=colour, label=_label(group, labels))
+                    ax.step(x, y, where="post", color=colour, label=_label(group, labels, len(groups)))
                     if ci:
                         lo = np.concatenate([[0.0], rows["lower"].to_numpy(dtype=float)])
                         hi = np.concatenate([[0.0], rows["upper"].to_numpy(dtype=float)])
@@ -475,7 +475,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
                     ax.fill_between(grid, bottom, bottom + value, step="post", color=OKABE_ITO[i % len(OKABE_ITO)],
                                     alpha=0.85, linewidth=0, label=cause_names[i])
                     bottom = bottom + value
-                ax.set_title(_label(panel, labels), loc="left")
+                ax.set_title(_label(panel, labels, len(groups)), loc="left")
             ax.set_xticks(ticks)
             ax.set_xlim(0, max(ticks[-1], max_days / scale) * 1.02 if max_days > 0 else 1)
             ax.set_ylim(0, 1.0)
@@ -614,6 +614,9 @@ def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_gra
                          fontsize=6.5, padding=1)
         ax.set_xticks(grades, labels=[f"Grade {g}" for g in grades])
         ax.set_ylabel("Patients")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.margins(y=0.25)
         ax.legend(loc="upper right")
         if title:
@@ -686,6 +689,14 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
                 ax.plot(hr, yi, marker="s", color=OKABE_ITO[0], markersize=5)
         ax.axvline(1.0, color="#7F7F7F", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
+        from matplotlib.ticker import FixedLocator, NullLocator
+
+        finite_values = finite[np.isfinite(finite)]
+        lo_x, hi_x = (min(finite_values.min(), 1.0), max(finite_values.max(), 1.0)) if finite_values.size else (1, 1)
+        candidates = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
+        ax.xaxis.set_major_locator(FixedLocator(candidates[(candidates >= lo_x / 1.5) & (candidates <= hi_x * 1.5)]))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
         ax.set_yticks(y, labels=[str(t) for t in frame["term"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel)
