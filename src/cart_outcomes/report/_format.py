@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 #: Days per month used whenever a time is shown in months (365.25 / 12), stated in every figure and methods text.
 DAYS_PER_MONTH = 30.4375
 
@@ -59,8 +61,14 @@ def format_estimate_ci(estimate: float, lower: float, upper: float, digits: int 
     return f"{one(estimate)} ({one(lower)}–{one(upper)})"
 
 
+def round_half_up(value: float, digits: int = 0) -> str:
+    """``value`` rounded half away from zero as journals do (12.5 -> 13), not to even as ``format`` does."""
+    quantum = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
 def format_percent(numerator: int, denominator: int, digits: int = 0) -> str:
-    """``n (pct%)``; ``0 (0%)`` when the denominator is 0 is printed ``0/0``."""
+    """``n (pct%)`` with the percent rounded half up; a zero denominator prints ``n/0``."""
     if denominator == 0:
         return f"{numerator}/0"
-    return f"{numerator} ({100.0 * numerator / denominator:.{digits}f}%)"
+    return f"{numerator} ({round_half_up(100.0 * numerator / denominator, digits)}%)"

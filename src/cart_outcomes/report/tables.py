@@ -274,9 +274,10 @@ def baseline_table(patients: pd.DataFrame, variables: Sequence[str] | Mapping[st
                 p_text = format_p(p) if test else ""
         if is_cat:
             add(f"{label}, n (%)", ["" for _ in subsets], p_text, test)
-            categories = list(pd.unique(series.dropna()))
             if isinstance(series.dtype, pd.CategoricalDtype):
                 categories = list(series.cat.categories)
+            else:  # sorted, so the table does not depend on row order
+                categories = sorted(pd.unique(series.dropna()), key=lambda v: (str(type(v)), v))
             for cat in categories:
                 add(f"    {cat}", [format_percent(int((sub[column] == cat).sum()), int(sub[column].notna().sum()))
                                    for _, sub in subsets])
