@@ -8,6 +8,7 @@ regenerates docs/img/report.png.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -158,10 +159,8 @@ def open_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600,
                     record.log_entries.append(params["entry"])
                 elif method == "Page.javascriptDialogOpening":
                     record.dialogs.append(params)
-            try:
+            with contextlib.suppress(RuntimeError, TimeoutError):  # closing the pipe below ends it anyway
                 pipe.send("Browser.close", timeout=5)
-            except (RuntimeError, TimeoutError):
-                pass
         finally:
             os.close(to_child_w)
             os.close(from_child_r)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import DAYS_PER_MONTH, format_p, is_missing, unit_scale
+from cart_outcomes.report._format import DAYS_PER_MONTH, format_p, is_missing, round_half_up, unit_scale
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -610,8 +610,8 @@ def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_gra
             x = grades + (i - (k - 1) / 2) * bar_w
             bars = ax.bar(x, counts, width=bar_w * 0.95, color=OKABE_ITO[i % len(OKABE_ITO)],
                           label=f"{name} (N = {total})")
-            ax.bar_label(bars, labels=[f"{c}\n({100 * c / total:.0f}%)" if total and c else "" for c in counts],
-                         fontsize=6.5, padding=1)
+            texts = [f"{c}\n({round_half_up(100 * c / total)}%)" if total and c else "" for c in counts]
+            ax.bar_label(bars, labels=texts, fontsize=6.5, padding=1)
         ax.set_xticks(grades, labels=[f"Grade {g}" for g in grades])
         ax.set_ylabel("Patients")
         from matplotlib.ticker import MaxNLocator

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import format_p, format_percent, is_missing, unit_scale
+from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up, unit_scale
 
 __all__ = [
     "baseline_table",
@@ -217,7 +217,10 @@ def _group_levels(patients: pd.DataFrame, by: str | None) -> list[Any]:
         return []
     if by not in patients.columns:
         raise InputError(f"by column {by!r} is not in the table; columns are {list(patients.columns)}")
-    return list(pd.unique(patients[by].dropna()))
+    column = patients[by]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [c for c in column.cat.categories if (column == c).any()]
+    return sorted(pd.unique(column.dropna()), key=lambda v: (str(type(v)), v))  # independent of row order
 
 
 def baseline_table(patients: pd.DataFrame, variables: Sequence[str] | Mapping[str, str], *, by: str | None = None,
@@ -304,6 +307,10 @@ def _binomial_ci(x: int, n: int, conf_level: float, method: str) -> tuple[float,
     return float(ci.low), float(ci.high)
 
 
+def _pct(proportion: float, digits: int = 0) -> str:
+    return round_half_up(100.0 * proportion, digits)
+
+
 def _method_name(method: str) -> str:
     return {"clopper-pearson": "Clopper-Pearson exact", "wilson": "Wilson score"}[method]
 
@@ -334,7 +341,7 @@ def response_table(patients: pd.DataFrame, column: str = "day28_response", *,
             ci_cells.append("0/0")
             continue
         lo, hi = _binomial_ci(x, n, conf_level, method)
-        ci_cells.append(f"{x}/{n} ({100 * x / n:.0f}%; {pct}% CI {100 * lo:.0f}–{100 * hi:.0f}%)")
+        ci_cells.append(f"{x}/{n} ({_pct(x / n)}%; {pct}% CI {_pct(lo)}–{_pct(hi)}%)")
     rows.append([f"{overall_label} ({' + '.join(responders)}), {_method_name(method)} {pct}% CI", *ci_cells])
     return pd.DataFrame(rows, columns=["Response", *[f"{name} (N = {len(v)})" for name, v in subsets]])
 
@@ -410,7 +417,7 @@ def safety_table(patients: pd.DataFrame, columns: Mapping[str, str], *, max_grad
             ci = ""
             if with_ci and n:
                 lo, hi = _binomial_ci(x, n, conf_level, method)
-                ci = f"{100 * lo:.0f}–{100 * hi:.0f}%"
+                ci = f"{_pct(lo)}–{_pct(hi)}%"
             return [name, label, format_percent(x, n), ci]
 
         rows.append(line("Any grade", int((known >= 1).sum()), True))
