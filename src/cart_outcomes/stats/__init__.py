@@ -3,4 +3,36 @@
 Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
 """
 
-__all__: list[str] = []
+from cart_outcomes.stats.competing import (
+    CumulativeIncidence,
+    FineGray,
+    GrayTest,
+    cumulative_incidence,
+    fine_gray,
+    gray_test,
+)
+from cart_outcomes.stats.timedep import (
+    Landmark,
+    MantelByar,
+    SimonMakuch,
+    landmark,
+    mantel_byar,
+    simon_makuch,
+    split_at_exposure,
+)
+
+__all__: list[str] = [
+    "CumulativeIncidence",
+    "FineGray",
+    "GrayTest",
+    "cumulative_incidence",
+    "fine_gray",
+    "gray_test",
+    "Landmark",
+    "MantelByar",
+    "SimonMakuch",
+    "landmark",
+    "mantel_byar",
+    "simon_makuch",
+    "split_at_exposure",
+]

@@ -1,0 +1,244 @@
+"""The analysis plan, ``study.yaml``: a versioned pydantic model with YAML line numbers in every error.
+
+A plan says where the data are and how to map them (``data``), how endpoints are defined (``endpoints``), which
+statistical conventions apply (``statistics``), what to estimate (``analyses``), which subgroup comparisons to run
+(``comparisons``), and what toxicity and figures to produce. A plan with no ``analyses`` section runs the standard
+CAR-T analysis (see :func:`standard_analyses`). Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cart_outcomes.errors import InputError
+
+PLAN_VERSION = 1
+
+Endpoint = Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
+TIME_TO_EVENT: tuple[str, ...] = ("os", "pfs", "efs", "rfs", "dor")
+COMPETING: tuple[str, ...] = ("cir", "nrm")
+DAYS_PER_MONTH = 30.4375
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSection(_Strict):
+    """Where the cohort is and how its headers and values map onto the canonical schema."""
+
+    source: str = Field(description="Cohort file or folder, relative to the plan file.")
+    columns: dict[str, str] = Field(default_factory=dict, description="User header -> canonical column name.")
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Per canonical column: user value -> canonical value."
+    )
+    date_format: str | None = Field(default=None, description="strptime format for text dates, e.g. '%d/%m/%Y'.")
+    sheets: dict[str, str] = Field(default_factory=dict, description="Canonical table name -> sheet name.")
+
+
+class EndpointOptions(_Strict):
+    """Endpoint definitions (clinical-definitions section 7.1); every choice is stated in the outputs."""
+
+    hsct: Literal["ignore", "censor", "competing"] = Field(
+        default="ignore", description="Subsequent allo-HSCT: not censored (default), censored, or a competing event."
+    )
+    new_therapy: Literal["ignore", "censor", "competing"] = Field(
+        default="ignore", description="New anti-cancer therapy before progression: not censored, censored, competing."
+    )
+    nonresponder_event: Literal["assessment", "day0"] = Field(
+        default="assessment",
+        description="PFS/EFS event day for patients who never respond: the response-assessment day, or day 0.",
+    )
+    response_day: int = Field(default=28, ge=1, description="Day of the primary response assessment.")
+    responses: list[Literal["CR", "CRi", "CRh", "PR"]] = Field(
+        default=["CR", "CRi", "CRh", "PR"], description="Responses counted as an objective response."
+    )
+
+
+class StatisticsOptions(_Strict):
+    """Statistical conventions. ``profile`` sets defaults matching R, SAS or GraphPad Prism."""
+
+    profile: Literal["R", "SAS", "Prism"] | None = None
+    conf_type: Literal["log", "log-log", "plain"] = "log-log"
+    conf_level: float = Field(default=0.95, gt=0, lt=1)
+    ties: Literal["efron", "breslow", "exact"] = "efron"
+    time_unit: Literal["days", "months"] = "days"
+
+
+class Analysis(_Strict):
+    """One endpoint, optionally by a baseline group, with rates at landmark times (in days)."""
+
+    endpoint: Endpoint
+    by: str | None = None
+    population: Literal["all", "responders"] = "all"
+    rates_at: list[float] = Field(default_factory=list, description="Days at which to report rates, e.g. 182.6.")
+
+
+class Comparison(_Strict):
+    """A subgroup comparison, e.g. responders by consolidative HSCT.
+
+    When ``exposure`` names a ``*_day`` column (something that happens after time zero), the naive comparison is
+    run alongside the landmark analysis, the time-dependent Cox model, the Mantel-Byar test and Simon-Makuch curves.
+    """
+
+    name: str
+    endpoints: list[Endpoint] = Field(default_factory=lambda: ["os", "pfs"])
+    population: Literal["all", "responders"] = "all"
+    by: str | None = Field(default=None, description="A baseline grouping column.")
+    exposure: str | None = Field(default=None, description="A *_day column giving when exposure starts.")
+    exposure_filter: dict[str, str] = Field(
+        default_factory=dict, description="Only exposures whose columns have these values, e.g. hsct_intent."
+    )
+    landmark_days: list[float] = Field(default_factory=list)
+    rates_at: list[float] = Field(default_factory=list)
+    exact_test: bool = True
+
+    @model_validator(mode="after")
+    def _one_grouping(self) -> Comparison:
+        if (self.by is None) == (self.exposure is None):
+            raise ValueError("give exactly one of 'by' (baseline group) or 'exposure' (time-dependent *_day column)")
+        if self.exposure is not None and not self.exposure.endswith("_day"):
+            raise ValueError(f"exposure {self.exposure!r} must be a *_day column (days after infusion)")
+        if self.by is not None and self.landmark_days:
+            raise ValueError("landmark_days applies to time-dependent exposures, not to baseline groups")
+        return self
+
+
+class ToxicitySection(_Strict):
+    crs: bool = True
+    icans: bool = True
+    icaht: bool = True
+    criteria: Literal["astct2019"] = "astct2019"
+
+
+class FigureSection(_Strict):
+    km: bool = True
+    cif: bool = True
+    swimmer: bool = True
+    toxicity: bool = True
+    simon_makuch: bool = True
+    ci_bands: bool = False
+    formats: list[Literal["svg", "png", "pdf"]] = Field(default_factory=lambda: ["svg"])
+
+
+class ReportSection(_Strict):
+    html: bool = True
+    docx: bool = True
+    xlsx: bool = True
+    deidentify: bool = False
+
+
+class Plan(_Strict):
+    """The whole analysis plan (``study.yaml``)."""
+
+    version: Literal[1] = PLAN_VERSION
+    title: str = "CAR-T cohort outcomes"
+    data: DataSection
+    endpoints: EndpointOptions = EndpointOptions()
+    statistics: StatisticsOptions = StatisticsOptions()
+    analyses: list[Analysis] | None = None
+    comparisons: list[Comparison] = Field(default_factory=list)
+    toxicity: ToxicitySection = ToxicitySection()
+    figures: FigureSection = FigureSection()
+    report: ReportSection = ReportSection()
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Plan:
+        names = [c.name for c in self.comparisons]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"comparison names must be unique; repeated: {dup}")
+        return self
+
+    def effective_analyses(self) -> list[Analysis]:
+        """The plan's analyses, or the standard CAR-T analysis when the section is absent."""
+        return list(self.analyses) if self.analyses is not None else standard_analyses()
+
+
+def standard_analyses() -> list[Analysis]:
+    """OS, PFS, EFS and DOR overall with 6- and 12-month rates; relapse and NRM as competing risks."""
+    rates = [182.625, 365.25]
+    return [
+        Analysis(endpoint="os", rates_at=rates),
+        Analysis(endpoint="pfs", rates_at=rates),
+        Analysis(endpoint="efs", rates_at=rates),
+        Analysis(endpoint="dor", population="responders", rates_at=rates),
+        Analysis(endpoint="cir", rates_at=rates),
+        Analysis(endpoint="nrm", rates_at=rates),
+    ]
+
+
+class PlanError(InputError):
+    """The plan file is malformed; ``problems`` holds one message per problem, each with its YAML line."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s) in the analysis plan:\n  " + "\n  ".join(problems))
+
+
+def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every key path in a composed YAML document to its 1-based line number."""
+    out = {} if out is None else out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, key.value)
+            out[sub] = key.start_mark.line + 1
+            _line_index(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*path, i), out)
+    return out
+
+
+def _locate(loc: tuple, lines: dict[tuple, int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
+    """Parse plan text; every problem is reported at once with its line number."""
+    try:
+        node = yaml.compose(text)
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise PlanError(source, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    if not isinstance(raw, dict):
+        raise PlanError(source, ["line 1: the plan must be a mapping with at least a 'data' section"])
+    lines = _line_index(node)
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            line = _locate(loc, lines)
+            key = ".".join(str(p) for p in loc) or "(plan)"
+            msg = "unknown key (not part of the plan format)" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"line {line}: {key}: {msg}")
+        raise PlanError(source, problems) from None
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check ``study.yaml``. R has no equivalent; this is the pre-specified analysis plan."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"analysis plan not found: {p}")
+    return parse_plan(p.read_text(encoding="utf-8"), source=str(p))
+
+
+def plan_json_schema() -> str:
+    """The JSON schema of the plan format (committed as docs/study.schema.json)."""
+    return json.dumps(Plan.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
