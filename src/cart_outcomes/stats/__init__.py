@@ -11,6 +11,16 @@ from cart_outcomes.stats.competing import (
     fine_gray,
     gray_test,
 )
+from cart_outcomes.stats.logrank import (
+    ExactLogrankResult,
+    LogrankHazardRatio,
+    LogrankResult,
+    TrendTestResult,
+    exact_logrank_test,
+    hazard_ratio_logrank,
+    logrank_test,
+    logrank_trend_test,
+)
 from cart_outcomes.stats.timedep import (
     Landmark,
     MantelByar,
@@ -28,6 +38,14 @@ __all__: list[str] = [
     "cumulative_incidence",
     "fine_gray",
     "gray_test",
+    "ExactLogrankResult",
+    "LogrankHazardRatio",
+    "LogrankResult",
+    "TrendTestResult",
+    "exact_logrank_test",
+    "hazard_ratio_logrank",
+    "logrank_test",
+    "logrank_trend_test",
     "Landmark",
     "MantelByar",
     "SimonMakuch",

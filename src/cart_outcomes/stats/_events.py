@@ -71,17 +71,28 @@ def event_table(
     weights : optional case weights (``None`` = 1 each).
     """
     k = int(n_groups)
-    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
+    g = np.zeros(time.size, dtype=np.intp) if group is None else np.asarray(group)
+    if not np.can_cast(g.dtype, np.intp):
+        g = g.astype(np.intp)
     ev = np.asarray(event, dtype=bool)
     dense, tmin, span = _is_dense_int(time)
-    if dense:
+    if dense and time.dtype.kind in "iu":
+        idx = time.astype(np.intp)  # a copy: the in-place steps below never touch the caller's array
+        idx -= int(tmin)
+        size = span
+    elif dense:
         idx = (time - tmin).astype(np.intp)
         size = span
     else:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells: (time index, group, event)
-    cell = (idx * k + g) * 2 + ev
+    # one bincount for all cells: (time index, group, event); built in place, so at 1e7 rows there is one
+    # (n,) integer temporary instead of four
+    cell = idx
+    cell *= k
+    cell += g
+    cell *= 2
+    cell += ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     n_censor, n_event = counts[:, :, 0], counts[:, :, 1]
     # a time is on the grid when some row ends there, even with weight 0 (R survfit lists it)
@@ -93,7 +104,7 @@ def event_table(
         keep = np.bincount(idx, minlength=size) > 0
     grid = (np.flatnonzero(keep) + tmin) if dense else uniq[keep]
     n_censor, n_event = n_censor[keep], n_event[keep]
-    n_total = np.bincount(g, weights=weights, minlength=k).astype(float)
+    n_total = counts.sum(axis=(0, 2)).astype(float)  # per group, from the cells (no second pass over rows)
     leaving = n_event + n_censor
     if entry is None:
         # exits at or after each grid time, summed from the last time backwards as R does (exact 0 at the end
