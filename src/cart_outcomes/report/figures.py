@@ -105,6 +105,15 @@ def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _finish(fig: Figure) -> Figure:
+    """Run the constrained layout once, under the report style, then freeze it: every later save of the figure
+    (SVG, PNG, PDF, in any order) draws the same positions, so output bytes do not depend on earlier saves."""
+    with figure_style():
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
+
+
 def figure_to_svg(fig: Figure) -> str:
     """SVG text of ``fig`` without the XML prolog, ready to inline in HTML (text is drawn as glyph paths)."""
     buf = io.StringIO()
@@ -195,6 +204,12 @@ def _step_xy(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.nd
     return np.concatenate([[0.0], times]), np.concatenate([[start], values])
 
 
+def _short(value: Any, limit: int = 24) -> str:
+    """Axis label text, cut with an ellipsis so one long id cannot squeeze the plot away."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _time_label(unit: str) -> str:
     if unit == "months":
         return f"Months since CAR-T infusion (1 month = {DAYS_PER_MONTH} days)"
@@ -222,14 +237,6 @@ def _p_of(test: Any) -> float:
     if p is None:
         raise InputError(f"logrank must be a p-value or a result with .p_value, got {type(test).__name__}")
     return float(p)
-
-
-def _at_risk(result: Any, ticks_days: np.ndarray) -> pd.DataFrame:
-    from cart_outcomes.stats.km import at_risk_table
-
-    frame = at_risk_table(result, ticks_days)
-    _require(frame, ["time", "n_risk"], "at_risk_table(...)")
-    return frame
 
 
 def _draw_at_risk(ax: Axes, at_risk: pd.DataFrame, groups: list[Any], labels: list[str], colours: list[str],
@@ -260,18 +267,19 @@ def _draw_at_risk(ax: Axes, at_risk: pd.DataFrame, groups: list[Any], labels: li
     ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold")
 
 
-def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, times: Sequence[float] | None,
-                  unit: str, ci: bool, show_median: bool, title: str | None, labels: Mapping[Any, str] | None,
-                  legend_title: str | None, xlabel: str | None, width: float, height: float) -> Figure:
-    table = _table_of(result, what)
+def _curve_figure(table: pd.DataFrame, *, at_risk_of: Any, medians: pd.DataFrame | None, what: str, ylabel: str,
+                  times: Sequence[float] | None, unit: str, ci: bool, show_median: bool, title: str | None,
+                  labels: Mapping[Any, str] | None, legend_title: str | None, xlabel: str | None, width: float,
+                  height: float) -> Figure:
+    """Step curves from ``table`` (``group, time, survival`` [``n_censor, lower, upper, displayed``]) with the
+    numbers at risk ``at_risk_of(ticks_in_days)`` (``group, time, n_risk``) beneath."""
     _require(table, ["time", "survival"], what)
     if ci:
         _require(table, ["lower", "upper"], what)
     scale = unit_scale(unit)
     groups = _groups(table)
-    names = [_label(g, labels, len(groups)) for g in groups]
+    names = [_short(_label(g, labels, len(groups)), 32) for g in groups]
     colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
-    medians = getattr(result, "medians", None)
     counts: dict[Any, str] = {}
     if isinstance(medians, pd.DataFrame) and {"n", "events"} <= set(medians.columns):
         for group, name in zip(groups, names, strict=True):
@@ -287,7 +295,8 @@ def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, t
         if ticks_display.size == 0 or ticks_display[0] < 0:
             raise InputError(f"times must be non-negative and not empty, got {list(times)}")
     ticks_days = ticks_display * scale
-    at_risk = _at_risk(at_risk_source, ticks_days)
+    at_risk = at_risk_of(ticks_days)
+    _require(at_risk, ["time", "n_risk"], "numbers at risk")
 
     with figure_style():
         fig = _new_figure(width, height + 0.22 * len(groups))
@@ -299,7 +308,12 @@ def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, t
             rows = _rows(table, group).sort_values("time", kind="stable")
             t = rows["time"].to_numpy(dtype=float) / scale
             s = rows["survival"].to_numpy(dtype=float)
-            x, y = _step_xy(t, s, 1.0)
+            if "displayed" in rows.columns:  # steps resting on too few patients are not drawn
+                shown = rows["displayed"].to_numpy(dtype=bool)
+                s = np.where(shown, s, np.nan)
+                x, y = _step_xy(t, s, 1.0 if shown[:1].all() else np.nan)
+            else:
+                x, y = _step_xy(t, s, 1.0)
             ax.step(x, y, where="post", color=colour, label=counts.get(group, name))
             if ci:
                 lo = np.concatenate([[1.0], rows["lower"].to_numpy(dtype=float)])
@@ -329,7 +343,7 @@ def _curve_figure(result: Any, *, at_risk_source: Any, what: str, ylabel: str, t
             ax.set_title(title, loc="left")
         ax.legend(loc="upper right", title=legend_title, alignment="left")
         _draw_at_risk(risk_ax, at_risk, groups, names, colours, ticks_display, ticks_days, "Number at risk")
-    return fig
+    return _finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -383,9 +397,17 @@ def km_figure(km_result: Any, *, logrank: Any = None, hazard_ratio: Any = None, 
         parts.append(_hr_text(hazard_ratio, hr_label))
     if parts:
         legend_title = "\n".join(parts)
-    return _curve_figure(km_result, at_risk_source=km_result, what="km_result", ylabel=ylabel, times=times, unit=unit,
-                         ci=ci, show_median=show_median, title=title, labels=labels, legend_title=legend_title,
-                         xlabel=xlabel, width=width, height=height)
+    from cart_outcomes.stats.km import at_risk_table
+
+    medians = getattr(km_result, "medians", None)
+    return _curve_figure(_table_of(km_result, "km_result"), at_risk_of=lambda ticks: at_risk_table(km_result, ticks),
+                         medians=medians if isinstance(medians, pd.DataFrame) else None, what="km_result",
+                         ylabel=ylabel, times=times, unit=unit, ci=ci, show_median=show_median, title=title,
+                         labels=labels, legend_title=legend_title, xlabel=xlabel, width=width, height=height)
+
+
+#: Default names of the Simon-Makuch states (the exposure of a CAR-T cohort is consolidative allo-HSCT).
+SIMON_MAKUCH_LABELS = {"unexposed": "No HSCT (yet)", "exposed": "After allo-HSCT"}
 
 
 def simon_makuch_figure(result: Any, *, times: Sequence[float] | None = None, unit: str = "days",
@@ -396,16 +418,25 @@ def simon_makuch_figure(result: Any, *, times: Sequence[float] | None = None, un
 
     Patients count in the unexposed state until their exposure day (e.g. HSCT) and in the exposed state afterwards
     (delayed entry), so the numbers at risk of the exposed state can rise. ``result`` is
-    :func:`cart_outcomes.stats.simon_makuch` (``.table`` with ``group`` = state, ``time, survival, n_censor``);
-    numbers at risk come from ``at_risk_table(result, ticks)``, which counts ``entry < t <= exit`` per state.
-    ``test`` (a p-value or result with ``.p_value``, typically Mantel-Byar) goes in the legend title.
+    :func:`cart_outcomes.stats.simon_makuch` (``.table`` with ``state, time, survival, n_censor, displayed``);
+    steps flagged ``displayed = False`` (fewer than ``min_at_risk`` patients at risk) are not drawn. Numbers at
+    risk per state come from ``result.at_risk(ticks)`` (R's ``summary(fit, times=)$n.risk`` on the counting-process
+    fit). ``labels`` names the states (default :data:`SIMON_MAKUCH_LABELS`). ``test`` (a p-value or a result with
+    ``.p_value``, typically Mantel-Byar) goes in the legend title.
 
     Equivalent R: ``plot(survfit(Surv(start, stop, event) ~ state, data = tmerge(...)))`` (Simon R, Makuch RW.
     Stat Med 1984;3:35-44).
     """
     legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
-    return _curve_figure(result, at_risk_source=result, what="simon_makuch result", ylabel=ylabel, times=times,
-                         unit=unit, ci=False, show_median=False, title=title, labels=labels,
+    table = _table_of(result, "simon_makuch result")
+    _require(table, ["state"], "simon_makuch result")
+
+    def at_risk_of(ticks: np.ndarray) -> pd.DataFrame:
+        return result.at_risk(ticks).rename(columns={"state": "group"})
+
+    return _curve_figure(table.rename(columns={"state": "group"}), at_risk_of=at_risk_of, medians=None,
+                         what="simon_makuch result", ylabel=ylabel, times=times, unit=unit, ci=False,
+                         show_median=False, title=title, labels=SIMON_MAKUCH_LABELS if labels is None else labels,
                          legend_title=legend_title, xlabel=xlabel, width=width, height=height)
 
 
@@ -488,7 +519,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
             axes[0].legend(loc="upper left", title=legend_title, alignment="left")
         if title:
             fig.suptitle(title, x=0.01, ha="left")
-    return fig
+    return _finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -566,7 +597,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
             if ongoing:
                 ax.annotate("", xy=(end[idx] / scale + 0.04 * end.max() / scale, y), xytext=(end[idx] / scale, y),
                             arrowprops={"arrowstyle": "-|>", "color": "#000000", "linewidth": 1.0})
-        ax.set_yticks(range(n), labels=[str(patients.at[i, id_column]) for i in order])
+        ax.set_yticks(range(n), labels=[_short(patients.at[i, id_column]) for i in order])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(0, float(end.max()) / scale * 1.08 if n else 1)
         ax.set_xlabel(_time_label(unit))
@@ -581,7 +612,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
         ax.legend(handles=handles, loc="lower right", fontsize=7)
         if title:
             ax.set_title(title, loc="left")
-    return fig
+    return _finish(fig)
 
 
 def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_grade: int = 5,
@@ -621,7 +652,7 @@ def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_gra
         ax.legend(loc="upper right")
         if title:
             ax.set_title(title, loc="left")
-    return fig
+    return _finish(fig)
 
 
 def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day", grade: str = "grade",
@@ -641,8 +672,7 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
     kinds = list(dict.fromkeys(frame[toxicity].tolist())) if toxicity else [None]
     patients = list(dict.fromkeys(frame[id_column].tolist()))
     days = np.arange(int(frame[day].min()), int(frame[day].max()) + 1)
-    cmap = ListedColormap(list(GRADE_COLOURS[: max_grade + 1]))
-    cmap.set_bad("white")
+    cmap = ListedColormap(list(GRADE_COLOURS[: max_grade + 1])).with_extremes(bad="white")
     norm = BoundaryNorm(np.arange(-0.5, max_grade + 1.5), cmap.N)
     with figure_style():
         fig = _new_figure(width, 0.9 + 0.2 * len(patients) * len(kinds))
@@ -651,9 +681,11 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
             sub = frame if kind is None else frame[frame[toxicity] == kind]
             wide = (sub.groupby([id_column, day])[grade].max().unstack(day)
                     .reindex(index=patients, columns=days))
-            ax.imshow(np.ma.masked_invalid(wide.to_numpy(dtype=float)), aspect="auto", cmap=cmap, norm=norm,
-                      interpolation="nearest", extent=(days[0] - 0.5, days[-1] + 0.5, len(patients) - 0.5, -0.5))
-            ax.set_yticks(range(len(patients)), labels=[str(p) for p in patients])
+            # vector cells (no embedded raster), white where nothing was assessed
+            ax.pcolormesh(np.append(days, days[-1] + 1) - 0.5, np.arange(len(patients) + 1) - 0.5,
+                          np.ma.masked_invalid(wide.to_numpy(dtype=float)), cmap=cmap, norm=norm)
+            ax.set_ylim(len(patients) - 0.5, -0.5)
+            ax.set_yticks(range(len(patients)), labels=[_short(p) for p in patients])
             if kind is not None:
                 ax.set_title(str(kind), loc="left")
         axes[-1].set_xlabel("Days since CAR-T infusion")
@@ -661,7 +693,7 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
                        loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
         if title:
             fig.suptitle(title, x=0.01, ha="left")
-    return fig
+    return _finish(fig)
 
 
 def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str = "Hazard ratio (95% CI, log scale)",
@@ -697,7 +729,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         ax.xaxis.set_major_locator(FixedLocator(candidates[(candidates >= lo_x / 1.5) & (candidates <= hi_x * 1.5)]))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
-        ax.set_yticks(y, labels=[str(t) for t in frame["term"]])
+        ax.set_yticks(y, labels=[_short(t, 40) for t in frame["term"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel)
         header = ["HR (95% CI)"] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
@@ -713,7 +745,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         text_ax.axis("off")
         if title:
             ax.set_title(title, loc="left")
-    return fig
+    return _finish(fig)
 
 
 def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day",
@@ -744,4 +776,4 @@ def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: 
         ax.legend(loc="upper right")
         if title:
             ax.set_title(title, loc="left")
-    return fig
+    return _finish(fig)

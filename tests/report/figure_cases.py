@@ -1,0 +1,64 @@
+"""The figures the snapshot and browser tests draw, built from the real statistics on the hostile cohort."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from conftest import hostile_cohort
+
+from cart_outcomes.report import figures as F
+from cart_outcomes.stats import cumulative_incidence, hazard_ratio_logrank, logrank_test, simon_makuch
+from cart_outcomes.stats.km import kaplan_meier
+
+
+def competing(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Relapse (1) vs death without relapse (2), time to the first of them."""
+    relapse = cohort["progression_day"].notna()
+    return cohort.assign(
+        cr_time=np.where(relapse, cohort["progression_day"], cohort["os_days"]),
+        cr_status=np.where(relapse, 1, np.where(cohort["os_event"] == 1, 2, 0)),
+    )
+
+
+def daily_grades(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Deterministic daily CRS grades rising to each patient's maximum grade and back (days 0-14)."""
+    rows = []
+    for pid, top in zip(cohort["patient_id"], cohort["crs_max_grade"], strict=True):
+        for day in range(15):
+            rows.append((pid, day, int(max(0, top - abs(day - 5) // 2))))
+    return pd.DataFrame(rows, columns=["patient_id", "day", "grade"])
+
+
+def km_by_group(cohort: pd.DataFrame):
+    km = kaplan_meier(cohort, "os_days", "os_event", by="diagnosis")
+    lr = logrank_test(cohort, "os_days", "os_event", by="diagnosis")
+    hr = hazard_ratio_logrank(cohort, "os_days", "os_event", by="diagnosis").table.iloc[0]
+    return F.km_figure(km, logrank=lr, hazard_ratio=hr, hr_label="HR (log-rank O/E)", unit="months", ci=True,
+                       title="Overall survival by diagnosis")
+
+
+CASES: dict[str, Callable[[pd.DataFrame], object]] = {
+    "km_overall": lambda c: F.km_figure(kaplan_meier(c, "os_days", "os_event"), times=[0, 30, 90, 180, 365, 730]),
+    "km_by_group": km_by_group,
+    "cif_side": lambda c: F.cif_figure(cumulative_incidence(competing(c), "cr_time", "cr_status", by="diagnosis",
+                                                            causes={1: "Relapse", 2: "NRM"})),
+    "cif_stacked": lambda c: F.cif_figure(cumulative_incidence(competing(c), "cr_time", "cr_status",
+                                                               causes={1: "Relapse", 2: "NRM"}), layout="stacked"),
+    "simon_makuch": lambda c: F.simon_makuch_figure(simon_makuch(c, "os_days", "os_event", "hsct_day"),
+                                                    times=[0, 100, 200, 400, 800]),
+    "swimmer": lambda c: F.swimmer_figure(c, colour_by="diagnosis"),
+    "toxicity_bars": lambda c: F.toxicity_bars(c, {"crs_max_grade": "CRS", "icans_max_grade": "ICANS"}),
+    "toxicity_heatmap": lambda c: F.toxicity_heatmap(daily_grades(c)),
+    "forest": lambda c: F.forest_figure(pd.DataFrame({
+        "term": ["All", "T-ALL", "T-LBL", c["patient_id"][0]], "hr": [0.8, 0.6, 1.9, 1.0],
+        "lower": [0.3, 0.15, 0.4, 0.2], "upper": [2.1, 2.4, 9.0, 5.0], "n": [12, 8, 4, 1], "events": [7, 5, 2, 1]})),
+    "kinetics": lambda c: F.kinetics_figure(pd.DataFrame(
+        [(pid, d, 10 ** (5 - abs(d - 10) / 5) * (k + 1)) for k, pid in enumerate(c["patient_id"][:4])
+         for d in (0, 4, 7, 10, 14, 21, 28)], columns=["patient_id", "day", "value"])),
+}
+
+
+def build(name: str):
+    return CASES[name](hostile_cohort())

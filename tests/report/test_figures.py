@@ -1,0 +1,174 @@
+"""Figures: numbers at risk read back from the drawn table equal the statistics, output is deterministic, and
+user text cannot become markup in the SVG."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import SCRIPT_GROUP, SCRIPT_ID
+from figure_cases import build, competing
+
+from cart_outcomes.errors import InputError
+from cart_outcomes.report import figures as F
+from cart_outcomes.report.html import _check_svg
+from cart_outcomes.stats import cumulative_incidence, simon_makuch
+from cart_outcomes.stats.km import kaplan_meier
+
+
+def drawn_at_risk(fig) -> dict[str, list[float]]:
+    """The numbers at risk as drawn: {row label: counts left to right}, read from the table axes' text artists."""
+    risk_ax = fig.axes[1]
+    labels = [t.get_text() for t in risk_ax.get_yticklabels()]
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for text in risk_ax.texts:
+        gid = text.get_gid() or ""
+        if gid.startswith("at-risk-"):
+            row = int(gid.split("-")[2])
+            rows.setdefault(labels[row], []).append((text.get_position()[0], float(text.get_text())))
+    return {label: [n for _, n in sorted(cells)] for label, cells in rows.items()}
+
+
+def test_km_numbers_at_risk_equal_km_at_and_hand_count_on_event_days(cohort):
+    # ticks on days with deaths (14, 30, 134: two deaths) and censorings (100, 400, 925), where off-by-one errors live
+    ticks = [0, 14, 30, 100, 134, 400, 925]
+    km = kaplan_meier(cohort, "os_days", "os_event", by="hsct")
+    fig = F.km_figure(km, times=ticks)
+    drawn = drawn_at_risk(fig)
+    at = km.at(ticks)
+    for group in km.groups:
+        expected = at.loc[at["group"] == group, "n_risk"].tolist()
+        assert drawn[str(group)] == expected
+        # R's n.risk at t counts patients still under observation at t: time >= t
+        times = cohort.loc[cohort["hsct"] == group, "os_days"].to_numpy()
+        assert expected == [float((times >= t).sum()) for t in ticks]
+    # the counts sit exactly under the x ticks of the curves
+    assert list(fig.axes[0].get_xticks()) == ticks
+    xs = sorted({round(t.get_position()[0], 9) for t in fig.axes[1].texts})
+    assert xs == ticks
+
+
+def test_km_numbers_at_risk_in_months_use_30_4375_days(cohort):
+    km = kaplan_meier(cohort, "os_days", "os_event")
+    fig = F.km_figure(km, times=[0, 3, 6, 12, 24], unit="months")
+    assert drawn_at_risk(fig)["All patients"] == km.at([0, 3 * 30.4375, 6 * 30.4375, 12 * 30.4375,
+                                                        24 * 30.4375])["n_risk"].tolist()
+    assert "30.4375" in fig.axes[0].get_xlabel()
+
+
+def test_km_default_ticks_stay_within_follow_up_and_match_counts(cohort):
+    km = kaplan_meier(cohort, "os_days", "os_event")
+    fig = F.km_figure(km)
+    ticks = list(fig.axes[0].get_xticks())
+    assert ticks[0] == 0 and ticks[-1] <= cohort["os_days"].max()
+    assert drawn_at_risk(fig)["All patients"] == km.at(ticks)["n_risk"].tolist()
+
+
+def test_km_legend_names_the_test_and_hr(cohort):
+    fig = build("km_by_group")
+    legend = fig.axes[0].get_legend()
+    title = legend.get_title().get_text()
+    assert title.startswith("Log-rank p = ") and "HR (log-rank O/E)" in title
+    assert [t.get_text() for t in legend.get_texts()] == ["T-ALL (n = 8, events = 6)", "T-LBL (n = 4, events = 1)"]
+
+
+def test_simon_makuch_numbers_at_risk_per_state(cohort):
+    result = simon_makuch(cohort, "os_days", "os_event", "hsct_day")
+    ticks = [0, 60, 100, 200, 400]
+    drawn = drawn_at_risk(F.simon_makuch_figure(result, times=ticks))
+    at = result.at_risk(ticks)
+    assert drawn[F.SIMON_MAKUCH_LABELS["unexposed"]] == at.loc[at["state"] == "unexposed", "n_risk"].tolist()
+    assert drawn[F.SIMON_MAKUCH_LABELS["exposed"]] == at.loc[at["state"] == "exposed", "n_risk"].tolist()
+
+
+def test_cif_panels_and_stacking_top_is_any_event(cohort):
+    data = competing(cohort)
+    cif = cumulative_incidence(data, "cr_time", "cr_status", causes={1: "Relapse", 2: "NRM"})
+    fig = F.cif_figure(cif, layout="side")
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["Relapse", "NRM"]
+    stacked = F.cif_figure(cif, layout="stacked")
+    top = stacked.axes[0].collections[-1].get_paths()[0].vertices[:, 1].max()
+    any_event = 1 - kaplan_meier(data.assign(any=data["cr_status"] > 0), "cr_time", "any").table["survival"].min()
+    assert top == pytest.approx(any_event, rel=1e-12)  # sum of the CIFs = 1 - KM(any event)
+
+
+@pytest.mark.parametrize("name", ["swimmer", "km_by_group", "toxicity_heatmap", "forest"])
+def test_svg_carries_user_text_escaped_and_is_accepted_for_inlining(cohort, name):
+    km = kaplan_meier(cohort, "os_days", "os_event", by="hsct")
+    fig = F.km_figure(km) if name == "km_by_group" else build(name)
+    svg = F.figure_to_svg(fig)
+    assert "<script" not in svg.lower()
+    assert re.search(r"\son\w+\s*=", svg) is None
+    _check_svg(svg)  # what the HTML report requires
+    if name == "swimmer":
+        assert "&lt;script&gt;alert(" in svg  # the id survives only as escaped text in a comment
+    assert SCRIPT_ID not in svg and SCRIPT_GROUP not in svg
+
+
+def test_output_is_deterministic_and_free_of_dates():
+    first, second = build("km_by_group"), build("km_by_group")
+    svg = F.figure_to_svg(first)
+    assert F.figure_to_png(first, dpi=40) == F.figure_to_png(second, dpi=40)
+    pdf = F.figure_to_pdf(first)
+    assert svg == F.figure_to_svg(second)  # also after other formats were rendered from the same figure
+    assert pdf == F.figure_to_pdf(second)
+    assert "<dc:date>" not in svg and not svg.startswith("<?xml")
+    assert pdf.startswith(b"%PDF") and b"CreationDate" not in pdf
+
+
+def test_png_is_300_dpi_by_default():
+    import io
+
+    from PIL import Image
+
+    fig = build("forest")
+    image = Image.open(io.BytesIO(F.figure_to_png(fig)))
+    width, height = fig.get_size_inches()
+    assert image.size == (round(width * 300), round(height * 300))
+
+
+def test_save_figure_by_suffix(tmp_path):
+    fig = build("toxicity_bars")
+    for suffix, magic in ((".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+        assert F.save_figure(fig, tmp_path / f"f{suffix}").read_bytes().startswith(magic)
+    with pytest.raises(InputError, match="svg, .png or .pdf"):
+        F.save_figure(fig, tmp_path / "f.jpg")
+
+
+def test_figures_leave_matplotlib_global_state_alone(cohort):
+    import matplotlib as mpl
+
+    before = dict(mpl.rcParams)
+    build("swimmer")
+    F.figure_to_svg(build("km_overall"))
+    assert dict(mpl.rcParams) == before
+    assert "matplotlib.pyplot" not in __import__("sys").modules or mpl.pyplot.get_fignums() == []
+
+
+def test_bad_inputs_are_located(cohort):
+    km = kaplan_meier(cohort, "os_days", "os_event")
+    with pytest.raises(InputError, match="unit"):
+        F.km_figure(km, unit="weeks")
+    with pytest.raises(InputError, match="layout"):
+        F.cif_figure(cumulative_incidence(competing(cohort), "cr_time", "cr_status"), layout="pie")
+    with pytest.raises(InputError, match="unique"):
+        F.swimmer_figure(cohort.assign(patient_id="same"))
+    with pytest.raises(InputError, match="positive"):
+        F.forest_figure(cohort.head(1).assign(term="x", hr=-1.0, lower=0.5, upper=2.0))
+    with pytest.raises(InputError, match="grades outside"):
+        F.toxicity_bars(cohort.assign(crs_max_grade=9), {"crs_max_grade": "CRS"})
+    with pytest.raises(InputError, match="lacks column"):
+        F.swimmer_figure(cohort.drop(columns="last_followup_day"))
+
+
+def test_swimmer_sorts_by_follow_up_and_marks_ongoing_response(cohort):
+    fig = F.swimmer_figure(cohort)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    end = cohort.set_index("patient_id")["last_followup_day"]
+    assert [end[p] for p in labels] == sorted(end[p] for p in labels)  # bottom to top: longest on top
+    arrows = [a for a in ax.texts if a.arrow_patch is not None] if hasattr(ax, "texts") else []
+    # ongoing: responders alive without relapse -> P08, P10, P12 (P11 has no response recorded)
+    assert len(arrows) == 3
+    assert np.isfinite([bar.get_width() for bar in ax.patches]).all()
