@@ -7,8 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import SCRIPT_GROUP, SCRIPT_ID
-from figure_cases import build, competing
+from report_cases import SCRIPT_GROUP, SCRIPT_ID, build, competing
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report import figures as F
@@ -107,7 +106,7 @@ def test_svg_carries_user_text_escaped_and_is_accepted_for_inlining(cohort, name
 
 
 def test_output_is_deterministic_and_free_of_dates():
-    first, second = build("km_by_group"), build("km_by_group")
+    first, second = build("km_by_group"), build.__wrapped__("km_by_group")
     svg = F.figure_to_svg(first)
     assert F.figure_to_png(first, dpi=40) == F.figure_to_png(second, dpi=40)
     pdf = F.figure_to_pdf(first)
@@ -140,8 +139,8 @@ def test_figures_leave_matplotlib_global_state_alone(cohort):
     import matplotlib as mpl
 
     before = dict(mpl.rcParams)
-    build("swimmer")
-    F.figure_to_svg(build("km_overall"))
+    build.__wrapped__("swimmer")
+    F.figure_to_svg(build.__wrapped__("km_overall"))
     assert dict(mpl.rcParams) == before
     assert "matplotlib.pyplot" not in __import__("sys").modules or mpl.pyplot.get_fignums() == []
 
@@ -166,8 +165,9 @@ def test_swimmer_sorts_by_follow_up_and_marks_ongoing_response(cohort):
     fig = F.swimmer_figure(cohort)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    end = cohort.set_index("patient_id")["last_followup_day"]
-    assert [end[p] for p in labels] == sorted(end[p] for p in labels)  # bottom to top: longest on top
+    end = cohort["death_day"].fillna(cohort["last_followup_day"])
+    expected = cohort["patient_id"][end.sort_values(kind="stable").index]  # bottom to top: longest on top
+    assert labels == [F._short(p) for p in expected]
     arrows = [a for a in ax.texts if a.arrow_patch is not None] if hasattr(ax, "texts") else []
     # ongoing: responders alive without relapse -> P08, P10, P12 (P11 has no response recorded)
     assert len(arrows) == 3

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FORMULA_ID, SCRIPT_GROUP, SCRIPT_ID
+from report_cases import FORMULA_ID, SCRIPT_GROUP, SCRIPT_ID
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report import tables as T
