@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+import cart_outcomes.report as R_
 from cart_outcomes.report import figures as F
 from cart_outcomes.stats import cumulative_incidence, hazard_ratio_logrank, logrank_test, simon_makuch
 from cart_outcomes.stats.km import kaplan_meier
@@ -98,3 +99,50 @@ CASES: dict[str, Callable[[pd.DataFrame], object]] = {
 def build(name: str):
     """Figure ``name`` (built once per test process; tests only read and render it)."""
     return CASES[name](hostile_cohort())
+
+
+def demo_document(cohort: pd.DataFrame, *, hostile: bool = True) -> R_.ReportDocument:
+    """A report with every kind of block, built from the real statistics on ``cohort``; with ``hostile`` the free
+    text (paragraphs, captions, warnings, plan, title) carries script tags, quotes and formulas as well."""
+    km = kaplan_meier(cohort, "os_days", "os_event", by="hsct")
+    km_all = kaplan_meier(cohort, "os_days", "os_event")
+    lr = logrank_test(cohort, "os_days", "os_event", by="hsct")
+    sm = simon_makuch(cohort, "os_days", "os_event", "hsct_day")
+    bad = f" {SCRIPT_ID} {QUOTE_ID}" if hostile else ""
+    variables = {"age_years": "Age, years", "sex": "Sex", "diagnosis": "Diagnosis"}
+    if "note" in cohort.columns:
+        variables["note"] = "Note"
+    sections = [
+        R_.Section("cohort", "Cohort", paragraphs=[f"{len(cohort)} patients received CD7 CAR-T cells.{bad}"],
+                   tables=[R_.TableBlock(R_.baseline_table(cohort, variables, by="hsct"),
+                                         "Table 1. Baseline characteristics by HSCT status",
+                                         note=FORMULA_ID if hostile else "")]),
+        R_.Section("data-quality", "Data quality",
+                   warnings=[f"[DATE_ORDER] patient {cohort['patient_id'].iloc[0]} (row 2): example warning",
+                             f"[ID] {FORMULA_ID}" if hostile else "[MISSING] 1 day-28 response not evaluable"]),
+        R_.Section("response", "Response", tables=[R_.TableBlock(R_.response_table(cohort), "Day-28 response")],
+                   figures=[R_.figure_block(F.swimmer_figure(cohort, colour_by="diagnosis"), f"Swimmer plot.{bad}")]),
+        R_.Section("survival", "Survival",
+                   figures=[R_.figure_block(F.km_figure(km_all, unit="months"), "Overall survival"),
+                            R_.figure_block(F.km_figure(km, logrank=lr, unit="months"), "Overall survival by HSCT")],
+                   tables=[R_.TableBlock(R_.survival_summary_table(km, landmarks=[6]), "Survival summary")]),
+        R_.Section("hsct", "HSCT and time-dependent analyses", paragraphs=[R_.IMMORTAL_TIME_EXPLANATION],
+                   figures=[R_.figure_block(F.simon_makuch_figure(sm), "Simon-Makuch curves")]),
+        R_.Section("safety", "Safety",
+                   tables=[R_.TableBlock(R_.safety_table(cohort, {"crs_max_grade": "CRS", "icans_max_grade": "ICANS"}),
+                                         "CRS and ICANS (ASTCT 2019)")],
+                   figures=[R_.figure_block(F.toxicity_heatmap(daily_grades(cohort)), "Daily CRS grades")]),
+        R_.Section("methods", "Methods", paragraphs=[R_.methods_paragraph({
+            "time_zero": "the day of CAR-T infusion (day 0)", "conf_type": km.options["conf_type"],
+            "conf_level": km.options["conf_level"], "median_rule": "r", "tests": ["logrank", "fisher"],
+            "binomial_ci": "clopper-pearson", "time_dependent": ["simon_makuch"], "unit": "months"})]),
+    ]
+    footer = R_.Footer(input_sha256="0" * 64, plan_text=f"title: demo{bad}\nby: hsct", date="2026-01-01 00:00 UTC",
+                       extra=[("Patients", str(len(cohort)))])
+    return R_.ReportDocument(f"CD7 CAR-T outcomes{bad}", sections, footer, subtitle=QUOTE_ID if hostile else None)
+
+
+def clean_cohort() -> pd.DataFrame:
+    """The same patients with study codes and plain labels (for the documentation screenshot)."""
+    frame, _ = R_.deidentify(hostile_cohort(), drop=["note"])
+    return frame.assign(hsct=frame["hsct"].map({SCRIPT_GROUP: "HSCT", "none": "No HSCT"}))

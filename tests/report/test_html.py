@@ -7,38 +7,10 @@ import re
 
 import pandas as pd
 import pytest
-from report_cases import FORMULA_ID, QUOTE_ID, SCRIPT_GROUP, SCRIPT_ID, build, hostile_cohort
+from report_cases import SCRIPT_ID, demo_document, hostile_cohort
 
 import cart_outcomes.report as R
 from cart_outcomes.errors import InputError
-from cart_outcomes.stats.km import kaplan_meier
-
-
-def demo_document(cohort: pd.DataFrame) -> R.ReportDocument:
-    """A report with every kind of block, built from the real statistics on the hostile cohort."""
-    km = kaplan_meier(cohort, "os_days", "os_event", by="hsct")
-    sections = [
-        R.Section("cohort", "Cohort", paragraphs=[f"Free text: {SCRIPT_ID} {QUOTE_ID}"],
-                  tables=[R.TableBlock(R.baseline_table(cohort, {"age_years": "Age", "sex": "Sex",
-                                                                 "note": "Note"}, by="hsct"),
-                                       f"Table 1 by {SCRIPT_GROUP}", note=FORMULA_ID)]),
-        R.Section("data-quality", "Data quality", warnings=[f"[DATE_ORDER] patient {SCRIPT_ID} (row 2)",
-                                                            f"[ID] {FORMULA_ID}"]),
-        R.Section("response", "Response", tables=[R.TableBlock(R.response_table(cohort), "Day-28 response")],
-                  figures=[R.figure_block(build("swimmer"), f"Swimmer plot {QUOTE_ID}")]),
-        R.Section("survival", "Survival", figures=[R.figure_block(R.km_figure(km), f"OS by {SCRIPT_GROUP}")],
-                  tables=[R.TableBlock(R.survival_summary_table(km, landmarks=[6]), "Survival")]),
-        R.Section("hsct", "HSCT and time-dependent analyses", paragraphs=[R.IMMORTAL_TIME_EXPLANATION],
-                  figures=[R.figure_block(build("simon_makuch"), "Simon-Makuch")]),
-        R.Section("safety", "Safety", tables=[R.TableBlock(R.safety_table(cohort, {"crs_max_grade": "CRS"}),
-                                                           "CRS")],
-                  figures=[R.figure_block(build("toxicity_heatmap"), "Daily CRS grades")]),
-        R.Section("methods", "Methods",
-                  paragraphs=[R.methods_paragraph({"conf_type": "log-log", "tests": ["logrank"]})]),
-    ]
-    footer = R.Footer(input_sha256="0" * 64, plan_text=f"title: {SCRIPT_ID}\nby: hsct", date="2026-01-01 00:00 UTC",
-                      extra=[("Patients", "12")])
-    return R.ReportDocument(f"CD7 CAR-T report {SCRIPT_ID}", sections, footer, subtitle=QUOTE_ID)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +25,8 @@ def test_no_user_text_becomes_markup(html):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "O&#39;Brien &#34;Pat&#34; &amp; co" in html
     # attributes (aria-label) carry escaped quotes, so a caption cannot break out of them
-    assert 'aria-label="Swimmer plot O&#39;Brien &#34;Pat&#34; &amp; co"' in html
+    assert ('aria-label="Swimmer plot. &lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt; '
+            'O&#39;Brien &#34;Pat&#34; &amp; co"') in html
 
 
 def test_self_contained_nothing_fetched(html):
@@ -63,7 +36,7 @@ def test_self_contained_nothing_fetched(html):
     assert "default-src 'none'" in html
     assert "<link" not in html and "@import" not in html
     assert all(u.startswith("#") for u in re.findall(r"url\(\s*([^)]*)\)", html))  # only clip-path="url(#id)"
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 5
 
 
 def test_sections_and_footer(html):
