@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
-from report_cases import SCRIPT_GROUP, SCRIPT_ID, build, competing
+from report_cases import SCRIPT_GROUP, SCRIPT_ID, build, competing, daily_grades
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report import figures as F
@@ -168,7 +169,23 @@ def test_swimmer_sorts_by_follow_up_and_marks_ongoing_response(cohort):
     end = cohort["death_day"].fillna(cohort["last_followup_day"])
     expected = cohort["patient_id"][end.sort_values(kind="stable").index]  # bottom to top: longest on top
     assert labels == [F._short(p) for p in expected]
-    arrows = [a for a in ax.texts if a.arrow_patch is not None] if hasattr(ax, "texts") else []
+    lines = {line.get_gid(): line for line in ax.lines}
     # ongoing: responders alive without relapse -> P08, P10, P12 (P11 has no response recorded)
-    assert len(arrows) == 3
+    ongoing_rows = lines["swimmer-ongoing"].get_ydata()
+    assert sorted(labels[int(r)] for r in ongoing_rows) == ["P08", "P10", "P12"]
+    # HSCT markers: 5 patients with an hsct_day, each on its own row at its day
+    hsct = lines["swimmer-hsct"]
+    assert sorted(zip(hsct.get_xdata(), (labels[int(r)] for r in hsct.get_ydata()), strict=True)) == sorted(
+        (float(d), F._short(p)) for p, d in zip(cohort["patient_id"], cohort["hsct_day"], strict=True) if d == d)
     assert np.isfinite([bar.get_width() for bar in ax.patches]).all()
+
+
+def test_large_cohorts_stay_page_sized_and_inline(cohort):
+    big = pd.concat([cohort.assign(patient_id=cohort["patient_id"] + f"-{k}") for k in range(10)], ignore_index=True)
+    fig = F.swimmer_figure(big)
+    assert fig.get_size_inches()[1] <= 12 and fig.axes[0].get_yticklabels() == []
+    daily = daily_grades(big)
+    heat = F.toxicity_heatmap(pd.concat([daily.assign(day=daily["day"] + 15 * k) for k in range(3)]))  # 120 x 45
+    svg = F.figure_to_svg(heat)
+    assert "data:image/png;base64," in svg  # large maps are an inline raster
+    _check_svg(svg)

@@ -204,6 +204,18 @@ def _step_xy(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.nd
     return np.concatenate([[0.0], times]), np.concatenate([[start], values])
 
 
+#: Per-patient figures label each row up to this many patients; larger cohorts get unlabelled, thinner rows.
+MAX_LABELLED_ROWS = 60
+_MAX_HEIGHT_IN = 12.0
+#: Heat maps up to this many patient-day cells are drawn as vector cells; larger ones as an embedded PNG.
+MAX_VECTOR_CELLS = 4000
+
+
+def _rows_height(n_rows: int, per_row: float) -> float:
+    """Figure height for a one-row-per-patient plot, capped so a 1,000-patient cohort still fits a page."""
+    return min(1.0 + per_row * max(n_rows, 1), _MAX_HEIGHT_IN)
+
+
 def _short(value: Any, limit: int = 24) -> str:
     """Axis label text, cut with an ellipsis so one long id cannot squeeze the plot away."""
     text = str(value)
@@ -576,28 +588,34 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
     n = len(order)
 
     with figure_style():
-        fig = _new_figure(width, 1.0 + 0.24 * max(n, 1))
+        fig = _new_figure(width, _rows_height(n, 0.24))
         ax = fig.add_subplot()
         bar_colours: dict[Any, str] = {}
         if colour_by is not None:
             _require(patients, [colour_by], "patients")
             for i, level in enumerate(dict.fromkeys(patients[colour_by].tolist())):
                 bar_colours[level] = _BAR_COLOURS[i % len(_BAR_COLOURS)]
-        for y, idx in enumerate(order):
-            colour = bar_colours.get(patients.at[idx, colour_by], "#BBBBBB") if colour_by else "#BBBBBB"
-            ax.barh(y, end[idx] / scale, height=0.6, color=colour, edgecolor="none")
-            for kind, day in (("response", response_day[idx]), ("hsct", hsct[idx]),
-                              ("progression", progression[idx]), ("death", death[idx])):
-                if not is_missing(day):
-                    marker, mcolour, _ = _RESPONSE_MARKERS[kind]
-                    ax.plot(day / scale, y, marker=marker, color=mcolour, markersize=5.5, linestyle="none",
-                            markeredgecolor="white", markeredgewidth=0.5)
-            ongoing = (not is_missing(response_day[idx]) and is_missing(death[idx])
-                       and (is_missing(progression[idx]) or progression[idx] < response_day[idx]))
-            if ongoing:
-                ax.annotate("", xy=(end[idx] / scale + 0.04 * end.max() / scale, y), xytext=(end[idx] / scale, y),
-                            arrowprops={"arrowstyle": "-|>", "color": "#000000", "linewidth": 1.0})
-        ax.set_yticks(range(n), labels=[_short(patients.at[i, id_column]) for i in order])
+        y = np.arange(n)
+        ends = end[order].to_numpy() / scale
+        few = n <= MAX_LABELLED_ROWS
+        colours = ([bar_colours[v] for v in patients.loc[order, colour_by]] if colour_by else "#BBBBBB")
+        ax.barh(y, ends, height=0.6 if few else 0.9, color=colours, edgecolor="none")
+        for kind, days in (("response", response_day), ("hsct", hsct), ("progression", progression),
+                           ("death", death)):
+            d = days[order].to_numpy() / scale
+            keep = ~np.isnan(d)
+            marker, mcolour, _ = _RESPONSE_MARKERS[kind]
+            ax.plot(d[keep], y[keep], marker=marker, color=mcolour, markersize=5.5 if few else 2.5, linestyle="none",
+                    markeredgecolor="white", markeredgewidth=0.5 if few else 0, gid=f"swimmer-{kind}")
+        ongoing = (response_day.notna() & death.isna()
+                   & (progression.isna() | (progression < response_day)))[order].to_numpy()
+        ax.plot(ends[ongoing] + 0.015 * (ends.max() if n else 1), y[ongoing], marker=">", color="#000000",
+                markersize=5 if few else 2.5, linestyle="none", gid="swimmer-ongoing")
+        if n <= MAX_LABELLED_ROWS:
+            ax.set_yticks(range(n), labels=[_short(patients.at[i, id_column]) for i in order])
+        else:
+            ax.set_yticks([])
+            ax.set_ylabel(f"{n} patients (sorted by follow-up)")
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(0, float(end.max()) / scale * 1.08 if n else 1)
         ax.set_xlabel(_time_label(unit))
@@ -606,7 +624,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
 
         handles = [Line2D([], [], marker=m, color=c, linestyle="none", markersize=6, label=lab)
                    for m, c, lab in _RESPONSE_MARKERS.values()]
-        handles.append(Line2D([], [], marker=r"$\rightarrow$", color="#000000", linestyle="none", markersize=9,
+        handles.append(Line2D([], [], marker=">", color="#000000", linestyle="none", markersize=5,
                               label="Ongoing response"))
         handles += [Patch(color=c, label=str(level)) for level, c in bar_colours.items()]
         ax.legend(handles=handles, loc="lower right", fontsize=7)
@@ -675,17 +693,25 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
     cmap = ListedColormap(list(GRADE_COLOURS[: max_grade + 1])).with_extremes(bad="white")
     norm = BoundaryNorm(np.arange(-0.5, max_grade + 1.5), cmap.N)
     with figure_style():
-        fig = _new_figure(width, 0.9 + 0.2 * len(patients) * len(kinds))
+        fig = _new_figure(width, _rows_height(len(patients) * len(kinds), 0.2))
         axes = fig.subplots(len(kinds), 1, squeeze=False, sharex=True)[:, 0]
         for ax, kind in zip(axes, kinds, strict=True):
             sub = frame if kind is None else frame[frame[toxicity] == kind]
             wide = (sub.groupby([id_column, day])[grade].max().unstack(day)
                     .reindex(index=patients, columns=days))
-            # vector cells (no embedded raster), white where nothing was assessed
-            ax.pcolormesh(np.append(days, days[-1] + 1) - 0.5, np.arange(len(patients) + 1) - 0.5,
-                          np.ma.masked_invalid(wide.to_numpy(dtype=float)), cmap=cmap, norm=norm)
+            cells = np.ma.masked_invalid(wide.to_numpy(dtype=float))  # white where nothing was assessed
+            if cells.size <= MAX_VECTOR_CELLS:
+                ax.pcolormesh(np.append(days, days[-1] + 1) - 0.5, np.arange(len(patients) + 1) - 0.5, cells,
+                              cmap=cmap, norm=norm)
+            else:  # an embedded PNG keeps large cohorts fast and small
+                ax.imshow(cells, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest",
+                          extent=(days[0] - 0.5, days[-1] + 0.5, len(patients) - 0.5, -0.5))
             ax.set_ylim(len(patients) - 0.5, -0.5)
-            ax.set_yticks(range(len(patients)), labels=[_short(p) for p in patients])
+            if len(patients) <= MAX_LABELLED_ROWS:
+                ax.set_yticks(range(len(patients)), labels=[_short(p) for p in patients])
+            else:
+                ax.set_yticks([])
+                ax.set_ylabel(f"{len(patients)} patients")
             if kind is not None:
                 ax.set_title(str(kind), loc="left")
         axes[-1].set_xlabel("Days since CAR-T infusion")

@@ -40,10 +40,10 @@ SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "safe
 
 _SECTION_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
 _SVG_FORBIDDEN = re.compile(
-    r"<\s*(script|foreignobject|iframe|object|embed|image|a)\b"  # active or fetching elements
+    r"<\s*(script|foreignobject|iframe|object|embed|a)\b"  # active or fetching elements
     r"|\son[a-z]+\s*="  # event handler attributes
     r"|javascript:"
-    r"|(?:xlink:)?href\s*=\s*[\"'](?!#)"  # any reference that is not to an element of the same SVG
+    r"|(?:xlink:)?href\s*=\s*[\"'](?!#|data:image/png;base64,[A-Za-z0-9+/=\s]*[\"'])"  # only local or inline PNG
     r"|url\(\s*[\"']?(?!#)",  # CSS url() that is not a local fragment
     re.IGNORECASE,
 )
