@@ -1,6 +1,6 @@
 """Time to build the report (figures, tables, HTML, XLSX, DOCX) for a 12-patient and a 1,000-patient cohort.
 
-Run: ``PYTHONPATH=src:tests/report python benchmarks/report_bench.py`` (prints a Markdown table for benchmarks/README.md).
+Run: ``PYTHONPATH=src python benchmarks/bench_report.py`` (prints a Markdown table for benchmarks/README.md).
 The 1,000-patient cohort is synthetic (seeded), with the columns of the report's test cohort.
 """
 
