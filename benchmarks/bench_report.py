@@ -17,8 +17,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "report"))
 
-import cart_outcomes.report as R  # noqa: E402
 from report_cases import clean_cohort, demo_document  # noqa: E402
+
+import cart_outcomes.report as R  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 20240601) -> pd.DataFrame:
