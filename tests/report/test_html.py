@@ -137,3 +137,13 @@ def test_date_columns_are_detected():
     frame = pd.DataFrame({"infusion_date": ["2024-01-01"], "dob": ["x"], "update_count": [1],
                           "when": [pd.Timestamp("2024-01-01")], "days": [3]})
     assert R.date_columns(frame) == ["infusion_date", "dob", "when"]
+
+
+def test_raw_frames_render_numbers_and_flags():
+    frame = pd.DataFrame({"term": ["a", "b"], "p": [0.000123456, 0.5], "n": [12, 3], "flag": [True, False],
+                          "hr": [float("nan"), 1.23456]})
+    html = R.render_html(R.ReportDocument("t", [R.Section("x", "X", tables=[R.TableBlock(frame, "raw")])],
+                                          R.Footer(date="d")))
+    rows = re.findall(r"<tr>(.*?)</tr>", html)
+    assert rows[1] == '<td>a</td><td class="num">0.0001235</td><td class="num">12</td><td>yes</td><td></td>'
+    assert rows[2] == '<td>b</td><td class="num">0.5</td><td class="num">3</td><td>no</td><td class="num">1.235</td>'

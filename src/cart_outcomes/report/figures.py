@@ -229,6 +229,9 @@ def _time_label(unit: str) -> str:
 
 
 def _hr_text(hazard_ratio: Any, label: str) -> str:
+    """``label hr (95% CI lo–hi)`` from a 3-tuple, or a mapping / object / table row with ``hazard_ratio, lower,
+    upper`` (and ``conf_level`` when the level is not 95%)."""
+    level = 0.95
     if isinstance(hazard_ratio, (tuple, list)) and len(hazard_ratio) == 3:
         hr, lo, hi = hazard_ratio
     else:
@@ -239,7 +242,9 @@ def _hr_text(hazard_ratio: Any, label: str) -> str:
             raise InputError(
                 "hazard_ratio must be (hr, lower, upper) or have hazard_ratio, lower and upper"
             ) from None
-    return f"{label} {float(hr):.2f} (95% CI {float(lo):.2f}–{float(hi):.2f})"
+        with contextlib.suppress(AttributeError, KeyError):
+            level = float(get("conf_level"))
+    return f"{label} {float(hr):.2f} ({round(100 * level)}% CI {float(lo):.2f}–{float(hi):.2f})"
 
 
 def _p_of(test: Any) -> float:
@@ -303,8 +308,8 @@ def _curve_figure(table: pd.DataFrame, *, at_risk_of: Any, medians: pd.DataFrame
     if times is None:
         ticks_display = _nice_ticks(max_days / scale)
     else:
-        ticks_display = np.asarray(sorted(float(t) for t in times), dtype=float)
-        if ticks_display.size == 0 or ticks_display[0] < 0:
+        ticks_display = np.unique(np.asarray(list(times), dtype=float))
+        if ticks_display.size == 0 or ticks_display[0] < 0 or not np.isfinite(ticks_display).all():
             raise InputError(f"times must be non-negative and not empty, got {list(times)}")
     ticks_days = ticks_display * scale
     at_risk = at_risk_of(ticks_days)

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import format_number, is_missing
+from cart_outcomes.report._format import is_missing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -134,12 +135,14 @@ def figure_block(fig: MplFigure, caption: str, alt: str = "") -> FigureBlock:
 
 
 def _cell(value: Any) -> tuple[str, bool]:
+    """Cell text and whether it is numeric (right-aligned); raw floats get 4 significant digits."""
     if is_missing(value):
         return "", False
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return ("yes" if value else "no"), False
-    if isinstance(value, (int, float)) or pd.api.types.is_number(value):
-        return format_number(value, digits=3), True
+    if pd.api.types.is_number(value):
+        number = float(value)
+        return (str(int(number)) if number.is_integer() else f"{number:.4g}"), True
     return str(value), False
 
 
