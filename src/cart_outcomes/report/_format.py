@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
+import pandas as pd
+
 #: Days per month used whenever a time is shown in months (365.25 / 12), stated in every figure and methods text.
 DAYS_PER_MONTH = 30.4375
 
@@ -21,13 +24,9 @@ def unit_scale(unit: str) -> float:
 
 
 def is_missing(value: object) -> bool:
-    """True for None and float NaN (pandas NA included)."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN and pd.NA
-    except (TypeError, ValueError):
-        return False
+    """True for a missing scalar: None, NaN, ``pd.NA``, ``pd.NaT``."""
+    missing = pd.isna(value)
+    return isinstance(missing, (bool, np.bool_)) and bool(missing)
 
 
 def format_p(p: float) -> str:
@@ -40,25 +39,6 @@ def format_p(p: float) -> str:
     if p < 0.1:
         return f"{p:.3f}"
     return f"{p:.2f}"
-
-
-def format_number(value: float, digits: int = 1) -> str:
-    """A number with ``digits`` decimals, whole numbers without decimals, ``NA`` when missing."""
-    if is_missing(value):
-        return "NA"
-    value = float(value)
-    if value.is_integer():
-        return str(int(value))
-    return f"{value:.{digits}f}"
-
-
-def format_estimate_ci(estimate: float, lower: float, upper: float, digits: int = 2, not_reached: str = "NR") -> str:
-    """``est (lower–upper)``; a missing estimate or bound prints ``not_reached`` (a median not reached, R's NA)."""
-
-    def one(v: float) -> str:
-        return not_reached if is_missing(v) else f"{float(v):.{digits}f}"
-
-    return f"{one(estimate)} ({one(lower)}–{one(upper)})"
 
 
 def round_half_up(value: float, digits: int = 0) -> str:
