@@ -17,9 +17,9 @@ from cart_outcomes.stats import cumulative_incidence, simon_makuch
 from cart_outcomes.stats.km import kaplan_meier
 
 
-def drawn_at_risk(fig) -> dict[str, list[float]]:
+def drawn_at_risk(fig, axis: int = 1) -> dict[str, list[float]]:
     """The numbers at risk as drawn: {row label: counts left to right}, read from the table axes' text artists."""
-    risk_ax = fig.axes[1]
+    risk_ax = fig.axes[axis]
     labels = [t.get_text() for t in risk_ax.get_yticklabels()]
     rows: dict[str, list[tuple[float, float]]] = {}
     for text in risk_ax.texts:
@@ -82,11 +82,27 @@ def test_simon_makuch_numbers_at_risk_per_state(cohort):
     assert drawn[F.SIMON_MAKUCH_LABELS["exposed"]] == at.loc[at["state"] == "exposed", "n_risk"].tolist()
 
 
+def test_cif_numbers_at_risk_equal_cif_at(cohort):
+    cif = cumulative_incidence(competing(cohort), "cr_time", "cr_status", by="diagnosis",
+                               causes={1: "Relapse", 2: "NRM"})
+    ticks = [0, 20, 60, 120, 250, 600]
+    fig = F.cif_figure(cif, times=ticks)
+    at = cif.at(ticks)
+    at = at[at["cause"] == "Relapse"]
+    drawn = drawn_at_risk(fig, 2)  # the table under the first panel
+    for group in ("T-ALL", "T-LBL"):
+        assert drawn[group] == at.loc[at["group"] == group, "n_risk"].tolist()
+    assert drawn_at_risk(fig, 3) == drawn  # event-free patients are at risk of every cause: same table
+    # event-free and under observation at t: first event/censoring time >= t, hand count for T-LBL at day 250
+    tlbl = competing(cohort).query("diagnosis == 'T-LBL'")
+    assert drawn_at_risk(fig, 2)["T-LBL"][ticks.index(250)] == float((tlbl["cr_time"] >= 250).sum())
+
+
 def test_cif_panels_and_stacking_top_is_any_event(cohort):
     data = competing(cohort)
     cif = cumulative_incidence(data, "cr_time", "cr_status", causes={1: "Relapse", 2: "NRM"})
     fig = F.cif_figure(cif, layout="side")
-    assert [ax.get_title(loc="left") for ax in fig.axes] == ["Relapse", "NRM"]
+    assert [ax.get_title(loc="left") for ax in fig.axes[:2]] == ["Relapse", "NRM"]
     stacked = F.cif_figure(cif, layout="stacked")
     top = stacked.axes[0].collections[-1].get_paths()[0].vertices[:, 1].max()
     any_event = 1 - kaplan_meier(data.assign(any=data["cr_status"] > 0), "cr_time", "any").table["survival"].min()

@@ -459,8 +459,8 @@ def simon_makuch_figure(result: Any, *, times: Sequence[float] | None = None, un
 
 def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[Any, str] | None = None,
                labels: Mapping[Any, str] | None = None, unit: str = "days", times: Sequence[float] | None = None,
-               ci: bool = False, title: str | None = None, test: Any = None, test_label: str = "Gray's test p",
-               width: float = 6.5, height: float = 3.6) -> Figure:
+               ci: bool = False, at_risk: bool = True, title: str | None = None, test: Any = None,
+               test_label: str = "Gray's test p", width: float = 6.5, height: float = 3.6) -> Figure:
     """Cumulative incidence curves (Aalen-Johansen) of competing events, e.g. relapse and non-relapse mortality.
 
     Parameters
@@ -473,6 +473,9 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
         (the top edge is the probability of any event, 1 - KM).
     cause_labels
         Names of the causes, e.g. ``{1: "Relapse", 2: "Non-relapse mortality"}``.
+    at_risk
+        Numbers at risk (patients still event-free and under observation, ``cif_result.at(ticks).n_risk``, R's
+        ``summary(fit, times=)$n.risk``) under each panel, aligned with the x ticks.
     test
         A p-value or result with ``.p_value`` (Gray's test) shown in the first panel.
 
@@ -489,38 +492,50 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
     causes = list(dict.fromkeys(table["cause"].tolist()))
     cause_names = [str(cause_labels[c]) if cause_labels and c in cause_labels else str(c) for c in causes]
     max_days = float(table["time"].max()) if len(table) else 0.0
-    ticks = _nice_ticks(max_days / scale) if times is None else np.asarray(sorted(times), dtype=float)
+    ticks = _nice_ticks(max_days / scale) if times is None else np.unique(np.asarray(list(times), dtype=float))
     xlabel = _time_label(unit)
     panels = causes if layout == "side" else groups
+    risk = None
+    if at_risk:
+        if not hasattr(cif_result, "at"):
+            raise InputError("numbers at risk need the cumulative_incidence result (with .at); pass at_risk=False")
+        risk = cif_result.at(ticks * scale)
+        risk = risk[risk["cause"] == causes[0]]  # event-free patients at risk: the same for every cause
 
     def curve(group: Any, cause: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
         rows = _rows(table, group)
         rows = rows[rows["cause"] == cause].sort_values("time", kind="stable")
         return rows["time"].to_numpy(dtype=float) / scale, rows["estimate"].to_numpy(dtype=float), rows
 
+    group_colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
+    group_names = [_short(_label(g, labels, len(groups)), 32) for g in groups]
+    risk_rows = (len(groups) if layout == "side" else 1) if at_risk else 0
     with figure_style():
-        fig = _new_figure(width if len(panels) > 1 else width * 0.6, height)
-        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+        fig = _new_figure(width if len(panels) > 1 else width * 0.6, height + 0.22 * risk_rows)
+        grid = fig.add_gridspec(2 if at_risk else 1, len(panels),
+                                height_ratios=[height, 0.32 + 0.22 * risk_rows] if at_risk else None)
+        axes: list[Axes] = []
+        for k in range(len(panels)):
+            axes.append(fig.add_subplot(grid[0, k], sharey=axes[0] if axes else None))
         for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
             if layout == "side":
-                for i, group in enumerate(groups):
-                    colour = OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000"
+                for group, colour, name in zip(groups, group_colours, group_names, strict=True):
                     t, est, rows = curve(group, panel)
                     x, y = _step_xy(t, est, 0.0)
-                    ax.step(x, y, where="post", color=colour, label=_label(group, labels, len(groups)))
+                    ax.step(x, y, where="post", color=colour, label=name)
                     if ci:
                         lo = np.concatenate([[0.0], rows["lower"].to_numpy(dtype=float)])
                         hi = np.concatenate([[0.0], rows["upper"].to_numpy(dtype=float)])
                         ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
                 ax.set_title(cause_names[k], loc="left")
             else:
-                grid = np.unique(np.concatenate([[0.0], _rows(table, panel)["time"].to_numpy(dtype=float) / scale]))
-                bottom = np.zeros_like(grid)
+                knots = np.unique(np.concatenate([[0.0], _rows(table, panel)["time"].to_numpy(dtype=float) / scale]))
+                bottom = np.zeros_like(knots)
                 for i, cause in enumerate(causes):
                     t, est, _ = curve(panel, cause)
-                    idx = np.searchsorted(t, grid, side="right") - 1
+                    idx = np.searchsorted(t, knots, side="right") - 1
                     value = np.where(idx >= 0, est[np.clip(idx, 0, None)] if est.size else 0.0, 0.0)
-                    ax.fill_between(grid, bottom, bottom + value, step="post", color=OKABE_ITO[i % len(OKABE_ITO)],
+                    ax.fill_between(knots, bottom, bottom + value, step="post", color=OKABE_ITO[i % len(OKABE_ITO)],
                                     alpha=0.85, linewidth=0, label=cause_names[i])
                     bottom = bottom + value
                 ax.set_title(_label(panel, labels, len(groups)), loc="left")
@@ -531,6 +546,16 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
             if k == 0:
                 ax.set_ylabel("Cumulative incidence")
                 ax.set_yticks(np.linspace(0, 1, 6), labels=[f"{int(v * 100)}%" for v in np.linspace(0, 1, 6)])
+            else:
+                ax.tick_params(labelleft=False)
+            if risk is not None:
+                risk_ax = fig.add_subplot(grid[1, k], sharex=ax)
+                shown = list(range(len(groups))) if layout == "side" else [groups.index(panel)]
+                _draw_at_risk(risk_ax, risk, [groups[i] for i in shown], [group_names[i] for i in shown],
+                              [group_colours[i] for i in shown], ticks, ticks * scale,
+                              "Number at risk" if k == 0 else "")
+                if k > 0:
+                    risk_ax.tick_params(labelleft=False)
         legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
         if layout == "stacked" or len(groups) > 1:
             axes[0].legend(loc="upper left", title=legend_title, alignment="left")
