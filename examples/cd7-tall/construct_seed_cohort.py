@@ -2,7 +2,7 @@
 
 The patient-level data of the study are not public; this script builds a *reconstruction*: a clinically plausible
 cohort whose analysis reproduces every number of the abstract under R survival's definitions. It is deterministic
-(no randomness) and re-running it rewrites ``cohort.csv``, ``crs_observations.csv`` and ``neuro_assessments.csv``
+(no randomness) and re-running it rewrites ``patients.csv``, ``crs_observations.csv`` and ``neuro_assessments.csv``
 byte for byte.
 
 Run from the repository root::
@@ -414,7 +414,7 @@ def main() -> None:
     bad = {k: (got[k], v) for k, v in ABSTRACT.items() if got[k] != v}
     if bad:
         raise SystemExit(f"the cohort does not reproduce the abstract: {bad}")
-    frame.to_csv(HERE / "cohort.csv", index=False, lineterminator="\n")
+    frame.to_csv(HERE / "patients.csv", index=False, lineterminator="\n")
     crs_observations(frame).to_csv(HERE / "crs_observations.csv", index=False, lineterminator="\n")
     neuro_assessments(frame).to_csv(HERE / "neuro_assessments.csv", index=False, lineterminator="\n")
     for key, value in got.items():

@@ -1,4 +1,4 @@
-# Reference values for the CD7 CAR-T seed cohort (examples/cd7-tall/cohort.csv), computed with R survival.
+# Reference values for the CD7 CAR-T seed cohort (examples/cd7-tall/patients.csv), computed with R survival.
 #
 # Regenerate from the repository root:  Rscript tests/reference/seed_study.R
 # Writes tests/reference/seed_study.json (never edit it by hand).
@@ -13,7 +13,7 @@ suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", args[grep("^--file=", args)])
 root <- normalizePath(file.path(dirname(script), "..", ".."))
-d <- read.csv(file.path(root, "examples", "cd7-tall", "cohort.csv"), stringsAsFactors = FALSE, na.strings = "")
+d <- read.csv(file.path(root, "examples", "cd7-tall", "patients.csv"), stringsAsFactors = FALSE, na.strings = "")
 
 resp_set <- c("CR", "CRi", "CRh", "PR")
 d$os_time <- ifelse(is.na(d$death_day), d$last_followup_day, d$death_day)

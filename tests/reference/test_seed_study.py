@@ -23,7 +23,7 @@ CLOSED_FORM = 1e-10
 
 @pytest.fixture(scope="module")
 def cohort() -> pd.DataFrame:
-    return pd.read_csv(EXAMPLE / "cohort.csv")
+    return pd.read_csv(EXAMPLE / "patients.csv")
 
 
 def test_cohort_is_the_output_of_the_construction_script(cohort):

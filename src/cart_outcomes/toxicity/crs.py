@@ -61,8 +61,8 @@ def _check(observations: Any, crit: dict[str, Any]) -> tuple[Checker, dict[str, 
             "nasal cannula without a flow rate: graded as low-flow (grade 2 category)", "warning")
     chk.add((v["device"] == "none") & (np.nan_to_num(v["flow"]) > 0), "CONTRADICTION", "oxygen_flow_l_min",
             lambda x: f"flow {x} L/min recorded with oxygen_device 'none' (graded as no oxygen)", "warning")
-    for col in _OPTIONAL:
-        if col in f:
+    for col in _OPTIONAL:  # an all-empty column (e.g. filled in by the cohort reader) means "not recorded"
+        if col in f and f[col].notna().any():
             v[col] = chk.boolean(col, required=False)
     return chk, v
 
