@@ -114,7 +114,7 @@ def _km_record(km: Any, rates_at: list[float]) -> list[dict]:
     return out
 
 
-def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame]:
+def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
     ep = a.endpoint
     t, e = f"{ep}_time_days", f"{ep}_event"
     data = sub[sub[t].notna()]
@@ -127,13 +127,13 @@ def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.
     if a.by is not None:
         lr = stats.logrank_test(data, t, e, by=a.by)
         rec["logrank"] = {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
-    return rec, km.table
+    return rec, km.table, km
 
 
 CIR_CAUSES = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
 
 
-def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame]:
+def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
     data = sub[sub["cir_time_days"].notna()]
     present = sorted(set(data["cir_status"].astype(int)) - {0} | {1, 2})
     causes = {k: CIR_CAUSES[k] for k in present}
@@ -157,18 +157,23 @@ def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dic
     if a.by is not None:
         gt = stats.gray_test(data, "cir_time_days", "cir_status", by=a.by, cause=1 if a.endpoint == "cir" else 2)
         rec["gray_test"] = records(gt.table)
-    return rec, tab
+    return rec, tab, ci
 
 
-def survival_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+def survival_section(frame: pd.DataFrame, plan: Plan,
+                     fits: dict[str, Any] | None = None) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+    """Survival records and tables; with ``fits``, the fitted KM / cumulative-incidence results are added to it by
+    analysis id (for the report's figures, so nothing is refitted)."""
     out, tables = [], {}
     for a in plan.effective_analyses():
         sub = population(frame, plan, a.population)
         key = "_".join(x for x in (a.endpoint, a.population, a.by or "overall"))
         if a.endpoint in COMPETING:
-            rec, tab = _competing_analysis(sub, a, plan)
+            rec, tab, fit = _competing_analysis(sub, a, plan)
         else:
-            rec, tab = _tte_analysis(sub, a, plan)
+            rec, tab, fit = _tte_analysis(sub, a, plan)
+        if fits is not None:
+            fits[key] = fit
         out.append(
             {
                 "id": key,
@@ -196,7 +201,8 @@ def comparison_labels(c: Comparison) -> tuple[str, str]:
     return (f"no {stem}", stem)
 
 
-def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float], plan: Plan, exact: bool) -> dict:
+def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float], plan: Plan,
+           exact: bool) -> tuple[dict, Any]:
     km = stats.kaplan_meier(data, t, e, by=group, **_conf(plan))
     lr = stats.logrank_test(data, t, e, by=group)
     rec = {
@@ -207,7 +213,7 @@ def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float]
     if exact and len(km.groups) == 2:
         ex = stats.exact_logrank_test(data, t, e, by=group)
         rec["exact_logrank"] = {"p": num(ex.p_value), "method": dict(ex.options).get("method", "exact permutation")}
-    return rec
+    return rec, km
 
 
 def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, plan: Plan) -> tuple[dict, Any]:
@@ -255,7 +261,10 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
     return out, sm
 
 
-def comparison_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dict[str, pd.DataFrame], dict]:
+def comparison_section(frame: pd.DataFrame, plan: Plan,
+                       fits: dict[tuple[str, str], Any] | None = None) -> tuple[list[dict], dict[str, pd.DataFrame], dict]:
+    """Comparison records, tables and Simon-Makuch curves; with ``fits``, the naive KM fit of each (comparison,
+    endpoint) is added to it (for the report's figures)."""
     out, tables, curves = [], {}, {}
     for c in plan.comparisons:
         sub = population(frame, plan, c.population)
@@ -271,7 +280,7 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dic
             }
             if c.by is not None:
                 rec["by"] = c.by
-                rec["naive"] = _naive(data, t, e, c.by, c.rates_at, plan, c.exact_test)
+                rec["naive"], naive_km = _naive(data, t, e, c.by, c.rates_at, plan, c.exact_test)
             else:
                 h = "_exposure_day"
                 data[h] = _exposure_days(data, c)
@@ -279,7 +288,7 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dic
                 data["_group"] = np.where(data[h].notna(), exposed, unexposed)
                 rec["exposure"] = c.exposure
                 rec["labels"] = {"unexposed": unexposed, "exposed": exposed}
-                rec["naive"] = _naive(data, t, e, "_group", c.rates_at, plan, c.exact_test)
+                rec["naive"], naive_km = _naive(data, t, e, "_group", c.rates_at, plan, c.exact_test)
                 credited = float(data.loc[data[h].notna(), h].sum())
                 followup = float(data.loc[data[h].notna(), t].sum())
                 rec["immortal_time"] = {
@@ -293,6 +302,8 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dic
                 rec.update(corrected)
                 curves[(c.name, ep)] = sm
                 tables[f"simon_makuch_{c.name}_{ep}"] = sm.table
+            if fits is not None:
+                fits[(c.name, ep)] = naive_km
             out.append(rec)
     return out, tables, curves
 

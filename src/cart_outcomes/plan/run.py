@@ -120,10 +120,12 @@ def run_plan(
     followup, t = analyses.followup_section(frame, plan)
     tables.update(t)
     step("survival")
-    survival, t = analyses.survival_section(frame, plan)
+    fits: dict[str, Any] = {}
+    naive_fits: dict[tuple[str, str], Any] = {}
+    survival, t = analyses.survival_section(frame, plan, fits)
     tables.update(t)
     step("comparisons")
-    comparisons, t, curves = analyses.comparison_section(frame, plan)
+    comparisons, t, curves = analyses.comparison_section(frame, plan, naive_fits)
     tables.update(t)
     step("toxicity")
     toxicity, t, graded = analyses.toxicity_section(dict(cohort.tables), patients, plan)
@@ -147,7 +149,12 @@ def run_plan(
         "toxicity": toxicity,
     }
     result = RunResult(results=results, tables=tables, plan=plan,
-                       extras={"frame": frame, "curves": curves, "graded": graded, "cohort": cohort})
+                       extras={"frame": frame, "curves": curves, "graded": graded, "cohort": cohort, "fits": fits,
+                               "naive_fits": naive_fits})
+    if deid:
+        from cart_outcomes.report.build import deidentify_run
+
+        result = deidentify_run(result)
     if out is None:
         return result
     step("writing outputs")
@@ -178,8 +185,16 @@ def _conventions(plan: Plan) -> dict[str, Any]:
 
 
 def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
+    """Write results.json, tables/*.csv and, as the plan asks, report.html, figures/, tables.xlsx and tables.docx.
+
+    ``deidentify`` de-identifies the run first (a no-op when run_plan already did), so no output carries an original
+    patient id or a calendar date.
+    """
+    from cart_outcomes.report.build import deidentify_run, report_outputs
     from cart_outcomes.report.tables import write_csv
 
+    if deidentify:
+        result = deidentify_run(result)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(exist_ok=True)
     files = []
@@ -190,5 +205,31 @@ def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
         p = out / "tables" / f"{name}.csv"
         write_csv(table, p)
         files.append(p)
+    files += _write_report(result, out, report_outputs(result))
     return RunResult(results=result.results, tables=result.tables, plan=result.plan, out_dir=out, files=files,
                      extras=result.extras)
+
+
+def _write_report(result: RunResult, out: Path, outputs: Any) -> list[Path]:
+    from cart_outcomes.report.docx import write_docx
+    from cart_outcomes.report.figures import save_figure
+    from cart_outcomes.report.html import render_html
+    from cart_outcomes.report.tables import write_xlsx
+
+    plan, files = result.plan, []
+    if plan.report.html:
+        path = out / "report.html"
+        path.write_text(render_html(outputs.document), encoding="utf-8")
+        files.append(path)
+    if outputs.figures:
+        (out / "figures").mkdir(exist_ok=True)
+    for name, (fig, _caption) in outputs.figures.items():
+        for fmt in plan.figures.formats:
+            files.append(save_figure(fig, out / "figures" / f"{name}.{fmt}"))
+    blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
+    if plan.report.xlsx:
+        files.append(write_xlsx({**outputs.tables, **result.tables}, out / "tables.xlsx"))
+    if plan.report.docx and blocks:
+        files.append(write_docx({c: b.frame for c, b in blocks.items()}, out / "tables.docx", title=plan.title,
+                                notes={c: b.note for c, b in blocks.items() if b.note}))
+    return files
