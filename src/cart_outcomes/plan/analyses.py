@@ -261,8 +261,9 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
     return out, sm
 
 
-def comparison_section(frame: pd.DataFrame, plan: Plan,
-                       fits: dict[tuple[str, str], Any] | None = None) -> tuple[list[dict], dict[str, pd.DataFrame], dict]:
+def comparison_section(
+    frame: pd.DataFrame, plan: Plan, fits: dict[tuple[str, str], Any] | None = None
+) -> tuple[list[dict], dict[str, pd.DataFrame], dict]:
     """Comparison records, tables and Simon-Makuch curves; with ``fits``, the naive KM fit of each (comparison,
     endpoint) is added to it (for the report's figures)."""
     out, tables, curves = [], {}, {}

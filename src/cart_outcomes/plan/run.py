@@ -223,9 +223,14 @@ def _write_report(result: RunResult, out: Path, outputs: Any) -> list[Path]:
         files.append(path)
     if outputs.figures:
         (out / "figures").mkdir(exist_ok=True)
-    for name, (fig, _caption) in outputs.figures.items():
+    for name, (fig, block) in outputs.figures.items():
         for fmt in plan.figures.formats:
-            files.append(save_figure(fig, out / "figures" / f"{name}.{fmt}"))
+            path = out / "figures" / f"{name}.{fmt}"
+            if fmt == "svg":  # the SVG already inlined in the HTML
+                path.write_text(block.svg + "\n", encoding="utf-8")
+                files.append(path)
+            else:
+                files.append(save_figure(fig, path))
     blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
     if plan.report.xlsx:
         files.append(write_xlsx({**outputs.tables, **result.tables}, out / "tables.xlsx"))

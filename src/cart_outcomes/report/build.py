@@ -24,7 +24,7 @@ from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p, is_missing
 from cart_outcomes.report.deidentify import apply_code_map, date_columns, deidentify
-from cart_outcomes.report.html import Footer, ReportDocument, Section, TableBlock, figure_block
+from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 
 if TYPE_CHECKING:
@@ -50,16 +50,18 @@ TABLE1_VARIABLES = {
 #: Free-text columns removed by de-identification (they may name people or places).
 FREE_TEXT_COLUMNS = ("notes", "note", "comments", "comment")
 COMPETING = ("cir", "nrm")
-_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b")
+_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\b"  # ISO date [time]
+                        r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b")  # day/month/year either way
 DATE_REMOVED = "[date removed]"
 
 
 @dataclass(frozen=True, slots=True)
 class ReportOutputs:
-    """The report document, its figures (file stem -> (figure, caption)) and display tables (name -> frame)."""
+    """The report document, its figures (file stem -> (figure, its SVG block as in the HTML)) and display tables
+    (name -> frame)."""
 
     document: ReportDocument
-    figures: dict[str, tuple[Figure, str]] = field(default_factory=dict)
+    figures: dict[str, tuple[Figure, FigureBlock]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -156,7 +158,8 @@ def _cohort_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
     variables = {c: label for c, label in TABLE1_VARIABLES.items() if c in frame.columns and frame[c].notna().any()}
     tables = []
     if variables:
-        table1 = T.baseline_table(frame, variables, categorical=[c for c in ("lines_of_prior_therapy",) if c in variables])
+        table1 = T.baseline_table(frame, variables,
+                                  categorical=[c for c in ("lines_of_prior_therapy",) if c in variables])
         tables.append(TableBlock(table1, "Table 1. Baseline characteristics",
                                  note="Median (range) or n (% of patients with a known value)."))
         out_tables["table1_baseline"] = table1
@@ -177,9 +180,15 @@ def _cohort_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
         caption = ("Swimmer plot: one bar per patient from infusion to death or last follow-up, longest follow-up "
                    "on top; markers show response, allo-HSCT, relapse/progression and death; an arrow marks an "
                    "ongoing response.")
-        figs["swimmer"] = (fig, caption)
-        figures.append(figure_block(fig, caption))
+        figures.append(_add(figs, "swimmer", fig, caption))
     return Section("cohort", "Cohort", paragraphs=paragraphs, tables=tables, figures=figures)
+
+
+def _add(figs: dict, name: str, fig: Figure, caption: str) -> FigureBlock:
+    """Serialise ``fig`` once for the HTML and keep it under ``name`` for the figure files."""
+    block = figure_block(fig, caption)
+    figs[name] = (fig, block)
+    return block
 
 
 def _num(v: Any) -> str:
@@ -207,6 +216,9 @@ def _data_quality_section(run: RunResult) -> Section:
     return Section("data-quality", "Data quality", warnings=warnings, paragraphs=paragraphs, tables=tables)
 
 
+_BINOMIAL = {"clopper-pearson": "Clopper-Pearson exact", "wilson": "Wilson score"}
+
+
 def _response_section(run: RunResult, frame: pd.DataFrame, out_tables: dict) -> Section:
     res = run.results
     conv = res["conventions"]
@@ -219,7 +231,8 @@ def _response_section(run: RunResult, frame: pd.DataFrame, out_tables: dict) -> 
         paragraphs.append(
             f"{label} ({r['categories']}) at day {conv['response_day']}: {r['responders']}/{r['n']} "
             f"({100 * float(r['estimate']):.1f}%; {pct}% CI {_pct_range(r['lower'], r['upper'])}), "
-            f"denominator: {str(r['denominator']).replace('_', ' ')} patients ({r['method']} interval).")
+            f"denominator: {str(r['denominator']).replace('_', ' ')} patients "
+            f"({_BINOMIAL.get(r['method'], r['method'])} interval).")
     tables = []
     if "day28_response" in frame.columns:
         table = T.response_table(frame, "day28_response", responders=responders, conf_level=conv["conf_level"])
@@ -267,14 +280,14 @@ def _survival_section(run: RunResult, figs: dict, out_tables: dict) -> Section:
                 caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with the "
                            "number of patients at risk (event-free) under each panel.")
                 name = f"cif_{s['population']}_{s.get('by') or 'overall'}"
-                figs[name] = (fig, caption)
-                figures.append(figure_block(fig, caption))
+                figures.append(_add(figs, name, fig, caption))
             continue
         if fit is None:
             continue
         logrank = s.get("logrank", {}).get("p") if s.get("logrank") else None
         days = [float(t) for t in {r["time"] for g in s["groups"] for r in g["rates"]}]
-        table = T.survival_summary_table(fit, landmarks=sorted(days), unit="days", digits=1)
+        table = T.survival_summary_table(fit, landmarks=sorted(days), unit="days", digits=1,
+                                         labels={"all": "All patients"})
         tables.append(TableBlock(table, f"{s['name']}{population}{by}: median and landmark rates",
                                  note=f"Kaplan-Meier; {res['conventions']['conf_type']} {pct}% CI; NR = not reached."
                                       + (f" Log-rank p = {format_p(logrank)}." if logrank is not None else "")))
@@ -282,8 +295,7 @@ def _survival_section(run: RunResult, figs: dict, out_tables: dict) -> Section:
         if plot.km:
             fig = F.km_figure(fit, logrank=logrank, ci=plot.ci_bands, ylabel=f"{s['name']} probability")
             caption = f"{s['name']}{population}{by} (Kaplan-Meier) with the number of patients at risk."
-            figs[f"km_{s['id']}"] = (fig, caption)
-            figures.append(figure_block(fig, caption))
+            figures.append(_add(figs, f"km_{s['id']}", fig, caption))
     return Section("survival", "Survival", figures=figures, tables=tables)
 
 
@@ -343,8 +355,7 @@ def _hsct_section(run: RunResult, figs: dict, out_tables: dict) -> Section | Non
             caption = (f"{title}: naive Kaplan-Meier curves from day 0 with the log-rank p (groups fixed by an "
                        "exposure that happens later; biased by immortal time).") if "immortal_time" in c else \
                 f"{title}: Kaplan-Meier curves with the log-rank p."
-            figs[f"naive_km_{c['comparison']}_{c['endpoint']}"] = (fig, caption)
-            figures.append(figure_block(fig, caption))
+            figures.append(_add(figs, f"naive_km_{c['comparison']}_{c['endpoint']}", fig, caption))
         sm = curves.get(key)
         if sm is not None and plot.simon_makuch:
             labels = c.get("labels", {})
@@ -353,8 +364,7 @@ def _hsct_section(run: RunResult, figs: dict, out_tables: dict) -> Section | Non
                 "exposed": f"after {labels.get('exposed', 'exposure')}"})
             caption = (f"{title}: Simon-Makuch curves (patients move from the unexposed to the exposed curve on the "
                        "day of exposure) with the Mantel-Byar p and the numbers at risk in each state.")
-            figs[f"simon_makuch_{c['comparison']}_{c['endpoint']}"] = (fig, caption)
-            figures.append(figure_block(fig, caption))
+            figures.append(_add(figs, f"simon_makuch_{c['comparison']}_{c['endpoint']}", fig, caption))
         if "immortal_time" in c:
             table = T.hsct_comparison_table(_comparison_rows(c))
             tables.append(TableBlock(table, f"{title}: naive and immortal-time-corrected analyses side by side",
@@ -416,12 +426,18 @@ def _safety_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
     if names and run.plan.figures.toxicity:
         fig = F.toxicity_bars(per_patient, names)
         caption = "Maximum grade per patient (n and % of graded patients)."
-        figs["toxicity_grades"] = (fig, caption)
-        figures.append(figure_block(fig, caption))
+        figures.append(_add(figs, "toxicity_grades", fig, caption))
     if not paragraphs:
         paragraphs = [f"Graded with {run.plan.toxicity.criteria.upper()} consensus criteria; percentages of all "
                       "graded patients with exact Clopper-Pearson intervals."]
     return Section("safety", "Safety", paragraphs=paragraphs, figures=figures, tables=tables)
+
+
+_HANDLING = {
+    "ignore": "follow-up continued through {what}",
+    "censor": "patients were censored at {what}",
+    "competing": "{what} was treated as a competing event",
+}
 
 
 def _methods_section(run: RunResult, deidentified: bool) -> Section:
@@ -431,9 +447,12 @@ def _methods_section(run: RunResult, deidentified: bool) -> Section:
     endpoints = {s["name"]: s["endpoint"].upper() for s in res["survival"]}
     options: dict[str, Any] = {
         "time_zero": "the day of CAR-T infusion (day 0)",
-        "censoring": "patients without an event were censored at their last follow-up; allogeneic HSCT was handled "
-                     f"as '{conv['hsct']}' and new therapy as '{conv['new_therapy']}', non-responders counted as "
-                     f"PFS/EFS events at the {conv['nonresponder_event']} date",
+        "censoring": "patients without an event were censored at their last follow-up; "
+                     f"{_HANDLING[conv['hsct']].format(what='allogeneic transplantation')}; "
+                     f"{_HANDLING[conv['new_therapy']].format(what='a new anti-cancer therapy')}; patients who never "
+                     "responded counted as progression (event-free survival) events "
+                     + ("on the day of the response assessment" if conv["nonresponder_event"] == "assessment"
+                        else "on day 0"),
         "conf_level": conv["conf_level"],
         "median_rule": "r",
         "followup": "reverse_km",
@@ -504,7 +523,7 @@ def report_outputs(run: RunResult, *, deidentify: bool = False, date: str | None
         run = deidentify_run(run)
     deidentified = bool(run.extras.get("deidentified"))
     frame = run.extras["frame"]
-    figs: dict[str, tuple[Any, str]] = {}
+    figs: dict[str, tuple[Any, FigureBlock]] = {}
     out_tables: dict[str, pd.DataFrame] = {}
     sections = [
         _cohort_section(run, frame, figs, out_tables),
