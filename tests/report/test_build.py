@@ -1,0 +1,252 @@
+"""The report of a real plan run: every section filled from the run, numbers at risk equal to the fits', outputs
+written as the plan asks, hostile text inert in HTML/CSV/XLSX, and --deidentify leaving no id or date anywhere."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from report_cases import EXAMPLE, drawn_at_risk
+
+from cart_outcomes._version import __version__
+from cart_outcomes.plan.run import run_plan
+from cart_outcomes.report.build import _code_text, build_report, deidentify_run, report_outputs
+from cart_outcomes.report.html import SECTION_ORDER, render_html
+
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://x","y")'
+QUOTES = 'O\'Brien "Pat"'
+SEED_IDS = [f"CD7-{k:02d}" for k in range(1, 13)]
+INFUSION_DATES = pd.date_range("2024-03-01", periods=12, freq="9D")
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(demo_run):
+    return report_outputs(demo_run, date="2026-01-01 00:00 UTC")
+
+
+def _section_ids(text: str) -> list[str]:
+    return re.findall(r'<section[^>]*\bid="([a-z0-9-]+)"', text)
+
+
+def _visible(text: str) -> str:
+    """Text of the page without SVG, tags and entities (what a reader sees)."""
+    text = re.sub(r"<svg.*?</svg>", " ", text, flags=re.S)
+    text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
+    out = demo_run.out_dir
+    for name in ("results.json", "report.html", "tables.xlsx", "tables.docx"):
+        assert (out / name).is_file()
+    svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
+    assert svgs == sorted(["swimmer", "km_os_all_overall", "km_pfs_all_overall", "cif_all_overall",
+                           "naive_km_responders_by_hsct_os", "naive_km_responders_by_hsct_pfs",
+                           "simon_makuch_responders_by_hsct_os", "simon_makuch_responders_by_hsct_pfs",
+                           "toxicity_grades"])
+    assert not list((out / "figures").glob("*.png"))  # the seed plan asks for SVG only
+    assert set(demo_run.files) == {p for p in out.rglob("*") if p.is_file()}
+
+
+def test_demo_report_has_every_section_filled_from_the_run(demo_run):
+    text = (demo_run.out_dir / "report.html").read_text(encoding="utf-8")
+    assert _section_ids(text) == [s for s in SECTION_ORDER if s != "kinetics"]
+    seen = _visible(text)
+    # cohort: Table 1 rows from patients.csv (11 autologous / 1 allogeneic), swimmer plot
+    assert "Table 1. Baseline characteristics" in seen and "autologous 11 (92%)" in seen
+    assert "Swimmer plot" in seen
+    # response: ORR 8/12 with the exact CI and the denominator stated
+    assert "8/12 (66.7%; 95% CI 34.9%–90.1%), denominator: all infused patients" in seen
+    # survival: median OS 134 d and PFS 81 d, the 6-month rates (182.6 d), CIF
+    assert "134.0 (41.0–NR)" in seen and "81.0 (27.0–240.0)" in seen
+    assert "Cumulative incidence of relapse/progression" in seen
+    # HSCT: the warning of results.json, naive p 0.073 / 0.022 beside the corrected analyses
+    for c in demo_run.results["comparisons"]:
+        assert c["immortal_time"]["warning"] in seen
+    assert re.search(r'class="warning', text)
+    assert "Naive log-rank from day 0 (HSCT vs no HSCT) No (biased in favour of HSCT) — 0.073" in seen
+    assert "Naive log-rank from day 0 (HSCT vs no HSCT) No (biased in favour of HSCT) — 0.022" in seen
+    for row in ("Landmark at day 60 (exposed by then vs not) Yes —",
+                "Landmark at day 90 (exposed by then vs not) Yes —", "Time-dependent Cox (efron ties) Yes 0.",
+                "Mantel-Byar test Yes —"):
+        assert seen.count(row) == 2  # OS and PFS
+    # safety: CRS 12/12, grade 3 in 4, ICANS in 1
+    assert "Any grade 12/12 (100.0%)" in seen and "Grade 3 4/12 (33.3%)" in seen
+    assert "Any grade 1/12 (8.3%)" in seen
+    # methods from conventions and software; footer: SHA-256 of the input, the plan, version, date
+    assert "log-log transformation" in seen and f"cart_outcomes {__version__}" in seen
+    sha = hashlib.sha256((EXAMPLE / "patients.csv").read_bytes()).hexdigest()
+    assert f"patients.csv: {sha}" in seen
+    assert "responders_by_hsct" in seen and "landmark_days" in seen
+    assert re.search(r"Generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", seen)
+    assert "identifiable (not de-identified)" in seen
+
+
+def test_footer_plan_is_the_plan_of_results_json(demo_outputs, demo_run):
+    assert yaml.safe_load(demo_outputs.document.footer.plan_text) == demo_run.results["plan"]
+
+
+def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outputs):
+    fits, naive, curves = (demo_run.extras[k] for k in ("fits", "naive_fits", "curves"))
+    frame = demo_run.extras["frame"]
+    checked = 0
+    for name, (fig, _block) in demo_outputs.figures.items():
+        if name.startswith(("swimmer", "toxicity")):
+            continue
+        ticks = list(fig.axes[0].get_xticks())
+        if name.startswith("km_"):
+            fit = fits[name[3:]]
+            drawn = drawn_at_risk(fig)
+            assert drawn == {"All patients": fit.at(ticks)["n_risk"].tolist()}
+            # R's n.risk at t = patients still under observation at t (hand count on the derived endpoint)
+            endpoint = name.split("_")[1]
+            times = frame[f"{endpoint}_time_days"].dropna().to_numpy()
+            assert drawn["All patients"] == [float((times >= t).sum()) for t in ticks]
+        elif name.startswith("cif_"):
+            fit = fits["cir_" + name[4:]]
+            at = fit.at(ticks)
+            expected = at.loc[at["cause"] == at["cause"].iloc[0], "n_risk"].tolist()
+            assert list(drawn_at_risk(fig, 2).values()) == [expected]  # the table under the first panel
+            times = frame["cir_time_days"].dropna().to_numpy()
+            assert expected == [float((times >= t).sum()) for t in ticks]
+        elif name.startswith("naive_km_"):
+            comparison, endpoint = name[len("naive_km_"):].rsplit("_", 1)
+            at = naive[(comparison, endpoint)].at(ticks)
+            assert drawn_at_risk(fig) == {g: at.loc[at["group"] == g, "n_risk"].tolist() for g in at["group"].unique()}
+        else:
+            assert name.startswith("simon_makuch_")
+            comparison, endpoint = name[len("simon_makuch_"):].rsplit("_", 1)
+            at = curves[(comparison, endpoint)].at_risk(ticks)
+            labels = {"unexposed": "no HSCT (yet)", "exposed": "after HSCT"}
+            assert drawn_at_risk(fig) == {labels[s]: at.loc[at["state"] == s, "n_risk"].tolist()
+                                          for s in at["state"].unique()}
+        checked += 1
+    assert checked == 7
+
+
+def test_results_json_is_byte_identical_and_free_of_clock_time(demo_run):
+    written = (demo_run.out_dir / "results.json").read_text(encoding="utf-8")
+    assert run_plan(EXAMPLE / "study.yaml").to_json() == written
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", written)
+
+
+def _hostile_study(tmp_path: Path, *, dates: bool = False) -> Path:
+    """The seed study with hostile ids and free text (and, with ``dates``, calendar dates); otherwise valid."""
+    study = tmp_path / "study"
+    shutil.copytree(EXAMPLE, study)
+    ids = {"CD7-01": SCRIPT, "CD7-02": FORMULA, "CD7-03": QUOTES}
+    patients = pd.read_csv(study / "patients.csv", dtype=str, keep_default_na=False)
+    patients["patient_id"] = patients["patient_id"].replace(ids)
+    patients.loc[0, "death_cause"] = SCRIPT
+    patients.loc[1, "death_cause"] = FORMULA
+    patients["notes"] = [f"{QUOTES} {SCRIPT}", FORMULA] + [""] * 10
+    if dates:
+        patients.insert(1, "infusion_date", INFUSION_DATES.strftime("%Y-%m-%d"))
+    patients.to_csv(study / "patients.csv", index=False)
+    for name in ("crs_observations.csv", "neuro_assessments.csv"):
+        table = pd.read_csv(study / name, dtype=str, keep_default_na=False)
+        table["patient_id"] = table["patient_id"].replace(ids)
+        table.to_csv(study / name, index=False)
+    plan = (study / "study.yaml").read_text()
+    (study / "study.yaml").write_text(plan + "\nfigures:\n  formats: [svg, png]\n")
+    return study / "study.yaml"
+
+
+def test_hostile_ids_and_free_text_neither_execute_nor_evaluate(tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "out"
+    run = run_plan(_hostile_study(tmp_path), out=out)
+    assert SCRIPT in set(run.tables["endpoints"]["patient_id"])  # the hostile ids went all the way through
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"<\s*script", page, re.IGNORECASE)
+    assert SCRIPT not in page  # quotes and the formula may appear as plain (inert) text in SVG comments
+    assert "&lt;script&gt;alert(1)&lt;/scrip" in page  # the swimmer plot's id labels, escaped
+    # the UNKNOWN_COLUMN warning for 'notes' reaches the data-quality section as text
+    assert "[UNKNOWN_COLUMN]" in _visible(page)
+    # CSV: no cell a spreadsheet would evaluate; the ids are there, neutralised
+    risky = ("=", "+", "-", "@", "\t", "\r")
+    seen_ids = set()
+    for path in (out / "tables").glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    assert not cell.startswith(risky) or re.fullmatch(r"[-+]?\d+(\.\d+)?(e[-+]?\d+)?", cell), \
+                        (path.name, cell)
+                    seen_ids.add(cell)
+    assert "'" + FORMULA in seen_ids and SCRIPT in seen_ids and QUOTES in seen_ids
+    # XLSX: no formula cell anywhere, the formula id stored as text with a leading apostrophe
+    book = load_workbook(out / "tables.xlsx")
+    values = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(risky), (sheet.title, cell.coordinate, cell.value)
+                    values.append(cell.value)
+    assert "'" + FORMULA in values
+    # the figure formats of the plan: SVG and 300-dpi PNG for every figure
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {p.stem for p in (out / "figures").glob("*.svg")}
+    with (out / "figures" / "swimmer.png").open("rb") as fh:
+        head = fh.read(4096)
+    assert b"pHYs" in head  # physical resolution recorded (300 dpi = 11811 px/m)
+    assert int.from_bytes(head[head.index(b"pHYs") + 4:][:4], "big") == 11811
+
+
+def _all_text(path: Path) -> str:
+    """Every byte of a file as text (members of zip containers such as XLSX and DOCX expanded)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(name).decode("utf-8", "replace") for name in z.namelist())
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+def test_deidentify_leaves_no_patient_id_or_date_in_any_output(tmp_path):
+    out = tmp_path / "out"
+    run = run_plan(_hostile_study(tmp_path, dates=True), out=out, deidentify=True)
+    originals = [SCRIPT, FORMULA, QUOTES, "Brien", "HYPERLINK", "alert", *SEED_IDS[3:]]
+    dates = [*INFUSION_DATES.strftime("%Y-%m-%d"), *INFUSION_DATES.strftime("%d/%m/%Y"), "2024-03"]
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"results.json", "report.html", "tables.xlsx", "tables.docx", "swimmer.svg",
+                                        "endpoints.csv", "crs_by_patient.csv"}
+    for path in files:
+        text = _all_text(path)
+        for value in originals + dates:
+            assert value not in text, (path.name, value)
+        assert "CD7-" not in text, path.name
+    codes = pd.read_csv(out / "tables" / "endpoints.csv")["patient_id"].tolist()
+    assert sorted(codes) == [f"PT-{k:02d}" for k in range(1, 13)]
+    assert run.extras["deidentified"] and "infusion_date" not in run.extras["frame"].columns
+    page = _visible((out / "report.html").read_text(encoding="utf-8"))
+    assert "de-identified: patient ids replaced by study codes, calendar dates removed" in page
+    assert "Patient identifiers were replaced by study codes" in page  # the methods say so too
+    # the numbers do not change
+    plain = run_plan(_hostile_study(tmp_path / "plain", dates=True))
+    assert run.results["survival"] == plain.results["survival"]
+
+
+def test_build_report_deidentifies_on_request(demo_run):
+    doc = build_report(demo_run, deidentify=True)
+    text = render_html(doc)
+    assert not any(pid in text for pid in SEED_IDS)
+    assert "de-identified" in _visible(text)
+    assert deidentify_run(deidentify_run(demo_run)).tables["endpoints"]["patient_id"].tolist() == \
+        deidentify_run(demo_run).tables["endpoints"]["patient_id"].tolist()
+
+
+def test_free_text_coding_replaces_whole_ids_and_dates():
+    code_map = {"P1": "PT-01", "P10": "PT-02", "<b>": "PT-03"}
+    text = "patient P10 (row 3) and P1; P100 is not an id; <b> on 2024-01-03, 3/1/2024 and 2024-01-03T10:00"
+    assert _code_text(text, code_map) == (
+        "patient PT-02 (row 3) and PT-01; P100 is not an id; PT-03 on [date removed], [date removed] and "
+        "[date removed]")
