@@ -66,3 +66,16 @@ def test_clean_report_and_documentation_screenshot(tmp_path):
     if target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_bytes(page.screenshot)
+
+
+def test_demo_run_report_renders_offline_without_errors(demo_run):
+    """The report.html that run_plan wrote for the seed study, opened from disk as a user would."""
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    path = demo_run.out_dir / "report.html"
+    page = open_page(CHROMIUM, file_url(path), expressions=EXPRESSIONS)
+    _assert_clean(path, page)
+    assert page.evaluations["sections"] == ["cohort", "data-quality", "response", "survival", "hsct", "safety",
+                                            "methods"]
+    assert page.evaluations["svgs"] == len(list((demo_run.out_dir / "figures").glob("*.svg")))
+    assert "Mantel-Byar" in page.evaluations["text"]
