@@ -130,6 +130,9 @@ def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.
     return rec, km.table, km
 
 
+#: Largest population for which the exact (all relabellings) log-rank test is enumerated (stats limit).
+EXACT_MAX_N = 40
+
 CIR_CAUSES = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
 
 
@@ -210,9 +213,13 @@ def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float]
         "logrank": {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"},
         "table": records(lr.table),
     }
-    if exact and len(km.groups) == 2:
+    if exact and len(km.groups) == 2 and len(data) <= EXACT_MAX_N:
         ex = stats.exact_logrank_test(data, t, e, by=group)
         rec["exact_logrank"] = {"p": num(ex.p_value), "method": dict(ex.options).get("method", "exact permutation")}
+    elif exact and len(km.groups) == 2:
+        rec["exact_logrank"] = {"p": None, "method": "not run",
+                                "note": f"exact enumeration is limited to n <= {EXACT_MAX_N} (n = {len(data)}); the "
+                                        "asymptotic log-rank test applies at this size"}
     return rec, km
 
 

@@ -47,6 +47,8 @@ TABLE1_VARIABLES = {
     "extramedullary_disease": "Extramedullary disease",
     "bridging_therapy": "Bridging therapy",
 }
+#: Largest cohort drawn as a swimmer plot (one bar per patient: beyond this it is neither readable nor fast).
+SWIMMER_MAX_PATIENTS = 100
 #: Free-text columns removed by de-identification (they may name people or places).
 FREE_TEXT_COLUMNS = ("notes", "note", "comments", "comment")
 COMPETING = ("cir", "nrm")
@@ -173,7 +175,10 @@ def _cohort_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
             f"{_num(fu.get('median_observed'))} days (range {_num(fu.get('min_observed'))}–"
             f"{_num(fu.get('max_observed'))}).")
     figures = []
-    if run.plan.figures.swimmer and "last_followup_day" in frame.columns:
+    if run.plan.figures.swimmer and "last_followup_day" in frame.columns and len(frame) > SWIMMER_MAX_PATIENTS:
+        paragraphs.append(f"The swimmer plot is drawn for cohorts of up to {SWIMMER_MAX_PATIENTS} patients "
+                          f"(one bar per patient); this cohort has {len(frame)}.")
+    elif run.plan.figures.swimmer and "last_followup_day" in frame.columns:
         responses = tuple(run.results["conventions"]["responses_counted"])
         colour = next((c for c in ("diagnosis", "car_t_source") if c in frame.columns and frame[c].notna().any()), None)
         fig = F.swimmer_figure(frame, responses=responses, colour_by=colour)
@@ -307,7 +312,7 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     rows = [{"analysis": f"Naive log-rank from day 0 ({arm})", "handles_immortal_time": False, "estimate": None,
              "lower": None, "upper": None, "p_value": naive["logrank"]["p"], "n": c["n"], "events": events,
              "note": "groups fixed by later exposure"}]
-    if naive.get("exact_logrank"):
+    if naive.get("exact_logrank") and naive["exact_logrank"]["p"] is not None:
         rows.append({"analysis": "Naive exact log-rank (permutation)", "handles_immortal_time": False,
                      "estimate": None, "lower": None, "upper": None, "p_value": naive["exact_logrank"]["p"],
                      "n": c["n"], "events": events, "note": ""})
@@ -466,7 +471,7 @@ def _methods_section(run: RunResult, deidentified: bool) -> Section:
     tests = []
     if any(s.get("logrank") for s in res["survival"]) or res["comparisons"]:
         tests.append("logrank")
-    if any(c["naive"].get("exact_logrank") for c in res["comparisons"]):
+    if any((c["naive"].get("exact_logrank") or {}).get("p") is not None for c in res["comparisons"]):
         tests.append("exact_logrank")
     if any(s.get("gray_test") for s in res["survival"]):
         tests.append("gray")
