@@ -52,6 +52,8 @@ SWIMMER_MAX_PATIENTS = 100
 #: Free-text columns removed by de-identification (they may name people or places).
 FREE_TEXT_COLUMNS = ("notes", "note", "comments", "comment")
 COMPETING = ("cir", "nrm")
+CAUSE_LABELS = {"relapse/progression": "Relapse/progression", "non-relapse death": "Non-relapse mortality",
+                "allo-HSCT": "Allo-HSCT (competing)", "new therapy": "New therapy (competing)"}
 _DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\b"  # ISO date [time]
                         r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b")  # day/month/year either way
 DATE_REMOVED = "[date removed]"
@@ -166,8 +168,8 @@ def _cohort_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
                                  note="Median (range) or n (% of patients with a known value)."))
         out_tables["table1_baseline"] = table1
     fu = res["followup"]
-    paragraphs = [f"{res['input']['n_patients']} patients received CAR-T cells (time zero: "
-                  f"{res['conventions']['time_zero']})."]
+    paragraphs = [f"{res['input']['n_patients']} patients received CAR-T cells; time zero is "
+                  f"{res['conventions']['time_zero']}."]
     if fu:
         paragraphs.append(
             f"Median follow-up by the reverse Kaplan-Meier method was {_num(fu.get('median_followup'))} days "
@@ -179,7 +181,8 @@ def _cohort_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
         paragraphs.append(f"The swimmer plot is drawn for cohorts of up to {SWIMMER_MAX_PATIENTS} patients "
                           f"(one bar per patient); this cohort has {len(frame)}.")
     elif run.plan.figures.swimmer and "last_followup_day" in frame.columns:
-        responses = tuple(run.results["conventions"]["responses_counted"])
+        # the response marker is for complete responses (the figure's legend says CR/CRi)
+        responses = tuple(r for r in run.results["conventions"]["responses_counted"] if r != "PR")
         colour = next((c for c in ("diagnosis", "car_t_source") if c in frame.columns and frame[c].notna().any()), None)
         fig = F.swimmer_figure(frame, responses=responses, colour_by=colour)
         caption = ("Swimmer plot: one bar per patient from infusion to death or last follow-up, longest follow-up "
@@ -281,7 +284,7 @@ def _survival_section(run: RunResult, figs: dict, out_tables: dict) -> Section:
                 test = None
                 if s.get("gray_test"):
                     test = s["gray_test"][0].get("p")
-                fig = F.cif_figure(fit, test=test)
+                fig = F.cif_figure(fit, test=test, cause_labels=CAUSE_LABELS)
                 caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with the "
                            "number of patients at risk (event-free) under each panel.")
                 name = f"cif_{s['population']}_{s.get('by') or 'overall'}"
@@ -364,7 +367,7 @@ def _hsct_section(run: RunResult, figs: dict, out_tables: dict) -> Section | Non
         sm = curves.get(key)
         if sm is not None and plot.simon_makuch:
             labels = c.get("labels", {})
-            fig = F.simon_makuch_figure(sm, test=c["mantel_byar"]["p"], labels={
+            fig = F.simon_makuch_figure(sm, test=c["mantel_byar"]["p"], ylabel=f"{c['name']} probability", labels={
                 "unexposed": f"{labels.get('unexposed', 'unexposed')} (yet)",
                 "exposed": f"after {labels.get('exposed', 'exposure')}"})
             caption = (f"{title}: Simon-Makuch curves (patients move from the unexposed to the exposed curve on the "
