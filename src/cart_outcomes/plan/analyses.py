@@ -223,6 +223,24 @@ def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float]
     return rec, km
 
 
+def _fixed_cox(data: pd.DataFrame, t: str, e: str, exposed: pd.Series, plan: Plan, what: str) -> dict | None:
+    """Cox HR of exposed vs unexposed with groups fixed at entry (naive from day 0, or from a landmark); ``None``
+    when one group is empty or has no events. A convergence warning (e.g. monotone likelihood) is kept as a note."""
+    import warnings
+
+    frame = pd.DataFrame({"time": data[t].to_numpy(float), "event": data[e].to_numpy(bool),
+                          "exposed": exposed.to_numpy(bool).astype(float)})
+    if frame["exposed"].nunique() < 2 or not frame["event"].any():
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cox = stats.cox_ph(frame, "time", "event", ["exposed"], ties=plan.statistics.ties)
+    coef = records(cox.coefficients)[0]
+    return {"hazard_ratio": coef["hazard_ratio"], "lower": coef["lower"], "upper": coef["upper"], "p": coef["p"],
+            "method": f"Cox model, {what}, {plan.statistics.ties} ties, Wald CI and p",
+            "warnings": [str(w.message) for w in caught]}
+
+
 def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, plan: Plan) -> tuple[dict, Any]:
     split = stats.split_at_exposure(data[["patient_id", t, e, h]], t, e, h, id="patient_id")
     cox = stats.cox_ph(split, "stop", "event", ["exposed"], start="start", ties=plan.statistics.ties)
@@ -261,6 +279,8 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
         if lm.data["group"].nunique() == 2:
             lr = stats.logrank_test(lm.data, "time", "event", by="group")
             rec["logrank"] = {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
+            rec["cox"] = _fixed_cox(lm.data, "time", "event", lm.data["group"] == "exposed", plan,
+                                    f"groups fixed at the day-{at:g} landmark")
         else:
             rec["logrank"] = None
             rec["note"] = "only one group remains at this landmark; no comparison is possible"
@@ -297,6 +317,8 @@ def comparison_section(
                 rec["exposure"] = c.exposure
                 rec["labels"] = {"unexposed": unexposed, "exposed": exposed}
                 rec["naive"], naive_km = _naive(data, t, e, "_group", c.rates_at, plan, c.exact_test)
+                rec["naive"]["cox"] = _fixed_cox(data, t, e, data[h].notna(), plan,
+                                                 "groups fixed at day 0 by later exposure (naive)")
                 credited = float(data.loc[data[h].notna(), h].sum())
                 followup = float(data.loc[data[h].notna(), t].sum())
                 rec["immortal_time"] = {

@@ -307,14 +307,21 @@ def _survival_section(run: RunResult, figs: dict, out_tables: dict) -> Section:
     return Section("survival", "Survival", figures=figures, tables=tables)
 
 
+def _cox_note(cox: Mapping[str, Any], note: str) -> str:
+    warned = "; ".join(f"Cox warning: {w}" for w in cox.get("warnings", ()))
+    return "; ".join(x for x in (note, warned) if x)
+
+
 def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     labels = c.get("labels", {})
     arm = f"{labels.get('exposed', 'exposed')} vs {labels.get('unexposed', 'unexposed')}"
     naive = c["naive"]
     events = sum(g["events"] for g in naive["groups"])
-    rows = [{"analysis": f"Naive log-rank from day 0 ({arm})", "handles_immortal_time": False, "estimate": None,
-             "lower": None, "upper": None, "p_value": naive["logrank"]["p"], "n": c["n"], "events": events,
-             "note": "groups fixed by later exposure"}]
+    cox = naive.get("cox") or {}
+    rows = [{"analysis": f"Naive log-rank from day 0 ({arm})", "handles_immortal_time": False,
+             "estimate": cox.get("hazard_ratio"), "lower": cox.get("lower"), "upper": cox.get("upper"),
+             "p_value": naive["logrank"]["p"], "n": c["n"], "events": events,
+             "note": _cox_note(cox, "groups fixed by later exposure; HR from a Cox model with the same groups")}]
     if naive.get("exact_logrank") and naive["exact_logrank"]["p"] is not None:
         rows.append({"analysis": "Naive exact log-rank (permutation)", "handles_immortal_time": False,
                      "estimate": None, "lower": None, "upper": None, "p_value": naive["exact_logrank"]["p"],
@@ -322,12 +329,14 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     for lm in c.get("landmarks", []):
         excluded = "; ".join(f"{k}: {v}" for k, v in lm["excluded"].items())
         lr = lm.get("logrank")
+        lm_cox = lm.get("cox") or {}
         rows.append({"analysis": f"Landmark at day {lm['at']:g} (exposed by then vs not)",
-                     "handles_immortal_time": True, "estimate": None, "lower": None, "upper": None,
+                     "handles_immortal_time": True, "estimate": lm_cox.get("hazard_ratio"),
+                     "lower": lm_cox.get("lower"), "upper": lm_cox.get("upper"),
                      "p_value": lr["p"] if lr else None, "n": lm["n"],
                      "events": sum(g["events"] for g in lm["groups"]),
-                     "note": "; ".join(x for x in (f"excluded {excluded}" if excluded else "", lm.get("note", ""))
-                                       if x)})
+                     "note": "; ".join(x for x in (f"excluded {excluded}" if excluded else "", lm.get("note", ""),
+                                                   _cox_note(lm_cox, "")) if x)})
     cox = c.get("time_dependent_cox")
     if cox:
         coef = cox["coefficients"][0]
