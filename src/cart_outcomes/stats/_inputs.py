@@ -43,8 +43,16 @@ def as_frame(data: Any) -> pd.DataFrame | None:
     return pd.DataFrame(data)
 
 
-def times(values: np.ndarray, label: str, *, allow_zero: bool = True) -> np.ndarray:
-    """Float times, finite and non-negative (strictly positive when ``allow_zero`` is False)."""
+def times(values: np.ndarray, label: str, *, allow_zero: bool = True, keep_int: bool = False) -> np.ndarray:
+    """Float times, finite and non-negative (strictly positive when ``allow_zero`` is False).
+
+    With ``keep_int``, non-negative integer days are returned as they are (nothing can be missing; no float copy
+    at 1e7 rows: the counting pass bins them directly).
+    """
+    if keep_int and allow_zero:
+        v = np.asarray(values)
+        if v.ndim == 1 and v.size and v.dtype.kind in "iu" and v.min() >= 0:
+            return v
     try:
         t = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -63,8 +71,16 @@ def times(values: np.ndarray, label: str, *, allow_zero: bool = True) -> np.ndar
     return t
 
 
-def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
-    """Boolean event indicator from bool or 0/1 values."""
+def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False) -> np.ndarray:
+    """Boolean event indicator from bool or 0/1 values.
+
+    With ``name_missing``, missing values are reported as such (before the length check) rather than as values
+    that are not 0/1.
+    """
+    if name_missing:
+        na = pd.isna(pd.Series(values)).to_numpy()
+        if na.any():
+            raise InputError(f"column {label!r}: missing event status in {_rows(na)}")
     e = np.asarray(values)
     if e.shape != (n,):
         raise InputError(f"column {label!r}: length {e.size} differs from the time column ({n})")
@@ -85,8 +101,19 @@ def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
     return f == 1.0
 
 
-def groups(values: np.ndarray, label: str, n: int, *, min_levels: int = 1) -> tuple[np.ndarray, list]:
-    """Integer codes 0..k-1 and the sorted level labels of a grouping column (missing values rejected)."""
+def groups(
+    values: np.ndarray, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0
+) -> tuple[np.ndarray, list]:
+    """Integer codes 0..k-1 and the sorted level labels of a grouping column (missing values rejected).
+
+    With ``direct_codes``, integer labels spanning fewer than that many values are used as codes directly
+    (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and
+    ``min_levels`` is not applied to them: the caller drops empty levels and counts the rest.
+    """
+    if direct_codes and values.dtype.kind in "iu" and values.shape == (n,) and n:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < direct_codes:
+            return (values - lo if lo else values), list(range(lo, hi + 1))
     g = pd.Series(np.asarray(values, dtype=object) if np.asarray(values).dtype.kind == "O" else values)
     if len(g) != n:
         raise InputError(f"column {label!r}: length {len(g)} differs from the time column ({n})")

@@ -17,8 +17,8 @@ from scipy import stats
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
+from cart_outcomes.stats import _common, _formula, _inputs
 from cart_outcomes.stats import _cox_fit as core
-from cart_outcomes.stats import _formula, _inputs
 from cart_outcomes.stats._concordance import concordance as _concordance
 from cart_outcomes.stats._events import event_table
 
@@ -417,7 +417,7 @@ def cox_ph(
     tests.insert(1, ("wald", core.wtest(rvar, beta), len(beta)))
     use_se = np.sqrt(np.diag(rvar))
     z = beta / use_se
-    q = stats.norm.ppf(1 - (1 - CONF_LEVEL) / 2)
+    q = _common.z_value(CONF_LEVEL)
     coefficients = pd.DataFrame(
         {
             "term": names,

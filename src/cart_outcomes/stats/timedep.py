@@ -74,9 +74,7 @@ def _survival_input(data: Any, time: Any, event: Any) -> tuple[pd.DataFrame | No
     tv, tlab = _inputs.column(frame, time, "time")
     t = _inputs.times(tv, tlab)
     ev, elab = _inputs.column(frame, event, "event")
-    if pd.Series(ev).isna().any():
-        raise InputError(f"column {elab!r}: missing event status in {_inputs._rows(pd.Series(ev).isna().to_numpy())}")
-    e = _inputs.events(ev, elab, t.size)
+    e = _inputs.events(ev, elab, t.size, name_missing=True)
     return frame, t, e, tlab
 
 
