@@ -199,7 +199,7 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
 
 
 @dataclass(frozen=True, slots=True)
-class CumulativeIncidence:
+class CumulativeIncidence(_common.TableResult):
     """Aalen-Johansen cumulative incidence functions, per group and cause.
 
     Attributes
@@ -242,12 +242,6 @@ class CumulativeIncidence:
                 frame[col] = np.where(idx >= 0, vals, before)
             rows.append(pd.DataFrame(frame))
         return pd.concat(rows, ignore_index=True)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def cumulative_incidence(
@@ -350,7 +344,7 @@ def cumulative_incidence(
 # Gray's test
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class GrayTest:
+class GrayTest(_common.TableResult):
     """Gray's K-sample test of equal cumulative incidence, one row per cause.
 
     Attributes
@@ -365,12 +359,6 @@ class GrayTest:
     variance: dict
     groups: list
     options: dict = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cause: int, rho: float):

@@ -70,7 +70,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class LogrankResult:
+class LogrankResult(_common.TableResult):
     """Result of :func:`logrank_test`.
 
     Attributes
@@ -118,15 +118,9 @@ class LogrankResult:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class TrendTestResult:
+class TrendTestResult(_common.TableResult):
     """Result of :func:`logrank_trend_test`: ``statistic`` (chi-square on 1 df), ``df``, ``p_value``, ``z``
     (signed: positive when higher scores have more events than expected), per-group ``scores``, ``observed``,
     ``expected``, ``variance`` and ``options``."""
@@ -156,15 +150,9 @@ class TrendTestResult:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class LogrankHazardRatio:
+class LogrankHazardRatio(_common.TableResult):
     """Result of :func:`hazard_ratio_logrank`: hazard ratios of ``group`` vs ``reference`` by the log-rank O/E
     ratio and the Mantel-Haenszel methods (GraphPad Prism's two choices). These are *not* Cox hazard ratios.
 
@@ -206,15 +194,9 @@ class LogrankHazardRatio:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class ExactLogrankResult:
+class ExactLogrankResult(_common.TableResult):
     """Result of :func:`exact_logrank_test`.
 
     Attributes
@@ -244,12 +226,6 @@ class ExactLogrankResult:
         return pd.DataFrame(
             {"group": [self.reference, self.group], "n": self.n, "observed": self.observed, "expected": self.expected}
         )
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 # ---------------------------------------------------------------------------------------------------------------------

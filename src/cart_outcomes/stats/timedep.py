@@ -28,7 +28,7 @@ from scipy import stats as _st
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
-from cart_outcomes.stats import _inputs
+from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._events import event_table
 from cart_outcomes.stats.cox import CoxResult, cox_ph
 from cart_outcomes.stats.km import KaplanMeier, kaplan_meier
@@ -165,7 +165,7 @@ def split_at_exposure(
 # Mantel-Byar
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class MantelByar:
+class MantelByar(_common.TableResult):
     """Mantel-Byar test: the log-rank test with patients switching state at their exposure time.
 
     Attributes
@@ -187,12 +187,6 @@ class MantelByar:
     table: pd.DataFrame
     times: pd.DataFrame
     options: dict = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelByar:
@@ -282,7 +276,7 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
 # Simon-Makuch
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class SimonMakuch:
+class SimonMakuch(_common.TableResult):
     """Simon-Makuch curves: product-limit survival per current exposure state, the exposed state entered late.
 
     Attributes
@@ -309,12 +303,6 @@ class SimonMakuch:
         at = self.km.at(times)
         at = at.rename(columns={"group": "state"})[["state", "time", "n_risk"]]
         return _order_states(at)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def _order_states(frame: pd.DataFrame) -> pd.DataFrame:
