@@ -171,7 +171,8 @@ class MantelByar(_common.TableResult):
     Attributes
     ----------
     statistic : chi-square statistic (O_1 - E_1)^2 / V on 1 df; ``z`` the signed root (positive = more events in
-        the exposed state than expected); ``p`` two-sided.
+        the exposed state than expected); ``p_value`` two-sided
+        (the same name as in :class:`~cart_outcomes.stats.logrank.LogrankResult`).
     table : one row per state (``unexposed``, ``exposed``): ``state, n_subjects`` (ever in the state),
         ``observed, expected`` (events), ``o_minus_e``.
     variance : sum of the hypergeometric variances.
@@ -181,7 +182,7 @@ class MantelByar(_common.TableResult):
 
     statistic: float
     df: int
-    p: float
+    p_value: float
     z: float
     variance: float
     table: pd.DataFrame
@@ -205,7 +206,7 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
     Returns
     -------
     MantelByar
-        ``statistic, df, p, z, variance``, ``table`` (observed and expected events per state) and ``times``.
+        ``statistic, df, p_value, z, variance``, ``table`` (observed and expected events per state) and ``times``.
 
     Notes
     -----
