@@ -418,17 +418,21 @@ def cox_ph(
     use_se = np.sqrt(np.diag(rvar))
     z = beta / use_se
     q = _common.z_value(CONF_LEVEL)
+    # a diverging coefficient (monotone likelihood, already reported as a StatisticalWarning) overflows exp() to inf,
+    # which is R's answer (Inf); silence only that numpy warning, here (no global state)
+    with np.errstate(over="ignore"):
+        hazard_ratio, lower, upper = np.exp(beta), np.exp(beta - q * use_se), np.exp(beta + q * use_se)
     coefficients = pd.DataFrame(
         {
             "term": names,
             "coef": beta,
-            "hazard_ratio": np.exp(beta),
+            "hazard_ratio": hazard_ratio,
             "se": se,
             "robust_se": use_se if robust else np.nan,
             "z": z,
             "p": 2 * stats.norm.sf(np.abs(z)),
-            "lower": np.exp(beta - q * use_se),
-            "upper": np.exp(beta + q * use_se),
+            "lower": lower,
+            "upper": upper,
         }
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
