@@ -62,7 +62,7 @@ def _code_events(
     fcodes, uniques = pd.factorize(ser)  # hash-based: one pass, no sort; missing -> -1
     missing = fcodes < 0
     if missing.any():
-        raise InputError(f"column {elab!r}: missing event code in {_inputs._rows(missing)}")
+        raise InputError(f"column {elab!r}: missing event code in {_inputs.rows(missing)}")
     present = list(uniques)
     if isinstance(causes, Mapping):
         codes, labels = list(causes.keys()), [str(v) for v in causes.values()]
@@ -99,7 +99,7 @@ def _code_events(
         bad = status < 0
         shown = sorted(str(v) for v, code in zip(present, lut, strict=True) if code < 0)[:5]
         raise InputError(
-            f"column {elab!r}: event code(s) {shown} in {_inputs._rows(bad)} are neither the censoring code "
+            f"column {elab!r}: event code(s) {shown} in {_inputs.rows(bad)} are neither the censoring code "
             f"{censor!r} nor a declared cause {codes}"
         )
     return _Coded(t, status, codes, labels, tlab, elab)
@@ -743,7 +743,7 @@ def fine_gray(
     if missing.any():
         warnings.warn(
             f"fine_gray: {int(missing.sum())} row(s) with a missing covariate excluded "
-            f"({_inputs._rows(missing)})",
+            f"({_inputs.rows(missing)})",
             DataQualityWarning,
             stacklevel=2,
         )

@@ -185,7 +185,7 @@ class CoxResult:
             raise InputError(f"newdata: column(s) {miss} missing (needed: {need})")
         bad = nd[need].isna().any(axis=1).to_numpy()
         if bad.any():
-            raise InputError(f"newdata: missing value in {_inputs._rows(bad)}")
+            raise InputError(f"newdata: missing value in {_inputs.rows(bad)}")
         xnew = _formula.design(nd, m.terms, where="newdata") - m.means
         lp = xnew @ m.beta
         if m.strata_columns:
@@ -301,26 +301,17 @@ def cox_ph(
     st = None
     if start is not None:
         st_raw, slabel = _inputs.column(frame, start, "start")
-        try:
-            st = np.asarray(st_raw, dtype=float)
-        except (TypeError, ValueError):
-            raise InputError(f"column {slabel!r}: start times must be numeric") from None
-        if st.shape != stop.shape:
-            raise InputError(f"column {slabel!r}: length {st.size} differs from the time column ({n_all})")
-        if not np.isfinite(st).all():
-            raise InputError(
-                f"column {slabel!r}: missing or non-finite start time in {_inputs._rows(~np.isfinite(st))}"
-            )
+        st = _inputs.times(st_raw, slabel, allow_negative=True, n=n_all)
         bad = st >= stop
         if bad.any():
             raise InputError(
-                f"column {slabel!r}: start must be < stop ({tlabel!r}); start >= stop in {_inputs._rows(bad)}"
+                f"column {slabel!r}: start must be < stop ({tlabel!r}); start >= stop in {_inputs.rows(bad)}"
             )
     if weights is not None:
         w_raw, wlabel = _inputs.column(frame, weights, "weights")
         w_all = _inputs.weights(w_raw, wlabel, n_all)
         if (w_all <= 0).any():
-            raise InputError(f"column {wlabel!r}: weights must be > 0 (as R); bad value in {_inputs._rows(w_all <= 0)}")
+            raise InputError(f"column {wlabel!r}: weights must be > 0 (as R); bad value in {_inputs.rows(w_all <= 0)}")
         if ties == "exact":
             raise InputError("ties='exact' does not support case weights (use efron or breslow)")
     else:
@@ -352,7 +343,7 @@ def cox_ph(
     if drop.any():
         warnings.warn(
             f"cox_ph: {int(drop.sum())} row(s) excluded for missing covariate/strata/cluster values "
-            f"(see result.excluded): {_inputs._rows(drop)}",
+            f"(see result.excluded): {_inputs.rows(drop)}",
             DataQualityWarning,
             stacklevel=2,
         )

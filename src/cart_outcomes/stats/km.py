@@ -450,14 +450,12 @@ def kaplan_meier(
     start = None
     if entry is not None:
         s_raw, s_label = _inputs.column(frame, entry, "entry")
-        start = _inputs.times(s_raw, s_label)
-        if start.size != t.size:
-            raise InputError(f"column {s_label!r}: length {start.size} differs from the time column ({t.size})")
+        start = _inputs.times(s_raw, s_label, n=t.size)
         bad = start >= t
         if bad.any():
             raise InputError(
                 f"column {s_label!r}: entry must be < {t_label!r} ((start, stop] intervals, as R Surv); "
-                f"entry >= exit in {_inputs._rows(bad)}"
+                f"entry >= exit in {_inputs.rows(bad)}"
             )
     w = None
     if weights is not None:

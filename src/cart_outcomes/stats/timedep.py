@@ -62,10 +62,10 @@ def _exposure(frame: pd.DataFrame | None, spec: Any, n: int) -> tuple[np.ndarray
         raise InputError(f"column {lab!r}: exposure times must be numeric (missing = never exposed)") from None
     bad = np.isinf(h)
     if bad.any():
-        raise InputError(f"column {lab!r}: infinite exposure time in {_inputs._rows(bad)}")
+        raise InputError(f"column {lab!r}: infinite exposure time in {_inputs.rows(bad)}")
     bad = h < 0
     if bad.any():
-        raise InputError(f"column {lab!r}: negative exposure time in {_inputs._rows(bad)}; times must be >= 0")
+        raise InputError(f"column {lab!r}: negative exposure time in {_inputs.rows(bad)}; times must be >= 0")
     return h, lab
 
 
@@ -91,7 +91,7 @@ def _split(t: np.ndarray, e: np.ndarray, h: np.ndarray, tlab: str) -> _Split:
     zero = t <= 0
     if zero.any():
         raise InputError(
-            f"column {tlab!r}: follow-up time 0 in {_inputs._rows(zero)}; a counting-process row (0, 0] is empty "
+            f"column {tlab!r}: follow-up time 0 in {_inputs.rows(zero)}; a counting-process row (0, 0] is empty "
             "(R: 'Stop time must be > start time')"
         )
     n = t.size
