@@ -39,6 +39,105 @@ def _root(
     """Validated, reproducible outcomes analysis for CAR-T cell therapy cohorts."""
 
 
+_GRADE_SHEETS = {"crs": "crs_observations", "icans": "neuro_assessments", "icaht": "labs"}
+
+
+@app.command()
+def grade(
+    kind: str = typer.Argument(..., metavar="crs|icans|icaht", help="What to grade."),
+    file: str = typer.Argument(..., metavar="FILE",
+                               help="CSV of the long table, or an xlsx workbook with a sheet named crs_observations, "
+                                    "neuro_assessments or labs."),
+    output_format: str = typer.Option("text", "--format", help="text (a table per patient) or json."),
+) -> None:
+    """Grade CRS (ASTCT 2019), ICANS (ASTCT 2019) or ICAHT (EHA/EBMT 2023) per patient from a file."""
+    if kind not in _GRADE_SHEETS:
+        typer.echo(f"Error: unknown kind {kind!r}; choose one of crs, icans, icaht", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if output_format not in ("text", "json"):
+        typer.echo(f"Error: --format {output_format!r}; choose text or json", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    import json
+    import warnings
+    from pathlib import Path
+
+    import pandas as pd
+
+    from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.toxicity import grade_crs, grade_icaht, grade_icans
+
+    path = Path(file)
+    if not path.is_file():
+        typer.echo(f"Error: file {file!r} does not exist", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    sheet = _GRADE_SHEETS[kind]
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            with pd.ExcelFile(path) as book:
+                sheets = book.sheet_names
+                if sheet not in sheets:
+                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
+                    raise typer.Exit(EXIT_DATA)
+                data = None if "patients" in sheets else book.parse(sheet)
+            if data is None:  # a whole cohort workbook: read and validate it (dates -> days) like `validate` does
+                from cart_outcomes.cohort.io import read_cohort
+
+                data = read_cohort(path)
+        else:
+            data = pd.read_csv(path)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # any reader failure is a data problem, reported without a traceback
+        typer.echo(f"Error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    grader = {"crs": grade_crs, "icans": grade_icans, "icaht": grade_icaht}[kind]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = grader(data)
+    except ValidationFailed as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        if output_format == "json":
+            typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
+                                  default=str))
+        else:
+            typer.echo(f"{file} (sheet/table {sheet}): {len(errors)} problem(s); nothing was graded", err=True)
+            for p in exc.problems:
+                typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    except CartOutcomesError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    table = result.table
+    if output_format == "json":
+        payload = {"ok": True, "kind": kind, "system": result.system, "criteria": result.criteria,
+                   "options": result.options, "patients": json.loads(table.to_json(orient="records")),
+                   "problems": [_problem_dict(p) for p in result.problems],
+                   "excluded": json.loads(result.excluded.to_json(orient="records"))}
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        raise typer.Exit(EXIT_OK)
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    rt = Table(title=f"{kind.upper()} grades per patient ({result.system})")
+    for col in table.columns:
+        rt.add_column(str(col), overflow="fold")
+    for row in table.itertuples(index=False):
+        rt.add_row(*["" if pd.isna(v) else str(v) for v in row])
+    console.print(rt)
+    console.print(f"criteria: {result.criteria.get('citation', '')}", markup=False)
+    for p in result.problems:
+        console.print(f"warning: {p}", markup=False)
+    if len(result.excluded):
+        for row in result.excluded.itertuples(index=False):
+            console.print(f"not graded: patient {row.patient_id}: {row.reason}", markup=False)
+
+
+def _problem_dict(p: object) -> dict:
+    return p.to_dict()
+
+
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.errors import InputError
 
 PLAN_VERSION = 1
@@ -29,16 +30,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataSection(_Strict):
-    """Where the cohort is and how its headers and values map onto the canonical schema."""
+class DataSection(DataMapping):
+    """Where the cohort is (``source``, required in a plan) and how it maps onto the canonical schema."""
 
     source: str = Field(description="Cohort file or folder, relative to the plan file.")
-    columns: dict[str, str] = Field(default_factory=dict, description="User header -> canonical column name.")
-    values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Per canonical column: user value -> canonical value."
-    )
-    date_format: str | None = Field(default=None, description="strptime format for text dates, e.g. '%d/%m/%Y'.")
-    sheets: dict[str, str] = Field(default_factory=dict, description="Canonical table name -> sheet name.")
 
 
 class EndpointOptions(_Strict):

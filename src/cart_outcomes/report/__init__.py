@@ -1,1 +1,82 @@
-"""Figures, tables, the HTML report and Word export."""
+"""Figures, tables, the HTML report and Word export.
+
+``report`` is the only part of cart-outcomes that draws or writes documents; it reads results and never computes
+statistics of its own beyond the descriptive tests of Table 1. Matplotlib is imported only when a figure is drawn.
+"""
+
+from cart_outcomes.report.deidentify import apply_code_map, date_columns, deidentify
+from cart_outcomes.report.docx import write_docx
+from cart_outcomes.report.figures import (
+    OKABE_ITO,
+    cif_figure,
+    figure_to_pdf,
+    figure_to_png,
+    figure_to_svg,
+    forest_figure,
+    kinetics_figure,
+    km_figure,
+    save_figure,
+    simon_makuch_figure,
+    swimmer_figure,
+    toxicity_bars,
+    toxicity_heatmap,
+)
+from cart_outcomes.report.html import (
+    SECTION_ORDER,
+    FigureBlock,
+    Footer,
+    ReportDocument,
+    Section,
+    TableBlock,
+    figure_block,
+    render_html,
+)
+from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
+from cart_outcomes.report.tables import (
+    baseline_table,
+    hsct_comparison_table,
+    neutralise_cell,
+    response_table,
+    safety_table,
+    survival_summary_table,
+    write_csv,
+    write_xlsx,
+)
+
+__all__ = [
+    "IMMORTAL_TIME_EXPLANATION",
+    "OKABE_ITO",
+    "SECTION_ORDER",
+    "FigureBlock",
+    "Footer",
+    "ReportDocument",
+    "Section",
+    "TableBlock",
+    "apply_code_map",
+    "baseline_table",
+    "cif_figure",
+    "date_columns",
+    "deidentify",
+    "figure_block",
+    "figure_to_pdf",
+    "figure_to_png",
+    "figure_to_svg",
+    "forest_figure",
+    "hsct_comparison_table",
+    "kinetics_figure",
+    "km_figure",
+    "methods_paragraph",
+    "neutralise_cell",
+    "render_html",
+    "response_table",
+    "safety_table",
+    "save_figure",
+    "simon_makuch_figure",
+    "survival_summary_table",
+    "swimmer_figure",
+    "toxicity_bars",
+    "toxicity_heatmap",
+    "write_csv",
+    "write_docx",
+    "write_xlsx",
+]

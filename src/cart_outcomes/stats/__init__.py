@@ -3,4 +3,69 @@
 Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
 """
 
-__all__: list[str] = []
+from cart_outcomes.stats.competing import (
+    CumulativeIncidence,
+    FineGray,
+    GrayTest,
+    cumulative_incidence,
+    fine_gray,
+    gray_test,
+)
+from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
+from cart_outcomes.stats.km import KaplanMeier, ReverseKMFollowup, at_risk_table, kaplan_meier, reverse_km_followup
+from cart_outcomes.stats.logrank import (
+    ExactLogrankResult,
+    LogrankHazardRatio,
+    LogrankResult,
+    TrendTestResult,
+    exact_logrank_test,
+    hazard_ratio_logrank,
+    logrank_test,
+    logrank_trend_test,
+)
+from cart_outcomes.stats.proportions import BinomialCI, FisherExact, binomial_ci, fisher_exact
+from cart_outcomes.stats.timedep import (
+    Landmark,
+    MantelByar,
+    SimonMakuch,
+    landmark,
+    mantel_byar,
+    simon_makuch,
+    split_at_exposure,
+)
+
+__all__: list[str] = [
+    "BinomialCI",
+    "CoxResult",
+    "CumulativeIncidence",
+    "ExactLogrankResult",
+    "FineGray",
+    "FisherExact",
+    "GrayTest",
+    "KaplanMeier",
+    "Landmark",
+    "LogrankHazardRatio",
+    "LogrankResult",
+    "MantelByar",
+    "PHTest",
+    "ReverseKMFollowup",
+    "SimonMakuch",
+    "TrendTestResult",
+    "at_risk_table",
+    "binomial_ci",
+    "cox_ph",
+    "cumulative_incidence",
+    "exact_logrank_test",
+    "fine_gray",
+    "fisher_exact",
+    "gray_test",
+    "hazard_ratio_logrank",
+    "kaplan_meier",
+    "landmark",
+    "logrank_test",
+    "logrank_trend_test",
+    "mantel_byar",
+    "reverse_km_followup",
+    "simon_makuch",
+    "split_at_exposure",
+]

@@ -70,11 +70,16 @@ def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
         raise InputError(f"column {label!r}: length {e.size} differs from the time column ({n})")
     if e.dtype == bool:
         return e
+    if e.dtype.kind in "iu":  # fast path (no float copy): two reductions, one conversion
+        if e.size and (e.min() < 0 or e.max() > 1):
+            bad = (e != 0) & (e != 1)
+            raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {_rows(bad)}")
+        return e.astype(bool)
     try:
         f = np.asarray(e, dtype=float)
     except (TypeError, ValueError):
         raise InputError(f"column {label!r}: event must be 0/1 or boolean") from None
-    bad = ~np.isin(f, (0.0, 1.0))
+    bad = (f != 0.0) & (f != 1.0)
     if bad.any():
         raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {_rows(bad)}")
     return f == 1.0

@@ -1,0 +1,145 @@
+"""Two-group log-rank: cart_outcomes vs lifelines and statsmodels, in the same run.
+
+Usage (from the repository root):
+    PYTHONPATH=src python benchmarks/bench_logrank.py            # n = 1e5, 1e6; continuous 1e6; per call at n = 200
+    PYTHONPATH=src python benchmarks/bench_logrank.py --large    # also n = 1e7 (needs ~2 GB RAM, ~1 min)
+
+Data: the generator of shared/reference/perf/gen_data.py (seeded): exponential event times with HR 0.8 between
+two 50/50 groups, Uniform(0, 2300) censoring, administrative censoring at day 2000, ceil to integer days 1..2000
+(~30.5% censored). The continuous case keeps the float times (all distinct).
+
+What is timed: the library call only (lifelines gets its two pre-split arrays, built outside the timer, as in the
+survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at
+n = 200 is the median over 7 batches of 200 calls (lifelines: 7 batches of 10). Every library must return the
+same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations)
+is reported at the largest integer-day n.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+import cart_outcomes
+from cart_outcomes.stats import logrank_test
+
+
+def make(n: int, seed: int = 20240601, continuous: bool = False):
+    """Copy of shared/reference/perf/gen_data.py:make (continuous=True: gen_data_cont.py, float times)."""
+    rng = np.random.default_rng(seed)
+    group = (rng.random(n) < 0.5).astype(np.int32)
+    scale = np.where(group == 1, 650.0 / 0.8, 650.0)
+    t_event = rng.exponential(scale)
+    t_cens = rng.uniform(0, 2300, n)
+    t_obs = np.minimum(np.minimum(t_event, t_cens), 2000.0)
+    event = ((t_event <= t_cens) & (t_event <= 2000.0)).astype(np.int32)
+    if continuous:
+        return t_obs, event, group
+    time_ = np.clip(np.ceil(t_obs), 1, 2000).astype(np.int32)
+    return time_, event, group
+
+
+def calls(t, e, g):
+    from lifelines.statistics import logrank_test as ll_logrank
+    from statsmodels.duration.survfunc import survdiff
+
+    m0, m1 = g == 0, g == 1
+    t0, t1, e0, e1 = t[m0], t[m1], e[m0], e[m1]
+    return {
+        "cart_outcomes logrank_test": lambda: logrank_test(None, t, e, g).statistic,
+        "lifelines logrank_test (pre-split)": lambda: ll_logrank(t0, t1, e0, e1).test_statistic,
+        "statsmodels survdiff": lambda: survdiff(t, e, g)[0],
+    }
+
+
+def timed(fs: dict, reps: int) -> dict:
+    """Median wall and CPU seconds and the statistic of each call; the calls take turns, so background load hits
+    all alike (CPU time, summed over threads, is the steadier figure on a shared machine)."""
+    ts: dict = {name: [] for name in fs}
+    cpu: dict = {name: [] for name in fs}
+    out: dict = {}
+    for _ in range(reps):
+        for name, f in fs.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            out[name] = float(f())
+            ts[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    return {name: (statistics.median(ts[name]), statistics.median(cpu[name]), out[name]) for name in fs}
+
+
+def per_call_us(f, batches: int = 7, size: int = 200) -> tuple[float, float]:
+    """Median wall and CPU microseconds per call."""
+    f()
+    b, c = [], []
+    for _ in range(batches):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(size):
+            f()
+        b.append((time.perf_counter() - t0) / size * 1e6)
+        c.append((time.process_time() - c0) / size * 1e6)
+    return statistics.median(b), statistics.median(c)
+
+
+def peak_mb(f) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    f()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--large", action="store_true", help="also run n = 1e7")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    import lifelines
+    import pandas
+    import statsmodels
+
+    with open("/proc/cpuinfo") as fh:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
+    print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"load average at start (1/5/15 min): {os.getloadavg()}")
+    print(
+        f"versions: cart_outcomes {cart_outcomes.__version__}, numpy {np.__version__}, pandas {pandas.__version__}, "
+        f"lifelines {lifelines.__version__}, statsmodels {statsmodels.__version__}"
+    )
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
+    rows = []
+    for n in sizes:
+        rows.append((f"integer days, n={n:.0e}", *make(n)))
+    rows.append(("continuous, n=1e+06", *make(1_000_000, continuous=True)))
+    print("\n| data | call | wall s (median) | CPU s (median) | chi-square | ours faster by (wall / CPU) |")
+    print("|---|---|---|---|---|---|")
+    for label, t, e, g in rows:
+        res = timed(calls(t, e, g), reps=3 if t.size > 1_000_000 else 5)
+        ours, ours_cpu, chi = res["cart_outcomes logrank_test"]
+        for name, (sec, sec_cpu, stat) in res.items():
+            assert abs(stat / chi - 1) < 1e-9, (name, stat, chi)
+            ratio = "" if name.startswith("cart") else f"{sec / ours:.1f}x / {sec_cpu / ours_cpu:.1f}x"
+            print(f"| {label} | {name} | {sec:.4f} | {sec_cpu:.4f} | {stat:.5f} | {ratio} |")
+    label, t, e, g = rows[-2]
+    in_mb = (t.nbytes + e.nbytes + g.nbytes) / 2**20
+    mem = peak_mb(lambda: logrank_test(None, t, e, g))
+    print(f"\npeak memory of our call at {label}: {mem:.0f} MiB (inputs {in_mb:.0f} MiB, ratio {mem / in_mb:.2f})")
+
+    t, e, g = make(200)
+    print("\n| per call, n=200 | wall µs | CPU µs |")
+    print("|---|---|---|")
+    for name, f in calls(t, e, g).items():
+        us, us_cpu = per_call_us(f, size=10) if name.startswith("lifelines") else per_call_us(f)
+        print(f"| {name} | {us:.0f} | {us_cpu:.0f} |")
+    print(f"\nload average at end (1/5/15 min): {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Run an analysis plan: read and validate the cohort, derive endpoints, compute, and write the outputs.
+
+``run_plan("study.yaml", out="results/")`` writes ``results.json`` (every number with its definition, n, events,
+CI, test name, and the warnings/exclusions), one CSV per table, and the report. The same plan on the same data
+gives byte-identical ``results.json``: it holds no clock time and no absolute paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cart_outcomes._version import __version__
+from cart_outcomes.errors import InputError
+from cart_outcomes.plan.model import Plan, load_plan
+
+RESULTS_SCHEMA_VERSION = 1
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the ``results`` document, its tidy ``tables``, and where they were written."""
+
+    results: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    plan: Plan
+    out_dir: Path | None = None
+    files: list[Path] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> str:
+        return results_json(self.results)
+
+
+def results_json(results: dict[str, Any]) -> str:
+    """Deterministic JSON text: fixed key order as built, NaN never written (``None`` instead)."""
+    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _software() -> dict[str, str]:
+    import matplotlib
+    import numpy
+    import scipy
+
+    return {"cart_outcomes": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "pandas": pd.__version__, "matplotlib": matplotlib.__version__}
+
+
+def check_plan_columns(plan: Plan, patients: pd.DataFrame, provided: tuple[str, ...]) -> None:
+    """Fail before any computation when the plan names a column the cohort does not have."""
+    missing = []
+    for a in plan.effective_analyses():
+        if a.by and a.by not in provided:
+            missing.append(f"analyses ({a.endpoint}): by={a.by!r}")
+    for c in plan.comparisons:
+        for col, what in [(c.by, "by"), (c.exposure, "exposure"), *[(k, "exposure_filter") for k in c.exposure_filter]]:
+            if col and col not in provided:
+                missing.append(f"comparisons ({c.name}): {what}={col!r}")
+    if missing:
+        have = ", ".join(provided)
+        raise InputError("the plan refers to columns the cohort does not have:\n  " + "\n  ".join(missing)
+                         + f"\n(columns present: {have})")
+
+
+def run_plan(
+    plan: str | Path | Plan,
+    out: str | Path | None = None,
+    *,
+    base_dir: str | Path | None = None,
+    deidentify: bool | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run an analysis plan end to end (the Python form of ``cart-outcomes run``).
+
+    Parameters
+    ----------
+    plan : path to ``study.yaml`` or a :class:`~cart_outcomes.plan.model.Plan`.
+    out : folder for ``results.json``, ``tables/*.csv`` and the report (``None``: compute only).
+    base_dir : folder that a relative ``data.source`` is resolved against (default: the plan's folder).
+    deidentify : replace patient ids by study codes and drop calendar dates in every output (default: the plan's
+        ``report.deidentify``).
+    progress : called with a short message as each step starts (the CLI shows them).
+
+    Raises
+    ------
+    ValidationFailed : the cohort has errors (nothing is analysed); ``.problems`` lists all of them.
+    InputError : the plan is malformed or names columns the cohort does not have.
+    """
+    from cart_outcomes.cohort import read_cohort
+    from cart_outcomes.plan import analyses
+
+    step = progress or (lambda _msg: None)
+    if not isinstance(plan, Plan):
+        base_dir = Path(plan).parent if base_dir is None else Path(base_dir)
+        plan = load_plan(plan)
+    base = Path(base_dir or ".")
+    deid = plan.report.deidentify if deidentify is None else deidentify
+
+    step("reading and validating the cohort")
+    source = Path(plan.data.source)
+    cohort = read_cohort(source if source.is_absolute() else base / source, plan.data).require_valid()
+    patients = cohort.patients
+    check_plan_columns(plan, patients, cohort.provided["patients"])
+
+    step("deriving endpoints")
+    frame = analyses.derive_endpoints(patients, plan)
+    tables: dict[str, pd.DataFrame] = {"endpoints": _endpoint_table(frame)}
+
+    step("response")
+    response, t = analyses.response_section(frame, plan)
+    tables.update(t)
+    step("follow-up")
+    followup, t = analyses.followup_section(frame, plan)
+    tables.update(t)
+    step("survival")
+    survival, t = analyses.survival_section(frame, plan)
+    tables.update(t)
+    step("comparisons")
+    comparisons, t, curves = analyses.comparison_section(frame, plan)
+    tables.update(t)
+    step("toxicity")
+    toxicity, t, graded = analyses.toxicity_section(dict(cohort.tables), patients, plan)
+    tables.update(t)
+
+    warnings = [p.to_dict() for p in cohort.report.warnings]
+    results: dict[str, Any] = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "title": plan.title,
+        "software": _software(),
+        "input": {"source": Path(cohort.source).name, "sha256": dict(cohort.sha256),
+                  "n_patients": int(len(patients))},
+        "plan": plan.model_dump(mode="json"),
+        "conventions": _conventions(plan),
+        "data_quality": {"warnings": warnings, "n_warnings": len(warnings), "exclusions": []},
+        "cohort": analyses.cohort_section(patients),
+        "response": response,
+        "followup": followup,
+        "survival": survival,
+        "comparisons": comparisons,
+        "toxicity": toxicity,
+    }
+    result = RunResult(results=results, tables=tables, plan=plan,
+                       extras={"frame": frame, "curves": curves, "graded": graded, "cohort": cohort})
+    if out is None:
+        return result
+    step("writing outputs")
+    return _write(result, Path(out), deid)
+
+
+def _endpoint_table(frame: pd.DataFrame) -> pd.DataFrame:
+    keep = ["patient_id"] + [c for c in frame.columns if c.endswith(("_time_days", "_event", "_status", "_source"))]
+    return frame[keep]
+
+
+def _conventions(plan: Plan) -> dict[str, Any]:
+    s, e = plan.statistics, plan.endpoints
+    return {
+        "time_zero": "CAR-T infusion (day 0)",
+        "time_unit": "days",
+        "months_per_day": "1 month = 30.4375 days",
+        "conf_type": s.conf_type if s.profile is None else f"profile {s.profile}",
+        "conf_level": s.conf_level,
+        "median_rule": "R quantile.survfit: midpoint of a flat stretch at S = 0.5, tolerance sqrt(machine eps)",
+        "cox_ties": s.ties,
+        "hsct": e.hsct,
+        "new_therapy": e.new_therapy,
+        "nonresponder_event": e.nonresponder_event,
+        "responses_counted": list(e.responses),
+        "response_day": e.response_day,
+    }
+
+
+def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
+    from cart_outcomes.report.tables import write_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(exist_ok=True)
+    files = []
+    path = out / "results.json"
+    path.write_text(result.to_json(), encoding="utf-8")
+    files.append(path)
+    for name, table in result.tables.items():
+        p = out / "tables" / f"{name}.csv"
+        write_csv(table, p)
+        files.append(p)
+    return RunResult(results=result.results, tables=result.tables, plan=result.plan, out_dir=out, files=files,
+                     extras=result.extras)

@@ -1,0 +1,185 @@
+"""The self-contained HTML report: a small document model and its rendering with Jinja2 (autoescape on).
+
+The integrator fills a :class:`ReportDocument` from the results; :func:`render_html` returns one HTML file with the
+CSS inline, figures as inline SVG and nothing fetched from anywhere (a Content-Security-Policy of ``default-src
+'none'`` makes the browser refuse scripts and network requests even if some slipped in). All text of the model is
+escaped by the template; the only markup passed through is SVG produced by :func:`cart_outcomes.report.figures
+.figure_to_svg`, which is checked (no scripts, event handlers, foreign objects or external references) before use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cart_outcomes._version import __version__
+from cart_outcomes.errors import InputError
+from cart_outcomes.report._format import is_missing
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+__all__ = [
+    "SECTION_ORDER",
+    "FigureBlock",
+    "Footer",
+    "ReportDocument",
+    "Section",
+    "TableBlock",
+    "figure_block",
+    "render_html",
+]
+
+#: Section ids of the report in the order the runner should add them (absent ones are simply left out).
+SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "safety", "kinetics", "methods")
+
+_SECTION_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_SVG_FORBIDDEN = re.compile(
+    r"<\s*(script|foreignobject|iframe|object|embed|a)\b"  # active or fetching elements
+    r"|\son[a-z]+\s*="  # event handler attributes
+    r"|javascript:"
+    r"|(?:xlink:)?href\s*=\s*[\"'](?!#|data:image/png;base64,[A-Za-z0-9+/=\s]*[\"'])"  # only local or inline PNG
+    r"|url\(\s*[\"']?(?!#)",  # CSS url() that is not a local fragment
+    re.IGNORECASE,
+)
+
+
+def _check_svg(svg: str) -> str:
+    text = svg.strip()
+    if not text.startswith("<svg"):
+        raise InputError("FigureBlock.svg must start with '<svg' (use figures.figure_to_svg)")
+    bad = _SVG_FORBIDDEN.search(text)
+    if bad:
+        raise InputError(f"FigureBlock.svg contains forbidden markup {bad.group(0)!r}; only static SVG is allowed")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class FigureBlock:
+    """A figure: static SVG (from :func:`figure_to_svg`) with its caption (plain text, escaped)."""
+
+    svg: str
+    caption: str
+    alt: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "svg", _check_svg(self.svg))
+
+
+@dataclass(frozen=True, slots=True)
+class TableBlock:
+    """A table: any DataFrame (builders of :mod:`~cart_outcomes.report.tables` give display-ready ones)."""
+
+    frame: pd.DataFrame
+    caption: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One report section; content is shown as warnings, paragraphs, figures, then tables."""
+
+    id: str
+    title: str
+    paragraphs: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+    tables: Sequence[TableBlock] = ()
+    figures: Sequence[FigureBlock] = ()
+
+    def __post_init__(self) -> None:
+        if not _SECTION_ID.fullmatch(self.id):
+            raise InputError(f"section id must match [a-z][a-z0-9-]*, got {self.id!r}")
+        for name in ("paragraphs", "warnings", "tables", "figures"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True, slots=True)
+class Footer:
+    """Reproducibility footer: input file SHA-256, the analysis plan text, package version and date."""
+
+    input_sha256: str | None = None
+    plan_text: str | None = None
+    package_version: str = __version__
+    date: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    extra: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDocument:
+    """The whole report: a title, sections in order, and the footer."""
+
+    title: str
+    sections: Sequence[Section]
+    footer: Footer = field(default_factory=Footer)
+    subtitle: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sections", tuple(self.sections))
+        ids = [s.id for s in self.sections]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise InputError(f"section ids must be unique; repeated: {dupes}")
+
+
+def figure_block(fig: MplFigure, caption: str, alt: str = "") -> FigureBlock:
+    """A :class:`FigureBlock` from a matplotlib figure (serialised with the fixed report style)."""
+    from cart_outcomes.report.figures import figure_to_svg
+
+    return FigureBlock(svg=figure_to_svg(fig), caption=caption, alt=alt or caption)
+
+
+def _cell(value: Any) -> tuple[str, bool]:
+    """Cell text and whether it is numeric (right-aligned); raw floats get 4 significant digits."""
+    if is_missing(value):
+        return "", False
+    if isinstance(value, (bool, np.bool_)):
+        return ("yes" if value else "no"), False
+    if pd.api.types.is_number(value):
+        number = float(value)
+        return (str(int(number)) if number.is_integer() else f"{number:.4g}"), True
+    return str(value), False
+
+
+def _table_view(block: TableBlock) -> dict[str, Any]:
+    frame = block.frame
+    return {
+        "caption": block.caption,
+        "note": block.note,
+        "columns": [str(c) for c in frame.columns],
+        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
+    }
+
+
+def render_html(doc: ReportDocument) -> str:
+    """Render ``doc`` to one self-contained HTML5 string (UTF-8 text; write it with ``encoding="utf-8"``)."""
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("cart_outcomes.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    sections = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "paragraphs": list(s.paragraphs),
+            "warnings": list(s.warnings),
+            "tables": [_table_view(t) for t in s.tables],
+            # the SVG was checked by FigureBlock; matplotlib escapes every text it writes into it
+            "figures": [{"svg": Markup(_check_svg(f.svg)), "caption": f.caption, "alt": f.alt or f.caption}
+                        for f in s.figures],
+        }
+        for s in doc.sections
+    ]
+    return env.get_template("report.html.j2").render(doc=doc, sections=sections, footer=doc.footer)

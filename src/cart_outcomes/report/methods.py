@@ -1,0 +1,185 @@
+"""The auto-written statistical methods paragraph, and the immortal-time explanation of the HSCT section.
+
+The text names every estimator and convention the results used, from the ``options`` the results record, so a
+clinician can paste it into a manuscript and a reviewer can reproduce each number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cart_outcomes.errors import InputError
+from cart_outcomes.report._format import DAYS_PER_MONTH
+
+__all__ = ["IMMORTAL_TIME_EXPLANATION", "methods_paragraph"]
+
+#: Plain-language explanation shown in the HSCT / time-dependent section of the report.
+IMMORTAL_TIME_EXPLANATION = (
+    "Patients who received a consolidative allogeneic HSCT had, by definition, to be alive and event-free from "
+    "CAR-T infusion until the day of transplant. Comparing them from day 0 with patients who did not receive HSCT "
+    "credits that event-free waiting period (immortal or guarantee time) to the HSCT group and biases the comparison "
+    "in its favour. The naive comparison is therefore shown only alongside analyses that handle the timing of HSCT: "
+    "a landmark analysis (patients classified by HSCT status at a fixed landmark day, followed from that day), a Cox "
+    "model with HSCT as a time-dependent covariate, the Mantel-Byar test, and Simon-Makuch curves, in which each "
+    "patient contributes to the no-HSCT curve until transplant and to the HSCT curve afterwards."
+)
+
+_CONF_TYPE = {
+    "log-log": "the log-log transformation (log(-log S))",
+    "log": "the log transformation (R survival's default)",
+    "plain": "the untransformed (plain) Greenwood interval",
+}
+_TIES = {
+    "efron": "Efron's approximation for tied event times (R survival's default)",
+    "breslow": "Breslow's approximation for tied event times",
+    "exact": "the exact partial likelihood for tied event times",
+}
+_BINOMIAL = {
+    "clopper-pearson": "exact Clopper-Pearson intervals",
+    "wilson": "Wilson score intervals",
+    "jeffreys": "Jeffreys intervals",
+}
+_HR = {
+    "cox": "hazard ratios from Cox proportional hazards regression with Wald confidence intervals",
+    "logrank": "hazard ratios estimated by the log-rank (O/E) method, as reported by GraphPad Prism "
+               "(not Cox estimates)",
+    "mantel-haenszel": "hazard ratios estimated by the Mantel-Haenszel method, as reported by GraphPad Prism "
+                       "(not Cox estimates)",
+}
+_TIME_DEPENDENT = {
+    "landmark": "a landmark analysis (patients classified by exposure status at the landmark and followed from it)",
+    "time_dependent_cox": "a Cox model with the exposure as a time-dependent covariate (counting-process data)",
+    "mantel_byar": "the Mantel-Byar test",
+    "simon_makuch": "Simon-Makuch curves",
+}
+
+def _list(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _choice(table: Mapping[str, str], key: str, value: Any) -> str:
+    try:
+        return table[str(value).lower()]
+    except KeyError:
+        raise InputError(f"methods_paragraph: {key} must be one of {sorted(table)}, got {value!r}") from None
+
+
+def methods_paragraph(options: Mapping[str, Any]) -> str:
+    """Write the statistical methods paragraph from the analysis options.
+
+    Parameters
+    ----------
+    options
+        Mapping with any of these keys (absent keys leave their sentence out; other keys are ignored, so the options
+        of several results can be merged and passed as they are):
+
+        - ``time_zero``: text, e.g. ``"the day of CAR-T infusion (day 0)"``.
+        - ``endpoints``: mapping name -> definition, e.g. ``{"OS": "death from any cause"}``.
+        - ``censoring``: text, e.g. ``"patients without an event were censored at their last follow-up"``.
+        - ``conf_type`` (``log``, ``log-log``, ``plain``) and ``conf_level`` (e.g. 0.95) of survival CIs.
+        - ``median_rule``: ``"r"`` (R survival: smallest time with S <= 0.5, midpoint of a flat stretch at 0.5) or
+          text.
+        - ``followup``: ``"reverse_km"`` (median follow-up by the reverse Kaplan-Meier method) or text.
+        - ``tests``: subset of ``logrank``, ``gray``, ``fisher``, ``exact_logrank``, ``logrank_trend``.
+        - ``hazard_ratio``: ``cox``, ``logrank`` or ``mantel-haenszel``; ``ties`` (``efron``, ``breslow``,
+          ``exact``) for Cox models.
+        - ``binomial_ci``: ``clopper-pearson``, ``wilson`` or ``jeffreys``.
+        - ``competing_risks``: true to describe Aalen-Johansen cumulative incidence (relapse vs non-relapse
+          mortality).
+        - ``time_dependent``: subset of ``landmark``, ``time_dependent_cox``, ``mantel_byar``, ``simon_makuch``;
+          ``landmark_day``.
+        - ``table1_tests``: true to describe the Table 1 tests.
+        - ``toxicity_criteria``: text, e.g. ``"ASTCT 2019 consensus criteria (Lee et al., 2019)"``.
+        - ``unit``: ``"months"`` to state the days-per-month conversion.
+        - ``software``: mapping name -> version (cart-outcomes, Python, numpy, scipy, ...).
+        - ``deidentified``: true to state that outputs were de-identified.
+
+    Returns
+    -------
+    str
+        One paragraph of plain text (the HTML template escapes it).
+    """
+    o = dict(options)
+    s: list[str] = []
+    if "time_zero" in o:
+        s.append(f"Time was measured from {o['time_zero']}.")
+    if "endpoints" in o:
+        s.append("Endpoints were defined as follows: "
+                 + "; ".join(f"{name}, {definition}" for name, definition in dict(o["endpoints"]).items()) + ".")
+    if "censoring" in o:
+        s.append(str(o["censoring"]).rstrip(".").capitalize() + ".")
+    if "conf_type" in o or "conf_level" in o:
+        level = int(round(100 * float(o.get("conf_level", 0.95))))
+        sentence = f"Survival was estimated with the Kaplan-Meier method with Greenwood variance; {level}% pointwise " \
+                   "confidence intervals"
+        if "conf_type" in o:
+            sentence += f" used {_choice(_CONF_TYPE, 'conf_type', o['conf_type'])}"
+        s.append(sentence + ".")
+    if "median_rule" in o:
+        rule = o["median_rule"]
+        if str(rule).lower() == "r":
+            rule = ("the median is the earliest time at which the survival estimate is at or below 0.5 (with a "
+                    "tolerance of machine precision); when the curve is flat at exactly 0.5 the midpoint of the flat "
+                    "stretch is reported, and its confidence interval is read from the confidence limits, as in R "
+                    "survival; medians not reached are reported as NR")
+        s.append(f"By convention, {rule}.")
+    if "followup" in o:
+        fu = o["followup"]
+        if str(fu).lower() == "reverse_km":
+            fu = ("median follow-up was estimated by the reverse Kaplan-Meier method (death treated as censoring); "
+                  "the median and range of observation times are given as well")
+        s.append(str(fu)[0].upper() + str(fu)[1:] + ".")
+    tests = [str(t).lower() for t in o.get("tests", ())]
+    named = {
+        "logrank": "the log-rank test",
+        "exact_logrank": "an exact (permutation) log-rank test for small groups",
+        "logrank_trend": "the log-rank test for trend across ordered groups",
+        "gray": "Gray's test for cumulative incidence",
+        "fisher": "Fisher's exact test for proportions",
+    }
+    unknown = [t for t in tests if t not in named]
+    if unknown:
+        raise InputError(f"methods_paragraph: unknown tests {unknown}; known: {sorted(named)}")
+    if tests:
+        s.append(f"Groups were compared with {_list([named[t] for t in tests])}; all tests were two-sided.")
+    if "hazard_ratio" in o:
+        sentence = f"Effects are given as {_choice(_HR, 'hazard_ratio', o['hazard_ratio'])}"
+        if str(o["hazard_ratio"]).lower() == "cox" and "ties" in o:
+            sentence += f", using {_choice(_TIES, 'ties', o['ties'])}"
+        s.append(sentence + ".")
+    elif "ties" in o:
+        s.append(f"Cox models used {_choice(_TIES, 'ties', o['ties'])}.")
+    if "binomial_ci" in o:
+        s.append(f"Proportions (e.g. the overall response rate) are given with "
+                 f"{_choice(_BINOMIAL, 'binomial_ci', o['binomial_ci'])}.")
+    if o.get("competing_risks"):
+        s.append("Relapse and non-relapse mortality were treated as competing risks: their cumulative incidence was "
+                 "estimated with the Aalen-Johansen estimator (tied times handled exactly, without jittering).")
+    td = [str(t).lower() for t in o.get("time_dependent", ())]
+    if td:
+        bad = [t for t in td if t not in _TIME_DEPENDENT]
+        if bad:
+            raise InputError(
+                f"methods_paragraph: unknown time_dependent methods {bad}; known: {sorted(_TIME_DEPENDENT)}")
+        parts = [_TIME_DEPENDENT[t] for t in td]
+        if "landmark" in td and "landmark_day" in o:
+            parts[td.index("landmark")] += f" at day {o['landmark_day']}"
+        s.append("To avoid immortal-time bias, exposures that occur after time zero (such as allogeneic HSCT) were "
+                 f"analysed with {_list(parts)}.")
+    if o.get("table1_tests"):
+        s.append("Baseline characteristics are summarised as median (range) or n (%) and compared with Fisher's exact "
+                 "test (categorical) and the Wilcoxon rank-sum or Kruskal-Wallis test (continuous).")
+    if "toxicity_criteria" in o:
+        s.append(f"Cytokine release syndrome and neurotoxicity were graded according to {o['toxicity_criteria']}.")
+    if str(o.get("unit", "days")).lower() == "months":
+        s.append(f"Times in months are days divided by {DAYS_PER_MONTH}.")
+    if o.get("deidentified"):
+        s.append("Patient identifiers were replaced by study codes and calendar dates removed before reporting.")
+    if "software" in o:
+        versions = ", ".join(f"{name} {version}" for name, version in dict(o["software"]).items())
+        s.append(f"Analyses were performed with {versions}.")
+    return " ".join(s)

@@ -1,0 +1,31 @@
+"""Number formatting conventions shared by the figures, tables and HTML."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cart_outcomes.errors import InputError
+from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up, unit_scale
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "< 0.001"), (0.001, "0.001"), (0.022, "0.022"), (0.073, "0.073"),
+                                         (0.1, "0.10"), (0.5, "0.50"), (1.0, "1.00"), (float("nan"), "NA")])
+def test_format_p(p, text):
+    assert format_p(p) == text
+
+
+def test_percent_rounds_half_up():
+    # 1/8 = 12.5% and 5/8 = 62.5%: journals print 13% and 63%, Python's round-half-even would print 12% and 62%
+    assert format_percent(1, 8) == "1 (13%)" and format_percent(5, 8) == "5 (63%)"
+    assert format_percent(1, 3, digits=1) == "1 (33.3%)" and format_percent(0, 0) == "0/0"
+    assert round_half_up(0.125, 2) == "0.13" and round_half_up(-2.5) == "-3"
+
+
+def test_missing_values_and_units():
+    assert all(is_missing(v) for v in (None, np.nan, pd.NA, pd.NaT, float("nan")))
+    assert not any(is_missing(v) for v in (0, "", "NA", [np.nan], False))
+    assert unit_scale("months") == 30.4375 and unit_scale("days") == 1.0
+    with pytest.raises(InputError, match="unit"):
+        unit_scale("years")

@@ -1,0 +1,54 @@
+"""Every counting path of event_table (sort, value-sort, bincount, np.unique) against a direct count."""
+
+import numpy as np
+import pytest
+
+from cart_outcomes.stats._events import event_table
+
+
+def direct(t, e, g, k, entry=None, w=None):
+    """Risk sets and counts by their definition, one distinct time at a time."""
+    w = np.ones(t.size) if w is None else w
+    grid = np.unique(t)
+    n_risk = np.array([[w[(g == j) & (t >= u) & ((entry < u) if entry is not None else True)].sum()
+                        for j in range(k)] for u in grid])  # fmt: skip
+    n_event = np.array([[w[(g == j) & (t == u) & e].sum() for j in range(k)] for u in grid])
+    n_censor = np.array([[w[(g == j) & (t == u) & ~e].sum() for j in range(k)] for u in grid])
+    return grid, n_risk, n_event, n_censor
+
+
+@pytest.mark.parametrize(
+    ("n", "integer", "k", "with_entry", "weighted"),
+    [
+        (300, True, 1, False, False),  # small: one indirect sort
+        (5000, False, 1, False, False),  # large continuous: value sorts, few censorings
+        (5000, True, 1, False, False),  # large integer days: bincount
+        (5000, True, 3, False, False),  # bincount with groups
+        (5000, False, 2, False, False),  # np.unique with groups
+        (800, True, 2, True, True),  # entry + weights
+        (800, False, 1, True, False),
+    ],
+)
+def test_paths_match_direct_count(n, integer, k, with_entry, weighted):
+    rng = np.random.default_rng(n + k)
+    t = rng.integers(1, 400, n).astype(float) if integer else np.round(rng.exponential(100, n)) + 0.5
+    e = rng.random(n) < (0.3 if n == 5000 and not integer else 0.7)
+    g = rng.integers(0, k, n)
+    entry = np.maximum(t - rng.integers(1, 50, n), 0) if with_entry else None
+    w = rng.integers(1, 4, n).astype(float) if weighted else None
+    tab = event_table(t, e, None if k == 1 else g, k, entry=entry, weights=w)
+    grid, n_risk, n_event, n_censor = direct(t, e, g, k, entry, w)
+    np.testing.assert_array_equal(tab.time, grid)
+    np.testing.assert_array_equal(tab.n_risk, n_risk)
+    np.testing.assert_array_equal(tab.n_event, n_event)
+    np.testing.assert_array_equal(tab.n_censor, n_censor)
+
+
+def test_integer_dtype_and_offset_origin():
+    # int32 days far from 0 (origin shifted) give the same table as floats
+    t = np.array([10_000, 10_003, 10_003, 10_007] * 1500, dtype=np.int32)
+    e = np.array([1, 0, 1, 1] * 1500, dtype=bool)
+    a, b = event_table(t, e), event_table(t.astype(float) + 0.5, e)
+    np.testing.assert_array_equal(a.time + 0.5, b.time)
+    np.testing.assert_array_equal(a.n_risk, b.n_risk)
+    np.testing.assert_array_equal(a.n_event, b.n_event)
