@@ -162,13 +162,19 @@ def validate(
 
     try:
         mapping = load_mapping_from_plan(plan) if plan is not None else DataMapping()
-        if path is None:
-            if mapping.source is None:
-                _fail_usage("give the cohort PATH (or a --plan whose data section has a 'source')")
-            path = Path(mapping.source)
+    except (CartOutcomesError, OSError) as exc:
+        _fail_usage(str(exc))
+    if path is None:
+        if mapping.source is None:
+            _fail_usage("give the cohort PATH (or a --plan whose data section has a 'source')")
+        path = Path(mapping.source)
+    try:
         cohort = read_cohort(path, mapping)
     except (CartOutcomesError, OSError) as exc:
         _fail_usage(str(exc))
+    except Exception as exc:  # a bug, not the user's fault: still no traceback for a clinician
+        _fail_usage(f"cart-outcomes failed while reading {path} ({type(exc).__name__}: {exc}); this is a bug in "
+                    "cart-outcomes, please report it (without patient data)")
     report = cohort.report
     if output is OutputFormat.json:
         typer.echo(report.to_json())
