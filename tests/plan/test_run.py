@@ -69,3 +69,12 @@ def test_a_plan_without_analyses_runs_the_standard_analysis(tmp_path):
     plan.write_text(f"data:\n  source: {EXAMPLE}\n")
     result = run_plan(plan)
     assert [s["endpoint"] for s in result.results["survival"]] == ["os", "pfs", "efs", "dor", "cir", "nrm"]
+
+
+def test_results_follow_the_documented_schema(demo_run):
+    from cart_outcomes.plan.results_schema import Results, results_json_schema
+
+    _, res = demo_run
+    Results.model_validate(res)
+    committed = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
+    assert committed.read_text() == results_json_schema(), "regenerate with: python -m cart_outcomes.plan"
