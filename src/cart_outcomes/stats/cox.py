@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import chdtrc, ndtr
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
@@ -136,7 +136,7 @@ class CoxResult:
         if transform == "identity":
             ttimes = m.stop
         elif transform == "rank":
-            ttimes = stats.rankdata(m.stop)
+            ttimes = pd.Series(m.stop).rank().to_numpy()  # R rank(): average ties
         else:
             tab = event_table(m.stop, m.event, entry=m.start)
             surv = np.cumprod(1 - tab.n_event[:, 0] / np.where(tab.n_risk[:, 0] > 0, tab.n_risk[:, 0], 1))
@@ -160,7 +160,7 @@ class CoxResult:
         uu = np.concatenate([np.zeros(p), u2])
         rows.append(("GLOBAL", float(uu @ np.linalg.solve(full, uu)), p))
         table = pd.DataFrame(rows, columns=["term", "statistic", "df"])
-        table["p"] = stats.chi2.sf(table["statistic"], table["df"])
+        table["p"] = chdtrc(table["df"], table["statistic"])
         return PHTest(table, transform)
 
     def predict_survival(self, newdata: Any, times: Any = None) -> pd.DataFrame:
@@ -421,13 +421,13 @@ def cox_ph(
             "se": se,
             "robust_se": use_se if robust else np.nan,
             "z": z,
-            "p": 2 * stats.norm.sf(np.abs(z)),
+            "p": 2 * ndtr(-np.abs(z)),
             "lower": lower,
             "upper": upper,
         }
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
-    tests_df["p"] = stats.chi2.sf(tests_df["statistic"], tests_df["df"])
+    tests_df["p"] = chdtrc(tests_df["df"], tests_df["statistic"])
     model = _Model(
         rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties, x @ beta,
         ccodes if cluster_col is not None else None,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common
@@ -245,10 +245,12 @@ def _zeroin(f, ax: float, bx: float, tol: float = _R_UNIROOT_TOL, maxit: int = 1
 
 def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float]:
     """R ``fisher.test`` for a 2x2 table: p-value, conditional MLE and exact limits (R 4.2 code, ported)."""
+    from scipy.stats import hypergeom  # imported here: scipy.stats costs ~1 s at start-up
+
     m, n, k, x = int(t[:, 0].sum()), int(t[:, 1].sum()), int(t[0, :].sum()), int(t[0, 0])
     lo, hi = max(0, k - n), min(k, m)
     support = np.arange(lo, hi + 1)
-    logdc = stats.hypergeom.logpmf(support, m + n, m, k)
+    logdc = hypergeom.logpmf(support, m + n, m, k)
 
     def dnhyper(ncp: float) -> np.ndarray:
         d = logdc + math.log(ncp) * support
@@ -265,8 +267,8 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
     def pnhyper(q: int, ncp: float, upper_tail: bool = False) -> float:
         if ncp == 1:
             if upper_tail:
-                return float(stats.hypergeom.sf(x - 1, m + n, m, k))
-            return float(stats.hypergeom.cdf(x, m + n, m, k))
+                return float(hypergeom.sf(x - 1, m + n, m, k))
+            return float(hypergeom.cdf(x, m + n, m, k))
         if ncp == 0:
             return float(q <= lo if upper_tail else q >= lo)
         if ncp == math.inf:

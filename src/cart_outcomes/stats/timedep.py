@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import chdtrc
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
@@ -270,7 +270,7 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
         "r_equivalent": "coxph(Surv(start, stop, event) ~ exposed, ties='breslow') score test (equal without ties)",
         "version": __version__,
     }
-    return MantelByar(float(stat), 1, float(_st.chi2.sf(stat, 1)), float(z), v, table, times, options)
+    return MantelByar(float(stat), 1, float(chdtrc(1, stat)), float(z), v, table, times, options)
 
 
 # ----------------------------------------------------------------------------------------------------------------
