@@ -16,22 +16,9 @@ import time
 import warnings
 
 import numpy as np
+from _data import make_competing as make
 
 from cart_outcomes.stats import cumulative_incidence, fine_gray, gray_test
-
-
-def make(n: int, seed: int = 20240601) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """reference/perf/gen_data.make, plus a seeded split of events into two causes."""
-    rng = np.random.default_rng(seed)
-    group = (rng.random(n) < 0.5).astype(np.int32)
-    scale = np.where(group == 1, 650.0 / 0.8, 650.0)
-    t_event = rng.exponential(scale)
-    t_cens = rng.uniform(0, 2300, n)
-    t_obs = np.minimum(np.minimum(t_event, t_cens), 2000.0)
-    event = ((t_event <= t_cens) & (t_event <= 2000.0)).astype(np.int32)
-    time_ = np.clip(np.ceil(t_obs), 1, 2000).astype(np.int32)
-    cause = np.where(event == 1, np.where(rng.random(n) < 0.6, 1, 2), 0).astype(np.int32)
-    return time_, cause, group
 
 
 def timed(fn, repeat: int = 3) -> float:

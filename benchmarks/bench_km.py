@@ -5,7 +5,7 @@ Usage (from the repository root)::
     PYTHONPATH=src python benchmarks/bench_km.py            # n = 1e5, 1e6; continuous 1e6; per-call n = 200
     PYTHONPATH=src python benchmarks/bench_km.py --with-1e7 # also n = 1e7 and the peak memory there
 
-Data: the generator of the survival-software survey (``shared/reference/perf/gen_data.py``), copied below and
+Data: the generator of the survival-software survey (``shared/reference/perf/gen_data.py``, in ``_data.py``),
 seeded: two arms (HR 0.8), exponential event times, Uniform(0, 2300) censoring, administrative censoring at day
 2000, ceiling to integer days 1..2000 (~30% censored). Only the library call is timed. The libraries are run
 round-robin (one repetition of each in turn, 5 rounds) and each cell is the **minimum** over the rounds: on a shared
@@ -26,23 +26,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
-
-SEED = 20240601
-
-
-def make(n: int, seed: int = SEED, continuous: bool = False):
-    """Copy of gen_data.make (integer days) / gen_data_cont.py (continuous), same seed and draws."""
-    rng = np.random.default_rng(seed)
-    group = (rng.random(n) < 0.5).astype(np.int32)
-    scale = np.where(group == 1, 650.0 / 0.8, 650.0)
-    t_event = rng.exponential(scale)
-    t_cens = rng.uniform(0, 2300, n)
-    t_obs = np.minimum(np.minimum(t_event, t_cens), 2000.0)
-    event = ((t_event <= t_cens) & (t_event <= 2000.0)).astype(np.int32)
-    if continuous:
-        return t_obs, event, group
-    time_ = np.clip(np.ceil(t_obs), 1, 2000).astype(np.int32)
-    return time_, event, group
+from _data import make
 
 
 def ours(T, E):

@@ -26,24 +26,10 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from _data import make
 
 import cart_outcomes
 from cart_outcomes.stats import logrank_test
-
-
-def make(n: int, seed: int = 20240601, continuous: bool = False):
-    """Copy of shared/reference/perf/gen_data.py:make (continuous=True: gen_data_cont.py, float times)."""
-    rng = np.random.default_rng(seed)
-    group = (rng.random(n) < 0.5).astype(np.int32)
-    scale = np.where(group == 1, 650.0 / 0.8, 650.0)
-    t_event = rng.exponential(scale)
-    t_cens = rng.uniform(0, 2300, n)
-    t_obs = np.minimum(np.minimum(t_event, t_cens), 2000.0)
-    event = ((t_event <= t_cens) & (t_event <= 2000.0)).astype(np.int32)
-    if continuous:
-        return t_obs, event, group
-    time_ = np.clip(np.ceil(t_obs), 1, 2000).astype(np.int32)
-    return time_, event, group
 
 
 def calls(t, e, g):

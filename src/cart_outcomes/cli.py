@@ -162,13 +162,19 @@ def validate(
 
     try:
         mapping = load_mapping_from_plan(plan) if plan is not None else DataMapping()
-        if path is None:
-            if mapping.source is None:
-                _fail_usage("give the cohort PATH (or a --plan whose data section has a 'source')")
-            path = Path(mapping.source)
+    except (CartOutcomesError, OSError) as exc:
+        _fail_usage(str(exc))
+    if path is None:
+        if mapping.source is None:
+            _fail_usage("give the cohort PATH (or a --plan whose data section has a 'source')")
+        path = Path(mapping.source)
+    try:
         cohort = read_cohort(path, mapping)
     except (CartOutcomesError, OSError) as exc:
         _fail_usage(str(exc))
+    except Exception as exc:  # a bug, not the user's fault: still no traceback for a clinician
+        _fail_usage(f"cart-outcomes failed while reading {path} ({type(exc).__name__}: {exc}); this is a bug in "
+                    "cart-outcomes, please report it (without patient data)")
     report = cohort.report
     if output is OutputFormat.json:
         typer.echo(report.to_json())
@@ -223,6 +229,98 @@ def template(
         _fail_usage(f"folder {path.parent} does not exist")
     write_template(path)
     typer.echo(f"wrote {path}")
+
+
+def _run_with_progress(job, quiet: bool):
+    """Run ``job(progress)`` showing each step; on bad input print every problem and exit 1 (data) or 2 (usage)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.plan.run import STEPS
+
+    console = Console(stderr=True, highlight=False)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
+            task = bar.add_task("starting", total=len(STEPS))
+
+            def step(message: str) -> None:
+                bar.update(task, description=message, completed=STEPS.index(message))
+
+            result = job(step)
+    except ValidationFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        for p in exc.problems:
+            console.print(f"  {p}", markup=False)
+        raise typer.Exit(EXIT_DATA) from None
+    except (CartOutcomesError, OSError) as exc:
+        console.print(f"[red]Error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    _print_summary(result)
+    return result
+
+
+def _p(value: float | None) -> str:
+    return "NA" if value is None else f"{value:.3f}"
+
+
+def _print_summary(result) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    r = result.results
+    console.print(f"[bold]{r['title']}[/bold]: {r['input']['n_patients']} patients")
+    for rec in r["response"]:
+        console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
+                      f"(95% CI {rec['lower']:.1%}-{rec['upper']:.1%})", markup=False)
+    for s in r["survival"]:
+        for g in s.get("groups", []):
+            if "median" in g:
+                med = "not reached" if g["median"] is None else f"{g['median']:g} days"
+                console.print(f"  median {s['endpoint'].upper()} ({g['group']}): {med}", markup=False)
+    for c in r["comparisons"]:
+        line = f"  {c['comparison']}, {c['endpoint'].upper()}: naive log-rank p = {_p(c['naive']['logrank']['p'])}"
+        if "immortal_time" in c:
+            cox = c["time_dependent_cox"]["coefficients"][0]["p"]
+            line += (f"; time-dependent Cox p = {_p(cox)}; Mantel-Byar p = {_p(c['mantel_byar']['p'])} "
+                     "[yellow](exposure after infusion: read the corrected analyses)[/yellow]")
+        console.print(line)
+    n_warn = r["data_quality"]["n_warnings"]
+    if n_warn:
+        console.print(f"  [yellow]{n_warn} data-quality warning(s): see the report[/yellow]")
+    if result.out_dir is not None:
+        console.print(f"wrote {len(result.files)} file(s) to {result.out_dir}")
+
+
+@app.command()
+def run(
+    plan: Annotated[Path, typer.Argument(help="The analysis plan (study.yaml).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for results.json, tables and the report.")],
+    deidentify: Annotated[bool | None, typer.Option("--deidentify/--no-deidentify",
+                                                    help="Study codes instead of patient ids, no calendar dates "
+                                                         "(default: the plan's report.deidentify).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Run an analysis plan: validate, derive endpoints, compute, write results.json, tables and the report."""
+    from cart_outcomes.plan.run import run_plan
+
+    if not plan.is_file():
+        _fail_usage(f"analysis plan not found: {plan}")
+    _run_with_progress(lambda step: run_plan(plan, out, deidentify=deidentify, progress=step), quiet)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: a new folder here).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Run the bundled CD7 CAR-T seed study (12 patients) end to end and write its report."""
+    from cart_outcomes.plan.demo import run_demo
+
+    _run_with_progress(lambda step: run_demo(out, progress=step), quiet)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-# Tiny JSON writer shared by the cart_outcomes reference scripts of stats.competing / stats.timedep
+# Tiny JSON writer shared by the cart_outcomes reference scripts (tests/reference/*.R: source() it)
 # (base R only; the R installation used for references has no jsonlite). Numbers are written with 17 significant
 # digits, NA as null. Lists with names become objects, unnamed lists and vectors become arrays; wrap a length-1
 # vector in I() to force an array.

@@ -5,21 +5,7 @@ suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 
-num <- function(x) ifelse(is.na(x) | !is.finite(x), "null", sprintf("%.17g", as.numeric(x)))
-json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.data.frame(x)) x <- as.list(x)
-  if (is.list(x)) {
-    items <- vapply(x, json, character(1))
-    if (!is.null(names(x))) return(paste0("{", paste0('"', names(x), '": ', items, collapse = ", "), "}"))
-    return(paste0("[", paste(items, collapse = ", "), "]"))
-  }
-  if (is.matrix(x)) return(json(lapply(seq_len(nrow(x)), function(i) I(as.vector(x[i, ])))))
-  arr <- inherits(x, "AsIs")
-  v <- if (is.character(x) || is.factor(x)) paste0('"', as.character(x), '"') else
-    if (is.logical(x)) ifelse(is.na(x), "null", ifelse(x, "true", "false")) else num(x)
-  if (length(v) == 1 && !arr) v else paste0("[", paste(v, collapse = ", "), "]")
-}
+source(file.path(here, "_json.R"))
 
 # ---- data sets ---------------------------------------------------------------------------------------------
 lung2 <- lung[, c("inst", "time", "status", "age", "sex", "ph.ecog")]

@@ -1,7 +1,7 @@
 # Reference values for cart_outcomes.stats.km and stats.proportions, from R survival and base R stats.
 # Regenerate (from the repository root):  Rscript tests/reference/km_reference.R
 # Writes tests/reference/km_reference.json and tests/reference/lung.csv (reads small_n200.csv, the survey's n = 200
-# cohort written once from benchmarks/bench_km.py's generator). Never edit the outputs by hand.
+# cohort written once from the benchmarks' generator, benchmarks/_data.py). Never edit the outputs by hand.
 suppressMessages(library(survival))
 out_dir <- "tests/reference"
 
@@ -53,7 +53,7 @@ wfrac <- data.frame(time = sample(1:12, 40, replace = TRUE), status = rbinom(40,
 wfrac$status[which.max(wfrac$time)] <- 1  # a curve that reaches 0 with fractional weights
 counting$w <- round(runif(n_cp, 0.2, 3), 3)  # (start, stop] data with fractional weights: IJ variance
 
-# survey D.8: n = 200 integer-day cohort (benchmarks/bench_km.py make(200), seed 20240601, written once to CSV);
+# survey D.8: n = 200 integer-day cohort (benchmarks/_data.py make(200), seed 20240601, written once to CSV);
 # events and censorings fall exactly on the tick days 30/60/90/180/365
 small200 <- read.csv(file.path(out_dir, "small_n200.csv"))
 

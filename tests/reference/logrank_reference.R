@@ -1,6 +1,6 @@
 # Reference values for cart_outcomes.stats.logrank (log-rank family).
 # Regenerate from the repository root with:   Rscript tests/reference/logrank_reference.R
-# Writes tests/reference/logrank_reference.json. Needs only base R + survival (no jsonlite: a small writer below).
+# Writes tests/reference/logrank_reference.json. Needs only base R + survival (no jsonlite: the writer in _json.R).
 #
 # Sources of the expected values:
 #  * survdiff(rho = 0 / 1 / 0.5, with and without strata): R survival itself.
@@ -16,28 +16,8 @@ options(warn = 1)
 
 out_file <- file.path("tests", "reference", "logrank_reference.json")
 
-# ---------------------------------------------------------------- minimal JSON writer
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    nm <- names(x)
-    items <- vapply(x, to_json, character(1))
-    if (!is.null(nm)) return(paste0("{", paste0('"', nm, '": ', items, collapse = ", "), "}"))
-    return(paste0("[", paste(items, collapse = ", "), "]"))
-  }
-  if (is.matrix(x)) return(to_json(lapply(seq_len(nrow(x)), function(i) as.vector(x[i, ]))))
-  if (is.factor(x)) x <- as.character(x)
-  if (is.character(x)) {
-    v <- ifelse(is.na(x), "null", paste0('"', gsub('"', '\\\\"', x), '"'))
-  } else if (is.logical(x)) {
-    v <- ifelse(is.na(x), "null", ifelse(x, "true", "false"))
-  } else {
-    v <- ifelse(is.na(x), "null", sprintf("%.17g", as.numeric(x)))
-  }
-  if (length(v) == 1 && is.null(attr(x, "as_array"))) return(v)
-  paste0("[", paste(v, collapse = ", "), "]")
-}
-arr <- function(x) structure(x, as_array = TRUE)  # force a JSON array even for length 1
+source(file.path("tests", "reference", "_json.R"))
+arr <- function(x) I(x)  # force a JSON array even for length 1
 
 # ---------------------------------------------------------------- hand-computed weighted log-rank
 wlr <- function(time, status, group, strata = NULL, weight = c("fh", "gb", "tw"), p = 0, q = 0) {
@@ -210,7 +190,7 @@ ref <- list(
   cases = cases,
   exact = exact
 )
-writeLines(to_json(ref), out_file)
+writeLines(json(ref), out_file)
 cat("wrote", out_file, "\n")
 cat("lung sex: chisq", cases$lung_sex$survdiff_rho_0$chisq, "rho=1", cases$lung_sex$survdiff_rho_1$chisq,
     "GB", cases$lung_sex$gehan_breslow$chisq, "TW", cases$lung_sex$tarone_ware$chisq, "\n")

@@ -11,6 +11,7 @@ crs <- c(1, 2, 3, 1, 2, 3, 1, 1, 3, 2, 3, 1)
 tied_x <- c(1, 2, 2, 3, 5, 8); tied_y <- c(2, 3, 3, 4, 9, 9, 10)
 kw_values <- c(3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8); kw_groups <- rep(c("a", "b", "c"), 4)
 rxc <- matrix(c(3, 1, 0, 2, 4, 1, 0, 2, 5), nrow = 3)  # a 3 x 3 table for the exact r x c test
+source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))), "_json.R"))
 num <- function(x) unname(as.numeric(x))
 out <- list(
   r_version = R.version.string,
@@ -26,9 +27,5 @@ out <- list(
   crs_grade3_4_of_12_cp = num(binom.test(4, 12)$conf.int),
   orr_8_of_12_wilson = num(prop.test(8, 12, correct = FALSE)$conf.int)
 )
-json <- paste0("{\n", paste(sprintf("  \"%s\": %s", names(out), vapply(out, function(v) {
-  if (is.character(v)) sprintf("\"%s\"", v) else if (length(v) == 1) sprintf("%.17g", v)
-  else sprintf("[%s]", paste(sprintf("%.17g", v), collapse = ", "))
-}, "")), collapse = ",\n"), "\n}\n")
-writeLines(json, file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))),
-                           "report_table1.json"))
+here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
+writeLines(json(out), file.path(here, "report_table1.json"))

@@ -13,6 +13,7 @@ suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", args[grep("^--file=", args)])
 root <- normalizePath(file.path(dirname(script), "..", ".."))
+source(file.path(root, "tests", "reference", "_json.R"))
 d <- read.csv(file.path(root, "examples", "cd7-tall", "patients.csv"), stringsAsFactors = FALSE, na.strings = "")
 
 resp_set <- c("CR", "CRi", "CRh", "PR")
@@ -126,25 +127,4 @@ out <- list(
   os_derived = list(patient_id = d$patient_id, time = d$os_time, event = d$os_event)
 )
 
-to_json <- function(x, indent = 0) {
-  pad <- strrep("  ", indent + 1)
-  end <- strrep("  ", indent)
-  scalar <- function(v) {
-    if (is.na(v)) return("null")
-    if (is.logical(v)) return(if (v) "true" else "false")
-    if (is.character(v)) return(paste0('"', gsub('"', '\\"', v, fixed = TRUE), '"'))
-    if (is.finite(v) && v == round(v) && abs(v) < 1e15) return(format(v, scientific = FALSE))
-    sprintf("%.17g", v)
-  }
-  if (is.list(x)) {
-    if (!is.null(names(x))) {
-      items <- vapply(names(x), function(k) paste0(pad, '"', k, '": ', to_json(x[[k]], indent + 1)), "")
-      return(paste0("{\n", paste(items, collapse = ",\n"), "\n", end, "}"))
-    }
-    return(paste0("[", paste(vapply(x, to_json, "", indent = indent + 1), collapse = ", "), "]"))
-  }
-  if (length(x) == 1 && is.null(names(x))) return(scalar(x))
-  paste0("[", paste(vapply(as.list(unname(x)), scalar, ""), collapse = ", "), "]")
-}
-
-writeLines(to_json(out), file.path(root, "tests", "reference", "seed_study.json"))
+writeLines(json(out), file.path(root, "tests", "reference", "seed_study.json"))

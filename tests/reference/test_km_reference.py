@@ -62,6 +62,10 @@ def group_codes(fit, n_rows_per_group) -> np.ndarray:
     return np.repeat(np.arange(1, len(fit.groups) + 1), n_rows_per_group)
 
 
+# the columns R's survfit rows and summary(times=) have in common with .table / .at()
+ROW_COLUMNS = ("time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper", "cumhaz", "cumhaz_se")
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_survfit_rows_against_R(name):
     case = CASES[name]
@@ -69,18 +73,7 @@ def test_survfit_rows_against_R(name):
     tab = fit.table
     ref = case["table"]
     close(group_codes(fit, np.diff(fit.offsets)), ref["group"], "group")
-    for col in (
-        "time",
-        "n_risk",
-        "n_event",
-        "n_censor",
-        "survival",
-        "std_err",
-        "lower",
-        "upper",
-        "cumhaz",
-        "cumhaz_se",
-    ):
+    for col in ROW_COLUMNS:
         close(tab[col], ref[col], f"{name}: {col}")
 
 
@@ -110,18 +103,7 @@ def test_summary_times_against_R(name):
     fit = fit_case(case)
     at = fit.at(arr(ref["times"]))
     close(group_codes(fit, [len(ref["times"])] * len(fit.groups)), ref["group"], "group")
-    for col in (
-        "time",
-        "n_risk",
-        "n_event",
-        "n_censor",
-        "survival",
-        "std_err",
-        "lower",
-        "upper",
-        "cumhaz",
-        "cumhaz_se",
-    ):
+    for col in ROW_COLUMNS:
         close(at[col], ref[col], f"{name}: at {col}")
     risk = at_risk_table(fit, arr(ref["times"]))
     close(risk["n_risk"], ref["n_risk"], "at_risk_table n_risk")

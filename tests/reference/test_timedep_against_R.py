@@ -69,7 +69,7 @@ def test_toy_example_of_clinical_definitions_13_5():
     assert res.z == pytest.approx(-(1 / 6) / np.sqrt(17 / 36), rel=CLOSED)
     assert res.statistic == pytest.approx((1 / 36) / (17 / 36), rel=CLOSED)
     assert res.statistic == pytest.approx(0.0588, abs=5e-5)
-    assert res.p == pytest.approx(0.81, abs=0.005)
+    assert res.p_value == pytest.approx(0.81, abs=0.005)
     np.testing.assert_array_equal(res.times["n_risk_unexposed"], [5, 2, 1])
     np.testing.assert_array_equal(res.times["n_risk_exposed"], [0, 2, 2])
 
@@ -78,7 +78,7 @@ def test_immortal_time_bias_on_jasa():
     # the naive "ever transplanted" HR (~0.27) and the time-dependent HR (~1.13) point in opposite directions
     assert REF["jasa"]["naive"]["hazard_ratio"] == pytest.approx(0.27, abs=0.01)
     assert np.exp(REF["jasa"]["cox"]["efron"]["coef"]) == pytest.approx(1.13, abs=0.01)
-    assert mantel_byar(_data("jasa"), "time", "status", "h").p > 0.5
+    assert mantel_byar(_data("jasa"), "time", "status", "h").p_value > 0.5
 
 
 @pytest.mark.parametrize("case", ["jasa", "notie"])

@@ -126,6 +126,9 @@ class ColumnReader:
         what = self._expected()
         self.report(bad, "BAD_NUMBER", lambda v: f"{show(v)!r} is not a number; expected a {what}")
         if whole:
+            huge = np.isfinite(vals) & (np.abs(vals) > 1e15)
+            self.report(huge, "BAD_NUMBER", lambda v: f"{show(v)} is far too large; expected a {what}")
+            vals[huge] = np.nan
             frac = np.isfinite(vals) & (vals != np.round(vals))
             self.report(frac, "BAD_NUMBER", lambda v: f"{show(v)} is not whole; expected a {what}")
             vals[frac] = np.nan

@@ -80,6 +80,11 @@ class Cohort:
             return self.tables[name]
         return _empty_table(TABLES[name])
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return (f"Cohort(source={self.source!r}, {sizes}, errors={len(self.report.errors)}, "
+                f"warnings={len(self.report.warnings)})")
+
     def require_valid(self) -> Cohort:
         """Return the cohort if it has no validation errors; otherwise raise ValidationFailed listing them all."""
         if not self.report.ok:

@@ -1,8 +1,10 @@
-"""``python -m cart_outcomes.plan`` rewrites docs/study.schema.json from the plan model."""
+"""``python -m cart_outcomes.plan`` rewrites docs/study.schema.json and docs/results.schema.json from the models."""
 
 from pathlib import Path
 
 from cart_outcomes.plan.model import plan_json_schema
+from cart_outcomes.plan.results_schema import results_json_schema
 
-target = Path(__file__).resolve().parents[3] / "docs" / "study.schema.json"
-target.write_text(plan_json_schema())
+docs = Path(__file__).resolve().parents[3] / "docs"
+(docs / "study.schema.json").write_text(plan_json_schema())
+(docs / "results.schema.json").write_text(results_json_schema())

@@ -257,7 +257,7 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
         "mantel_byar": {
             "statistic": num(mb.statistic),
             "df": mb.df,
-            "p": num(mb.p),
+            "p": num(mb.p_value),
             "table": records(mb.table),
             "method": "Mantel-Byar test (log-rank with patients switching state at exposure, hypergeometric variance)",
         },

@@ -23,6 +23,10 @@ RESULTS_SCHEMA_VERSION = 1
 
 Progress = Callable[[str], None]
 
+#: The steps a run announces to ``progress``, in order.
+STEPS = ("reading and validating the cohort", "deriving endpoints", "response", "follow-up", "survival",
+         "comparisons", "toxicity", "writing outputs")
+
 
 @dataclass(frozen=True)
 class RunResult:

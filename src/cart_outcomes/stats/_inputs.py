@@ -17,7 +17,8 @@ from cart_outcomes.errors import InputError
 _SHOW = 5
 
 
-def _rows(mask: np.ndarray) -> str:
+def rows(mask: np.ndarray) -> str:
+    """``row(s) 3, 7, ...``: the first offending 0-based positions of ``mask``, for error messages."""
     idx = np.flatnonzero(mask)
     shown = ", ".join(str(i) for i in idx[:_SHOW])
     more = f" and {idx.size - _SHOW} more" if idx.size > _SHOW else ""
@@ -43,8 +44,26 @@ def as_frame(data: Any) -> pd.DataFrame | None:
     return pd.DataFrame(data)
 
 
-def times(values: np.ndarray, label: str, *, allow_zero: bool = True) -> np.ndarray:
-    """Float times, finite and non-negative (strictly positive when ``allow_zero`` is False)."""
+def times(
+    values: np.ndarray,
+    label: str,
+    *,
+    allow_zero: bool = True,
+    allow_negative: bool = False,
+    keep_int: bool = False,
+    n: int | None = None,
+) -> np.ndarray:
+    """Float times, finite and non-negative (strictly positive when ``allow_zero`` is False; any finite value with
+    ``allow_negative``, e.g. the start of a (start, stop] interval, as R ``coxph`` accepts).
+
+    With ``keep_int``, non-negative integer days are returned as they are (nothing can be missing; no float copy
+    at 1e7 rows: the counting pass bins them directly). ``n`` is the length of the time column the values belong
+    with (entry or start times).
+    """
+    if keep_int and allow_zero and n is None:
+        v = np.asarray(values)
+        if v.ndim == 1 and v.size and v.dtype.kind in "iu" and v.min() >= 0:
+            return v
     try:
         t = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -53,18 +72,30 @@ def times(values: np.ndarray, label: str, *, allow_zero: bool = True) -> np.ndar
         raise InputError(f"column {label!r}: times must be one-dimensional")
     if t.size == 0:
         raise InputError(f"column {label!r}: no observations (empty input)")
+    if n is not None and t.size != n:
+        raise InputError(f"column {label!r}: length {t.size} differs from the time column ({n})")
     bad = ~np.isfinite(t)
     if bad.any():
-        raise InputError(f"column {label!r}: missing or non-finite time in {_rows(bad)}")
+        raise InputError(f"column {label!r}: missing or non-finite time in {rows(bad)}")
+    if allow_negative:
+        return t
     bad = t < 0 if allow_zero else t <= 0
     if bad.any():
         rule = "negative" if allow_zero else "zero or negative"
-        raise InputError(f"column {label!r}: {rule} time in {_rows(bad)}; times must be >= 0")
+        raise InputError(f"column {label!r}: {rule} time in {rows(bad)}; times must be >= 0")
     return t
 
 
-def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
-    """Boolean event indicator from bool or 0/1 values."""
+def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False) -> np.ndarray:
+    """Boolean event indicator from bool or 0/1 values.
+
+    With ``name_missing``, missing values are reported as such (before the length check) rather than as values
+    that are not 0/1.
+    """
+    if name_missing:
+        na = pd.isna(pd.Series(values)).to_numpy()
+        if na.any():
+            raise InputError(f"column {label!r}: missing event status in {rows(na)}")
     e = np.asarray(values)
     if e.shape != (n,):
         raise InputError(f"column {label!r}: length {e.size} differs from the time column ({n})")
@@ -73,7 +104,7 @@ def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
     if e.dtype.kind in "iu":  # fast path (no float copy): two reductions, one conversion
         if e.size and (e.min() < 0 or e.max() > 1):
             bad = (e != 0) & (e != 1)
-            raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {_rows(bad)}")
+            raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {rows(bad)}")
         return e.astype(bool)
     try:
         f = np.asarray(e, dtype=float)
@@ -81,18 +112,29 @@ def events(values: np.ndarray, label: str, n: int) -> np.ndarray:
         raise InputError(f"column {label!r}: event must be 0/1 or boolean") from None
     bad = (f != 0.0) & (f != 1.0)
     if bad.any():
-        raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {_rows(bad)}")
+        raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {rows(bad)}")
     return f == 1.0
 
 
-def groups(values: np.ndarray, label: str, n: int, *, min_levels: int = 1) -> tuple[np.ndarray, list]:
-    """Integer codes 0..k-1 and the sorted level labels of a grouping column (missing values rejected)."""
+def groups(
+    values: np.ndarray, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0
+) -> tuple[np.ndarray, list]:
+    """Integer codes 0..k-1 and the sorted level labels of a grouping column (missing values rejected).
+
+    With ``direct_codes``, integer labels spanning fewer than that many values are used as codes directly
+    (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and
+    ``min_levels`` is not applied to them: the caller drops empty levels and counts the rest.
+    """
+    if direct_codes and values.dtype.kind in "iu" and values.shape == (n,) and n:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < direct_codes:
+            return (values - lo if lo else values), list(range(lo, hi + 1))
     g = pd.Series(np.asarray(values, dtype=object) if np.asarray(values).dtype.kind == "O" else values)
     if len(g) != n:
         raise InputError(f"column {label!r}: length {len(g)} differs from the time column ({n})")
     bad = g.isna().to_numpy()
     if bad.any():
-        raise InputError(f"column {label!r}: missing group in {_rows(bad)}")
+        raise InputError(f"column {label!r}: missing group in {rows(bad)}")
     cat = pd.Categorical(g)
     levels = list(cat.categories)
     if len(levels) < min_levels:
@@ -111,7 +153,7 @@ def weights(values: np.ndarray | None, label: str, n: int) -> np.ndarray | None:
         raise InputError(f"column {label!r}: length {w.size} differs from the time column ({n})")
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        raise InputError(f"column {label!r}: weights must be finite and >= 0; bad value in {_rows(bad)}")
+        raise InputError(f"column {label!r}: weights must be finite and >= 0; bad value in {rows(bad)}")
     return w
 
 

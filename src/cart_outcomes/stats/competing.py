@@ -21,16 +21,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import chdtrc, ndtr
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
-from cart_outcomes.stats import _inputs
+from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._events import event_table
 
 __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence", "fine_gray", "gray_test"]
 
-_CONF_TYPES = ("log", "log-log", "plain")
 _CIF_COLUMNS = ("group", "cause", "time", "n_risk", "n_event", "n_censor", "estimate", "std_err", "std_err_cmprsk",
                 "lower", "upper")
 _VARIANCES = ("ij", "cmprsk")
@@ -63,7 +62,7 @@ def _code_events(
     fcodes, uniques = pd.factorize(ser)  # hash-based: one pass, no sort; missing -> -1
     missing = fcodes < 0
     if missing.any():
-        raise InputError(f"column {elab!r}: missing event code in {_inputs._rows(missing)}")
+        raise InputError(f"column {elab!r}: missing event code in {_inputs.rows(missing)}")
     present = list(uniques)
     if isinstance(causes, Mapping):
         codes, labels = list(causes.keys()), [str(v) for v in causes.values()]
@@ -100,7 +99,7 @@ def _code_events(
         bad = status < 0
         shown = sorted(str(v) for v, code in zip(present, lut, strict=True) if code < 0)[:5]
         raise InputError(
-            f"column {elab!r}: event code(s) {shown} in {_inputs._rows(bad)} are neither the censoring code "
+            f"column {elab!r}: event code(s) {shown} in {_inputs.rows(bad)} are neither the censoring code "
             f"{censor!r} nor a declared cause {codes}"
         )
     return _Coded(t, status, codes, labels, tlab, elab)
@@ -119,12 +118,6 @@ def _cause_index(coded: _Coded, cause: Any) -> int:
         if _same(c, cause) or lab == str(cause):
             return j + 1
     raise InputError(f"cause={cause!r} is not one of the causes {coded.codes} found in column {coded.event_label!r}")
-
-
-def _z(conf_level: float) -> float:
-    if not 0 < conf_level < 1:
-        raise InputError(f"conf_level must be strictly between 0 and 1, got {conf_level!r}")
-    return float(_st.norm.ppf(0.5 + conf_level / 2))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -205,25 +198,8 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
     return _AJ(tab.time, n, dk, cens, f, var_ij, np.maximum(var_c, 0.0))
 
 
-def _confint(est: np.ndarray, se: np.ndarray, z: float, conf_type: str) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if conf_type == "plain":
-            lo, hi = np.clip(est - z * se, 0, 1), np.clip(est + z * se, 0, 1)
-        elif conf_type == "log":  # R survfit multi-state default: exp(log p -/+ z se/p)
-            w = z * se / est
-            lo, hi = est * np.exp(-w), np.minimum(est * np.exp(w), 1.0)
-        else:  # log-log of the CIF (tidycmprsk/sksurv): p^exp(+/- z se/(p log p))
-            w = z * se / (est * np.log(est))
-            lo, hi = est ** np.exp(-w), est ** np.exp(w)
-    if conf_type == "plain":
-        return lo, hi
-    bad = ~(est > 0) | ((conf_type == "log-log") & ~(est < 1))
-    lo, hi = np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
-    return lo, hi
-
-
 @dataclass(frozen=True, slots=True)
-class CumulativeIncidence:
+class CumulativeIncidence(_common.TableResult):
     """Aalen-Johansen cumulative incidence functions, per group and cause.
 
     Attributes
@@ -266,12 +242,6 @@ class CumulativeIncidence:
                 frame[col] = np.where(idx >= 0, vals, before)
             rows.append(pd.DataFrame(frame))
         return pd.concat(rows, ignore_index=True)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def cumulative_incidence(
@@ -321,11 +291,11 @@ def cumulative_incidence(
     4. With the log and log-log transforms the limits are undefined (NaN) where the estimate is 0 (log-log: also
        where it is 1), as R reports NA.
     """
-    if conf_type not in _CONF_TYPES:
-        raise InputError(f"conf_type must be one of {_CONF_TYPES}, got {conf_type!r}")
+    if conf_type not in _common.CONF_TYPES:
+        raise InputError(f"conf_type must be one of {_common.CONF_TYPES}, got {conf_type!r}")
     if variance not in _VARIANCES:
         raise InputError(f"variance must be one of {_VARIANCES}, got {variance!r}")
-    z = _z(conf_level)
+    z = _common.z_value(_common.check_level(conf_level))
     coded = _code_events(data, time, event, causes, censor)
     frame = _inputs.as_frame(data)
     if by is None:
@@ -341,7 +311,9 @@ def cumulative_incidence(
         m = aj.time.size
         se = np.sqrt(aj.var_ij)
         se_c = np.sqrt(aj.var_cmprsk)
-        lo, hi = _confint(aj.estimate, se if variance == "ij" else se_c, z, conf_type)
+        se_ci = se if variance == "ij" else se_c
+        se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
+        lo, hi = _common.confint(aj.estimate, se_log, se_ci, conf_type, z)
         # cause-major blocks within the group: (m, k) arrays read column by column
         cols["group"].append(np.full(m * k, level, dtype=object))
         cols["cause"].append(np.repeat(np.asarray(coded.labels, dtype=object), m))
@@ -372,7 +344,7 @@ def cumulative_incidence(
 # Gray's test
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class GrayTest:
+class GrayTest(_common.TableResult):
     """Gray's K-sample test of equal cumulative incidence, one row per cause.
 
     Attributes
@@ -387,12 +359,6 @@ class GrayTest:
     variance: dict
     groups: list
     options: dict = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cause: int, rho: float):
@@ -524,7 +490,7 @@ def gray_test(
         else:
             stat = float(s @ np.linalg.solve(v, s))
         label = coded.labels[ci - 1]
-        rows.append({"cause": label, "statistic": stat, "df": ng - 1, "p": float(_st.chi2.sf(stat, ng - 1))})
+        rows.append({"cause": label, "statistic": stat, "df": ng - 1, "p": float(chdtrc(ng - 1, stat))})
         scores[label], variances[label] = s, v
     options = {
         "rho": rho,
@@ -770,14 +736,14 @@ def fine_gray(
     """
     coded = _code_events(data, time, event, causes, censor)
     ci = _cause_index(coded, cause)
-    z = _z(conf_level)
+    z = _common.z_value(_common.check_level(conf_level))
     frame = _inputs.as_frame(data)
     x_all, terms, missing = _design(frame, covariates, coded.time.size)
     excluded = pd.DataFrame({"row": np.flatnonzero(missing), "reason": "missing covariate"})
     if missing.any():
         warnings.warn(
             f"fine_gray: {int(missing.sum())} row(s) with a missing covariate excluded "
-            f"({_inputs._rows(missing)})",
+            f"({_inputs.rows(missing)})",
             DataQualityWarning,
             stacklevel=2,
         )
@@ -840,7 +806,7 @@ def fine_gray(
             "hazard_ratio": np.exp(beta),
             "se": se,
             "z": zval,
-            "p": 2 * _st.norm.sf(np.abs(zval)),
+            "p": 2 * ndtr(-np.abs(zval)),
             "lower": np.exp(beta - z * se),
             "upper": np.exp(beta + z * se),
         }

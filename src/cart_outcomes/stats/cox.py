@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import chdtrc, ndtr
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
+from cart_outcomes.stats import _common, _formula, _inputs
 from cart_outcomes.stats import _cox_fit as core
-from cart_outcomes.stats import _formula, _inputs
 from cart_outcomes.stats._concordance import concordance as _concordance
 from cart_outcomes.stats._events import event_table
 
@@ -136,7 +136,7 @@ class CoxResult:
         if transform == "identity":
             ttimes = m.stop
         elif transform == "rank":
-            ttimes = stats.rankdata(m.stop)
+            ttimes = pd.Series(m.stop).rank().to_numpy()  # R rank(): average ties
         else:
             tab = event_table(m.stop, m.event, entry=m.start)
             surv = np.cumprod(1 - tab.n_event[:, 0] / np.where(tab.n_risk[:, 0] > 0, tab.n_risk[:, 0], 1))
@@ -160,7 +160,7 @@ class CoxResult:
         uu = np.concatenate([np.zeros(p), u2])
         rows.append(("GLOBAL", float(uu @ np.linalg.solve(full, uu)), p))
         table = pd.DataFrame(rows, columns=["term", "statistic", "df"])
-        table["p"] = stats.chi2.sf(table["statistic"], table["df"])
+        table["p"] = chdtrc(table["df"], table["statistic"])
         return PHTest(table, transform)
 
     def predict_survival(self, newdata: Any, times: Any = None) -> pd.DataFrame:
@@ -185,7 +185,7 @@ class CoxResult:
             raise InputError(f"newdata: column(s) {miss} missing (needed: {need})")
         bad = nd[need].isna().any(axis=1).to_numpy()
         if bad.any():
-            raise InputError(f"newdata: missing value in {_inputs._rows(bad)}")
+            raise InputError(f"newdata: missing value in {_inputs.rows(bad)}")
         xnew = _formula.design(nd, m.terms, where="newdata") - m.means
         lp = xnew @ m.beta
         if m.strata_columns:
@@ -301,26 +301,17 @@ def cox_ph(
     st = None
     if start is not None:
         st_raw, slabel = _inputs.column(frame, start, "start")
-        try:
-            st = np.asarray(st_raw, dtype=float)
-        except (TypeError, ValueError):
-            raise InputError(f"column {slabel!r}: start times must be numeric") from None
-        if st.shape != stop.shape:
-            raise InputError(f"column {slabel!r}: length {st.size} differs from the time column ({n_all})")
-        if not np.isfinite(st).all():
-            raise InputError(
-                f"column {slabel!r}: missing or non-finite start time in {_inputs._rows(~np.isfinite(st))}"
-            )
+        st = _inputs.times(st_raw, slabel, allow_negative=True, n=n_all)
         bad = st >= stop
         if bad.any():
             raise InputError(
-                f"column {slabel!r}: start must be < stop ({tlabel!r}); start >= stop in {_inputs._rows(bad)}"
+                f"column {slabel!r}: start must be < stop ({tlabel!r}); start >= stop in {_inputs.rows(bad)}"
             )
     if weights is not None:
         w_raw, wlabel = _inputs.column(frame, weights, "weights")
         w_all = _inputs.weights(w_raw, wlabel, n_all)
         if (w_all <= 0).any():
-            raise InputError(f"column {wlabel!r}: weights must be > 0 (as R); bad value in {_inputs._rows(w_all <= 0)}")
+            raise InputError(f"column {wlabel!r}: weights must be > 0 (as R); bad value in {_inputs.rows(w_all <= 0)}")
         if ties == "exact":
             raise InputError("ties='exact' does not support case weights (use efron or breslow)")
     else:
@@ -352,7 +343,7 @@ def cox_ph(
     if drop.any():
         warnings.warn(
             f"cox_ph: {int(drop.sum())} row(s) excluded for missing covariate/strata/cluster values "
-            f"(see result.excluded): {_inputs._rows(drop)}",
+            f"(see result.excluded): {_inputs.rows(drop)}",
             DataQualityWarning,
             stacklevel=2,
         )
@@ -417,22 +408,26 @@ def cox_ph(
     tests.insert(1, ("wald", core.wtest(rvar, beta), len(beta)))
     use_se = np.sqrt(np.diag(rvar))
     z = beta / use_se
-    q = stats.norm.ppf(1 - (1 - CONF_LEVEL) / 2)
+    q = _common.z_value(CONF_LEVEL)
+    # a diverging coefficient (monotone likelihood, already reported as a StatisticalWarning) overflows exp() to inf,
+    # which is R's answer (Inf); silence only that numpy warning, here (no global state)
+    with np.errstate(over="ignore"):
+        hazard_ratio, lower, upper = np.exp(beta), np.exp(beta - q * use_se), np.exp(beta + q * use_se)
     coefficients = pd.DataFrame(
         {
             "term": names,
             "coef": beta,
-            "hazard_ratio": np.exp(beta),
+            "hazard_ratio": hazard_ratio,
             "se": se,
             "robust_se": use_se if robust else np.nan,
             "z": z,
-            "p": 2 * stats.norm.sf(np.abs(z)),
-            "lower": np.exp(beta - q * use_se),
-            "upper": np.exp(beta + q * use_se),
+            "p": 2 * ndtr(-np.abs(z)),
+            "lower": lower,
+            "upper": upper,
         }
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
-    tests_df["p"] = stats.chi2.sf(tests_df["statistic"], tests_df["df"])
+    tests_df["p"] = chdtrc(tests_df["df"], tests_df["statistic"])
     model = _Model(
         rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties, x @ beta,
         ccodes if cluster_col is not None else None,

@@ -17,31 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from statistics import NormalDist
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
-from cart_outcomes.stats import _inputs
+from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._events import event_table
 
 __all__ = ["KaplanMeier", "ReverseKMFollowup", "at_risk_table", "kaplan_meier", "reverse_km_followup"]
 
-CONF_TYPES = ("log", "log-log", "plain")
+CONF_TYPES = _common.CONF_TYPES
 #: named profiles for the pointwise CI transform where tools disagree (survey D.1)
 PROFILES: Mapping[str, str] = {"R": "log", "SAS": "log-log", "lifelines": "log-log", "Prism": "log-log"}
 _DEFAULT_CONF_TYPE = "log-log"
 # R: sqrt(.Machine$double.eps), used by print.survfit and quantile.survfit to compare S with 0.5
 _TOL = float(np.sqrt(np.finfo(float).eps))
 _ALL = "all"
-
-
-def _z(conf_level: float) -> float:
-    return NormalDist().inv_cdf(1.0 - (1.0 - conf_level) / 2.0)
 
 
 def _resolve_conf(conf_type: str | None, profile: str | None, conf_level: float) -> str:
@@ -53,40 +46,8 @@ def _resolve_conf(conf_type: str | None, profile: str | None, conf_level: float)
         raise InputError(f"conf_type={conf_type!r} contradicts profile={profile!r} (which uses {PROFILES[profile]!r})")
     if conf_type not in CONF_TYPES:
         raise InputError(f"conf_type must be one of {list(CONF_TYPES)}, got {conf_type!r}")
-    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
-        raise InputError(f"conf_level must be a number strictly between 0 and 1, got {conf_level!r}")
+    _common.check_level(conf_level)
     return conf_type
-
-
-def _confint(
-    surv: np.ndarray, se_log: np.ndarray, std_err: np.ndarray, conf_type: str, z: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise limits exactly as ``survival:::survfit_confint`` (NaN where R gives NA).
-
-    ``se_log`` is the standard error of log S (infinite once a Greenwood curve reaches 0), ``std_err`` that of S.
-    Written with as few transcendental calls as possible (they dominate at 1e6 rows): log ``S exp(-+z se)``;
-    log-log ``exp(-exp(log(-log S) -+ a)) = exp(log S * exp(-+a))`` with ``a = z se / log S``.
-    """
-    if conf_type == "plain":  # NaN std_err (S = 0 under Greenwood) propagates to NaN limits, as R
-        half = z * std_err
-        return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
-    # a huge SE overflows exp() to inf exactly as in R (limits 0 and 1); silence that locally (no global state)
-    with np.errstate(over="ignore"):
-        if conf_type == "log":
-            ok = None if surv.min() > 0 else surv > 0  # R: NA at S = 0
-            zse = z * se_log if ok is None else np.where(ok, z * se_log, 0.0)
-            factor = np.exp(zse)
-            lower, upper = surv / factor, np.minimum(surv * factor, 1.0)
-        else:
-            ok = None if (surv.min() > 0 and surv.max() < 1) else (surv > 0) & (surv < 1)  # R: NA at S = 0, 1
-            logs = np.log(surv if ok is None else np.where(ok, surv, 0.5))
-            a = z * (se_log if ok is None else np.where(ok, se_log, 0.0)) / logs
-            factor = np.exp(a)
-            lower, upper = np.exp(logs / factor), np.exp(logs * factor)
-    if ok is not None:
-        lower[~ok] = np.nan
-        upper[~ok] = np.nan
-    return lower, upper
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -220,8 +181,8 @@ class KaplanMeier:
     def _limits(self) -> tuple[np.ndarray, np.ndarray]:
         if "limits" not in self._cache:
             opts = self.options
-            self._cache["limits"] = _confint(
-                self.survival, self._se_log, self.std_err, opts["conf_type"], _z(opts["conf_level"])
+            self._cache["limits"] = _common.confint(
+                self.survival, self._se_log, self.std_err, opts["conf_type"], _common.z_value(opts["conf_level"])
             )
         return self._cache["limits"]
 
@@ -373,7 +334,7 @@ class KaplanMeier:
         taus = np.atleast_1d(np.asarray(tau, dtype=float))
         if taus.size == 0 or not np.isfinite(taus).all() or (taus <= 0).any():
             raise InputError(f"tau must be finite and > 0, got {tau!r}")
-        z = _z(self.options["conf_level"])
+        z = _common.z_value(self.options["conf_level"])
         rows = []
         for j in range(len(self.groups)):
             r = self._rows(j)
@@ -478,7 +439,7 @@ def kaplan_meier(
     conf_type = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
-    t = _exit_times(t_raw, t_label)
+    t = _inputs.times(t_raw, t_label, keep_int=True)
     e_raw, e_label = _inputs.column(frame, event, "event")
     ev = _inputs.events(e_raw, e_label, t.size)
     if by is None:
@@ -489,28 +450,18 @@ def kaplan_meier(
     start = None
     if entry is not None:
         s_raw, s_label = _inputs.column(frame, entry, "entry")
-        start = _inputs.times(s_raw, s_label)
-        if start.size != t.size:
-            raise InputError(f"column {s_label!r}: length {start.size} differs from the time column ({t.size})")
+        start = _inputs.times(s_raw, s_label, n=t.size)
         bad = start >= t
         if bad.any():
             raise InputError(
                 f"column {s_label!r}: entry must be < {t_label!r} ((start, stop] intervals, as R Surv); "
-                f"entry >= exit in {_inputs._rows(bad)}"
+                f"entry >= exit in {_inputs.rows(bad)}"
             )
     w = None
     if weights is not None:
         w_raw, w_label = _inputs.column(frame, weights, "weights")
         w = _inputs.weights(w_raw, w_label, t.size)
     return _fit(t, ev, codes, levels, start, w, conf_type, float(conf_level), profile)
-
-
-def _exit_times(values: np.ndarray, label: str) -> np.ndarray:
-    """Checked times; integer days keep their integer dtype (no float copy: the counting pass bins them as is)."""
-    v = np.asarray(values)
-    if v.ndim == 1 and v.size and v.dtype.kind in "iu" and not (v.dtype.kind == "i" and v.min() < 0):
-        return v
-    return _inputs.times(v, label)
 
 
 def _fit(
@@ -563,20 +514,19 @@ def _fit(
         if robust:
             ij_cumhaz_var = ij_cumhaz_var.T[mask]
         records = np.bincount(codes, minlength=k)
-    options = {
-        "conf_type": conf_type,
-        "conf_level": conf_level,
-        "profile": profile,
-        "variance": "infinitesimal-jackknife" if robust else "greenwood",
-        "cumhaz": "nelson-aalen (R ctype=1)",
-        "median_rule": "first time S <= 0.5; midpoint of a flat S = 0.5 stretch (tolerance sqrt(eps)), as R",
-        "entry": start is not None,
-        "weights": w is not None,
-        "version": __version__,
-    }
+    options = _common.options(
+        conf_type=conf_type,
+        conf_level=conf_level,
+        profile=profile,
+        variance="infinitesimal-jackknife" if robust else "greenwood",
+        cumhaz="nelson-aalen (R ctype=1)",
+        median_rule="first time S <= 0.5; midpoint of a flat S = 0.5 stretch (tolerance sqrt(eps)), as R",
+        entry=start is not None,
+        weights=w is not None,
+    )
     return KaplanMeier(
         groups=tuple(levels),
-        options=MappingProxyType(options),
+        options=options,
         n=records,
         n_weighted=tab.n,
         offsets=offsets,
@@ -741,12 +691,12 @@ def reverse_km_followup(
         ],
         axis=1,
     )
-    options = dict(fit.options)
-    options.update(
+    options = _common.options(
+        **fit.options,
         method="reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
         observed="plain median, quartiles (numpy/R type 7) and range of all observation times",
     )
-    return ReverseKMFollowup(_table=table, reverse_km=fit, options=MappingProxyType(options))
+    return ReverseKMFollowup(_table=table, reverse_km=fit, options=options)
 
 
 def at_risk_table(km_result: KaplanMeier, times: float | Iterable[float], *, cumulative: bool = True) -> pd.DataFrame:

@@ -28,17 +28,14 @@ import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
-from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
-from cart_outcomes.stats import _inputs
+from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._events import event_table
 
 __all__ = [
@@ -68,17 +65,12 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _options(**kw: Any) -> Mapping[str, Any]:
-    kw["version"] = __version__
-    return MappingProxyType(kw)
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # results
 
 
 @dataclass(frozen=True, slots=True)
-class LogrankResult:
+class LogrankResult(_common.TableResult):
     """Result of :func:`logrank_test`.
 
     Attributes
@@ -126,15 +118,9 @@ class LogrankResult:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class TrendTestResult:
+class TrendTestResult(_common.TableResult):
     """Result of :func:`logrank_trend_test`: ``statistic`` (chi-square on 1 df), ``df``, ``p_value``, ``z``
     (signed: positive when higher scores have more events than expected), per-group ``scores``, ``observed``,
     ``expected``, ``variance`` and ``options``."""
@@ -164,15 +150,9 @@ class TrendTestResult:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class LogrankHazardRatio:
+class LogrankHazardRatio(_common.TableResult):
     """Result of :func:`hazard_ratio_logrank`: hazard ratios of ``group`` vs ``reference`` by the log-rank O/E
     ratio and the Mantel-Haenszel methods (GraphPad Prism's two choices). These are *not* Cox hazard ratios.
 
@@ -191,7 +171,7 @@ class LogrankHazardRatio:
     def table(self) -> pd.DataFrame:
         """Two rows, ``method`` in ``"logrank_oe_ratio"``, ``"mantel_haenszel"``: ``method, group, reference,
         hazard_ratio, lower, upper, log_hr, std_err, conf_level``."""
-        z = NormalDist().inv_cdf(0.5 + self.conf_level / 2)
+        z = _common.z_value(self.conf_level)
         (o_ref, o_grp), (e_ref, e_grp) = self.observed, self.expected
         with np.errstate(divide="ignore", invalid="ignore"):
             log_lr = np.log((o_grp / e_grp) / (o_ref / e_ref))
@@ -214,15 +194,9 @@ class LogrankHazardRatio:
             }
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 @dataclass(frozen=True, slots=True)
-class ExactLogrankResult:
+class ExactLogrankResult(_common.TableResult):
     """Result of :func:`exact_logrank_test`.
 
     Attributes
@@ -253,12 +227,6 @@ class ExactLogrankResult:
             {"group": [self.reference, self.group], "n": self.n, "observed": self.observed, "expected": self.expected}
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
-
 
 # ---------------------------------------------------------------------------------------------------------------------
 # inputs
@@ -286,34 +254,16 @@ class _Sums:
     events: np.ndarray
 
 
-def _time_values(values: np.ndarray, label: str) -> np.ndarray:
-    # integer days: nothing can be missing; keep the integer dtype (no float copy at 1e7 rows)
-    if values.dtype.kind in "iu" and values.ndim == 1 and values.size and values.min() >= 0:
-        return values
-    return _inputs.times(values, label)
-
-
-def _group_values(values: np.ndarray, label: str, n: int, min_levels: int) -> tuple[np.ndarray, list]:
-    """Integer codes and level labels. Integer labels in a small range are used as codes directly
-    (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and are
-    dropped later by :func:`_analyse`, which also applies ``min_levels`` to them."""
-    if values.dtype.kind in "iu" and values.shape == (n,) and n:
-        lo, hi = int(values.min()), int(values.max())
-        if hi - lo < _DIRECT_CODES:
-            return (values - lo if lo else values), list(range(lo, hi + 1))
-    return _inputs.groups(values, label, n, min_levels=min_levels)
-
-
 def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_levels: int = 2) -> _Data:
     if data is not None and not isinstance(data, pd.DataFrame):
         data = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(data, time, "time")
-    t = _time_values(t_raw, t_label)
+    t = _inputs.times(t_raw, t_label, keep_int=True)
     n = t.size
     e_raw, e_label = _inputs.column(data, event, "event")
     e = _inputs.events(e_raw, e_label, n)
     g_raw, g_label = _inputs.column(data, by, "by")
-    g, levels = _group_values(g_raw, g_label, n, min_levels)
+    g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
     labels = {"time": t_label, "event": e_label, "by": g_label}
     s_codes, n_strata = None, 1
     if strata is not None:
@@ -324,7 +274,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
         s_labels = []
         for i, spec in enumerate(specs):
             raw, lab = _inputs.column(data, spec, "strata" if len(specs) == 1 else f"strata[{i}]")
-            codes, lev = _group_values(raw, lab, n, 1)
+            codes, lev = _inputs.groups(raw, lab, n, direct_codes=_DIRECT_CODES)
             combined = combined * len(lev) + codes
             s_labels.append(lab)
         uniq, s_codes = np.unique(combined, return_inverse=True)
@@ -536,7 +486,7 @@ def logrank_test(
         observed=_frozen(sums.observed),
         expected=_frozen(sums.expected),
         variance=_frozen(sums.variance),
-        options=_options(
+        options=_common.options(
             method=method,
             rho=float(rho),
             weights=weights,
@@ -612,7 +562,7 @@ def logrank_trend_test(
         observed=_frozen(o),
         expected=_frozen(e),
         variance=_frozen(v),
-        options=_options(
+        options=_common.options(
             method="log-rank test for trend",
             strata=x.labels.get("strata"),
             n_strata=x.n_strata,
@@ -666,8 +616,7 @@ def hazard_ratio_logrank(
     (GraphPad KB 1226; Machin, Cheung & Parmar, Survival Analysis, 2006). A Cox model (``cox_ph``) gives a
     different number (lung, female vs male: Cox 0.588, O/E 0.590, Mantel-Haenszel 0.603).
     """
-    if not (0 < conf_level < 1):
-        raise InputError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    _common.check_level(conf_level)
     x = _prepare(data, time, event, by, strata)
     sums = _analyse(x, "none", 0.0, 0.0)
     ref, grp = _two_groups(sums.levels, x.labels["by"], reference, "hazard_ratio_logrank")
@@ -679,7 +628,7 @@ def hazard_ratio_logrank(
         observed=_frozen(o[[ref, grp]]),
         expected=_frozen(e[[ref, grp]]),
         variance=float(v[grp, grp]),
-        options=_options(
+        options=_common.options(
             methods={
                 "logrank_oe_ratio": "log-rank O/E ratio (GraphPad Prism 'logrank'); not a Cox HR",
                 "mantel_haenszel": "Mantel-Haenszel exp((O-E)/V) (GraphPad Prism default); not a Cox HR",
@@ -829,5 +778,7 @@ def exact_logrank_test(
         n=_frozen(n[[ref, grp]]),
         observed=_frozen(o[[ref, grp]]),
         expected=_frozen(e[[ref, grp]]),
-        options=_options(**opts, columns=x.labels, r_equivalent="brute force over combn() with survival::survdiff"),
+        options=_common.options(
+            **opts, columns=x.labels, r_equivalent="brute force over combn() with survival::survdiff"
+        ),
     )

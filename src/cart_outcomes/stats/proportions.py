@@ -16,16 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
+from cart_outcomes.stats import _common
 
 __all__ = ["BinomialCI", "FisherExact", "binomial_ci", "fisher_exact"]
 
@@ -34,12 +32,6 @@ METHODS = {
     "wilson": "prop.test(x, n, correct = FALSE)$conf.int",
     "jeffreys": "qbeta(c(a/2, 1-a/2), x + 0.5, n - x + 0.5); lower 0 at x = 0, upper 1 at x = n",
 }
-
-
-def _check_level(conf_level: float) -> float:
-    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
-        raise InputError(f"conf_level must be a number strictly between 0 and 1, got {conf_level!r}")
-    return float(conf_level)
 
 
 def _count(value: Any, name: str) -> int:
@@ -96,7 +88,7 @@ def binomial_ci(x: int, n: int, method: str = "clopper-pearson", conf_level: flo
         raise InputError(f"need 0 <= x <= n and n >= 1, got x={x}, n={n}")
     if method not in METHODS:
         raise InputError(f"method must be one of {list(METHODS)}, got {method!r}")
-    level = _check_level(conf_level)
+    level = _common.check_level(conf_level)
     alpha = 1.0 - level
     if method == "clopper-pearson":
         lower = 0.0 if x == 0 else float(special.betaincinv(x, n - x + 1, alpha / 2))
@@ -106,7 +98,7 @@ def binomial_ci(x: int, n: int, method: str = "clopper-pearson", conf_level: flo
         upper = 1.0 if x == n else float(special.betaincinv(x + 0.5, n - x + 0.5, 1 - alpha / 2))
     else:  # prop.test(correct = FALSE), line by line
         p = x / n
-        z = NormalDist().inv_cdf((1 + level) / 2)
+        z = _common.z_value(level)
         z22n = z * z / (2 * n)
         root = z * math.sqrt(p * (1 - p) / n + z22n / (2 * n))
         upper = 1.0 if p >= 1 else (p + z22n + root) / (1 + 2 * z22n)
@@ -120,9 +112,7 @@ def binomial_ci(x: int, n: int, method: str = "clopper-pearson", conf_level: flo
         upper=upper,
         method=method,
         conf_level=level,
-        options=MappingProxyType(
-            {"method": method, "conf_level": level, "r_equivalent": METHODS[method], "version": __version__}
-        ),
+        options=_common.options(method=method, conf_level=level, r_equivalent=METHODS[method]),
     )
 
 
@@ -182,7 +172,7 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
         raise InputError(f"table must hold non-negative integer counts, got {table!r}") from None
     if not np.isfinite(tf).all() or (tf < 0).any() or (tf != np.floor(tf)).any():
         raise InputError(f"table must hold non-negative integer counts, got {table!r}")
-    level = _check_level(conf_level)
+    level = _common.check_level(conf_level)
     ti = tf.astype(np.int64)
     p, estimate, lower, upper = _fisher_2x2(ti, level)
     return FisherExact(
@@ -192,14 +182,11 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
         lower=lower,
         upper=upper,
         conf_level=level,
-        options=MappingProxyType(
-            {
-                "test": "Fisher exact, two-sided",
-                "odds_ratio": "conditional maximum likelihood",
-                "conf_level": level,
-                "r_equivalent": "fisher.test",
-                "version": __version__,
-            }
+        options=_common.options(
+            test="Fisher exact, two-sided",
+            odds_ratio="conditional maximum likelihood",
+            conf_level=level,
+            r_equivalent="fisher.test",
         ),
     )
 
@@ -258,10 +245,12 @@ def _zeroin(f, ax: float, bx: float, tol: float = _R_UNIROOT_TOL, maxit: int = 1
 
 def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float]:
     """R ``fisher.test`` for a 2x2 table: p-value, conditional MLE and exact limits (R 4.2 code, ported)."""
+    from scipy.stats import hypergeom  # imported here: scipy.stats costs ~1 s at start-up
+
     m, n, k, x = int(t[:, 0].sum()), int(t[:, 1].sum()), int(t[0, :].sum()), int(t[0, 0])
     lo, hi = max(0, k - n), min(k, m)
     support = np.arange(lo, hi + 1)
-    logdc = stats.hypergeom.logpmf(support, m + n, m, k)
+    logdc = hypergeom.logpmf(support, m + n, m, k)
 
     def dnhyper(ncp: float) -> np.ndarray:
         d = logdc + math.log(ncp) * support
@@ -278,8 +267,8 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
     def pnhyper(q: int, ncp: float, upper_tail: bool = False) -> float:
         if ncp == 1:
             if upper_tail:
-                return float(stats.hypergeom.sf(x - 1, m + n, m, k))
-            return float(stats.hypergeom.cdf(x, m + n, m, k))
+                return float(hypergeom.sf(x - 1, m + n, m, k))
+            return float(hypergeom.cdf(x, m + n, m, k))
         if ncp == 0:
             return float(q <= lo if upper_tail else q >= lo)
         if ncp == math.inf:

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import chdtrc
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
-from cart_outcomes.stats import _inputs
+from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._events import event_table
 from cart_outcomes.stats.cox import CoxResult, cox_ph
 from cart_outcomes.stats.km import KaplanMeier, kaplan_meier
@@ -62,10 +62,10 @@ def _exposure(frame: pd.DataFrame | None, spec: Any, n: int) -> tuple[np.ndarray
         raise InputError(f"column {lab!r}: exposure times must be numeric (missing = never exposed)") from None
     bad = np.isinf(h)
     if bad.any():
-        raise InputError(f"column {lab!r}: infinite exposure time in {_inputs._rows(bad)}")
+        raise InputError(f"column {lab!r}: infinite exposure time in {_inputs.rows(bad)}")
     bad = h < 0
     if bad.any():
-        raise InputError(f"column {lab!r}: negative exposure time in {_inputs._rows(bad)}; times must be >= 0")
+        raise InputError(f"column {lab!r}: negative exposure time in {_inputs.rows(bad)}; times must be >= 0")
     return h, lab
 
 
@@ -74,9 +74,7 @@ def _survival_input(data: Any, time: Any, event: Any) -> tuple[pd.DataFrame | No
     tv, tlab = _inputs.column(frame, time, "time")
     t = _inputs.times(tv, tlab)
     ev, elab = _inputs.column(frame, event, "event")
-    if pd.Series(ev).isna().any():
-        raise InputError(f"column {elab!r}: missing event status in {_inputs._rows(pd.Series(ev).isna().to_numpy())}")
-    e = _inputs.events(ev, elab, t.size)
+    e = _inputs.events(ev, elab, t.size, name_missing=True)
     return frame, t, e, tlab
 
 
@@ -93,7 +91,7 @@ def _split(t: np.ndarray, e: np.ndarray, h: np.ndarray, tlab: str) -> _Split:
     zero = t <= 0
     if zero.any():
         raise InputError(
-            f"column {tlab!r}: follow-up time 0 in {_inputs._rows(zero)}; a counting-process row (0, 0] is empty "
+            f"column {tlab!r}: follow-up time 0 in {_inputs.rows(zero)}; a counting-process row (0, 0] is empty "
             "(R: 'Stop time must be > start time')"
         )
     n = t.size
@@ -167,13 +165,14 @@ def split_at_exposure(
 # Mantel-Byar
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class MantelByar:
+class MantelByar(_common.TableResult):
     """Mantel-Byar test: the log-rank test with patients switching state at their exposure time.
 
     Attributes
     ----------
     statistic : chi-square statistic (O_1 - E_1)^2 / V on 1 df; ``z`` the signed root (positive = more events in
-        the exposed state than expected); ``p`` two-sided.
+        the exposed state than expected); ``p_value`` two-sided
+        (the same name as in :class:`~cart_outcomes.stats.logrank.LogrankResult`).
     table : one row per state (``unexposed``, ``exposed``): ``state, n_subjects`` (ever in the state),
         ``observed, expected`` (events), ``o_minus_e``.
     variance : sum of the hypergeometric variances.
@@ -183,18 +182,12 @@ class MantelByar:
 
     statistic: float
     df: int
-    p: float
+    p_value: float
     z: float
     variance: float
     table: pd.DataFrame
     times: pd.DataFrame
     options: dict = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelByar:
@@ -213,7 +206,7 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
     Returns
     -------
     MantelByar
-        ``statistic, df, p, z, variance``, ``table`` (observed and expected events per state) and ``times``.
+        ``statistic, df, p_value, z, variance``, ``table`` (observed and expected events per state) and ``times``.
 
     Notes
     -----
@@ -277,14 +270,14 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
         "r_equivalent": "coxph(Surv(start, stop, event) ~ exposed, ties='breslow') score test (equal without ties)",
         "version": __version__,
     }
-    return MantelByar(float(stat), 1, float(_st.chi2.sf(stat, 1)), float(z), v, table, times, options)
+    return MantelByar(float(stat), 1, float(chdtrc(1, stat)), float(z), v, table, times, options)
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Simon-Makuch
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class SimonMakuch:
+class SimonMakuch(_common.TableResult):
     """Simon-Makuch curves: product-limit survival per current exposure state, the exposed state entered late.
 
     Attributes
@@ -311,12 +304,6 @@ class SimonMakuch:
         at = self.km.at(times)
         at = at.rename(columns={"group": "state"})[["state", "time", "n_risk"]]
         return _order_states(at)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def _order_states(frame: pd.DataFrame) -> pd.DataFrame:

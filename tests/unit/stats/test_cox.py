@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart_outcomes.errors import DataQualityWarning, InputError
+from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import cox_ph
 
 
@@ -225,3 +225,19 @@ def test_html_repr_mentions_exclusions():
     html = res._repr_html_()
     assert "1 row(s) excluded" in html and "<table" in html
     assert "transform=km" in res.ph_test()._repr_html_()
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow", "exact"])
+def test_separated_data_warns_only_statistically_with_an_infinite_upper_limit(ties):
+    # every x = 1 patient fails before any x = 0 patient: the partial likelihood increases without bound in beta_x
+    # (monotone likelihood). R coxph warns and reports an Inf upper limit; numpy's exp() overflow behind that Inf is
+    # an implementation detail that must not reach the user (only the StatisticalWarning does).
+    data = pd.DataFrame({"time": [1, 2, 3, 4], "event": [1, 1, 1, 1], "x": [1, 1, 0, 0]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cox_ph(data, "time", "event", "x", ties=ties)
+    assert caught, "the divergence must be reported"
+    assert {w.category for w in caught} == {StatisticalWarning}
+    row = res.coefficients.iloc[0]
+    assert row["coef"] > 5  # diverging towards +inf
+    assert row["upper"] == math.inf

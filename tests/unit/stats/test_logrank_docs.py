@@ -1,9 +1,9 @@
-"""The code in docs/logrank.md runs (docs examples are code that CI runs)."""
+"""The code in docs/stats/logrank.md runs (docs examples are code that CI runs)."""
 
 import re
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "logrank.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "stats" / "logrank.md"
 
 
 def test_logrank_doc_examples_run(capsys):

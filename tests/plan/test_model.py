@@ -60,6 +60,6 @@ def test_missing_file(tmp_path):
 
 
 def test_committed_json_schema_is_current():
-    committed = Path(__file__).parents[3] / "docs" / "study.schema.json"
+    committed = Path(__file__).parents[2] / "docs" / "study.schema.json"
     assert committed.read_text() == plan_json_schema(), "regenerate with: python -m cart_outcomes.plan"
     assert json.loads(committed.read_text())["title"] == "Plan"

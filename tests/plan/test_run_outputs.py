@@ -14,7 +14,7 @@ from cart_outcomes.plan import analyses
 from cart_outcomes.plan.model import load_plan
 from cart_outcomes.plan.run import _write, run_plan
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "cd7-tall"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd7-tall"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,123 @@
+"""The documented structure of ``results.json`` (schema version 1), as pydantic models.
+
+``docs/results.schema.json`` is generated from these models (``python -m cart_outcomes.plan``) and a test keeps it
+current and checks a real run against it. Top-level sections and the keys that carry each number (estimate, CI,
+n, events, test, definition) are fixed; tables of rows keep the columns of the tidy frames they come from.
+Fields are added in later schema versions, never renamed or removed within one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Row = dict[str, Any]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Input(_Closed):
+    source: str = Field(description="File or folder name of the cohort (no path).")
+    sha256: dict[str, str] = Field(description="SHA-256 of every file read.")
+    n_patients: int
+
+
+class DataQuality(_Closed):
+    warnings: list[Row] = Field(description="Validation warnings: rule, severity, patient_id, row, column, ...")
+    n_warnings: int
+    exclusions: list[Row] = Field(description="Patients left out of an analysis, with the analysis and reason.")
+
+
+class Test(_Open):
+    statistic: float | None
+    df: int
+    p: float | None
+    method: str
+
+
+class GroupEstimate(_Open):
+    """One group's Kaplan-Meier summary: n, events, median with CI, and rates at the requested days."""
+
+    group: Any
+    n: int | None = None
+    events: float | None = None
+    median: float | None = Field(default=None, description="None when not reached.")
+    lower: float | None = None
+    upper: float | None = None
+    rates: list[Row] = Field(description="R summary(fit, times=) rows: time, n_risk, survival/estimate, CI.")
+
+
+class SurvivalAnalysis(_Open):
+    id: str
+    endpoint: Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
+    name: str
+    population: str
+    by: str | None
+    n: int
+    groups: list[GroupEstimate]
+    method: str
+    options: Row
+    logrank: Test | None = None
+
+
+class Naive(_Open):
+    groups: list[GroupEstimate]
+    logrank: Test
+    table: list[Row]
+
+
+class ImmortalTime(_Closed):
+    person_days_credited: float
+    share_of_exposed_followup: float | None
+    warning: str
+
+
+class Comparison(_Open):
+    comparison: str
+    endpoint: str
+    name: str
+    population: str
+    n: int
+    naive: Naive
+    immortal_time: ImmortalTime | None = None
+    time_dependent_cox: Row | None = None
+    mantel_byar: Test | None = None
+    simon_makuch: Row | None = None
+    landmarks: list[Row] | None = None
+
+
+class ToxicityBlock(_Open):
+    available: bool
+    basis: str | None = None
+    distribution: list[Row] | None = None
+
+
+class Results(_Closed):
+    """The whole ``results.json`` document."""
+
+    schema_version: Literal[1]
+    title: str
+    software: dict[str, str]
+    input: Input
+    plan: Row = Field(description="The plan as run, every default filled in.")
+    conventions: Row = Field(description="Time zero, CI type, median rule, ties, censoring rules.")
+    data_quality: DataQuality
+    cohort: Row
+    response: list[Row]
+    followup: Row
+    survival: list[SurvivalAnalysis]
+    comparisons: list[Comparison]
+    toxicity: dict[str, ToxicityBlock | list[Row]]
+
+
+def results_json_schema() -> str:
+    import json
+
+    return json.dumps(Results.model_json_schema(), indent=2, sort_keys=True) + "\n"
