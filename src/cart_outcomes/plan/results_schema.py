@@ -71,6 +71,9 @@ class Naive(_Open):
     groups: list[GroupEstimate]
     logrank: Test
     table: list[Row]
+    cox: Row | None = Field(default=None, description="Cox HR of exposed vs unexposed with groups fixed at day 0 "
+                            "(hazard_ratio, lower, upper, p, method, warnings); biased by immortal time. Landmark "
+                            "rows carry the same under 'cox' with groups fixed at the landmark.")
 
 
 class ImmortalTime(_Closed):
