@@ -405,7 +405,6 @@ def _safety_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
     tox = run.results["toxicity"]
     pct = _conf_pct(run.results)
     tables, per_patient, names = [], pd.DataFrame({"patient_id": frame["patient_id"]}), {}
-    paragraphs = []
     for key, name in (("crs", "CRS"), ("icans", "ICANS"), ("icaht", "ICAHT")):
         rec = tox.get(key)
         if not rec or not rec.get("available"):
@@ -444,9 +443,8 @@ def _safety_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
         fig = F.toxicity_bars(per_patient, names)
         caption = "Maximum grade per patient (n and % of graded patients)."
         figures.append(_add(figs, "toxicity_grades", fig, caption))
-    if not paragraphs:
-        paragraphs = [f"Graded with {run.plan.toxicity.criteria.upper()} consensus criteria; percentages of all "
-                      "graded patients with exact Clopper-Pearson intervals."]
+    paragraphs = [f"Graded with the {run.plan.toxicity.criteria.upper()} consensus criteria; percentages of all "
+                  "graded patients with exact Clopper-Pearson intervals."]
     return Section("safety", "Safety", paragraphs=paragraphs, figures=figures, tables=tables)
 
 
@@ -500,7 +498,6 @@ def _methods_section(run: RunResult, deidentified: bool) -> Section:
             options["landmark_day"] = " and day ".join(f"{d:g}" for d in days)
         options["hazard_ratio"] = "cox"
         options["ties"] = conv["cox_ties"]
-    options["table1_tests"] = False
     paragraphs = [methods_paragraph(options)]
     if endpoints:
         paragraphs.append("Endpoints analysed: " + "; ".join(f"{name} ({code})" for name, code in endpoints.items())
