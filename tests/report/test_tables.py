@@ -116,7 +116,7 @@ def test_survival_summary_reads_the_km_result(cohort):
         m = medians.loc[row["Group"]]
         assert row["N"] == f"{m['n']:g}" and row["Events"] == f"{m['events']:g}"
         assert row["Median (95% CI), months"].startswith(f"{m['median'] / 30.4375:.1f} (")
-        assert row["6-month rate (95% CI)"].startswith(f"{100 * at.loc[row['Group'], 'survival']:.1f}% (")
+        assert row["Rate at month 6 (95% CI)"].startswith(f"{100 * at.loc[row['Group'], 'survival']:.1f}% (")
     assert "NR" in table["Median (95% CI), months"].iloc[0]  # upper limit not reached, R prints NA
 
 

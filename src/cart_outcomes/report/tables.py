@@ -362,7 +362,7 @@ def survival_summary_table(km_result: Any, *, landmarks: Sequence[float] = (), u
     Returns
     -------
     DataFrame
-        ``Group, N, Events, Median (95% CI), <unit>`` and one ``<t>-<unit> rate (95% CI)`` column per landmark; a
+        ``Group, N, Events, Median (95% CI), <unit>`` and one ``Rate at <unit> <t> (95% CI)`` column per landmark; a
         median or limit that is not reached prints ``NR``. The CI type is the result's ``conf_type``.
     """
     scale = unit_scale(unit)
@@ -389,7 +389,7 @@ def survival_summary_table(km_result: Any, *, landmarks: Sequence[float] = (), u
         rows.append(row)
     unit_word = unit
     columns = ["Group", "N", "Events", f"Median ({pct}% CI), {unit_word}"]
-    columns += [f"{_fmt(t, 2)}-{unit_word[:-1]} rate ({pct}% CI)" for t in landmarks]
+    columns += [f"Rate at {unit_word[:-1]} {t:g} ({pct}% CI)" for t in landmarks]
     return pd.DataFrame(rows, columns=columns)
 
 
