@@ -298,12 +298,24 @@ class SimonMakuch(_common.TableResult):
     options: dict = field(default_factory=dict)
 
     def at_risk(self, times: float | Sequence[float]) -> pd.DataFrame:
-        """Numbers at risk per state at ``times`` (``state, time, n_risk``), as R ``summary(fit, times=,
-        extend=TRUE)$n.risk`` on the counting-process fit: the risk set at the first exit time at or after ``time``
-        in that state (0 beyond the last)."""
-        at = self.km.at(times)
-        at = at.rename(columns={"group": "state"})[["state", "time", "n_risk"]]
-        return _order_states(at)
+        """Numbers at risk per state at ``times`` (``state, time, n_risk``): patients in that state and under
+        observation at ``time``, i.e. (start, stop] rows with ``start < time <= stop`` (rows starting at 0 count
+        at time 0).
+
+        R's ``summary(fit, times=)$n.risk`` on the counting-process fit reports instead the risk set at the next
+        exit time in the state, which also counts patients who enter the state before that exit (5 patients "at
+        risk" in the exposed state at day 0, before anyone is exposed); a plot needs who is in the state at the tick.
+        """
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+        start, stop = self.split["start"].to_numpy(float), self.split["stop"].to_numpy(float)
+        exposed = self.split["exposed"].to_numpy().astype(bool)
+        inside = ((start[:, None] < t) | (start[:, None] == 0)) & (t <= stop[:, None])
+        rows = [
+            {"state": state, "time": float(tt), "n_risk": float(inside[mask, j].sum())}
+            for state, mask in zip(STATES, (~exposed, exposed), strict=True)
+            for j, tt in enumerate(t)
+        ]
+        return pd.DataFrame(rows, columns=["state", "time", "n_risk"])
 
 
 def _order_states(frame: pd.DataFrame) -> pd.DataFrame:

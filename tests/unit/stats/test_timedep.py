@@ -102,3 +102,13 @@ def test_mantel_byar_without_anyone_exposed_warns():
     with pytest.warns(StatisticalWarning, match="variance is 0"):
         res = mantel_byar(D.assign(h=np.nan), "t", "ev", "h")
     assert np.isnan(res.statistic)
+
+
+def test_simon_makuch_numbers_at_risk_count_who_is_in_each_state_at_the_tick():
+    # exposure days 10 and 30; follow-up 20 (event), 50, 40 (event), 60; patient 3 never exposed
+    data = pd.DataFrame({"t": [20, 50, 40, 60], "e": [1, 0, 1, 0], "h": [10, 30, np.nan, np.nan]})
+    res = simon_makuch(data, "t", "e", "h", min_at_risk=1)
+    at = res.at_risk([0, 10, 15, 30, 45]).pivot(index="time", columns="state", values="n_risk")
+    # by hand: at day 0 nobody is exposed; exposure starts just after its day ((start, stop] rows)
+    assert at["exposed"].tolist() == [0, 0, 1, 0, 1]  # day 30: patient 2 is exposed only after day 30
+    assert at["unexposed"].tolist() == [4, 4, 3, 3, 1]
