@@ -52,7 +52,7 @@ def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
     assert svgs == sorted(["swimmer", "km_os_all_overall", "km_pfs_all_overall", "cif_all_overall",
                            "naive_km_responders_by_hsct_os", "naive_km_responders_by_hsct_pfs",
                            "simon_makuch_responders_by_hsct_os", "simon_makuch_responders_by_hsct_pfs",
-                           "toxicity_grades"])
+                           "toxicity_daily", "toxicity_grades"])
     assert not list((out / "figures").glob("*.png"))  # the seed plan asks for SVG only
     assert set(demo_run.files) == {p for p in out.rglob("*") if p.is_file()}
 

@@ -382,6 +382,7 @@ def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, pl
             rec["onset_duration"] = records(toxicity.onset_duration_summary(result, tox).table)
             graded[tox] = result
             frames[f"{tox}_by_patient"] = result.table
+            frames[f"{tox}_daily"] = result.observations[["patient_id", "day", "grade", "rule"]]
         frames[f"{tox}_distribution"] = dist.table
         out[tox] = rec
     labs = tables.get("labs")

@@ -443,6 +443,12 @@ def _safety_section(run: RunResult, frame: pd.DataFrame, figs: dict, out_tables:
         fig = F.toxicity_bars(per_patient, names)
         caption = "Maximum grade per patient (n and % of graded patients)."
         figures.append(_add(figs, "toxicity_grades", fig, caption))
+    daily = [run.tables[f"{k}_daily"].assign(toxicity=n) for k, n in (("crs", "CRS"), ("icans", "ICANS"))
+             if f"{k}_daily" in run.tables]
+    if daily and run.plan.figures.toxicity:
+        fig = F.toxicity_heatmap(pd.concat(daily, ignore_index=True), toxicity="toxicity")
+        caption = "Daily grade per patient, as graded from the bedside observations (white: not assessed)."
+        figures.append(_add(figs, "toxicity_daily", fig, caption))
     paragraphs = [f"Graded with the {run.plan.toxicity.criteria.upper()} consensus criteria; percentages of all "
                   "graded patients with exact Clopper-Pearson intervals."]
     return Section("safety", "Safety", paragraphs=paragraphs, figures=figures, tables=tables)
