@@ -78,3 +78,18 @@ def test_results_follow_the_documented_schema(demo_run):
     Results.model_validate(res)
     committed = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
     assert committed.read_text() == results_json_schema(), "regenerate with: python -m cart_outcomes.plan"
+
+
+def test_missing_responses_and_evaluable_denominator_are_recorded(tmp_path):
+    folder = _copy_example(tmp_path)
+    patients = pd.read_csv(folder / "patients.csv")
+    patients.loc[patients["patient_id"] == "CD7-01", "day28_response"] = None  # was NE
+    patients.to_csv(folder / "patients.csv", index=False)
+    plan = tmp_path / "study.yaml"
+    plan.write_text("data:\n  source: cohort\nendpoints:\n  response_denominator: evaluable\n")
+    res = run_plan(plan).results
+    orr = next(r for r in res["response"] if r["measure"] == "overall_response")
+    assert (orr["responders"], orr["n"], orr["denominator"]) == (8, 11, "evaluable")
+    dq = res["data_quality"]
+    assert [(w["rule"], w["patient_id"], w["row"]) for w in dq["warnings"]] == [("MISSING_RESPONSE", "CD7-01", 2)]
+    assert [(x["analysis"], x["patient_id"]) for x in dq["exclusions"]] == [("response rates", "CD7-01")]

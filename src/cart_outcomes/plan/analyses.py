@@ -9,6 +9,8 @@ traced back to its rule and its patients.
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from cart_outcomes import stats
 from cart_outcomes.endpoints import tte
 from cart_outcomes.endpoints.followup import derive_followup
 from cart_outcomes.endpoints.response import response_rates
+from cart_outcomes.errors import DataQualityWarning
 from cart_outcomes.plan.model import COMPETING, Analysis, Comparison, Plan
 
 ENDPOINT_NAMES = {
@@ -38,6 +41,19 @@ IMMORTAL_TIME_WARNING = (
     "time-dependent Cox model, the Mantel-Byar test and the Simon-Makuch curves instead; the naive numbers are "
     "shown only to reproduce the published analysis (Giobbie-Hurder, Gelber & Regan, J Clin Oncol 2013)."
 )
+
+
+@dataclass
+class QualityLog:
+    """Warnings and exclusions met while analysing; they go to ``data_quality`` in results.json and the report."""
+
+    warnings: list[dict] = field(default_factory=list)
+    exclusions: list[dict] = field(default_factory=list)
+
+    def exclude(self, analysis: str, frame: pd.DataFrame) -> None:
+        """Record every ``patient_id, reason`` row of ``frame`` as left out of ``analysis``."""
+        for pid, reason in zip(frame["patient_id"], frame["reason"], strict=True):
+            self.exclusions.append({"analysis": analysis, "patient_id": str(pid), "reason": str(reason)})
 
 
 def num(x: Any) -> float | int | None:
@@ -86,10 +102,20 @@ def _conf(plan: Plan) -> dict:
     return {"conf_type": None if s.profile else s.conf_type, "profile": s.profile, "conf_level": s.conf_level}
 
 
-def response_section(frame: pd.DataFrame, plan: Plan) -> tuple[list[dict], dict[str, pd.DataFrame]]:
-    rates = response_rates(frame, responses=tuple(plan.endpoints.responses), conf_level=plan.statistics.conf_level)
-    table = rates.table
-    return records(table), {"response": table}
+def response_section(frame: pd.DataFrame, plan: Plan, log: QualityLog) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+    with warnings.catch_warnings():  # a missing response is reported through the log, not as a Python warning
+        warnings.simplefilter("ignore", DataQualityWarning)
+        rates = response_rates(frame, responses=tuple(plan.endpoints.responses),
+                               denominator=plan.endpoints.response_denominator,
+                               conf_level=plan.statistics.conf_level)
+    log.exclude("response rates", rates.excluded)
+    missing = frame[frame["day28_response"].isna()]
+    counted = "counted as a non-responder" if plan.endpoints.response_denominator == "all_infused" else "excluded"
+    log.warnings += [{"rule": "MISSING_RESPONSE", "severity": "warning", "patient_id": str(pid),
+                      "row": None if pd.isna(row) else int(row), "column": "day28_response", "value": None,
+                      "message": f"no day-28 response recorded: {counted}", "table": "patients"}
+                     for pid, row in zip(missing["patient_id"], missing.get("source_row", pd.NA), strict=False)]
+    return records(rates.table), {"response": rates.table, "response_counts": rates.counts}
 
 
 def followup_section(frame: pd.DataFrame, plan: Plan) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -338,7 +364,7 @@ def comparison_section(
     return out, tables, curves
 
 
-def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, plan: Plan):
+def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, plan: Plan, log: QualityLog):
     """Per-patient grades: graded from raw observations when present, else the cohort's pre-graded column."""
     from cart_outcomes import toxicity
 
@@ -346,7 +372,11 @@ def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, p
                                                                                    toxicity.grade_icans)}[tox]
     obs = tables.get(obs_table)
     if obs is not None and len(obs):
-        result = grader(obs, criteria=plan.toxicity.criteria)
+        with warnings.catch_warnings():  # the grader's data-quality warnings are kept in result.problems
+            warnings.simplefilter("ignore", DataQualityWarning)
+            result = grader(obs, criteria=plan.toxicity.criteria)
+        log.warnings += [p.to_dict() for p in result.problems]
+        log.exclude(f"{tox} grading", result.excluded)
         grades = toxicity.patient_grades(result, tox)
         # a patient with no observation rows had no recorded episode: grade 0 under the same system
         absent = ~patients["patient_id"].isin(grades["patient_id"])
@@ -357,11 +387,13 @@ def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, p
         return grades, result, f"graded from {obs_table} ({result.system})"
     if f"{tox}_grade" in patients and patients[f"{tox}_grade"].notna().any():
         grades = toxicity.pregraded_grades(patients, tox)
+        ungraded = grades.loc[grades["grade"].isna(), ["patient_id"]].assign(reason=f"no {tox}_grade recorded")
+        log.exclude(f"{tox} grade distribution", ungraded)
         return grades, None, f"pre-graded {tox}_grade column"
     return None, None, None
 
 
-def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan: Plan):
+def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan: Plan, log: QualityLog):
     from cart_outcomes import toxicity
 
     out: dict[str, Any] = {}
@@ -371,7 +403,7 @@ def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, pl
     for tox in ("crs", "icans"):
         if not getattr(plan.toxicity, tox):
             continue
-        grades, result, basis = _graded(tables, patients, tox, plan)
+        grades, result, basis = _graded(tables, patients, tox, plan, log)
         if grades is None:
             out[tox] = {"available": False}
             continue

@@ -50,6 +50,11 @@ class EndpointOptions(_Strict):
         description="PFS/EFS event day for patients who never respond: the response-assessment day, or day 0.",
     )
     response_day: int = Field(default=28, ge=1, description="Day of the primary response assessment.")
+    response_denominator: Literal["all_infused", "evaluable"] = Field(
+        default="all_infused",
+        description="Response-rate denominator: every infused patient (NE and missing count as non-responders), "
+        "or evaluable patients only (the others are listed as exclusions).",
+    )
     responses: list[Literal["CR", "CRi", "CRh", "PR"]] = Field(
         default=["CR", "CRi", "CRh", "PR"], description="Responses counted as an objective response."
     )

@@ -117,8 +117,9 @@ def run_plan(
     frame = analyses.derive_endpoints(patients, plan)
     tables: dict[str, pd.DataFrame] = {"endpoints": _endpoint_table(frame)}
 
+    log = analyses.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings])
     step("response")
-    response, t = analyses.response_section(frame, plan)
+    response, t = analyses.response_section(frame, plan, log)
     tables.update(t)
     step("follow-up")
     followup, t = analyses.followup_section(frame, plan)
@@ -132,10 +133,9 @@ def run_plan(
     comparisons, t, curves = analyses.comparison_section(frame, plan, naive_fits)
     tables.update(t)
     step("toxicity")
-    toxicity, t, graded = analyses.toxicity_section(dict(cohort.tables), patients, plan)
+    toxicity, t, graded = analyses.toxicity_section(dict(cohort.tables), patients, plan, log)
     tables.update(t)
 
-    warnings = [p.to_dict() for p in cohort.report.warnings]
     results: dict[str, Any] = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "title": plan.title,
@@ -144,7 +144,7 @@ def run_plan(
                   "n_patients": int(len(patients))},
         "plan": plan.model_dump(mode="json"),
         "conventions": _conventions(plan),
-        "data_quality": {"warnings": warnings, "n_warnings": len(warnings), "exclusions": []},
+        "data_quality": {"warnings": log.warnings, "n_warnings": len(log.warnings), "exclusions": log.exclusions},
         "cohort": analyses.cohort_section(patients),
         "response": response,
         "followup": followup,
