@@ -249,11 +249,16 @@ def _naive(data: pd.DataFrame, t: str, e: str, group: str, rates_at: list[float]
     return rec, km
 
 
-def _fixed_cox(data: pd.DataFrame, t: str, e: str, exposed: pd.Series, plan: Plan, what: str) -> dict | None:
-    """Cox HR of exposed vs unexposed with groups fixed at entry (naive from day 0, or from a landmark); ``None``
-    when one group is empty or has no events. A convergence warning (e.g. monotone likelihood) is kept as a note."""
-    import warnings
+def _cox_summary(cox: Any, what: str, caught: list, plan: Plan) -> dict:
+    coef = records(cox.coefficients)[0]
+    return {"hazard_ratio": coef["hazard_ratio"], "lower": coef["lower"], "upper": coef["upper"], "p": coef["p"],
+            "method": f"Cox model, {what}, {plan.statistics.ties} ties, Wald CI and p",
+            "warnings": [str(w.message) for w in caught]}
 
+
+def _fixed_cox(data: pd.DataFrame, t: str, e: str, exposed: pd.Series, plan: Plan, what: str) -> dict | None:
+    """Cox HR of exposed vs unexposed with groups fixed at day 0; ``None`` when one group is empty or has no
+    events. A convergence warning (e.g. monotone likelihood) is kept as a note."""
     frame = pd.DataFrame({"time": data[t].to_numpy(float), "event": data[e].to_numpy(bool),
                           "exposed": exposed.to_numpy(bool).astype(float)})
     if frame["exposed"].nunique() < 2 or not frame["event"].any():
@@ -261,10 +266,7 @@ def _fixed_cox(data: pd.DataFrame, t: str, e: str, exposed: pd.Series, plan: Pla
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cox = stats.cox_ph(frame, "time", "event", ["exposed"], ties=plan.statistics.ties)
-    coef = records(cox.coefficients)[0]
-    return {"hazard_ratio": coef["hazard_ratio"], "lower": coef["lower"], "upper": coef["upper"], "p": coef["p"],
-            "method": f"Cox model, {what}, {plan.statistics.ties} ties, Wald CI and p",
-            "warnings": [str(w.message) for w in caught]}
+    return _cox_summary(cox, what, caught, plan)
 
 
 def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, plan: Plan) -> tuple[dict, Any]:
@@ -295,20 +297,22 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
         "landmarks": [],
     }
     for at in c.landmark_days:
-        lm = stats.landmark(data, t, e, at, exposure_time=h, **_conf(plan))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lm = stats.landmark(data, t, e, at, exposure_time=h, ties=plan.statistics.ties, **_conf(plan))
         rec: dict[str, Any] = {
             "at": num(at),
             "n": int(len(lm.data)),
             "excluded": {k: int(v) for k, v in lm.n_excluded.items()},
             "groups": _km_record(lm.km, [r - at for r in c.rates_at if r > at]),
+            "logrank": None,
+            "cox": None,
         }
-        if lm.data["group"].nunique() == 2:
-            lr = stats.logrank_test(lm.data, "time", "event", by="group")
+        if lm.logrank is not None:
+            lr = lm.logrank
             rec["logrank"] = {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
-            rec["cox"] = _fixed_cox(lm.data, "time", "event", lm.data["group"] == "exposed", plan,
-                                    f"groups fixed at the day-{at:g} landmark")
+            rec["cox"] = _cox_summary(lm.cox, f"groups fixed at the day-{at:g} landmark", caught, plan)
         else:
-            rec["logrank"] = None
             rec["note"] = "only one group remains at this landmark; no comparison is possible"
         out["landmarks"].append(rec)
     return out, sm
