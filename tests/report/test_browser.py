@@ -18,9 +18,12 @@ from report_cases import SCRIPT_ID, clean_cohort, demo_document, hostile_cohort
 
 import cart_outcomes.report as R
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = find_chromium()
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install -y chromium)"),
+]
 EXPRESSIONS = {
     "scripts": "document.scripts.length",
     "images": "document.images.length",
@@ -32,8 +35,6 @@ EXPRESSIONS = {
 
 
 def _load(tmp_path: Path, doc: R.ReportDocument):
-    if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
     path = tmp_path / "report.html"
     path.write_text(R.render_html(doc), encoding="utf-8")
     return path, open_page(CHROMIUM, file_url(path), expressions=EXPRESSIONS)
@@ -66,8 +67,6 @@ def test_clean_report_renders_offline(tmp_path):
 
 def test_demo_run_report_renders_offline_without_errors(demo_run):
     """The report.html that run_plan wrote for the seed study, opened from disk as a user would."""
-    if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
     path = demo_run.out_dir / "report.html"
     page = open_page(CHROMIUM, file_url(path), expressions=EXPRESSIONS)
     _assert_clean(path, page)
