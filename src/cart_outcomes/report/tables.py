@@ -298,13 +298,12 @@ def baseline_table(patients: pd.DataFrame, variables: Sequence[str] | Mapping[st
 
 
 def _binomial_ci(x: int, n: int, conf_level: float, method: str) -> tuple[float, float]:
-    from scipy.stats import binomtest
+    from cart_outcomes.stats import binomial_ci
 
     if method not in ("clopper-pearson", "wilson"):
         raise InputError(f"method must be 'clopper-pearson' or 'wilson', got {method!r}")
-    ci = binomtest(x, n).proportion_ci(confidence_level=conf_level,
-                                       method="exact" if method == "clopper-pearson" else "wilson")
-    return float(ci.low), float(ci.high)
+    ci = binomial_ci(x, n, method=method, conf_level=conf_level)
+    return ci.lower, ci.upper
 
 
 def _pct(proportion: float, digits: int = 0) -> str:
