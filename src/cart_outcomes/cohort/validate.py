@@ -72,7 +72,7 @@ class _Checker:
         heads = {self.header(table, c) for c in columns}
         bad_rows = {r for (t, r, c) in self.unreadable if t == table and c in heads}
         if bad_rows:
-            ok &= ~df["source_row"].isin(bad_rows).to_numpy()
+            ok = ok & ~df["source_row"].isin(bad_rows).to_numpy()
         return ok
 
     # -- generic ----------------------------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class _Checker:
             dated = [c for c in given if t.column(c).dtype == "date" and c != "infusion_date"]
             if dated:
                 blank = (df["infusion_date"].isna() & df[dated].notna().any(axis=1)).to_numpy()
-                blank &= self.readable(df, t.name, ["infusion_date"])
+                blank = blank & self.readable(df, t.name, ["infusion_date"])
                 self.emit(df, t.name, blank, "MISSING_VALUE", "infusion_date",
                           lambda i: "infusion_date is blank, so this patient's dates cannot be turned into days")
 

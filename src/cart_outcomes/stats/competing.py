@@ -552,7 +552,7 @@ def _design(frame: pd.DataFrame | None, covariates: Any, n: int) -> tuple[np.nda
         if len(s) != n:
             raise InputError(f"column {lab!r}: length {len(s)} differs from the time column ({n})")
         miss = s.isna().to_numpy()
-        missing |= miss
+        missing = missing | miss
         if s.dtype.kind in "biuf":
             x = s.to_numpy(dtype=float)
             if np.unique(x[~miss]).size < 2:

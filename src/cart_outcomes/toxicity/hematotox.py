@@ -52,7 +52,7 @@ def hematotox_points(values: pd.DataFrame, criteria: str | Path | dict = "hemato
         out[f"points_{var}"] = pd.array(np.where(miss, 0, pts).astype(int), dtype="Int64")
         out.loc[miss, f"points_{var}"] = pd.NA
         total += np.where(miss, 0, pts)
-        complete &= ~miss
+        complete = complete & ~miss
     out["score"] = pd.array(total.astype(int), dtype="Int64")
     out.loc[~complete, "score"] = pd.NA
     risk = np.where(total >= crit["high_risk_min_score"], "high", "low").astype(object)
