@@ -471,7 +471,7 @@ def _methods_section(run: RunResult, deidentified: bool) -> Section:
         "censoring": "patients without an event were censored at their last follow-up; "
                      f"{_HANDLING[conv['hsct']].format(what='allogeneic transplantation')}; "
                      f"{_HANDLING[conv['new_therapy']].format(what='a new anti-cancer therapy')}; patients who never "
-                     "responded counted as progression (event-free survival) events "
+                     "responded had a progression-free and event-free survival event "
                      + ("on the day of the response assessment" if conv["nonresponder_event"] == "assessment"
                         else "on day 0"),
         "conf_level": conv["conf_level"],

@@ -123,9 +123,9 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         rule = o["median_rule"]
         if str(rule).lower() == "r":
             rule = ("the median is the earliest time at which the survival estimate is at or below 0.5 (with a "
-                    "tolerance of machine precision); when the curve is flat at exactly 0.5 the midpoint of the flat "
-                    "stretch is reported, and its confidence interval is read from the confidence limits, as in R "
-                    "survival; medians not reached are reported as NR")
+                    "tolerance of the square root of machine precision); when the curve is flat at exactly 0.5 "
+                    "the midpoint of the flat stretch is reported, and its confidence interval is read from the "
+                    "confidence limits, as in R survival; medians not reached are reported as NR")
         s.append(f"By convention, {rule}.")
     if "followup" in o:
         fu = o["followup"]
