@@ -73,12 +73,14 @@ def grade(
     sheet = _GRADE_SHEETS[kind]
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            with pd.ExcelFile(path) as book:
+            # explicit engine: pandas 3 warns that its default xlsx reader will change (warnings are errors in tests)
+            engine = None if path.suffix.lower() == ".xls" else "openpyxl"
+            with pd.ExcelFile(path, engine=engine) as book:
                 sheets = book.sheet_names
                 if sheet not in sheets:
                     typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
                     raise typer.Exit(EXIT_DATA)
-                data = None if "patients" in sheets else book.parse(sheet)
+                data = None if "patients" in sheets else pd.read_excel(book, sheet_name=sheet)
             if data is None:  # a whole cohort workbook: read and validate it (dates -> days) like `validate` does
                 from cart_outcomes.cohort.io import read_cohort
 

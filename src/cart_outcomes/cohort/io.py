@@ -240,8 +240,10 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
                                             f"patients.infusion_date is needed to turn '{canon[c.name][1]}' into "
                                             f"days after infusion (or give '{c.alternative}')",
                                             table="patients", column="infusion_date"))
-                inf = df["patient_id"].map(infusion) if infusion is not None else pd.Series(pd.NaT, index=index)
-                _add_days(df, pd.to_datetime(inf), c.name, c.alternative, canon, t, problems)
+                # reindex, not Series.map: pandas 3 maps an empty string column to float64 and then fails on dates
+                inf = (pd.Series(infusion.reindex(pd.Index(df["patient_id"])).to_numpy(), index=index)
+                       if infusion is not None else pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"))
+                _add_days(df, inf, c.name, c.alternative, canon, t, problems)
     return df, tuple(c.name for c in t.columns if c.name in canon)
 
 
