@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from cart_outcomes.errors import StatisticalWarning
 from cart_outcomes.stats import cox_ph
+
+
+def _fit(df, *args, **kwargs):
+    """cox_ph, with separated (monotone-likelihood) samples rejected: their finite coefficient is where the
+    iteration stopped, not an estimate, so invariants of estimates do not apply to them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StatisticalWarning)
+        try:
+            return cox_ph(df, *args, **kwargs)
+        except StatisticalWarning:
+            reject()
 
 
 @st.composite
@@ -34,8 +48,8 @@ def test_row_order_is_irrelevant(case, rnd):
     df, ties = case
     perm = list(range(len(df)))
     rnd.shuffle(perm)
-    a = cox_ph(df, "time", "event", ["x", "g"], ties=ties)
-    b = cox_ph(df.iloc[perm].reset_index(drop=True), "time", "event", ["x", "g"], ties=ties)
+    a = _fit(df, "time", "event", ["x", "g"], ties=ties)
+    b = _fit(df.iloc[perm].reset_index(drop=True), "time", "event", ["x", "g"], ties=ties)
     np.testing.assert_allclose(a.coefficients["coef"], b.coefficients["coef"], rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(a.loglik["fitted"], b.loglik["fitted"], rtol=1e-12)
     assert abs(a.concordance["value"] - b.concordance["value"]) < 1e-12
@@ -48,8 +62,8 @@ def test_weight_two_equals_duplicated_rows_breslow(case):
     # while weight 2 does not -- R's coxph behaves the same way.
     df, _ = case
     ties = "breslow"
-    w = cox_ph(df.assign(w=2.0), "time", "event", ["x", "g"], ties=ties, weights="w")
-    d = cox_ph(pd.concat([df, df], ignore_index=True), "time", "event", ["x", "g"], ties=ties)
+    w = _fit(df.assign(w=2.0), "time", "event", ["x", "g"], ties=ties, weights="w")
+    d = _fit(pd.concat([df, df], ignore_index=True), "time", "event", ["x", "g"], ties=ties)
     for col in ("coef", "se"):
         np.testing.assert_allclose(w.coefficients[col], d.coefficients[col], rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(w.loglik["fitted"], d.loglik["fitted"], rtol=1e-10)
