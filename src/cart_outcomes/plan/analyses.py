@@ -402,7 +402,6 @@ def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, pl
 
     out: dict[str, Any] = {}
     frames: dict[str, pd.DataFrame] = {}
-    graded: dict[str, Any] = {}
     level = plan.statistics.conf_level
     for tox in ("crs", "icans"):
         if not getattr(plan.toxicity, tox):
@@ -416,7 +415,6 @@ def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, pl
                                "options": dict(dist.options)}
         if result is not None:
             rec["onset_duration"] = records(toxicity.onset_duration_summary(result, tox).table)
-            graded[tox] = result
             frames[f"{tox}_by_patient"] = result.table
             frames[f"{tox}_daily"] = result.observations[["patient_id", "day", "grade", "rule"]]
         frames[f"{tox}_distribution"] = dist.table
@@ -432,7 +430,7 @@ def toxicity_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, pl
         ae = toxicity.adverse_event_table(aes, n_patients=len(patients), conf_level=level)
         out["adverse_events"] = records(ae.table)
         frames["adverse_events"] = ae.table
-    return out, frames, graded
+    return out, frames
 
 
 def cohort_section(patients: pd.DataFrame) -> dict:

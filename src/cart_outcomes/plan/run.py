@@ -49,15 +49,13 @@ def results_json(results: dict[str, Any]) -> str:
 
 
 def _software() -> dict[str, str]:
-    import matplotlib
-    import numpy
-    import scipy
+    from importlib.metadata import version
 
-    return {"cart_outcomes": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "pandas": pd.__version__, "matplotlib": matplotlib.__version__}
+    libraries = ("numpy", "scipy", "pandas", "matplotlib")
+    return {"cart_outcomes": __version__, **{name: version(name) for name in libraries}}
 
 
-def check_plan_columns(plan: Plan, patients: pd.DataFrame, provided: tuple[str, ...]) -> None:
+def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
     """Fail before any computation when the plan names a column the cohort does not have."""
     missing = []
     for a in plan.effective_analyses():
@@ -111,7 +109,7 @@ def run_plan(
     source = Path(plan.data.source)
     cohort = read_cohort(source if source.is_absolute() else base / source, plan.data).require_valid()
     patients = cohort.patients
-    check_plan_columns(plan, patients, cohort.provided["patients"])
+    check_plan_columns(plan, cohort.provided["patients"])
 
     step("deriving endpoints")
     frame = analyses.derive_endpoints(patients, plan)
@@ -133,7 +131,7 @@ def run_plan(
     comparisons, t, curves = analyses.comparison_section(frame, plan, naive_fits)
     tables.update(t)
     step("toxicity")
-    toxicity, t, graded = analyses.toxicity_section(dict(cohort.tables), patients, plan, log)
+    toxicity, t = analyses.toxicity_section(dict(cohort.tables), patients, plan, log)
     tables.update(t)
 
     results: dict[str, Any] = {
@@ -153,7 +151,7 @@ def run_plan(
         "toxicity": toxicity,
     }
     result = RunResult(results=results, tables=tables, plan=plan,
-                       extras={"frame": frame, "curves": curves, "graded": graded, "cohort": cohort, "fits": fits,
+                       extras={"frame": frame, "curves": curves, "cohort": cohort, "fits": fits,
                                "naive_fits": naive_fits})
     if deid:
         from cart_outcomes.report.build import deidentify_run

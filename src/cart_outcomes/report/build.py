@@ -118,7 +118,7 @@ def deidentify_run(run: RunResult) -> RunResult:
     coded_frame, code_map = deidentify(frame, drop=drop)
     tables = {name: _code_table(t, code_map) for name, t in run.tables.items()}
     results = _code_records(run.results, code_map)
-    extras = {k: v for k, v in run.extras.items() if k not in ("cohort", "graded")}
+    extras = {k: v for k, v in run.extras.items() if k != "cohort"}
     extras.update(frame=coded_frame, deidentified=True)
     return dataclasses.replace(run, results=results, tables=tables, extras=extras)
 
