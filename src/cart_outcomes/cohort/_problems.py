@@ -60,6 +60,13 @@ RULES: dict[str, tuple[Severity, str]] = {
     "RESPONSE_AFTER_DEATH": ("error", "A response assessment or CR dated after death, or (without an assessment "
                                       "date) a day-28 CR/CRi/CRh/PR/SD for a patient who died before day 21."),
     "OBSERVATION_AFTER_DEATH": ("error", "A long-table observation after the patient's death."),
+    # kinetics
+    "UNIT_MISMATCH": ("error", "A kinetics unit the assay does not produce (qPCR/ddPCR: copies_per_ug_dna; flow: "
+                               "cells_per_ul or percent_of_cd3), or a percentage above 100."),
+    "LLOQ_CONFLICT": ("warning", "A kinetics value on the wrong side of its lloq: below_loq yes with a value above "
+                                 "lloq, or a value below lloq without below_loq (below_loq is what counts)."),
+    "DUPLICATE_SAMPLE": ("warning", "Two or more kinetics samples of one patient on one day in the same matrix, "
+                                    "assay and unit (replicates are averaged)."),
     "HSCT_INTENT_WITHOUT_HSCT": ("warning", "hsct_intent given without an HSCT date."),
     "HSCT_WITHOUT_INTENT": ("warning", "An HSCT without hsct_intent (consolidative/salvage)."),
     "CR_DATE_WITHOUT_CR": ("warning", "A CR date while the best response is not CR/CRh/CRi."),

@@ -27,6 +27,12 @@ RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD", "NE")
 #: Rank of each response, best first; NE (not evaluable) has no rank. SD and NR are the same depth of response.
 RESPONSE_RANK: dict[str, int] = {"CR": 0, "CRh": 1, "CRi": 2, "PR": 3, "SD": 4, "NR": 4, "PD": 5}
 GRADING_SYSTEMS: tuple[str, ...] = ("ASTCT2019", "Lee2014", "Penn", "MSKCC", "CARTOX", "CTCAE")
+KINETICS_MATRICES: tuple[str, ...] = ("peripheral_blood", "bone_marrow", "csf")
+KINETICS_UNITS: tuple[str, ...] = ("copies_per_ug_dna", "cells_per_ul", "percent_of_cd3")
+#: The units each kinetics assay produces (a row with another unit is a UNIT_MISMATCH error).
+KINETICS_ASSAY_UNITS: dict[str, tuple[str, ...]] = {
+    "qpcr": ("copies_per_ug_dna",), "ddpcr": ("copies_per_ug_dna",), "flow": ("cells_per_ul", "percent_of_cd3"),
+}
 OXYGEN_DEVICES: tuple[str, ...] = (
     "none", "nasal_cannula", "blow_by", "high_flow_nasal_cannula", "facemask", "non_rebreather", "venturi", "cpap",
     "bipap", "mechanical_ventilation",
@@ -240,6 +246,9 @@ LABS = Table(
         Column("ast_u_l", "number", "Aspartate aminotransferase.", unit="U/L", minimum=0),
         Column("bilirubin_mg_dl", "number", "Total bilirubin.", unit="mg/dL", minimum=0),
         Column("triglycerides_mg_dl", "number", "Triglycerides.", unit="mg/dL", minimum=0),
+        Column("il6_pg_ml", "number", "Interleukin-6.", unit="pg/mL", minimum=0),
+        _bool("platelet_transfusion", "Platelet transfusion given that day (platelet recovery needs 7 days "
+              "without one)."),
     ),
 )
 
@@ -272,14 +281,20 @@ RESPONSE_ASSESSMENTS = Table(
 
 KINETICS = Table(
     "kinetics",
-    "CAR-T expansion and persistence in peripheral blood.",
-    "one sample of one patient",
+    "CAR-T expansion and persistence: one measured level per row, in peripheral blood, bone marrow or CSF "
+    "(clinical-definitions section 9). Levels in different matrices, assays or units are never pooled.",
+    "one sample of one patient in one matrix by one assay",
     (
         _PID_LONG,
         *_day(),
-        Column("car_copies_per_ug_dna", "number", "CAR transgene copies by qPCR/ddPCR.", unit="copies/ug DNA",
-               minimum=0),
-        Column("car_cells_per_ul", "number", "CAR-positive cells by flow cytometry.", unit="cells/uL", minimum=0),
+        _cat("matrix", KINETICS_MATRICES, "Sample material.", default="peripheral_blood"),
+        _cat("assay", tuple(KINETICS_ASSAY_UNITS), "Measurement method.", required=True),
+        Column("value", "number", "CAR level in `unit`; may be blank when `below_loq` is yes.", minimum=0),
+        _cat("unit", KINETICS_UNITS, "Unit of `value`: transgene copies per ug genomic DNA (qPCR/ddPCR), CAR+ "
+             "cells per uL or percent CAR+ of CD3+ cells (flow).", required=True),
+        _bool("below_loq", "Below the assay's lower limit of quantification (BLQ); blank = no."),
+        Column("lloq", "number", "Lower limit of quantification of the assay, in `unit`.", minimum=0),
+        _text("detection_reagent", "Flow detection reagent (anti-Fab, target-protein-Fc, tag ...)."),
     ),
 )
 

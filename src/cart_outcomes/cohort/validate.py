@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._problems import RULES, Problem, Severity, ValidationReport, sort_problems
-from cart_outcomes.cohort.schema import RESPONSE_RANK, TABLES, Column, Table
+from cart_outcomes.cohort.schema import KINETICS_ASSAY_UNITS, RESPONSE_RANK, TABLES, Column, Table
 
 if TYPE_CHECKING:
     from cart_outcomes.cohort.io import Cohort
@@ -246,6 +246,36 @@ class _Checker:
         self.order(df, given, "PROGRESSION_BEFORE_CR", "cr", "progression",
                    "a first CR after progression is unusual; check both dates", severity="warning")
 
+    # -- kinetics ---------------------------------------------------------------------------------------------------
+    def kinetics(self, df: pd.DataFrame) -> None:
+        value, blq, lloq = df["value"].astype("float64"), df["below_loq"].fillna(False).astype(bool), df["lloq"]
+        lloq = lloq.astype("float64")
+        self.emit(df, "kinetics", (value.isna() & ~blq & self.readable(df, "kinetics", ["value"])).to_numpy(),
+                  "MISSING_VALUE", "value", lambda i: "value is blank and below_loq is not yes; give the level, or "
+                  "mark the sample below the limit of quantification")
+        assay, unit = df["assay"], df["unit"]
+        wrong = [a in KINETICS_ASSAY_UNITS and u not in KINETICS_ASSAY_UNITS[a]
+                 for a, u in zip(assay.fillna(""), unit.fillna(""), strict=True)]
+        wrong = np.asarray(wrong, dtype=bool) & unit.notna().to_numpy()
+        self.emit(df, "kinetics", wrong, "UNIT_MISMATCH", "unit",
+                  lambda i: f"assay {assay.iat[i]} does not report {unit.iat[i]}; expected "
+                            f"{' or '.join(KINETICS_ASSAY_UNITS[assay.iat[i]])}")
+        over = ((unit == "percent_of_cd3").fillna(False) & (value > 100)).to_numpy()
+        self.emit(df, "kinetics", over, "UNIT_MISMATCH", "value",
+                  lambda i: f"{_fmt(value.iat[i])} percent_of_cd3 is above 100")
+        conflict = ((blq & (value > lloq)) | (~blq & (value < lloq))).to_numpy()
+        self.emit(df, "kinetics", conflict, "LLOQ_CONFLICT", "below_loq",
+                  lambda i: f"value {_fmt(value.iat[i])} with lloq {_fmt(lloq.iat[i])} but below_loq is "
+                            f"{'yes' if blq.iat[i] else 'no'}; below_loq decides how the sample is counted",
+                  severity="warning")
+        keys = ["patient_id", "day", "matrix", "assay", "unit"]
+        dup = df.duplicated(keys, keep="first").to_numpy() & df[keys].notna().all(axis=1).to_numpy()
+        first = df.drop_duplicates(keys).set_index(keys)["source_row"]
+        self.emit(df, "kinetics", dup, "DUPLICATE_SAMPLE", self._col("day", df, self.cohort.provided["kinetics"]),
+                  lambda i: f"another {df['assay'].iat[i]} sample of this patient on day {df['day'].iat[i]} "
+                            f"(row {first[tuple(df[keys].iloc[i])]}); replicates are averaged", severity="warning",
+                  value=lambda i: self.value(df, "day", i, self.cohort.provided["kinetics"]))
+
     # -- long tables ------------------------------------------------------------------------------------------------
     def after_death(self, t: Table, df: pd.DataFrame) -> None:
         if "day" not in df or not len(df):
@@ -315,4 +345,6 @@ def validate(cohort: Cohort) -> ValidationReport:
             ch.patients(df)
         else:
             ch.after_death(t, df)
+        if name == "kinetics":
+            ch.kinetics(df)
     return ValidationReport(sort_problems([*cohort.read_problems, *ch.problems], list(TABLES)))

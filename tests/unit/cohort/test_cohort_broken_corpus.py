@@ -120,6 +120,9 @@ def _obs(**kw) -> dict:
             "oxygen_device": "none", "oxygen_flow_l_min": 0, **kw}
 
 
+_KIN = ["patient_id", "day", "assay", "value", "unit"]
+
+
 def _with_sheet(name: str, rows: list[list]) -> Callable[[Path], Path]:
     return lambda tmp: patients_xlsx(tmp / "c.xlsx", extra={name: rows})
 
@@ -236,6 +239,18 @@ CASES = [
     Case("adverse_event_grade_0",
          _with_sheet("adverse_events", [["patient_id", "term", "grade", "onset_day"], ["P02", "sepsis", 0, 9]]),
          "GRADE_RANGE", "P02", 2, "grade", "adverse_events"),
+    Case("kinetics_flow_in_copies", _with_sheet("kinetics", [_KIN, ["P01", 7, "flow", 120.0, "copies_per_ug_dna"]]),
+         "UNIT_MISMATCH", "P01", 2, "unit", "kinetics"),
+    Case("kinetics_percent_over_100", _with_sheet("kinetics", [_KIN, ["P01", 7, "qpcr", 900.0, "copies_per_ug_dna"],
+                                                                ["P02", 9, "flow", 140.0, "percent_of_cd3"]]),
+         "UNIT_MISMATCH", "P02", 3, "value", "kinetics"),
+    Case("kinetics_blank_value_not_blq",
+         _with_sheet("kinetics", [_KIN, ["P04", 14, "ddpcr", None, "copies_per_ug_dna"]]),
+         "MISSING_VALUE", "P04", 2, "value", "kinetics"),
+    Case("kinetics_negative_value", _with_sheet("kinetics", [_KIN, ["P04", 14, "qpcr", -3.0, "copies_per_ug_dna"]]),
+         "OUT_OF_RANGE", "P04", 2, "value", "kinetics"),
+    Case("kinetics_unknown_assay", _with_sheet("kinetics", [_KIN, ["P06", 14, "elisa", 3.0, "copies_per_ug_dna"]]),
+         "VOCABULARY", "P06", 2, "assay", "kinetics"),
     Case("response_assessment_after_death",
          _with_sheet("response_assessments", [["patient_id", "day", "response"], ["P05", 28, "CR"]]),
          "RESPONSE_AFTER_DEATH", "P05", 2, "day", "response_assessments"),

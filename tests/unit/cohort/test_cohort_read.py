@@ -162,10 +162,28 @@ def test_negative_lab_days_are_allowed(tmp_path: Path) -> None:
     assert c.tables["labs"]["day"].tolist() == [-5, 7]
 
 
+def test_kinetics_long_table_reads_with_warnings_for_replicates_and_lloq_conflicts(tmp_path: Path) -> None:
+    kin = [["patient_id", "day", "matrix", "assay", "value", "unit", "below_loq", "lloq"],
+           ["P01", 7, "", "qpcr", 5000, "copies_per_ug_dna", "no", 50],         # matrix defaults to blood
+           ["P01", 7, "", "qpcr", 5400, "copies_per_ug_dna", "no", 50],         # replicate of row 2
+           ["P01", 7, "bone_marrow", "qpcr", 900, "copies_per_ug_dna", "no", 50],  # other matrix: no replicate
+           ["P01", 28, "", "qpcr", None, "copies_per_ug_dna", "yes", 50],       # BLQ without a value: fine
+           ["P01", 60, "", "qpcr", 20, "copies_per_ug_dna", "no", 50],          # below lloq, not flagged
+           ["P01", 9, "", "flow", 12.5, "percent_of_cd3", "", None]]
+    c = read_cohort(patients_xlsx(tmp_path / "c.xlsx", extra={"kinetics": kin}))
+    assert c.report.ok, str(c.report)
+    got = [(p.rule, p.patient_id, p.row, p.column) for p in c.report.warnings if p.table == "kinetics"]
+    assert got == [("DUPLICATE_SAMPLE", "P01", 3, "day"), ("LLOQ_CONFLICT", "P01", 6, "below_loq")]
+    assert "(row 2)" in c.report.warnings[0].message
+    k = c.table("kinetics")
+    assert k["matrix"].tolist() == ["peripheral_blood"] * 2 + ["bone_marrow"] + ["peripheral_blood"] * 3
+    assert k["below_loq"].tolist()[3] is True and pd.isna(k["value"].iat[3])
+
+
 def test_absent_table_is_an_empty_canonical_frame(tmp_path: Path) -> None:
     c = read_cohort(patients_xlsx(tmp_path / "c.xlsx"))
     k = c.table("kinetics")
-    assert len(k) == 0 and {"patient_id", "day", "car_copies_per_ug_dna"} <= set(k.columns)
+    assert len(k) == 0 and {"patient_id", "day", "matrix", "assay", "value", "unit", "below_loq"} <= set(k.columns)
     with pytest.raises(KeyError):
         c.table("nope")
 
