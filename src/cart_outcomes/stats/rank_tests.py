@@ -293,7 +293,7 @@ def wilcoxon_rank_sum(
         "less": x tends to be smaller than y; "greater": larger. R's spelling "two.sided" is accepted.
     exact : None (R's rule: exact when both samples have < 50 observations and there are no ties), True or False.
         With ties there is no exact p-value: ``exact=True`` then falls back to the normal approximation with a
-        StatisticalWarning (as R).
+        StatisticalWarning (as R). The exact law costs O(min(m, n) (m + n)^2): about 1 s at 100 + 100.
     correct : continuity correction of the normal approximation (R default TRUE).
     conf_level : when given, the Hodges-Lehmann estimate of the shift x - y and its interval, as R's
         ``conf.int = TRUE``: exact (order statistics of the differences) when the p-value is exact, else the
