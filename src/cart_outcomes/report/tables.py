@@ -187,20 +187,23 @@ def _categorical_test(values: pd.Series, groups: pd.Series) -> tuple[float, str]
 
 
 def _continuous_test(values: pd.Series, groups: pd.Series) -> tuple[float, str]:
-    from scipy.stats import kruskal, mannwhitneyu
+    """R ``wilcox.test`` (two groups; exact or normal approximation by R's rule) or ``kruskal.test`` (3+ groups).
+
+    No test (NaN, "") with fewer than two groups, or when every value is the same (R's p-value is then NaN).
+    """
+    from cart_outcomes.stats import kruskal_wallis, wilcoxon_rank_sum
 
     samples = [values[groups == g].to_numpy(dtype=float) for g in dict.fromkeys(groups.tolist())]
     samples = [s for s in samples if s.size]
-    if len(samples) < 2:
+    if len(samples) < 2 or np.unique(np.concatenate(samples)).size == 1:
         return math.nan, ""
     if len(samples) == 2:
-        x, y = samples
-        ties = np.unique(np.concatenate([x, y])).size < x.size + y.size
-        if x.size < 50 and y.size < 50 and not ties:  # R wilcox.test: exact unless n >= 50 or ties
-            return float(mannwhitneyu(x, y, method="exact").pvalue), "Wilcoxon rank-sum test (exact)"
-        p = float(mannwhitneyu(x, y, method="asymptotic", use_continuity=True).pvalue)
-        return p, "Wilcoxon rank-sum test (normal approximation, continuity correction)"
-    return float(kruskal(*samples).pvalue), "Kruskal-Wallis test"
+        res = wilcoxon_rank_sum(*samples)
+        if res.p_value_method == "exact":
+            return res.p_value, "Wilcoxon rank-sum test (exact)"
+        return res.p_value, "Wilcoxon rank-sum test (normal approximation, continuity correction)"
+    codes = np.repeat(np.arange(len(samples)), [s.size for s in samples])
+    return kruskal_wallis(np.concatenate(samples), codes).p_value, "Kruskal-Wallis test"
 
 
 # ----------------------------------------------------------------------------------------------------------------

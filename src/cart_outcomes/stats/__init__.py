@@ -24,6 +24,14 @@ from cart_outcomes.stats.logrank import (
     logrank_trend_test,
 )
 from cart_outcomes.stats.proportions import BinomialCI, FisherExact, binomial_ci, fisher_exact
+from cart_outcomes.stats.rank_tests import (
+    KruskalWallis,
+    RankSumTest,
+    SpearmanTest,
+    kruskal_wallis,
+    spearman,
+    wilcoxon_rank_sum,
+)
 from cart_outcomes.stats.timedep import (
     Landmark,
     MantelByar,
@@ -43,13 +51,16 @@ __all__: list[str] = [
     "FisherExact",
     "GrayTest",
     "KaplanMeier",
+    "KruskalWallis",
     "Landmark",
     "LogrankHazardRatio",
     "LogrankResult",
     "MantelByar",
     "PHTest",
+    "RankSumTest",
     "ReverseKMFollowup",
     "SimonMakuch",
+    "SpearmanTest",
     "TrendTestResult",
     "at_risk_table",
     "binomial_ci",
@@ -61,11 +72,14 @@ __all__: list[str] = [
     "gray_test",
     "hazard_ratio_logrank",
     "kaplan_meier",
+    "kruskal_wallis",
     "landmark",
     "logrank_test",
     "logrank_trend_test",
     "mantel_byar",
     "reverse_km_followup",
     "simon_makuch",
+    "spearman",
     "split_at_exposure",
+    "wilcoxon_rank_sum",
 ]
