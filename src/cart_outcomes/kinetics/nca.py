@@ -159,8 +159,9 @@ def noncompartmental(
         Linear trapezoid (default, checklist row 17), or the log trapezoid on segments where the level declines
         and both levels are > 0: ``(t2 - t1)(C1 - C2) / ln(C1 / C2)``.
     blq : {"zero-then-stop", "zero", "drop"}
-        Samples below quantification, for the AUC (checklist row 18; as PKNCA's default ``conc.blq``
-        ``first = "keep"``, ``middle = "drop"``, ``last = "keep"`` for the areas). Worked example, window 0-28,
+        Samples below quantification, for the AUC (checklist row 18; the default cleans the data as PKNCA's
+        default ``conc.blq``: first "keep", middle "drop", last "keep", with AUCall's triangle down to the first
+        BLQ after the last quantifiable sample). Worked example, window 0-28,
         day 0 BLQ, day 7 = 500, day 14 BLQ, day 21 = 300, days 25 and 35 BLQ:
 
         - ``"zero-then-stop"`` (default): BLQ before the first quantifiable sample -> 0; BLQ between two
@@ -235,8 +236,9 @@ def noncompartmental(
        ``pk.calc.half.life``: among fits with slope < 0 and adjusted R^2 > (best adjusted R^2 of all fits) -
        1e-4, the one with the most points; half-life = ln 2 / lambda_z.
 
-    R: no package implements these CAR-T conventions; for complete profiles PKNCA ``pk.calc.auc(conc, time,
-    interval = c(0, 28), method = "linear" | "lin up/log down")`` and ``pk.calc.half.life`` give the same numbers.
+    R: no package implements these CAR-T conventions as a whole. For a profile sampled on both window ends with
+    quantifiable levels, PKNCA ``pk.calc.auc(conc, time, interval = c(0, 28), method = "linear" |
+    "lin up/log down")`` is the same AUC, and ``pk.calc.half.life(conc, time)`` the same half-life.
 
     References
     ----------
