@@ -328,39 +328,22 @@ def noncompartmental(
     hl = _half_life(ser, day, level, quant, tmax, k) if half_life else None
 
     keys = rows.keys
-    table = keys.copy()
-    table["n_samples"] = n_samples
-    table["n_quantifiable"] = n_quant
-    table["cmax"] = cmax
-    table["tmax_days"] = tmax
-    table["clast"] = clast
-    table["tlast_days"] = tlast
-    table["auc"] = auc
-    table["auc_start_day"] = np.where(covered, lo, np.nan)
-    table["auc_end_day"] = np.where(covered, hi, np.nan)
-    table["auc_end"] = np.array(AUC_ENDS, dtype=object)[kind]
-    table["auc_complete"] = covered & start_ok & (kind != _LAST)
-    table["day0_imputed"] = day0_imputed
-    table["n_replicate_days"] = n_replicate_days
-    table["expansion_detected"] = has_q
-    table["loss_day"] = loss_day
-    table["loss_observed"] = loss_observed
-    table["persistence_days"] = persistence_days
     if hl is None:
-        table["half_life_days"] = np.nan
-        table["lambda_z_per_day"] = np.nan
-        table["half_life_n_points"] = pd.array([pd.NA] * k, dtype="Int64")
-        table["half_life_adj_r2"] = np.nan
-        table["half_life_note"] = np.full(k, "not requested", dtype=object)
-    else:
-        lam, npts, adj, note = hl
-        with np.errstate(divide="ignore"):
-            table["half_life_days"] = np.log(2.0) / lam
-        table["lambda_z_per_day"] = lam
-        table["half_life_n_points"] = pd.arrays.IntegerArray(npts, np.isnan(lam))
-        table["half_life_adj_r2"] = adj
-        table["half_life_note"] = note
-
+        hl = (np.full(k, np.nan), np.zeros(k, np.int64), np.full(k, np.nan), np.full(k, "not requested", object))
+    lam, npts, adj, note = hl
+    with np.errstate(divide="ignore"):
+        half = np.log(2.0) / lam
+    table = pd.DataFrame({
+        **{c: keys[c] for c in KEYS},
+        "n_samples": n_samples, "n_quantifiable": n_quant, "cmax": cmax, "tmax_days": tmax, "clast": clast,
+        "tlast_days": tlast, "auc": auc, "auc_start_day": np.where(covered, lo, np.nan),
+        "auc_end_day": np.where(covered, hi, np.nan), "auc_end": np.array(AUC_ENDS, dtype=object)[kind],
+        "auc_complete": covered & start_ok & (kind != _LAST), "day0_imputed": day0_imputed,
+        "n_replicate_days": n_replicate_days, "expansion_detected": has_q, "loss_day": loss_day,
+        "loss_observed": loss_observed, "persistence_days": persistence_days, "half_life_days": half,
+        "lambda_z_per_day": lam, "half_life_n_points": pd.arrays.IntegerArray(npts, np.isnan(lam)),
+        "half_life_adj_r2": adj, "half_life_note": note,
+    })
     persistence = _persistence(keys, months, visit_window, has_q, tlast, last_day)
     options = MappingProxyType({
         "window": (a, b), "auc_method": auc_method, "blq": blq, "window_end": window_end, "duplicates": duplicates,
@@ -499,8 +482,7 @@ def _persistence(keys: pd.DataFrame, months: tuple[float, ...], visit_window: fl
         detectable = has_q[:, None] & (tlast[:, None] >= lower)
     sampled = last_day[:, None] >= lower
     status = np.where(detectable, "detectable", np.where(sampled, "undetectable", "not_evaluable")).astype(object)
-    out = keys.iloc[np.repeat(np.arange(k), n_m)].reset_index(drop=True)
-    out["month"] = np.tile(np.asarray(months, dtype=float), k)
-    out["landmark_day"] = np.tile(landmark, k)
-    out["status"] = status.ravel()
-    return out
+    keys_rep = keys.iloc[np.repeat(np.arange(k), n_m)].reset_index(drop=True)
+    return pd.concat([keys_rep, pd.DataFrame({"month": np.tile(np.asarray(months, dtype=float), k),
+                                              "landmark_day": np.tile(landmark, k), "status": status.ravel()})],
+                     axis=1)
