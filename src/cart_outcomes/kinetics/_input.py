@@ -34,7 +34,8 @@ class Rows:
 
     ``keys`` has one row per series (``patient_id, matrix, assay, unit``) in output order; ``series`` is the
     0-based series of each sorted row; ``value`` is NaN on rows that are not quantifiable; ``row`` is the
-    spreadsheet row of each sorted row and ``row_rule`` says how row numbers are counted.
+    spreadsheet row of each sorted row, ``order`` its position in the input, and ``row_rule`` says how row numbers
+    are counted.
     """
 
     keys: pd.DataFrame
@@ -43,7 +44,8 @@ class Rows:
     value: np.ndarray
     quantifiable: np.ndarray
     row: np.ndarray
-    patient: np.ndarray
+    order: np.ndarray
+    patient_id: pd.Series
     row_rule: str
 
 
@@ -144,12 +146,15 @@ def _boolean(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return f == 1, f == 2
 
 
-def sort_codes(col: pd.Series) -> np.ndarray:
-    """Codes that sort the patients in their natural order (numbers numerically), falling back to text."""
+def _patient_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes that sort the patients in their natural order, numbers numerically, else as text; missing mask)."""
     try:
-        return pd.factorize(col, sort=True)[0]
-    except TypeError:
-        return pd.factorize(col.astype(str), sort=True)[0]
+        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    except TypeError:  # mixed numbers and text
+        text = pd.Series([None if pd.isna(v) else str(v) for v in col.to_numpy(dtype=object)], dtype=object)
+        codes, uniques = pd.factorize(text, sort=True, use_na_sentinel=True)
+    blank = np.flatnonzero([isinstance(u, str) and not u.strip() for u in uniques])
+    return codes, (codes == -1) | np.isin(codes, blank)
 
 
 def read_rows(kinetics: Any) -> Rows:
@@ -169,8 +174,8 @@ def read_rows(kinetics: Any) -> Rows:
     n = len(frame)
     chk = _Problems(frame)
 
-    pid_codes, _ = _normalised(frame["patient_id"])
-    chk.add(pid_codes == -1, "BLANK_ID", "patient_id", "patient_id is missing")
+    pcode, no_id = _patient_codes(frame["patient_id"])
+    chk.add(no_id, "BLANK_ID", "patient_id", "patient_id is missing")
 
     day, not_num = _number(frame["day"])
     chk.add(not_num, "BAD_NUMBER", "day", lambda v: f"{v!r} is not a number of days")
@@ -191,13 +196,12 @@ def read_rows(kinetics: Any) -> Rows:
     unit, _ = _vocabulary(frame["unit"], UNITS)
     chk.add(unit == -1, "MISSING_VALUE", "unit", "unit is missing")
     chk.add(unit == -2, "VOCABULARY", "unit", lambda v: f"{v!r} is not one of {list(UNITS)}")
-    ok = (assay >= 0) & (unit >= 0)
-    allowed = np.array([[u in ASSAY_UNITS[a] for u in UNITS] for a in ASSAYS])
-    mismatch = ok & ~allowed[np.maximum(assay, 0), np.maximum(unit, 0)]
-    assay_text = np.array(ASSAYS, dtype=object)[np.maximum(assay, 0)]
-    for a in ASSAYS:
-        chk.add(mismatch & (assay_text == a), "UNIT_MISMATCH", "unit",
-                lambda v, a=a: f"{v!r} is not a unit of assay {a!r} (expected one of {list(ASSAY_UNITS[a])})")
+    allowed = np.array([[u in ASSAY_UNITS[a] for u in UNITS] + [True, True] for a in ASSAYS] + [[True] * 5] * 2)
+    mismatch = ~allowed[assay, unit]  # codes -1/-2 (missing, unknown) index the all-True padding
+    if mismatch.any():
+        for i, a in enumerate(ASSAYS):
+            chk.add(mismatch & (assay == i), "UNIT_MISMATCH", "unit",
+                    lambda v, a=a: f"{v!r} is not a unit of assay {a!r} (expected one of {list(ASSAY_UNITS[a])})")
 
     if "below_loq" in frame:
         blq, bad_bool = _boolean(frame["below_loq"])
@@ -221,7 +225,6 @@ def read_rows(kinetics: Any) -> Rows:
     chk.finish()
 
     quant = ~blq & (value > 0)  # an exact 0 without the flag is not quantifiable either
-    pcode = sort_codes(frame["patient_id"])
     key = ((pcode.astype(np.int64) * 3 + matrix) * 3 + assay) * 3 + unit
     order = np.lexsort((day, key))
     skey = key[order]
@@ -237,8 +240,8 @@ def read_rows(kinetics: Any) -> Rows:
     })
     value = np.where(quant, value, np.nan)
     return Rows(keys=keys, series=np.cumsum(new) - 1, day=day[order], value=value[order],
-                quantifiable=quant[order], row=chk.rows[order],
-                patient=frame["patient_id"].to_numpy(dtype=object)[order], row_rule=chk.rule)
+                quantifiable=quant[order], row=chk.rows[order], order=order, patient_id=frame["patient_id"],
+                row_rule=chk.rule)
 
 
 def duplicate_error(rows: Rows, starts: np.ndarray, n_rows: np.ndarray) -> None:
@@ -252,7 +255,8 @@ def duplicate_error(rows: Rows, starts: np.ndarray, n_rows: np.ndarray) -> None:
         listed = ", ".join(str(int(x)) for x in rows.row[r])
         for i in r:
             problems.append(Problem(
-                rule="DUPLICATE_SAMPLE", severity="error", table="kinetics", patient_id=_text_of(rows.patient[i]),
+                rule="DUPLICATE_SAMPLE", severity="error", table="kinetics",
+                patient_id=_text_of(rows.patient_id.iloc[rows.order[i]]),
                 row=int(rows.row[i]), column="day", value=day,
                 message=f"{n_rows[s]} samples on day {day} for {k['matrix']}/{k['assay']}/{k['unit']} (rows "
                         f"{listed}); duplicates='error' (use duplicates='mean' to average the replicates)"))
