@@ -180,9 +180,9 @@ def read_rows(kinetics: Any) -> Rows:
     day, not_num = _number(frame["day"])
     chk.add(not_num, "BAD_NUMBER", "day", lambda v: f"{v!r} is not a number of days")
     chk.add(np.isnan(day) & ~not_num, "MISSING_VALUE", "day", "day is missing")
-    with np.errstate(invalid="ignore"):
-        chk.add(np.isinf(day), "BAD_NUMBER", "day", lambda v: f"{v} is not a finite number of days")
-        chk.add(day < 0, "BEFORE_INFUSION", "day", lambda v: f"day {v} is before the infusion (day 0)")
+    chk.add(np.isinf(day), "BAD_NUMBER", "day", lambda v: f"{v} is not a finite number of days")
+    chk.add(np.isfinite(day) & (day < 0), "BEFORE_INFUSION", "day",
+            lambda v: f"day {v} is before the infusion (day 0)")
 
     if "matrix" in frame:
         matrix, _ = _vocabulary(frame["matrix"], MATRICES)
@@ -213,15 +213,13 @@ def read_rows(kinetics: Any) -> Rows:
     chk.add(not_num, "BAD_NUMBER", "value", lambda v: f"{v!r} is not a number")
     chk.add(np.isnan(value) & ~not_num & ~blq, "MISSING_VALUE", "value",
             "value is missing and below_loq is not true (a blank value needs below_loq = true)")
-    with np.errstate(invalid="ignore"):
-        chk.add(np.isinf(value), "BAD_NUMBER", "value", lambda v: f"{v} is not a finite number")
-        chk.add(value < 0, "OUT_OF_RANGE", "value", lambda v: f"{v} is negative; CAR levels are >= 0")
+    chk.add(np.isinf(value), "BAD_NUMBER", "value", lambda v: f"{v} is not a finite number")
+    chk.add(np.isfinite(value) & (value < 0), "OUT_OF_RANGE", "value",
+            lambda v: f"{v} is negative; CAR levels are >= 0")
     if "lloq" in frame:
         lloq, not_num = _number(frame["lloq"])
         chk.add(not_num, "BAD_NUMBER", "lloq", lambda v: f"{v!r} is not a number")
-        with np.errstate(invalid="ignore"):
-            chk.add(np.isinf(lloq) | (lloq < 0), "OUT_OF_RANGE", "lloq",
-                    lambda v: f"{v} is not a finite number >= 0")
+        chk.add(np.isinf(lloq) | (lloq < 0), "OUT_OF_RANGE", "lloq", lambda v: f"{v} is not a finite number >= 0")
     chk.finish()
 
     quant = ~blq & (value > 0)  # an exact 0 without the flag is not quantifiable either

@@ -21,7 +21,7 @@ def bad_frame() -> pd.DataFrame:
         "day": [0, 7, 14, np.nan, -3, 7, 14, 21, 28],
         "matrix": ["peripheral_blood", "blood", None, None, None, None, None, None, None],
         "assay": ["qpcr", "qpcr", "qpcr", "qpcr", "qpcr", "elisa", "flow", "qpcr", "qpcr"],
-        "value": [100.0, 50.0, 10.0, 5.0, 1.0, 3.0, 4.0, -2.0, np.inf],
+        "value": [100.0, 50.0, 10.0, 5.0, 1.0, 3.0, 4.0, -2.0, -np.inf],
         "unit": ["copies_per_ug_dna"] * 6 + ["copies_per_ug_dna", "copies_per_ug_dna", "copies_per_ug_dna"],
         "below_loq": [False, False, False, False, False, False, False, False, False],
     })
@@ -48,7 +48,7 @@ def test_every_bad_row_in_one_error_with_positions():
     assert "column 'value': -2 is negative" in msg
     assert "'copies_per_ug_dna' is not a unit of assay 'flow'" in msg
     values = {p.row: p.value for p in err.problems}
-    assert values[3] == "blood" and values[9] == "-2" and values[10] == "inf"
+    assert values[3] == "blood" and values[9] == "-2" and values[10] == "-inf"
 
 
 def test_source_row_numbers_are_used():
