@@ -101,22 +101,13 @@ def _text_of(v: Any) -> str | None:
     return str(v)
 
 
-def _normalised(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, stripped lower-case text of each distinct value); code -1 = missing or blank."""
+def _vocabulary(col: pd.Series, vocab: tuple[str, ...]) -> np.ndarray:
+    """Index into ``vocab`` of each row (-1 missing or blank, -2 not in the vocabulary); case and blanks ignored."""
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    text = np.array([str(u).strip().lower() for u in uniques], dtype=object)
-    blank = np.flatnonzero(text == "")
-    if blank.size:
-        codes = np.where(np.isin(codes, blank), -1, codes)
-    return codes, text
-
-
-def _vocabulary(col: pd.Series, vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Index into ``vocab`` of each row (-1 missing/blank, -2 not in the vocabulary)."""
-    codes, text = _normalised(col)
     lookup = {v: i for i, v in enumerate(vocab)}
-    per_unique = np.array([lookup.get(t, -2) for t in text] + [-1], dtype=np.int64)
-    return per_unique[codes], codes
+    lookup[""] = -1
+    per_unique = np.array([lookup.get(str(u).strip().lower(), -2) for u in uniques] + [-1], dtype=np.int64)
+    return per_unique[codes]
 
 
 def _number(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -185,15 +176,15 @@ def read_rows(kinetics: Any) -> Rows:
             lambda v: f"day {v} is before the infusion (day 0)")
 
     if "matrix" in frame:
-        matrix, _ = _vocabulary(frame["matrix"], MATRICES)
+        matrix = _vocabulary(frame["matrix"], MATRICES)
         chk.add(matrix == -2, "VOCABULARY", "matrix", lambda v: f"{v!r} is not one of {list(MATRICES)}")
         matrix = np.where(matrix == -1, 0, matrix)  # blank = peripheral blood
     else:
         matrix = np.zeros(n, np.int64)
-    assay, _ = _vocabulary(frame["assay"], ASSAYS)
+    assay = _vocabulary(frame["assay"], ASSAYS)
     chk.add(assay == -1, "MISSING_VALUE", "assay", "assay is missing")
     chk.add(assay == -2, "VOCABULARY", "assay", lambda v: f"{v!r} is not one of {list(ASSAYS)}")
-    unit, _ = _vocabulary(frame["unit"], UNITS)
+    unit = _vocabulary(frame["unit"], UNITS)
     chk.add(unit == -1, "MISSING_VALUE", "unit", "unit is missing")
     chk.add(unit == -2, "VOCABULARY", "unit", lambda v: f"{v!r} is not one of {list(UNITS)}")
     allowed = np.array([[u in ASSAY_UNITS[a] for u in UNITS] + [True, True] for a in ASSAYS] + [[True] * 5] * 2)
