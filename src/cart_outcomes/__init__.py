@@ -1,7 +1,7 @@
 """cart-outcomes: CAR-T cohort outcomes analysis with numbers identical to R survival/cmprsk.
 
 Subpackages (imported on first use, so the command line starts fast): ``cohort``, ``endpoints``, ``stats``,
-``toxicity``, ``plan``, ``report``.
+``toxicity``, ``kinetics``, ``plan``, ``report``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = [
     "run_plan",
 ]
 
-_SUBPACKAGES = ("cohort", "endpoints", "stats", "toxicity", "plan", "report")
+_SUBPACKAGES = ("cohort", "endpoints", "stats", "toxicity", "kinetics", "plan", "report")
 _LAZY = {"run_plan": "cart_outcomes.plan.run", "read_cohort": "cart_outcomes.cohort.io"}
 
 

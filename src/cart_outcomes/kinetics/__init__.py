@@ -1,5 +1,6 @@
 """CAR-T cellular kinetics: expansion, exposure and persistence (clinical-definitions section 9)."""
 
 from cart_outcomes.kinetics.nca import NCAResult, noncompartmental
+from cart_outcomes.kinetics.summary import KineticsSummary, persistence_rates, summarize_kinetics
 
-__all__ = ["NCAResult", "noncompartmental"]
+__all__ = ["KineticsSummary", "NCAResult", "noncompartmental", "persistence_rates", "summarize_kinetics"]

@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.schema import KINETICS_ASSAY_UNITS as ASSAY_UNITS
+from cart_outcomes.cohort.schema import KINETICS_MATRICES as MATRICES
+from cart_outcomes.cohort.schema import KINETICS_UNITS as UNITS
 from cart_outcomes.cohort.validate import Problem
 from cart_outcomes.errors import InputError, ValidationFailed
 
-MATRICES = ("peripheral_blood", "bone_marrow", "csf")
-ASSAY_UNITS = {"qpcr": ("copies_per_ug_dna",), "ddpcr": ("copies_per_ug_dna",),
-               "flow": ("cells_per_ul", "percent_of_cd3")}
 ASSAYS = tuple(ASSAY_UNITS)
-UNITS = ("copies_per_ug_dna", "cells_per_ul", "percent_of_cd3")
 REQUIRED = ("patient_id", "day", "assay", "value", "unit")
 _TRUE = {"true", "1", "1.0", "yes", "y", "t"}
 _FALSE = {"false", "0", "0.0", "no", "n", "f", ""}

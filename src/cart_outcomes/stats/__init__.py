@@ -1,4 +1,4 @@
-"""Survival statistics with numbers identical to R ``survival``/``cmprsk``.
+"""Statistics with numbers identical to R: survival (``survival``/``cmprsk``), proportions and rank tests.
 
 Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
 """
