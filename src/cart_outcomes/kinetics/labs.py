@@ -330,7 +330,7 @@ def hematologic_recovery(labs: Any, *, anc_threshold: float = 500, platelet_thre
     consecutive : number of consecutive qualifying values obtained on different days (default 3).
     transfusion_free_days : a platelet value qualifies only when no platelet transfusion was given on its day or
         the ``transfusion_free_days - 1`` days before (default 7: a transfusion on day T lets values from day
-        T + 7 count, as in the CIBMTR worked example); 0 disables the rule.
+        T + 7 count, as in the CIBMTR worked example); 0 ignores platelet transfusions altogether.
     from_day : the count must fall below the threshold on or after this day (default 0, the infusion); earlier
         values are ignored altogether.
     calendar_days : require the consecutive values on consecutive calendar days (default False: values obtained on
@@ -390,19 +390,19 @@ def hematologic_recovery(labs: Any, *, anc_threshold: float = 500, platelet_thre
     n_pat = len(patients)
     day = clean["day"].to_numpy()
     notes: list[str] = []
-    has_tx = _TRANSFUSION in clean
-    if has_tx:
-        tx = clean[_TRANSFUSION].to_numpy(dtype=bool)
-        tp, tday = codes[tx], day[tx]
-        tx_rule = f"applied: no platelet transfusion on the value's day or the {transfusion_free_days - 1} days before"
-        if transfusion_free_days == 0:
-            tx_rule = "not applied (transfusion_free_days=0)"
-    else:
-        tp, tday = np.array([], dtype=codes.dtype), np.array([], dtype=np.int64)
+    tp, tday = np.array([], dtype=codes.dtype), np.array([], dtype=np.int64)
+    if _TRANSFUSION not in clean:
         tx_rule = f"not applied: the labs table has no {_TRANSFUSION!r} column"
         notes.append(f"platelet recovery: the labs table has no {_TRANSFUSION!r} column, so the CIBMTR rule "
                      f"'no platelet transfusion in the previous {transfusion_free_days} days' could not be applied; "
                      "a count supported by transfusion may date recovery early")
+    elif transfusion_free_days == 0:
+        tx_rule = "not applied (transfusion_free_days=0): platelet transfusions ignored"
+    else:
+        tx = clean[_TRANSFUSION].to_numpy(dtype=bool)
+        tp, tday = codes[tx], day[tx]
+        tx_rule = (f"applied: no platelet transfusion on the value's day or the {transfusion_free_days - 1} days "
+                   "before; a transfusion from from_day on counts as the count having fallen below")
 
     frames = []
     for lineage, col in _LINEAGES:
