@@ -33,6 +33,7 @@ DAILY_RULES = {"anc_per_ul": "min", "platelets_per_ul": "min", "hemoglobin_g_dl"
 _REDUCERS = ("min", "max", "mean", "first", "last")
 _TRANSFUSION = "platelet_transfusion"
 _LINEAGES = (("neutrophil", "anc_per_ul"), ("platelet", "platelets_per_ul"))
+_SUMMARY_STATS = ("median", "q1", "q3", "min", "max")
 _STATUSES = ("recovered", "not_recovered", "never_below", "no_data")
 _CIBMTR = ("CIBMTR Forms Instruction Manual, post-infusion data (forms 2100/4100), initial ANC and platelet "
            "recovery: first of three consecutive laboratory values obtained on different days")
@@ -114,11 +115,28 @@ def _read(labs: Any, numbers: Sequence[str], booleans: Sequence[str] = ()) -> pd
     return clean
 
 
-def _patients(pid: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """(row -> patient code, patients in natural order); code k is ``patients.iloc[k]``."""
-    codes = patient_key(pid.reset_index(drop=True))
-    _, first = np.unique(codes, return_index=True)
-    return codes, pid.iloc[first].reset_index(drop=True)
+def _patients(pid: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(row -> patient code, patient ids), codes ordered as in ``grade_icaht``; code k is patient ``ids[k]``."""
+    codes = patient_key(pid)
+    ids = np.empty(codes.max(initial=-1) + 1, dtype=object)
+    ids[codes] = pid.to_numpy(dtype=object)  # every row of a code holds the same id
+    return codes.astype(np.int64), ids
+
+
+def _starts(sorted_key: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values in a sorted array."""
+    if sorted_key.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+
+
+def _quantile7(xs: np.ndarray, st: np.ndarray, n: np.ndarray, prob: float) -> np.ndarray:
+    """R ``quantile(x, prob, type = 7)`` of each sorted segment ``xs[st:st + n]``, with R's own arithmetic."""
+    h = (n - 1) * prob
+    lo = np.floor(h).astype(np.intp)
+    frac = h - lo
+    x_lo, x_hi = xs[st + lo], xs[st + np.ceil(h).astype(np.intp)]
+    return np.where((frac > 0) & (x_hi != x_lo), (1 - frac) * x_lo + frac * x_hi, x_lo)
 
 
 def _names(analytes: Any) -> tuple[str, ...]:
@@ -158,6 +176,43 @@ def _window(days: Any) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # trajectories
+
+
+def _daily(rule: str, v: np.ndarray, row_key: np.ndarray, span: int) -> dict[str, np.ndarray]:
+    """One analyte's daily values from samples sorted by ``row_key`` (= patient * span + day - first day)."""
+    st = _starts(row_key)
+    n_samples = np.diff(np.r_[st, row_key.size])
+    if rule == "min":
+        value = np.minimum.reduceat(v, st)
+    elif rule == "max":
+        value = np.maximum.reduceat(v, st)
+    elif rule == "mean":
+        value = np.add.reduceat(v, st) / n_samples
+    else:
+        value = v[st if rule == "first" else st + n_samples - 1]
+    return {"p": row_key[st] // span, "day": row_key[st] % span, "value": value, "n_samples": n_samples}
+
+
+def _by_day(day: np.ndarray, value: np.ndarray) -> dict[str, np.ndarray]:
+    """Per day: n, median (as R ``median``), quartiles (R type 7), min, max of the patients' daily values."""
+    o = np.argsort(value)
+    o = o[np.argsort(day[o].astype(np.uint16) if day.max(initial=0) < 1 << 16 else day[o], kind="stable")]
+    xs, dd = value[o], day[o]
+    st = _starts(dd)
+    n = np.diff(np.r_[st, dd.size])
+    return {"day": dd[st], "n": n, "median": (xs[st + (n - 1) // 2] + xs[st + n // 2]) / 2,
+            "q1": _quantile7(xs, st, n, 0.25), "q3": _quantile7(xs, st, n, 0.75), "min": xs[st],
+            "max": xs[st + n - 1]}
+
+
+def _stack(parts: list[dict[str, np.ndarray]], names: list[str], columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Concatenate per-analyte column arrays, adding ``analyte`` and ``unit`` repeated per part."""
+    sizes = [len(next(iter(part.values()))) for part in parts]
+    out = {c: np.concatenate([part[c] for part in parts]) if parts else np.zeros(0, dtype=dt)
+           for c, dt in columns.items()}
+    out["analyte"] = np.repeat(np.asarray(names, dtype=object), sizes)
+    out["unit"] = np.repeat(np.asarray([_unit(a) for a in names], dtype=object), sizes)
+    return out
 
 
 def lab_trajectories(labs: Any, analytes: Sequence[str] | str = DEFAULT_ANALYTES, *,
@@ -206,43 +261,27 @@ def lab_trajectories(labs: Any, analytes: Sequence[str] | str = DEFAULT_ANALYTES
     present = [a for a in names if a in clean and (~np.isnan(clean[a].to_numpy(dtype=float)[keep])).any()]
     not_available = [a for a in names if a not in present]
 
-    parts = []
-    for rule in _REDUCERS:
-        cols = [a for a in present if rules[a] == rule]
-        if not cols:
-            continue
-        vals = clean.loc[keep, cols].to_numpy(dtype=float)
-        n, k = vals.shape
-        v = vals.ravel()
+    # rows sorted once by (patient, day), the frame's row order kept within a day (for first/last)
+    d_all, c_all = day[keep], codes[keep]
+    dmin = int(d_all.min(initial=0))
+    span = int(d_all.max(initial=0)) - dmin + 1
+    row_key = c_all * span + (d_all - dmin)
+    order = np.argsort(row_key, kind="stable")
+    row_key = row_key[order]
+    tables, summaries = [], []
+    for name in present:
+        v = clean[name].to_numpy(dtype=float)[keep][order]
         ok = ~np.isnan(v)
-        rows = np.repeat(np.arange(n), k)[ok]
-        long = pd.DataFrame({"a": np.tile([names.index(c) for c in cols], n)[ok], "p": codes[keep][rows],
-                             "day": day[keep][rows], "value": v[ok]})
-        g = long.groupby(["a", "p", "day"], sort=False)["value"]
-        parts.append(pd.concat([g.agg(rule), g.size().rename("n_samples")], axis=1).reset_index())
-    daily_frame = (pd.concat(parts, ignore_index=True) if parts
-                   else pd.DataFrame({"a": [], "p": [], "day": [], "value": [], "n_samples": []}).astype(
-                       {"a": int, "p": int, "day": np.int64, "value": float, "n_samples": np.int64}))
-    daily_frame = daily_frame.sort_values(["a", "p", "day"], kind="stable", ignore_index=True)
-    analyte = np.asarray(names, dtype=object)[daily_frame["a"].to_numpy()]
-    units = np.asarray([_unit(a) for a in names], dtype=object)[daily_frame["a"].to_numpy()]
-    table = pd.DataFrame({"patient_id": patients.iloc[daily_frame["p"].to_numpy()].to_numpy(),
-                          "day": daily_frame["day"].to_numpy(dtype=np.int64), "analyte": analyte,
-                          "value": daily_frame["value"].to_numpy(dtype=float), "unit": units,
-                          "n_samples": daily_frame["n_samples"].to_numpy(dtype=np.int64)})
+        tables.append(_daily(rules[name], v[ok], row_key[ok], span))
+        summaries.append(_by_day(tables[-1]["day"], tables[-1]["value"]))
+    t = _stack(tables, present, {"p": np.int64, "day": np.int64, "value": float, "n_samples": np.int64})
+    table = pd.DataFrame({"patient_id": patients[t["p"]], "day": t["day"] + dmin, "analyte": t["analyte"],
+                          "value": t["value"], "unit": t["unit"], "n_samples": t["n_samples"]},
+                         copy=False)  # fresh arrays: no consolidating copy of 3 object columns
+    sm = _stack(summaries, present, {"day": np.int64, "n": np.int64, **dict.fromkeys(_SUMMARY_STATS, float)})
+    summary = pd.DataFrame({"analyte": sm["analyte"], "day": sm["day"] + dmin, "unit": sm["unit"], "n": sm["n"],
+                            **{c: sm[c] for c in _SUMMARY_STATS}}, copy=False)
 
-    g = daily_frame.groupby(["a", "day"], sort=True)["value"]
-    quart = g.quantile([0.25, 0.75]).unstack()
-    stats = g.agg(["count", "median", "min", "max"])
-    a_idx = stats.index.get_level_values("a").to_numpy(dtype=int)
-    summary = pd.DataFrame({
-        "analyte": np.asarray(names, dtype=object)[a_idx],
-        "day": stats.index.get_level_values("day").to_numpy(dtype=np.int64),
-        "unit": np.asarray([_unit(a) for a in names], dtype=object)[a_idx],
-        "n": stats["count"].to_numpy(dtype=np.int64), "median": stats["median"].to_numpy(dtype=float),
-        "q1": quart[0.25].to_numpy(dtype=float) if len(stats) else np.array([]),
-        "q3": quart[0.75].to_numpy(dtype=float) if len(stats) else np.array([]),
-        "min": stats["min"].to_numpy(dtype=float), "max": stats["max"].to_numpy(dtype=float)})
 
     absent = [a for a in not_available if a not in clean]
     blank = [a for a in not_available if a in clean]
@@ -262,10 +301,10 @@ def lab_trajectories(labs: Any, analytes: Sequence[str] | str = DEFAULT_ANALYTES
 
 
 def _first_per_patient(p: np.ndarray, values: np.ndarray, n_pat: int, fill: float = np.nan) -> np.ndarray:
-    """Per patient, the value of its first row (rows grouped by patient in ascending order)."""
+    """Per patient, the value of its first row (``p`` sorted ascending); ``fill`` for patients without rows."""
     out = np.full(n_pat, fill)
-    up, first = np.unique(p, return_index=True)
-    out[up] = values[first]
+    st = _starts(p)
+    out[p[st]] = values[st]
     return out
 
 
@@ -297,9 +336,11 @@ def _recovery(p: np.ndarray, day: np.ndarray, v: np.ndarray, n_pat: int, thresho
     start = np.maximum.accumulate(np.where(q & ~cont, idx, 0))
     hit = np.flatnonzero(q & (idx - start == consecutive - 1))
     recovery = _first_per_patient(p[hit], day[hit - (consecutive - 1)].astype(float), n_pat)
-    order = np.lexsort((day, v, p))
-    nadir_value = _first_per_patient(p[order], v[order], n_pat)
-    nadir_day = _first_per_patient(p[order], day[order].astype(float), n_pat)
+    nadir_value = np.full(n_pat, np.nan)
+    st = _starts(p)
+    nadir_value[p[st]] = np.minimum.reduceat(v, st) if st.size else []
+    at_nadir = v == nadir_value[p]
+    nadir_day = _first_per_patient(p[at_nadir], day[at_nadir].astype(float), n_pat)
     last = np.ones(p.size, bool)
     last[:-1] = p[1:] != p[:-1]
     last_day = np.full(n_pat, np.nan)
@@ -389,6 +430,8 @@ def hematologic_recovery(labs: Any, *, anc_threshold: float = 500, platelet_thre
     codes, patients = _patients(clean["patient_id"])
     n_pat = len(patients)
     day = clean["day"].to_numpy()
+    dmin = int(day.min(initial=0))
+    span = int(day.max(initial=0)) - dmin + 1
     notes: list[str] = []
     tp, tday = np.array([], dtype=codes.dtype), np.array([], dtype=np.int64)
     if _TRANSFUSION not in clean:
@@ -409,13 +452,15 @@ def hematologic_recovery(labs: Any, *, anc_threshold: float = 500, platelet_thre
         if col in clean:
             v_all = clean[col].to_numpy(dtype=float)
             keep = ~np.isnan(v_all) & (day >= from_day)
-            d = (pd.DataFrame({"p": codes[keep], "day": day[keep], "v": v_all[keep]})
-                 .groupby(["p", "day"], sort=True)["v"].min().reset_index())
+            key = codes[keep] * span + (day[keep] - dmin)
+            order = np.argsort(key)
+            key, vk = key[order], v_all[keep][order]
+            st = _starts(key)
+            p, dd = key[st] // span, key[st] % span + dmin
+            v = np.minimum.reduceat(vk, st) if st.size else np.zeros(0)
         else:
             notes.append(f"{lineage} recovery: the labs table has no {col!r} column; every patient is 'no_data'")
-            d = pd.DataFrame({"p": np.array([], dtype=codes.dtype), "day": np.array([], dtype=np.int64),
-                              "v": np.array([], dtype=float)})
-        p, dd, v = d["p"].to_numpy(), d["day"].to_numpy(dtype=np.int64), d["v"].to_numpy(dtype=float)
+            p, dd, v = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         if lineage == "platelet":
             blocked = _recent_transfusion(p, dd, tp, tday, transfusion_free_days)
             after = tday >= from_day
@@ -425,7 +470,7 @@ def hematologic_recovery(labs: Any, *, anc_threshold: float = 500, platelet_thre
             blocked = np.zeros(p.size, bool)
             support = np.full(n_pat, np.inf)
         r = _recovery(p, dd, v, n_pat, thresholds[lineage], consecutive, calendar_days, blocked, support)
-        frames.append(pd.DataFrame({"patient_id": patients.to_numpy(), "lineage": lineage,
+        frames.append(pd.DataFrame({"patient_id": patients, "lineage": lineage,
                                     "threshold": float(thresholds[lineage]), "unit": _unit(col), **r}))
     table = pd.concat(frames, ignore_index=True)
 
