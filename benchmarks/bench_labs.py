@@ -14,6 +14,7 @@ import argparse
 import os
 import platform
 import re
+import textwrap
 import time
 from pathlib import Path
 
@@ -102,16 +103,17 @@ def main() -> None:
         if not np.array_equal(got.to_numpy(), exp.to_numpy(), equal_nan=True):
             raise SystemExit(f"{lineage}: vectorised and loop results differ")
     status = res.groupby(["lineage", "status"]).size().unstack(fill_value=0)
-
+    statuses = "; ".join(f"{lin}: " + ", ".join(f"{n:,} {s}" for s, n in row.items() if n)
+                         for lin, row in status.iterrows())
+    about = (f"Data: 10,000 patients x 60 lab days (days -5..54) + 5% same-day duplicates = {n_rows:,} rows, "
+             "shuffled; ANC, platelets, Hb, CRP, ferritin, IL-6 and a platelet_transfusion flag (seed "
+             f"{SEED}); statuses {statuses}. cart-outcomes {__version__}, Python {platform.python_version()}, "
+             f"pandas {pd.__version__}, numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load "
+             f"average {os.getloadavg()[0]:.1f} at the start (shared machine); median of 5 runs after a warm-up "
+             "(the loop: one run). The loop's recovery days equal `hematologic_recovery`'s for every patient and "
+             "lineage (checked in the run). Target (issue 8): recovery for 10,000 patients x 60 days under 1 s.")
     lines = ["## Lab trajectories (`bench_labs.py`)", "",
-             "    PYTHONPATH=src python benchmarks/bench_labs.py [--write]", "",
-             f"Data: 10,000 patients x 60 lab days (days -5..54) + 5% same-day duplicates = {n_rows:,} rows, shuffled; "
-             "ANC, platelets, Hb, CRP, ferritin, IL-6 and a platelet_transfusion flag (seed "
-             f"{SEED}). Statuses: {status.to_dict('index')}. cart-outcomes {__version__}, Python "
-             f"{platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}, {platform.machine()}, "
-             f"{os.cpu_count()} CPUs; median of 5 runs after a warm-up (the loop: one run). The loop's recovery days "
-             "equal `hematologic_recovery`'s for every patient and lineage (checked in the run). Target (issue 8): "
-             "recovery for 10,000 patients x 60 days under 1 s.", "",
+             "    PYTHONPATH=src python benchmarks/bench_labs.py [--write]", "", textwrap.fill(about, 120), "",
              "| call | seconds |", "|---|---|",
              f"| `hematologic_recovery(labs)` (neutrophil + platelet, transfusion rule) | {t_rec:.3f} |",
              f"| baseline: per-patient pandas loop, same rule | {t_loop:.2f} |",
