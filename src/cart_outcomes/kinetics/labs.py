@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,10 @@ __all__ = ["DEFAULT_ANALYTES", "DAILY_RULES", "HematologicRecovery", "LabTraject
 DEFAULT_ANALYTES = ("anc_per_ul", "platelets_per_ul", "hemoglobin_g_dl", "crp_mg_dl", "ferritin_ng_ml", "il6_pg_ml")
 #: Same-day reduction by default: the clinically worst value of the day. Counts and fibrinogen (cytopenias,
 #: hypofibrinogenemia): lowest, as ICAHT; inflammatory, organ-injury and HLH markers: highest.
-DAILY_RULES = {"anc_per_ul": "min", "platelets_per_ul": "min", "hemoglobin_g_dl": "min", "fibrinogen_mg_dl": "min",
-               "crp_mg_dl": "max", "ferritin_ng_ml": "max", "il6_pg_ml": "max", "ldh_u_l": "max", "alt_u_l": "max",
-               "ast_u_l": "max", "bilirubin_mg_dl": "max", "triglycerides_mg_dl": "max"}
+DAILY_RULES = MappingProxyType({
+    "anc_per_ul": "min", "platelets_per_ul": "min", "hemoglobin_g_dl": "min", "fibrinogen_mg_dl": "min",
+    "crp_mg_dl": "max", "ferritin_ng_ml": "max", "il6_pg_ml": "max", "ldh_u_l": "max", "alt_u_l": "max",
+    "ast_u_l": "max", "bilirubin_mg_dl": "max", "triglycerides_mg_dl": "max"})
 _REDUCERS = ("min", "max", "mean", "first", "last")
 _TRANSFUSION = "platelet_transfusion"
 _LINEAGES = (("neutrophil", "anc_per_ul"), ("platelet", "platelets_per_ul"))
@@ -158,7 +160,7 @@ def _daily_rules(analytes: tuple[str, ...], daily: Mapping[str, str] | None) -> 
     if unknown:
         raise InputError(f"analytes {unknown} have no default same-day rule (known: {list(DAILY_RULES)}); "
                          f"give one, e.g. daily={{{unknown[0]!r}: 'max'}}")
-    return {a: daily.get(a, DAILY_RULES.get(a, "")) for a in analytes}
+    return {a: daily[a] if a in daily else DAILY_RULES[a] for a in analytes}
 
 
 def _window(days: Any) -> tuple[int, int] | None:
@@ -244,9 +246,9 @@ def lab_trajectories(labs: Any, analytes: Sequence[str] | str = DEFAULT_ANALYTES
        fractional days to the day they fall in.
     2. Keep the rows inside ``days``; stack the analyte columns, dropping blank cells.
     3. Reduce each patient x day x analyte to one value by the analyte's rule.
-    4. Per analyte x day, summarise the patients' values: n, median, quartiles as R ``quantile(x, c(.25, .5, .75),
-       type = 7)`` (linear interpolation; what ``aggregate(value ~ analyte + day, FUN = quantile)`` gives), min
-       and max.
+    4. Per analyte x day, summarise the patients' values: n, median as R ``median(x)``, quartiles as R
+       ``quantile(x, c(.25, .75))`` (type 7, R's default; computed with R's arithmetic), min and max; in R,
+       ``aggregate(value ~ analyte + day, data = table, FUN = quantile)``.
 
     Safety figures of CAR-T papers (ANC, platelet, hemoglobin recovery; CRP, ferritin, IL-6 over days 0-28) draw
     ``summary`` as median and IQR by day, or ``table`` as one line per patient.
@@ -281,7 +283,6 @@ def lab_trajectories(labs: Any, analytes: Sequence[str] | str = DEFAULT_ANALYTES
     sm = _stack(summaries, present, {"day": np.int64, "n": np.int64, **dict.fromkeys(_SUMMARY_STATS, float)})
     summary = pd.DataFrame({"analyte": sm["analyte"], "day": sm["day"] + dmin, "unit": sm["unit"], "n": sm["n"],
                             **{c: sm[c] for c in _SUMMARY_STATS}}, copy=False)
-
 
     absent = [a for a in not_available if a not in clean]
     blank = [a for a in not_available if a in clean]
