@@ -5,6 +5,8 @@ value's day. The platelet vectors reproduce the CIBMTR forms manual's worked exa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -320,3 +322,17 @@ def test_vectorised_matches_literal_rule(samples, consecutive, calendar, free_da
                                          calendar, free_days)
         assert t.loc[pid, "status"] == status
         assert np.isnan(t.loc[pid, "recovery_day"]) if day is None else t.loc[pid, "recovery_day"] == day
+
+
+def test_accepts_a_cohort(tmp_path):
+    from cart_outcomes.cohort.io import read_cohort
+
+    examples = Path(__file__).parents[3] / "examples" / "cd7-tall" / "patients.csv"
+    (tmp_path / "patients.csv").write_text("\n".join(examples.read_text().splitlines()[:3]) + "\n")
+    (tmp_path / "labs.csv").write_text("patient_id,day,anc_per_ul,platelets_per_ul\nCD7-01,0,100,10000\n"
+                                       "CD7-01,1,600,30000\nCD7-01,2,700,\nCD7-01,3,800,30000\nCD7-02,0,900,\n")
+    res = hematologic_recovery(read_cohort(tmp_path))
+    t = res.table.set_index(["lineage", "patient_id"])["status"]
+    # CD7-01: ANC below on day 0, then 600, 700, 800 -> recovered; platelets 30,000 on days 1 and 3 only (2 values)
+    assert t.to_dict() == {("neutrophil", "CD7-01"): "recovered", ("neutrophil", "CD7-02"): "never_below",
+                           ("platelet", "CD7-01"): "not_recovered", ("platelet", "CD7-02"): "no_data"}
