@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.errors import InputError
 from cart_outcomes.toxicity._common import GradingResult, base_options, criteria_header, patient_key
 from cart_outcomes.toxicity._validate import Checker
@@ -32,11 +33,15 @@ _RANGES = {"anc_per_ul": (0, 200_000), "platelets_per_ul": (0, 3_000_000), "hemo
 _DAILY = {"min": "min", "max": "max", "mean": "mean", "last": "last", "first": "first"}
 
 
-def check_labs(labs: Any, required: tuple[str, ...] = ("patient_id", "day")) -> tuple[pd.DataFrame, list]:
+def check_labs(labs: Any, required: tuple[str, ...] = ("patient_id", "day"), *, numbers: tuple[str, ...] = (),
+               booleans: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list]:
     """Validate a ``labs`` table (negative days allowed: pre-lymphodepletion labs); return (clean frame, warnings).
 
     Every lab column present is checked for numbers within a plausible range (ANC 0-200,000/uL, platelets
-    0-3,000,000/uL, hemoglobin 0-25 g/dL, CRP 0-100 mg/dL, ferritin 0-500,000 ng/mL). Raises ``ValidationFailed``.
+    0-3,000,000/uL, hemoglobin 0-25 g/dL, CRP 0-100 mg/dL, ferritin 0-500,000 ng/mL). Further columns named in
+    ``numbers`` are checked for numbers within the schema's range (>= 0 when the schema does not know the column);
+    columns named in ``booleans`` for true/false values, a blank cell being read as false without a warning (an
+    event column ticked on the days the event happened). Raises ``ValidationFailed``.
     """
     chk = Checker(labs, "labs")
     if not chk.require_columns(required):
@@ -51,6 +56,15 @@ def check_labs(labs: Any, required: tuple[str, ...] = ("patient_id", "day")) -> 
     for col, (lo, hi) in _RANGES.items():
         if col in f:
             clean[col] = chk.numeric(col, required=False, lo=lo, hi=hi, rule_range="OUT_OF_RANGE")
+    for col in numbers:
+        if col in f and col not in clean:
+            spec = LABS.column(col) if col in LABS else None
+            lo = 0 if spec is None or spec.minimum is None else spec.minimum
+            clean[col] = chk.numeric(col, required=False, lo=lo, hi=None if spec is None else spec.maximum)
+    for col in booleans:
+        if col in f and col not in clean:
+            clean[col] = chk.boolean(col, required=False)
+            chk.problems = [p for p in chk.problems if not (p.column == col and p.rule == "MISSING_VALUE")]
     for col in f.columns:
         if col not in clean:
             clean[col] = f[col].to_numpy()
