@@ -93,7 +93,17 @@ CASES: dict[str, Callable[[pd.DataFrame], object]] = {
         "lower": [0.3, 0.15, 0.4, 0.2], "upper": [2.1, 2.4, 9.0, 5.0], "n": [12, 8, 4, 1], "events": [7, 5, 2, 1]})),
     "kinetics": lambda c: F.kinetics_figure(pd.DataFrame(
         [(pid, d, 10 ** (5 - abs(d - 10) / 5) * (k + 1)) for k, pid in enumerate(c["patient_id"][:4])
-         for d in (0, 4, 7, 10, 14, 21, 28)], columns=["patient_id", "day", "value"])),
+         for d in (0, 4, 7, 10, 14, 21, 28)], columns=["patient_id", "day", "value"]), lloq=50.0),
+    "kinetics_parameters": lambda c: F.kinetics_parameter_figure(pd.DataFrame({
+        "responder": ["Responder"] * 5 + ["Non-responder"] * 3,
+        "cmax": [62_000, 88_000, 326_000, 54_000, 150_000, 8_200, 3_200, 0.0],
+        "tmax_days": [14, 10, 10, 12, 12, 10, 7, np.nan]}), {"cmax": "Cmax, copies/µg gDNA", "tmax_days": "Tmax, day"},
+        by="responder", order=["Responder", "Non-responder"]),
+    "lab_trajectories": lambda c: F.lab_trajectory_figure(pd.DataFrame(
+        [(a, d, m * f, m * f * 0.6, m * f * 1.5) for a, m in (("anc_per_ul", 1500.0), ("crp_mg_dl", 8.0))
+         for d, f in ((-5, 1.0), (0, 0.3), (3, 0.05), (7, 0.04), (14, 0.6), (21, 1.0))],
+        columns=["analyte", "day", "median", "q1", "q3"]), {"anc_per_ul": "ANC, /µL", "crp_mg_dl": "CRP, mg/dL"},
+        log=("anc_per_ul",), columns=2),
 }
 
 

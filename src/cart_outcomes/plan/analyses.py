@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -445,3 +446,105 @@ def cohort_section(patients: pd.DataFrame) -> dict:
         rec["age_years"] = {"median": num(age.median()), "min": num(age.min()), "max": num(age.max()),
                             "n_missing": int(age.isna().sum())}
     return rec
+
+
+def _responder_groups(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    responders = frame["day28_response"].isin(plan.endpoints.responses).fillna(False).to_numpy(bool)
+    return pd.DataFrame({"patient_id": frame["patient_id"].to_numpy(),
+                         "response": np.where(responders, "Responder", "Non-responder")})
+
+
+def _crs_groups(tox_frames: dict[str, pd.DataFrame], patients: pd.DataFrame) -> pd.DataFrame | None:
+    """Maximum CRS grade per patient: graded from observations when the run graded them (no row = grade 0), else
+    the pre-graded column; ``None`` when neither exists."""
+    graded = tox_frames.get("crs_by_patient")
+    if graded is not None and "max_grade" in graded:
+        grade = patients["patient_id"].map(graded.set_index("patient_id")["max_grade"]).fillna(0)
+    elif "crs_grade" in patients and patients["crs_grade"].notna().any():
+        grade = patients["crs_grade"]
+    else:
+        return None
+    return pd.DataFrame({"patient_id": patients["patient_id"].to_numpy(), "crs_grade": grade.astype("Float64")})
+
+
+def _schema_order(column: pd.Series) -> pd.Series:
+    """Blood before marrow before CSF, PCR before flow, in the order the schema lists them."""
+    from cart_outcomes.cohort.schema import KINETICS_ASSAY_UNITS, KINETICS_MATRICES, KINETICS_UNITS
+
+    order = {"matrix": KINETICS_MATRICES, "assay": tuple(KINETICS_ASSAY_UNITS), "unit": KINETICS_UNITS}[column.name]
+    return column.map({v: i for i, v in enumerate(order)})
+
+
+def kinetics_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, tox_frames: dict[str, pd.DataFrame],
+                     plan: Plan, log: QualityLog) -> tuple[dict, dict[str, pd.DataFrame], Any]:
+    """Non-compartmental parameters per patient and series, compared by response and by maximum CRS grade."""
+    from cart_outcomes.kinetics import noncompartmental, persistence_rates, summarize_kinetics
+
+    kin = tables.get("kinetics")
+    if kin is None or not len(kin):
+        return {"available": False}, {}, None
+    k = plan.kinetics
+    nca = noncompartmental(kin, window=tuple(k.window_days), auc_method=k.auc_method, blq=k.blq,
+                           window_end=k.window_end, persistence_months=tuple(k.persistence_months),
+                           half_life=k.half_life)
+    log.exclude("kinetics", nca.excluded)
+    out: dict[str, Any] = {"available": True, "options": _jsonable(nca.options),
+                           "n_patients": int(nca.table["patient_id"].nunique())}
+    series = (nca.table.groupby(["matrix", "assay", "unit"], sort=False)
+              .agg(n_patients=("patient_id", "nunique"), n_samples=("n_samples", "sum"),
+                   n_longitudinal=("n_samples", lambda n: int((n >= 2).sum()))).reset_index())
+    series = series.sort_values(["matrix", "assay", "unit"], key=_schema_order, kind="stable", ignore_index=True)
+    out["series"] = records(series)
+    samples = kin[["patient_id", "day", "matrix", "assay", "unit", "value", "below_loq"]].assign(
+        below_loq=kin["below_loq"].fillna(False).astype(bool))
+    comparisons = [("response", _responder_groups(frame, plan), ["Responder", "Non-responder"])]
+    crs = _crs_groups(tox_frames, frame)
+    if crs is not None:
+        comparisons.append(("crs_grade", crs, None))
+    parameters = nca.table
+    for _, groups, _ in comparisons:  # each patient's groups next to the parameters, for the figures and exports
+        parameters = parameters.merge(groups, on="patient_id", how="left")
+    frames = {"kinetics_samples": samples, "kinetics_parameters": parameters, "kinetics_series": series}
+    summaries, tests = [], []
+    for by, groups, order in comparisons:
+        summary = summarize_kinetics(nca, groups, by=by, order=order)
+        log.exclude(f"kinetics by {by}", summary.excluded)
+        summaries.append(summary.table.assign(by=by))
+        tests.append(summary.tests)
+    out["summary"] = records(pd.concat(summaries, ignore_index=True))
+    out["tests"] = records(pd.concat(tests, ignore_index=True))
+    persistence = persistence_rates(nca, conf_level=plan.statistics.conf_level)
+    out["persistence"] = records(persistence)
+    frames.update(kinetics_summary=pd.concat(summaries, ignore_index=True),
+                  kinetics_tests=pd.concat(tests, ignore_index=True), kinetics_persistence=persistence)
+    return out, frames, nca
+
+
+def labs_section(tables: dict[str, pd.DataFrame], plan: Plan) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Laboratory trajectories (median and IQR by day) and neutrophil/platelet recovery per patient."""
+    from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories
+
+    labs = tables.get("labs")
+    if labs is None or not len(labs):
+        return {"available": False}, {}
+    p = plan.labs
+    traj = lab_trajectories(labs, tuple(p.analytes), days=tuple(p.days))
+    rec = hematologic_recovery(labs, anc_threshold=p.anc_threshold, platelet_threshold=p.platelet_threshold)
+    summary = rec.summary
+    out = {"available": True, "options": _jsonable(rec.options), "notes": list(rec.notes),
+           "analytes": sorted(traj.summary["analyte"].unique().tolist()), "recovery": records(summary)}
+    return out, {"lab_trajectories": traj.summary, "hematologic_recovery": rec.table,
+                 "hematologic_recovery_summary": summary}
+
+
+def _jsonable(value: Any) -> Any:
+    """Options dicts as JSON-safe values (tuples become lists, numpy numbers become Python numbers)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, (int, float, np.number)):
+        return num(value)
+    return str(value)

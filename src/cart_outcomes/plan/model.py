@@ -116,12 +116,59 @@ class ToxicitySection(_Strict):
     criteria: Literal["astct2019"] = "astct2019"
 
 
+class KineticsSection(_Strict):
+    """Non-compartmental analysis of the ``kinetics`` table (clinical-definitions section 9), run whenever the cohort
+    has one; parameters are compared by day-28 response and by maximum CRS grade."""
+
+    window_days: tuple[float, float] = Field(default=(0, 28), description="AUC window, days after infusion.")
+    auc_method: Literal["linear", "linear-up/log-down"] = "linear"
+    blq: Literal["zero-then-stop", "zero", "drop"] = Field(
+        default="zero-then-stop", description="Samples below the limit of quantification (see docs/kinetics.md)."
+    )
+    window_end: Literal["interpolate", "last_sample"] = "interpolate"
+    persistence_months: list[float] = Field(default_factory=lambda: [1, 3, 6])
+    half_life: bool = False
+
+    @model_validator(mode="after")
+    def _window(self) -> KineticsSection:
+        if not 0 <= self.window_days[0] < self.window_days[1]:
+            raise ValueError(f"window_days must be [start, end] with 0 <= start < end, got {list(self.window_days)}")
+        return self
+
+
+class LabsSection(_Strict):
+    """Laboratory trajectories and haematological recovery (CIBMTR), run whenever the cohort has a ``labs`` table."""
+
+    analytes: list[str] = Field(
+        default_factory=lambda: ["anc_per_ul", "platelets_per_ul", "hemoglobin_g_dl", "crp_mg_dl", "ferritin_ng_ml",
+                                 "il6_pg_ml"],
+        description="labs columns drawn as median (IQR) curves.",
+    )
+    days: tuple[float, float] = Field(default=(-7, 90), description="Window of the trajectories, days.")
+    anc_threshold: float = Field(default=500, gt=0, description="Neutrophil recovery threshold, cells/uL.")
+    platelet_threshold: float = Field(default=20_000, gt=0, description="Platelet recovery threshold, /uL.")
+
+    @model_validator(mode="after")
+    def _known(self) -> LabsSection:
+        from cart_outcomes.cohort.schema import LABS
+
+        numeric = [c.name for c in LABS.columns if c.dtype == "number"]
+        unknown = [a for a in self.analytes if a not in numeric]
+        if unknown:
+            raise ValueError(f"unknown lab analyte(s) {unknown}; choose from {numeric}")
+        if self.days[0] >= self.days[1]:
+            raise ValueError(f"days must be [start, end] with start < end, got {list(self.days)}")
+        return self
+
+
 class FigureSection(_Strict):
     km: bool = True
     cif: bool = True
     swimmer: bool = True
     toxicity: bool = True
     simon_makuch: bool = True
+    kinetics: bool = True
+    labs: bool = True
     ci_bands: bool = False
     formats: list[Literal["svg", "png", "pdf"]] = Field(default_factory=lambda: ["svg"])
 
@@ -144,6 +191,8 @@ class Plan(_Strict):
     analyses: list[Analysis] | None = None
     comparisons: list[Comparison] = Field(default_factory=list)
     toxicity: ToxicitySection = ToxicitySection()
+    kinetics: KineticsSection = KineticsSection()
+    labs: LabsSection = LabsSection()
     figures: FigureSection = FigureSection()
     report: ReportSection = ReportSection()
 

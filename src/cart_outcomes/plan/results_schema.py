@@ -1,4 +1,4 @@
-"""The documented structure of ``results.json`` (schema version 1), as pydantic models.
+"""The documented structure of ``results.json`` (schema version 2: version 1 plus ``kinetics`` and ``labs``).
 
 ``docs/results.schema.json`` is generated from these models (``python -m cart_outcomes.plan``) and a test keeps it
 current and checks a real run against it. Top-level sections and the keys that carry each number (estimate, CI,
@@ -102,10 +102,36 @@ class ToxicityBlock(_Open):
     distribution: list[Row] | None = None
 
 
+class KineticsBlock(_Open):
+    """Non-compartmental analysis of the kinetics table; per-patient parameters are in tables/kinetics_parameters."""
+
+    available: bool
+    options: Row | None = Field(default=None, description="Window, AUC method, BLQ rule, window end, units, version.")
+    n_patients: int | None = None
+    series: list[Row] | None = Field(default=None, description="matrix, assay, unit, n_patients, n_samples.")
+    summary: list[Row] | None = Field(default=None, description="by, matrix, assay, unit, parameter, group, n, "
+                                      "n_positive, geo_mean, geo_cv_pct, median, minimum, maximum.")
+    tests: list[Row] | None = Field(default=None, description="by, parameter, test, method, statistic, estimate, "
+                                    "p_value, n.")
+    persistence: list[Row] | None = Field(default=None, description="month, landmark_day, n_detectable, "
+                                          "n_evaluable, n_not_evaluable, percent, lower, upper.")
+
+
+class LabsBlock(_Open):
+    """Laboratory trajectories (tables/lab_trajectories) and haematological recovery (CIBMTR)."""
+
+    available: bool
+    options: Row | None = None
+    notes: list[str] | None = None
+    analytes: list[str] | None = None
+    recovery: list[Row] | None = Field(default=None, description="lineage, threshold, n_patients, recovered, "
+                                       "not_recovered, never_below, no_data, median/min/max_recovery_day.")
+
+
 class Results(_Closed):
     """The whole ``results.json`` document."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     title: str
     software: dict[str, str]
     input: Input
@@ -118,6 +144,8 @@ class Results(_Closed):
     survival: list[SurvivalAnalysis]
     comparisons: list[Comparison]
     toxicity: dict[str, ToxicityBlock | list[Row]]
+    kinetics: KineticsBlock
+    labs: LabsBlock
 
 
 def results_json_schema() -> str:

@@ -19,13 +19,13 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.plan.model import Plan, load_plan
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2
 
 Progress = Callable[[str], None]
 
 #: The steps a run announces to ``progress``, in order.
 STEPS = ("reading and validating the cohort", "deriving endpoints", "response", "follow-up", "survival",
-         "comparisons", "toxicity", "writing outputs")
+         "comparisons", "toxicity", "kinetics and labs", "writing outputs")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,12 @@ def run_plan(
     comparisons, t, curves = analyses.comparison_section(frame, plan, naive_fits)
     tables.update(t)
     step("toxicity")
-    toxicity, t = analyses.toxicity_section(dict(cohort.tables), patients, plan, log)
+    toxicity, tox_frames = analyses.toxicity_section(dict(cohort.tables), patients, plan, log)
+    tables.update(tox_frames)
+    step("kinetics and labs")
+    kinetics, t, nca = analyses.kinetics_section(dict(cohort.tables), frame, tox_frames, plan, log)
+    tables.update(t)
+    labs, t = analyses.labs_section(dict(cohort.tables), plan)
     tables.update(t)
 
     results: dict[str, Any] = {
@@ -149,10 +154,12 @@ def run_plan(
         "survival": survival,
         "comparisons": comparisons,
         "toxicity": toxicity,
+        "kinetics": kinetics,
+        "labs": labs,
     }
     result = RunResult(results=results, tables=tables, plan=plan,
                        extras={"frame": frame, "curves": curves, "cohort": cohort, "fits": fits,
-                               "naive_fits": naive_fits})
+                               "naive_fits": naive_fits, "nca": nca})
     if deid:
         from cart_outcomes.report.build import deidentify_run
 

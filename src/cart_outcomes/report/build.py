@@ -25,6 +25,7 @@ from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p, is_missing
 from cart_outcomes.report.deidentify import apply_code_map, date_columns, deidentify
 from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
+from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 
 if TYPE_CHECKING:
@@ -510,6 +511,7 @@ def _methods_section(run: RunResult, deidentified: bool) -> Section:
                           + ". Definitions, populations and every number are recorded in results.json.")
     if conf_type.startswith("profile"):
         paragraphs.append(f"Confidence intervals follow the {conf_type[len('profile '):]} profile.")
+    paragraphs += kinetics_methods(res)
     return Section("methods", "Methods", paragraphs=paragraphs)
 
 
@@ -552,6 +554,7 @@ def report_outputs(run: RunResult, *, deidentify: bool = False, date: str | None
         _survival_section(run, figs, out_tables),
         _hsct_section(run, figs, out_tables),
         _safety_section(run, frame, figs, out_tables),
+        kinetics_section(run, figs, _add, out_tables, _conf_pct(run.results)),
         _methods_section(run, deidentified),
     ]
     subtitle = "De-identified report" if deidentified else None

@@ -88,40 +88,36 @@ def _sheet_name(name: str, used: set[str]) -> str:
 def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """Write one table, or several as named sheets, to an .xlsx workbook.
 
-    Text cells are stored as strings (never formulas; risky ones with a leading apostrophe), numbers as numbers,
-    missing values as empty cells. The header row is bold and frozen.
+    Text cells are stored as strings (never formulas or links; risky ones with a leading apostrophe), numbers as
+    numbers, missing values as empty cells. The header row is bold and frozen. Written with xlsxwriter, which is
+    several times faster than openpyxl for writing.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    import xlsxwriter
 
     if isinstance(tables, pd.DataFrame):
         tables = {"Table": tables}
     path = Path(path)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    bold = wb.add_format({"bold": True})
     used: set[str] = set()
     for name, frame in tables.items():
-        ws = wb.create_sheet(_sheet_name(name, used))
+        ws = wb.add_worksheet(_sheet_name(name, used))
         safe = _neutralise_frame(frame)
-        for j, header in enumerate(safe.columns, start=1):
-            cell = ws.cell(row=1, column=j)
-            cell.value = header
-            cell.data_type = "s"
-            cell.font = Font(bold=True)
-        for i, row in enumerate(safe.itertuples(index=False), start=2):
-            for j, value in enumerate(row, start=1):
-                cell = ws.cell(row=i, column=j)
+        for j, header in enumerate(safe.columns):
+            ws.write_string(0, j, str(header), bold)
+        for i, row in enumerate(safe.itertuples(index=False), start=1):
+            for j, value in enumerate(row):
                 if is_missing(value):
                     continue
                 if isinstance(value, (bool, np.bool_)):
-                    cell.value = bool(value)
-                elif isinstance(value, (int, float, np.integer, np.floating)):
-                    cell.value = value.item() if isinstance(value, np.generic) else value
+                    ws.write_boolean(i, j, bool(value))
+                elif isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value):
+                    ws.write_number(i, j, float(value))
                 else:
-                    cell.value = str(value)
-                    cell.data_type = "s"  # openpyxl would otherwise store text starting with "=" as a formula
-        ws.freeze_panes = "A2"
-    wb.save(path)
+                    ws.write_string(i, j, str(value))
+        ws.freeze_panes(1, 0)
+    wb.close()
     return path
 
 

@@ -97,10 +97,17 @@ def _exact_flag(exact: Any) -> bool | None:
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks, R ``rank(ties.method = "average")``."""
-    from scipy.stats import rankdata  # imported here: scipy.stats costs ~1 s at start-up
+    """Average ranks, R ``rank(ties.method = "average")`` (numpy only: importing scipy.stats costs ~1 s).
 
-    return rankdata(values, method="average")
+    Sort once; each run of equal values at 0-based positions start..end-1 gets the mean rank (start + 1 + end) / 2.
+    """
+    values = np.asarray(values)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    edges = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
+    ranks = np.empty(values.size, dtype=float)
+    ranks[order] = np.repeat((edges[:-1] + 1 + edges[1:]) / 2.0, np.diff(edges))
+    return ranks
 
 
 def _tie_term(values: np.ndarray) -> float:

@@ -224,3 +224,10 @@ def test_options_record_the_equivalent_R_call():
     assert spearman([1, 2, 3], [1, 3, 2], alternative="less").options["r_equivalent"] == (
         'cor.test(x, y, method = "spearman", alternative = "less", exact = NULL)')
     assert "version" in kruskal_wallis([1, 2], ["a", "b"]).options
+
+
+def test_average_ranks_by_hand() -> None:
+    from cart_outcomes.stats.rank_tests import _ranks
+
+    # R: rank(c(3, 1, 3, 2, Inf, 3)) = 4 1 4 2 6 4 (the three 3s share ranks 3, 4, 5)
+    assert _ranks(np.array([3.0, 1, 3, 2, np.inf, 3])).tolist() == [4.0, 1.0, 4.0, 2.0, 6.0, 4.0]
