@@ -148,7 +148,11 @@ def _patient_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_rows(kinetics: Any) -> Rows:
-    """Check ``kinetics`` and return its rows sorted by series and day; raise one located error for all bad rows."""
+    """Check ``kinetics`` (a frame, or a Cohort: its kinetics table) and return its rows sorted by series and day;
+    raise one located error for all bad rows."""
+    from cart_outcomes.toxicity._validate import from_cohort
+
+    kinetics = from_cohort(kinetics, "kinetics")
     if not isinstance(kinetics, pd.DataFrame):
         try:
             kinetics = pd.DataFrame(kinetics)

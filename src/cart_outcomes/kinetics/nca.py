@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ import pandas as pd
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.kinetics._input import UNITS, duplicate_error, read_rows
+
+if TYPE_CHECKING:
+    from cart_outcomes.cohort.io import Cohort
 
 __all__ = ["NCAResult", "noncompartmental"]
 
@@ -128,7 +131,7 @@ def _take(values: np.ndarray, idx: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def noncompartmental(
-    kinetics: pd.DataFrame,
+    kinetics: pd.DataFrame | Cohort,
     *,
     window: tuple[float, float] = (0, 28),
     auc_method: str = "linear",
@@ -144,9 +147,9 @@ def noncompartmental(
 
     Parameters
     ----------
-    kinetics : DataFrame
-        The ``kinetics`` long table, one row per sample: ``patient_id``, ``day`` (days after infusion, >= 0;
-        fractions are accepted), ``assay`` (``qpcr``, ``ddpcr``, ``flow``), ``value`` (>= 0; may be blank when
+    kinetics : DataFrame or Cohort
+        The ``kinetics`` long table (or a validated cohort, whose kinetics table is used), one row per sample:
+        ``patient_id``, ``day`` (days after infusion, >= 0; fractions are accepted), ``assay`` (``qpcr``, ``ddpcr``, ``flow``), ``value`` (>= 0; may be blank when
         ``below_loq`` is true), ``unit`` (``copies_per_ug_dna``, ``cells_per_ul``, ``percent_of_cd3``), and
         optionally ``matrix`` (``peripheral_blood``, ``bone_marrow``, ``csf``; blank or absent = peripheral
         blood), ``below_loq`` (blank or absent = false), ``lloq`` (checked, not used), ``source_row`` (the

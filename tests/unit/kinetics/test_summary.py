@@ -83,3 +83,15 @@ def test_persistence_rates_count_evaluable_patients_only() -> None:
     assert (m1["landmark_day"], m1["n_detectable"], m1["n_evaluable"], m1["n_not_evaluable"]) == (30, 1, 2, 1)
     assert m1["percent"] == 50.0 and m1["lower"] == pytest.approx(0.01257911709, rel=1e-9)  # binom.test(1, 2)
     assert (m3["n_detectable"], m3["n_evaluable"], m3["n_not_evaluable"]) == (1, 1, 2)  # b: no sample from day 84
+
+
+def test_noncompartmental_reads_a_cohort_like_the_frame_it_holds() -> None:
+    from pathlib import Path
+
+    from cart_outcomes.cohort import read_cohort
+
+    cohort = read_cohort(Path(__file__).parents[3] / "examples" / "cd7-tall")
+    from_cohort = noncompartmental(cohort).table
+    from_frame = noncompartmental(cohort.table("kinetics")).table
+    pd.testing.assert_frame_equal(from_cohort, from_frame)
+    assert from_cohort["patient_id"].nunique() == len(cohort.patients)
