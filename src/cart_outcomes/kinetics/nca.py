@@ -149,13 +149,14 @@ def noncompartmental(
     ----------
     kinetics : DataFrame or Cohort
         The ``kinetics`` long table (or a validated cohort, whose kinetics table is used), one row per sample:
-        ``patient_id``, ``day`` (days after infusion, >= 0; fractions are accepted), ``assay`` (``qpcr``, ``ddpcr``, ``flow``), ``value`` (>= 0; may be blank when
-        ``below_loq`` is true), ``unit`` (``copies_per_ug_dna``, ``cells_per_ul``, ``percent_of_cd3``), and
-        optionally ``matrix`` (``peripheral_blood``, ``bone_marrow``, ``csf``; blank or absent = peripheral
-        blood), ``below_loq`` (blank or absent = false), ``lloq`` (checked, not used), ``source_row`` (the
-        spreadsheet row, used in error messages). Other columns are ignored; the frame is not modified. A sample
-        is *quantifiable* when ``below_loq`` is not true and ``value > 0``: an exact 0 without the flag counts as
-        below quantification (BLQ), and a value given with ``below_loq = true`` is ignored.
+        ``patient_id``, ``day`` (days after infusion, >= 0; fractions are accepted), ``assay`` (``qpcr``,
+        ``ddpcr``, ``flow``), ``value`` (>= 0; may be blank when ``below_loq`` is true), ``unit``
+        (``copies_per_ug_dna``, ``cells_per_ul``, ``percent_of_cd3``), and optionally ``matrix``
+        (``peripheral_blood``, ``bone_marrow``, ``csf``; blank or absent = peripheral blood), ``below_loq`` (blank
+        or absent = false), ``lloq`` (checked, not used), ``source_row`` (the spreadsheet row, used in error
+        messages). Other columns are ignored; the frame is not modified. A sample is *quantifiable* when
+        ``below_loq`` is not true and ``value > 0``: an exact 0 without the flag counts as below quantification
+        (BLQ), and a value given with ``below_loq = true`` is ignored.
     window : (start_day, end_day)
         AUC interval (default days 0-28: AUC0-28d).
     auc_method : {"linear", "linear-up/log-down"}
