@@ -17,12 +17,11 @@ import argparse
 import os
 import platform
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_seconds
 
 from cart_outcomes import __version__
 from cart_outcomes.kinetics import noncompartmental
@@ -67,14 +66,6 @@ def baseline(df: pd.DataFrame) -> pd.DataFrame:
     return df.groupby(["patient_id", "matrix", "assay", "unit"]).apply(one, include_groups=False).reset_index()
 
 
-def timed(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main() -> None:
@@ -94,10 +85,12 @@ def main() -> None:
         np.testing.assert_allclose(ours[col].to_numpy(), theirs[col].to_numpy(), rtol=1e-12, err_msg=col)
 
     rows = [
-        ("`noncompartmental(kinetics)` (defaults)", timed(lambda: noncompartmental(df), 5)),
-        ("`noncompartmental(kinetics, half_life=True)`", timed(lambda: noncompartmental(df, half_life=True), 5)),
-        ("same, cohort dtypes (string/Int64/boolean)", timed(lambda: noncompartmental(cohort, half_life=True), 5)),
-        ("baseline: `groupby().apply` + `np.trapezoid`", timed(lambda: baseline(base_df), 3)),
+        ("`noncompartmental(kinetics)` (defaults)", median_seconds(lambda: noncompartmental(df), 5)),
+        ("`noncompartmental(kinetics, half_life=True)`",
+         median_seconds(lambda: noncompartmental(df, half_life=True), 5)),
+        ("same, cohort dtypes (string/Int64/boolean)",
+         median_seconds(lambda: noncompartmental(cohort, half_life=True), 5)),
+        ("baseline: `groupby().apply` + `np.trapezoid`", median_seconds(lambda: baseline(base_df), 3)),
     ]
     fastest = rows[0][1]
     n_rows = len(df)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_seconds
 
 from cart_outcomes import __version__
 from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories
@@ -71,14 +72,6 @@ def loop_recovery(labs: pd.DataFrame, threshold: float, column: str, free_days: 
     return out
 
 
-def median_time(fn, repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main() -> None:
@@ -88,9 +81,9 @@ def main() -> None:
     labs = labs_data(10_000, 60, np.random.default_rng(SEED))
     n_rows = len(labs)
 
-    t_rec = median_time(lambda: hematologic_recovery(labs))
-    t_traj = median_time(lambda: lab_trajectories(labs))
-    t_traj28 = median_time(lambda: lab_trajectories(labs, days=(0, 28)))
+    t_rec = median_seconds(lambda: hematologic_recovery(labs))
+    t_traj = median_seconds(lambda: lab_trajectories(labs))
+    t_traj28 = median_seconds(lambda: lab_trajectories(labs, days=(0, 28)))
     t0 = time.perf_counter()
     base = {"neutrophil": loop_recovery(labs, 500, "anc_per_ul", 0),
             "platelet": loop_recovery(labs, 20_000, "platelets_per_ul", 7)}

@@ -133,8 +133,18 @@ def _undefined(what: str) -> None:
 # Wilcoxon rank sum
 
 
+class _OneRow:
+    """``to_frame()`` for a test result: one row with every attribute except ``options``."""
+
+    __slots__ = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = [f.name for f in fields(self) if f.name != "options"]
+        return pd.DataFrame([[getattr(self, c) for c in cols]], columns=cols)
+
+
 @dataclass(frozen=True, slots=True)
-class RankSumTest:
+class RankSumTest(_OneRow):
     """Result of :func:`wilcoxon_rank_sum`.
 
     Attributes
@@ -169,11 +179,6 @@ class RankSumTest:
     conf_high: float
     conf_level: float
     options: Mapping[str, Any]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row with every attribute except ``options``."""
-        cols = [f.name for f in fields(self) if f.name != "options"]
-        return pd.DataFrame([[getattr(self, c) for c in cols]], columns=cols)
 
 
 @functools.lru_cache(maxsize=64)
@@ -521,7 +526,7 @@ def kruskal_wallis(values: Any, groups: Any) -> KruskalWallis:
 
 
 @dataclass(frozen=True, slots=True)
-class SpearmanTest:
+class SpearmanTest(_OneRow):
     """Result of :func:`spearman`.
 
     Attributes
@@ -548,11 +553,6 @@ class SpearmanTest:
     n: int
     n_dropped: int
     options: Mapping[str, Any]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row with every attribute except ``options``."""
-        cols = [f.name for f in fields(self) if f.name != "options"]
-        return pd.DataFrame([[getattr(self, c) for c in cols]], columns=cols)
 
 
 @functools.lru_cache(maxsize=SPEARMAN_ENUMERATE_MAX)
