@@ -488,14 +488,15 @@ def kruskal_wallis(values: Any, groups: Any) -> KruskalWallis:
     if len(g) != v.size:
         raise InputError(f"values and groups must have the same length, got {v.size} and {len(g)}")
     keep = ~np.isnan(v) & g.notna().to_numpy()
-    v, cat = v[keep], pd.Categorical(g[keep].reset_index(drop=True))
-    levels = list(cat.categories[np.unique(cat.codes)])  # R factor(): levels present, in level order
+    v = v[keep]
+    cat = pd.Categorical(g[keep].reset_index(drop=True)).remove_unused_categories()  # R factor(): levels present
+    levels = list(cat.categories)
     if len(levels) < 2:
         raise InputError(
             f"kruskal_wallis: needs at least 2 groups with data; the {v.size} usable observations (of {keep.size}) "
             f"fall in {len(levels)} group(s) {levels}"
         )
-    codes = pd.Categorical(cat, categories=levels).codes
+    codes = cat.codes
     big_n = v.size
     ranks = _ranks(v)
     n_j = np.bincount(codes, minlength=len(levels)).astype(float)
