@@ -66,6 +66,8 @@ def _plural(n: int, word: str) -> str:
 def _in(frame: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``frame`` whose (matrix, assay, unit) is one of ``series``, in the order of ``series``."""
     keys = ["matrix", "assay", "unit"]
+    if frame.empty:
+        return frame
     rank = {tuple(k): i for i, k in enumerate(series[keys].itertuples(index=False))}
     order = frame[keys].apply(tuple, axis=1).map(rank)
     return frame[order.notna()].assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
@@ -111,6 +113,7 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
     kin = run.results["kinetics"]
     opts = kin["options"]
     window = opts.get("window", [0, 28])
+    day = run.results["conventions"]["response_day"]
     series = pd.DataFrame(kin["series"])
     listing = "; ".join(f"{series_label(s.matrix, s.assay, s.unit)}: {_plural(s.n_patients, 'patient')}, "
                         f"{_plural(s.n_samples, 'sample')}" for s in series.itertuples())
@@ -139,7 +142,7 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
             caption = (f"{series_label(s.matrix, s.assay, s.unit)}: one grey line per patient, the median by day in "
                        "black; samples below the limit of quantification count in the median and are not drawn.")
             figures.append(add(figs, name, fig, caption))
-    for by, caption in (("response", "Kinetic parameters by day-28 response"),
+    for by, caption in (("response", f"Kinetic parameters by day-{day} response"),
                         ("crs_grade", "Kinetic parameters by maximum CRS grade")):
         table = _comparison_table(kin, by, longitudinal)
         if table is not None:
@@ -151,12 +154,11 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
         p = params[(params["matrix"] == primary["matrix"]) & (params["assay"] == primary["assay"])
                    & (params["unit"] == primary["unit"])]
         if "response" in p.columns:
-            frame = p
             labels = {c: _parameter_label(c, primary["unit"], window) for c in ("cmax", "auc")}
-            fig = F.kinetics_parameter_figure(frame, labels, by="response", order=["Responder", "Non-responder"])
+            fig = F.kinetics_parameter_figure(p, labels, by="response", order=["Responder", "Non-responder"])
             caption = (f"{series_label(primary['matrix'], primary['assay'], primary['unit'])}: Cmax and AUC per "
-                       "patient by day-28 response; bars are medians, open circles patients without quantifiable "
-                       "expansion.")
+                       f"patient by day-{day} response; bars are medians, open circles patients without "
+                       "quantifiable expansion.")
             figures.append(add(figs, "kinetics_by_response", fig, caption))
     persistence = _persistence_table(kin, pct, longitudinal)
     if persistence is not None:
