@@ -44,7 +44,24 @@ _ICAHT = ("Rejeski K, Subklewe M, et al. Immune effector cell-associated hematot
 
 
 @dataclass(frozen=True, slots=True)
-class LabTrajectories:
+class _LabResult:
+    """A per-row ``table`` (what ``to_frame()`` returns), its ``summary``, the ``options`` and ``notes``."""
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    options: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-row table (a copy)."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        return self.summary.to_html(index=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabTrajectories(_LabResult):
     """Daily laboratory values in long form, and their per-day distribution for median + IQR curves.
 
     Attributes
@@ -57,21 +74,9 @@ class LabTrajectories:
     notes : plain-language remarks carried to the report (e.g. an analyte that was not available).
     """
 
-    table: pd.DataFrame
-    summary: pd.DataFrame
-    options: dict[str, Any]
-    notes: tuple[str, ...] = ()
-
-    def to_frame(self) -> pd.DataFrame:
-        """The long daily table (a copy)."""
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.summary.to_html(index=False)
-
 
 @dataclass(frozen=True, slots=True)
-class HematologicRecovery:
+class HematologicRecovery(_LabResult):
     """Neutrophil and platelet recovery per patient (CIBMTR definitions).
 
     Attributes
@@ -85,18 +90,6 @@ class HematologicRecovery:
     options : every choice made (thresholds, run length, transfusion rule, window start, version).
     notes : plain-language remarks (e.g. the transfusion rule could not be applied).
     """
-
-    table: pd.DataFrame
-    summary: pd.DataFrame
-    options: dict[str, Any]
-    notes: tuple[str, ...] = ()
-
-    def to_frame(self) -> pd.DataFrame:
-        """The per-patient table (a copy)."""
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.summary.to_html(index=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
