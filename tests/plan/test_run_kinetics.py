@@ -92,3 +92,17 @@ def test_bad_kinetics_and_labs_options_are_located(text, message):
     with pytest.raises(PlanError, match=message) as info:
         parse_plan("data: {source: x}\n" + text)
     assert "line 2" in str(info.value) or "line 3" in str(info.value)
+
+
+def test_evaluable_denominator_leaves_not_evaluable_patients_out_of_the_response_comparison(tmp_path):
+    plan = tmp_path / "study.yaml"
+    plan.write_text(f"data:\n  source: {EXAMPLE}\nanalyses: []\nendpoints:\n  response_denominator: evaluable\n")
+    run = run_plan(plan)
+    # CD7-01 died on day 14 before the assessment (NE): no response group, listed, not counted as a non-responder
+    params = run.tables["kinetics_parameters"]
+    assert params.loc[params["patient_id"] == "CD7-01", "response"].isna().all()
+    excluded = [e for e in run.results["data_quality"]["exclusions"] if e["analysis"] == "kinetics by response"]
+    assert [e["patient_id"] for e in excluded] == ["CD7-01"]
+    pb = [r for r in run.results["kinetics"]["summary"] if r["by"] == "response" and r["group"] == "Non-responder"
+          and r["matrix"] == "peripheral_blood" and r["assay"] == "qpcr" and r["parameter"] == "cmax"][0]
+    assert pb["n"] == 3  # CD7-04, -07, -10

@@ -449,9 +449,14 @@ def cohort_section(patients: pd.DataFrame) -> dict:
 
 
 def _responder_groups(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    responders = frame["day28_response"].isin(plan.endpoints.responses).fillna(False).to_numpy(bool)
-    return pd.DataFrame({"patient_id": frame["patient_id"].to_numpy(),
-                         "response": np.where(responders, "Responder", "Non-responder")})
+    """Responder / non-responder at the response day, with the plan's denominator: every infused patient (NE and
+    missing count as non-responders), or evaluable patients only (the others get no group and are listed)."""
+    response = frame["day28_response"]
+    responders = response.isin(plan.endpoints.responses).fillna(False).to_numpy(bool)
+    group = pd.Series(np.where(responders, "Responder", "Non-responder"), dtype=object)
+    if plan.endpoints.response_denominator == "evaluable":
+        group[(response.isna() | (response == "NE")).fillna(True).to_numpy(bool)] = None
+    return pd.DataFrame({"patient_id": frame["patient_id"].to_numpy(), "response": group.to_numpy()})
 
 
 def _crs_groups(tox_frames: dict[str, pd.DataFrame], patients: pd.DataFrame) -> pd.DataFrame | None:
