@@ -28,8 +28,8 @@ __all__ = ["LAB_COLUMNS", "grade_icaht", "check_labs"]
 
 LAB_COLUMNS = ("patient_id", "day", "anc_per_ul", "platelets_per_ul", "hemoglobin_g_dl", "crp_mg_dl",
                "ferritin_ng_ml")
-_RANGES = {"anc_per_ul": (0, 200_000), "platelets_per_ul": (0, 3_000_000), "hemoglobin_g_dl": (0, 25),
-           "crp_mg_dl": (0, 100), "ferritin_ng_ml": (0, 500_000)}
+#: Plausible ranges of the lab columns ICAHT and CAR-HEMATOTOX read, from the schema (the one source).
+_RANGES = {c: (LABS.column(c).minimum, LABS.column(c).maximum) for c in LAB_COLUMNS[2:]}
 _DAILY = {"min": "min", "max": "max", "mean": "mean", "last": "last", "first": "first"}
 
 
