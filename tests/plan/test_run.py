@@ -92,4 +92,6 @@ def test_missing_responses_and_evaluable_denominator_are_recorded(tmp_path):
     assert (orr["responders"], orr["n"], orr["denominator"]) == (8, 11, "evaluable")
     dq = res["data_quality"]
     assert [(w["rule"], w["patient_id"], w["row"]) for w in dq["warnings"]] == [("MISSING_RESPONSE", "CD7-01", 2)]
-    assert [(x["analysis"], x["patient_id"]) for x in dq["exclusions"]] == [("response rates", "CD7-01")]
+    # left out of the response rates and, by the same denominator, of the kinetics comparison by response
+    assert [(x["analysis"], x["patient_id"]) for x in dq["exclusions"]] == [("response rates", "CD7-01"),
+                                                                             ("kinetics by response", "CD7-01")]
