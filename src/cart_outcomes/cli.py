@@ -59,39 +59,14 @@ def grade(
         raise typer.Exit(EXIT_USAGE)
     import json
     import warnings
-    from pathlib import Path
 
     import pandas as pd
 
     from cart_outcomes.errors import CartOutcomesError, ValidationFailed
     from cart_outcomes.toxicity import grade_crs, grade_icaht, grade_icans
 
-    path = Path(file)
-    if not path.is_file():
-        typer.echo(f"Error: file {file!r} does not exist", err=True)
-        raise typer.Exit(EXIT_USAGE)
     sheet = _GRADE_SHEETS[kind]
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            # explicit engine: pandas 3 warns that its default xlsx reader will change (warnings are errors in tests)
-            engine = None if path.suffix.lower() == ".xls" else "openpyxl"
-            with pd.ExcelFile(path, engine=engine) as book:
-                sheets = book.sheet_names
-                if sheet not in sheets:
-                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
-                    raise typer.Exit(EXIT_DATA)
-                data = None if "patients" in sheets else pd.read_excel(book, sheet_name=sheet)
-            if data is None:  # a whole cohort workbook: read and validate it (dates -> days) like `validate` does
-                from cart_outcomes.cohort.io import read_cohort
-
-                data = read_cohort(path)
-        else:
-            data = pd.read_csv(path)
-    except typer.Exit:
-        raise
-    except Exception as exc:  # any reader failure is a data problem, reported without a traceback
-        typer.echo(f"Error: cannot read {file}: {exc}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
+    data = _read_long_table(file, sheet)
     grader = {"crs": grade_crs, "icans": grade_icans, "icaht": grade_icaht}[kind]
     try:
         with warnings.catch_warnings():
@@ -134,6 +109,121 @@ def grade(
     if len(result.excluded):
         for row in result.excluded.itertuples(index=False):
             console.print(f"not graded: patient {row.patient_id}: {row.reason}", markup=False)
+
+
+#: Columns of the per-patient kinetics table shown in the terminal, with short headers (the JSON and CSV carry every
+#: column under its own name), and short forms of the long vocabulary values.
+_KINETICS_SHOWN = {"patient_id": "patient", "matrix": "matrix", "assay": "assay", "unit": "unit", "n_samples": "n",
+                   "cmax": "Cmax", "tmax_days": "Tmax", "auc": "AUC", "auc_end": "AUC end", "clast": "Clast",
+                   "tlast_days": "Tlast", "loss_day": "lost"}
+_KINETICS_SHORT = {"peripheral_blood": "blood", "bone_marrow": "marrow", "csf": "CSF", "copies_per_ug_dna": "copies/ug",
+                   "cells_per_ul": "cells/uL", "percent_of_cd3": "% CD3", "zero_after_blq": "0 after BLQ",
+                   "last_sample": "last sample"}
+
+
+@app.command()
+def kinetics(
+    file: str = typer.Argument(..., metavar="FILE",
+                               help="CSV of the kinetics long table, an xlsx workbook with a 'kinetics' sheet, or a "
+                                    "whole cohort (workbook or folder)."),
+    window: tuple[float, float] = typer.Option((0.0, 28.0), "--window", help="AUC window, days: START END."),
+    auc_method: str = typer.Option("linear", "--auc-method", help="linear or linear-up/log-down."),
+    blq: str = typer.Option("zero-then-stop", "--blq", help="zero-then-stop, zero or drop."),
+    half_life: bool = typer.Option(False, "--half-life", help="Also estimate the terminal half-life."),
+    output_format: str = typer.Option("text", "--format", help="text (a table), csv or json."),
+) -> None:
+    """Non-compartmental CAR-T kinetics per patient and series: Cmax, Tmax, AUC, Clast, time to loss."""
+    if output_format not in ("text", "csv", "json"):
+        _fail_usage(f"--format {output_format!r}; choose text, csv or json")
+    import json
+    import sys
+
+    import pandas as pd
+
+    from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.kinetics import noncompartmental
+    from cart_outcomes.kinetics.nca import AUC_METHODS, BLQ_RULES
+
+    for name, value, allowed in (("--auc-method", auc_method, AUC_METHODS), ("--blq", blq, BLQ_RULES)):
+        if value not in allowed:
+            _fail_usage(f"{name} {value!r}; choose one of {', '.join(allowed)}")
+    data = _read_long_table(file, "kinetics")
+    try:
+        result = noncompartmental(data, window=window, auc_method=auc_method, blq=blq, half_life=half_life)
+    except ValidationFailed as exc:
+        if output_format == "json":
+            typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
+                                  default=str))
+        else:
+            typer.echo(f"{file}: {len(exc.problems)} problem(s); nothing was computed", err=True)
+            for p in exc.problems:
+                typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    except CartOutcomesError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    table = result.table
+    if output_format == "json":
+        payload = {"ok": True, "options": dict(result.options), "series": json.loads(table.to_json(orient="records")),
+                   "persistence": json.loads(result.persistence.to_json(orient="records"))}
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        return
+    if output_format == "csv":
+        from cart_outcomes.report.tables import neutralise_cell
+
+        table.map(neutralise_cell).to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    rt = Table(title=f"CAR-T kinetics per patient (AUC day {window[0]:g}-{window[1]:g}, {auc_method}, BLQ: {blq})")
+    for col, header in _KINETICS_SHOWN.items():
+        rt.add_column(header, overflow="fold", justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
+    for row in table[list(_KINETICS_SHOWN)].itertuples(index=False):
+        rt.add_row(*["" if pd.isna(v) else f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 100
+                     else f"{v:g}" if isinstance(v, float) else _KINETICS_SHORT.get(str(v), str(v)) for v in row])
+    console.print(rt)
+    console.print("AUC end: observed or interpolated = the window is covered; last sample = the AUC stops at the last "
+                  "sample (never extrapolated); 0 after BLQ = the level is 0 after the first BLQ sample. lost = first "
+                  "of >= 2 consecutive BLQ samples. --format csv or json gives every column.", markup=False)
+
+
+def _read_long_table(file: str, sheet: str):
+    """A long table from a CSV, a workbook's sheet of that name, or a whole cohort (a workbook with a patients sheet,
+    or a folder of <table>.csv), read and validated like ``validate`` does (dates become days). Exits 2 when the
+    file does not exist, 1 when it cannot be read or lacks the sheet."""
+    import pandas as pd
+
+    path = Path(file)
+    if not path.exists():
+        typer.echo(f"Error: file {file!r} does not exist", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        if path.is_dir():
+            from cart_outcomes.cohort.io import read_cohort
+
+            return read_cohort(path)
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            # explicit engine: pandas 3 warns that its default xlsx reader will change (warnings are errors in tests)
+            engine = None if path.suffix.lower() == ".xls" else "openpyxl"
+            with pd.ExcelFile(path, engine=engine) as book:
+                sheets = book.sheet_names
+                if sheet not in sheets:
+                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
+                    raise typer.Exit(EXIT_DATA)
+                data = None if "patients" in sheets else pd.read_excel(book, sheet_name=sheet)
+            if data is None:  # a whole cohort workbook
+                from cart_outcomes.cohort.io import read_cohort
+
+                data = read_cohort(path)
+            return data
+        return pd.read_csv(path)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # any reader failure is a data problem, reported without a traceback
+        typer.echo(f"Error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
 
 
 def _problem_dict(p: object) -> dict:
