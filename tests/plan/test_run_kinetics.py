@@ -51,6 +51,10 @@ def test_labs_results_are_the_functions_numbers(demo_run):
                                      "ferritin_ng_ml", "il6_pg_ml"}
     summary = run.tables["lab_trajectories"]
     assert summary["day"].between(-7, 90).all()  # the plan's default window
+    # neutrophils: CD7-01 (died day 14) and CD7-07 (died day 57) never recovered: competing deaths, not censored
+    inc = [r for r in labs["recovery_incidence"] if r["lineage"] == "neutrophil"]
+    assert [r["day"] for r in inc] == [28, 60] and inc[0]["n_died_first"] == 2 and inc[0]["n_censored"] == 0
+    assert inc[0]["estimate"] == pytest.approx(10 / 12)  # every recovery is by day 24; no censoring before
 
 
 def test_plan_options_reach_the_analysis(tmp_path):

@@ -525,9 +525,11 @@ def kinetics_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, tox_f
     return out, frames, nca
 
 
-def labs_section(tables: dict[str, pd.DataFrame], plan: Plan) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Laboratory trajectories (median and IQR by day) and neutrophil/platelet recovery per patient."""
-    from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories
+def labs_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
+                 plan: Plan) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Laboratory trajectories (median and IQR by day), neutrophil/platelet recovery per patient, and the cumulative
+    incidence of recovery with death before recovery as a competing event."""
+    from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories, recovery_incidence
 
     labs = tables.get("labs")
     if labs is None or not len(labs):
@@ -535,11 +537,13 @@ def labs_section(tables: dict[str, pd.DataFrame], plan: Plan) -> tuple[dict, dic
     p = plan.labs
     traj = lab_trajectories(labs, tuple(p.analytes), days=tuple(p.days))
     rec = hematologic_recovery(labs, anc_threshold=p.anc_threshold, platelet_threshold=p.platelet_threshold)
-    summary = rec.summary
+    deaths = frame.set_index("patient_id")["death_day"].astype("float64")
+    incidence = recovery_incidence(rec, deaths, at=tuple(p.recovery_at_days), conf_level=plan.statistics.conf_level)
     out = {"available": True, "options": _jsonable(rec.options), "notes": list(rec.notes),
-           "analytes": sorted(traj.summary["analyte"].unique().tolist()), "recovery": records(summary)}
+           "analytes": sorted(traj.summary["analyte"].unique().tolist()), "recovery": records(rec.summary),
+           "recovery_incidence": records(incidence)}
     return out, {"lab_trajectories": traj.summary, "hematologic_recovery": rec.table,
-                 "hematologic_recovery_summary": summary}
+                 "hematologic_recovery_summary": rec.summary, "recovery_incidence": incidence}
 
 
 def _jsonable(value: Any) -> Any:

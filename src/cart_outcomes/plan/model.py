@@ -147,6 +147,10 @@ class LabsSection(_Strict):
     days: tuple[float, float] = Field(default=(-7, 90), description="Window of the trajectories, days.")
     anc_threshold: float = Field(default=500, gt=0, description="Neutrophil recovery threshold, cells/uL.")
     platelet_threshold: float = Field(default=20_000, gt=0, description="Platelet recovery threshold, /uL.")
+    recovery_at_days: list[float] = Field(
+        default_factory=lambda: [28, 60],
+        description="Days at which the cumulative incidence of recovery (death before recovery competing) is given.",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> LabsSection:

@@ -126,6 +126,9 @@ class LabsBlock(_Open):
     analytes: list[str] | None = None
     recovery: list[Row] | None = Field(default=None, description="lineage, threshold, n_patients, recovered, "
                                        "not_recovered, never_below, no_data, median/min/max_recovery_day.")
+    recovery_incidence: list[Row] | None = Field(
+        default=None, description="lineage, day, n_at_risk, estimate, lower, upper, n_analysed, n_recovered, "
+        "n_died_first, n_censored: Aalen-Johansen incidence of recovery, death before recovery competing.")
 
 
 class Results(_Closed):

@@ -136,7 +136,7 @@ def run_plan(
     step("kinetics and labs")
     kinetics, t, nca = analyses.kinetics_section(dict(cohort.tables), frame, tox_frames, plan, log)
     tables.update(t)
-    labs, t = analyses.labs_section(dict(cohort.tables), plan)
+    labs, t = analyses.labs_section(dict(cohort.tables), frame, plan)
     tables.update(t)
 
     results: dict[str, Any] = {

@@ -170,7 +170,7 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
     return paragraphs, figures, tables
 
 
-def _labs_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict):
+def _labs_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict, pct: int):
     labs = run.results["labs"]
     paragraphs, figures, tables = [], [], []
     summary = run.tables.get("lab_trajectories")
@@ -184,19 +184,27 @@ def _labs_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict):
                    "the neutrophil and platelet recovery thresholds.")
         figures.append(add(figs, "lab_trajectories", fig, caption))
     rows = []
+    incidence = pd.DataFrame(labs.get("recovery_incidence") or [],
+                             columns=["lineage", "day", "estimate", "lower", "upper"])
     for r in labs["recovery"]:
         name = "Neutrophils" if r["lineage"] == "neutrophil" else "Platelets"
         rec = r["recovered"]
-        rows.append({"Lineage": f"{name} ≥ {r['threshold']:,.0f}/µL",
-                     "Recovered": f"{rec}/{r['n_patients']}",
-                     "Day of recovery, median (range)": "—" if not rec else
-                     f"{r['median_recovery_day']:g} ({r['min_recovery_day']:g}–{r['max_recovery_day']:g})",
-                     "Not recovered (censored)": r["not_recovered"], "Never below threshold": r["never_below"],
-                     "No data": r["no_data"]})
+        row = {"Lineage": f"{name} ≥ {r['threshold']:,.0f}/µL",
+               "Recovered": f"{rec}/{r['n_patients']}",
+               "Day of recovery, median (range)": "—" if not rec else
+               f"{r['median_recovery_day']:g} ({r['min_recovery_day']:g}–{r['max_recovery_day']:g})"}
+        for i in incidence[incidence["lineage"] == r["lineage"]].itertuples():
+            row[f"Cumulative incidence by day {i.day:g} ({pct}% CI)"] = (
+                f"{100 * i.estimate:.0f}% ({'NA' if is_missing(i.lower) else f'{100 * i.lower:.0f}'}–"
+                f"{'NA' if is_missing(i.upper) else f'{100 * i.upper:.0f}'}%)")
+        row.update({"Not recovered": r["not_recovered"], "Never below threshold": r["never_below"],
+                    "No data": r["no_data"]})
+        rows.append(row)
     if rows:
         note = ("CIBMTR: recovery is the first of three consecutive values on different days at or above the "
                 "threshold, after the count fell below it; platelets also need no transfusion in the previous 7 "
-                "days. " + " ".join(labs.get("notes", [])))
+                "days. Cumulative incidence: Aalen-Johansen, death before recovery as a competing event, patients "
+                "alive without recovery censored at their last value. " + " ".join(labs.get("notes", [])))
         table = pd.DataFrame(rows)
         tables.append(TableBlock(table, "Haematological recovery", note=note.strip()))
         out_tables["hematologic_recovery"] = table
@@ -212,7 +220,7 @@ def kinetics_section(run: RunResult, figs: dict, add: AddFigure, out_tables: dic
         figures += parts[1]
         tables += parts[2]
     if run.results.get("labs", {}).get("available"):
-        parts = _labs_parts(run, figs, add, out_tables)
+        parts = _labs_parts(run, figs, add, out_tables, pct)
         paragraphs += parts[0]
         figures += parts[1]
         tables += parts[2]
@@ -249,5 +257,6 @@ def kinetics_methods(results: Mapping[str, Any]) -> list[str]:
                    "laboratory values obtained on different days at or above the threshold (neutrophils "
                    f"{labs['options'].get('anc_threshold', 500):,.0f}/µL; platelets "
                    f"{labs['options'].get('platelet_threshold', 20000):,.0f}/µL without a platelet transfusion in "
-                   "the previous 7 days).")
+                   "the previous 7 days); the cumulative incidence of recovery was estimated with the Aalen-Johansen "
+                   "estimator, death before recovery being a competing event.")
     return out

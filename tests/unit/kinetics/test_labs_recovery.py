@@ -336,3 +336,27 @@ def test_accepts_a_cohort(tmp_path):
     # CD7-01: ANC below on day 0, then 600, 700, 800 -> recovered; platelets 30,000 on days 1 and 3 only (2 values)
     assert t.to_dict() == {("neutrophil", "CD7-01"): "recovered", ("neutrophil", "CD7-02"): "never_below",
                            ("platelet", "CD7-01"): "not_recovered", ("platelet", "CD7-02"): "no_data"}
+
+
+def test_recovery_incidence_treats_death_before_recovery_as_competing():
+    from cart_outcomes.kinetics import recovery_incidence
+
+    # a: below day 1, recovered day 10; b: recovered day 14; c: never recovered, died day 12; d: never recovered,
+    # alive, last value day 20 (censored); e: never below 500 (not at risk, not counted)
+    days = [1, 10, 11, 12]
+    rows = [("a", d, v) for d, v in zip(days, [100, 600, 700, 800], strict=True)]
+    rows += [("b", d, v) for d, v in zip([1, 14, 15, 16], [100, 600, 700, 800], strict=True)]
+    rows += [("c", d, 100) for d in (1, 5, 10)]
+    rows += [("d", d, 100) for d in (1, 10, 20)]
+    rows += [("e", d, 900) for d in (1, 10)]
+    labs = pd.DataFrame(rows, columns=["patient_id", "day", "anc_per_ul"])
+    rec = hematologic_recovery(labs)
+    inc = recovery_incidence(rec, {"c": 12.0}, at=(11, 28))
+    # Aalen-Johansen by hand (4 at risk): day 10 a recovers, F = 1/4, S = 3/4; day 12 c dies (competing), S = 1/2;
+    # day 14 b recovers, F += 1/2 x 1/2 = 1/4 -> 1/2; day 20 d censored. F(11) = 0.25, F(28) = 0.5.
+    got = inc[inc["lineage"] == "neutrophil"].set_index("day")
+    assert got.loc[11.0, "estimate"] == pytest.approx(0.25) and got.loc[28.0, "estimate"] == pytest.approx(0.5)
+    assert got.loc[11.0, "n_at_risk"] == 3  # b, c, d still at risk after day 10
+    first = got.iloc[0]
+    assert (first["n_analysed"], first["n_recovered"], first["n_died_first"], first["n_censored"]) == (4, 2, 1, 1)
+    assert inc["lineage"].tolist() == ["neutrophil", "neutrophil"]  # no platelet values: nothing at risk
