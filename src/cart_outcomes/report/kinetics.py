@@ -52,7 +52,8 @@ def _parameter_label(parameter: str, unit: str, window: list[float]) -> str:
 
 
 def _cell(row: Mapping[str, Any]) -> str:
-    spread = f"median {_value(row['median'])} ({_value(row['minimum'])}–{_value(row['maximum'])}), n = {row['n']}"
+    fmt = (lambda v: f"{float(v):g}") if row["parameter"] == "tmax_days" else _value  # a day: 14, not 14.0
+    spread = f"median {fmt(row['median'])} ({fmt(row['minimum'])}–{fmt(row['maximum'])}), n = {row['n']}"
     if is_missing(row.get("geo_mean")):
         return spread
     cv = "" if is_missing(row["geo_cv_pct"]) else f", CV {float(row['geo_cv_pct']):.0f}%"
