@@ -254,3 +254,18 @@ def test_free_text_coding_replaces_whole_ids_and_dates():
     assert _code_text(text, code_map) == (
         "patient PT-02 (row 3) and PT-01; P100 is not an id; PT-03 on [date removed], [date removed] and "
         "[date removed]")
+
+
+def test_kinetics_section_shows_the_numbers_of_results_json(demo_run):
+    text = _visible((demo_run.out_dir / "report.html").read_text(encoding="utf-8"))
+    kin, labs = demo_run.results["kinetics"], demo_run.results["labs"]
+    cmax = next(r for r in kin["summary"] if r["by"] == "response" and r["group"] == "Responder"
+                and r["matrix"] == "peripheral_blood" and r["assay"] == "qpcr" and r["parameter"] == "cmax")
+    assert f"GM {cmax['geo_mean']:,.0f}, CV {cmax['geo_cv_pct']:.0f}%" in text
+    month3 = next(r for r in kin["persistence"] if r["matrix"] == "peripheral_blood" and r["assay"] == "qpcr"
+                  and r["month"] == 3)
+    assert f"{month3['n_detectable']}/{month3['n_evaluable']} ({month3['percent']:.0f}%" in text
+    anc = next(r for r in labs["recovery_incidence"] if r["lineage"] == "neutrophil" and r["day"] == 28)
+    assert f"{100 * anc['estimate']:.0f}% ({100 * anc['lower']:.0f}–" in text
+    # single-time-point series (marrow at day 28, one CSF sample) stay out of the report's tables
+    assert "Bone marrow, qPCR (copies/µg gDNA) Cmax" not in text
