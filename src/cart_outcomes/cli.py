@@ -62,7 +62,7 @@ def grade(
 
     import pandas as pd
 
-    from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.errors import CartOutcomesError
     from cart_outcomes.toxicity import grade_crs, grade_icaht, grade_icans
 
     sheet = _GRADE_SHEETS[kind]
@@ -72,19 +72,8 @@ def grade(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = grader(data)
-    except ValidationFailed as exc:
-        errors = [p for p in exc.problems if p.severity == "error"]
-        if output_format == "json":
-            typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
-                                  default=str))
-        else:
-            typer.echo(f"{file} (sheet/table {sheet}): {len(errors)} problem(s); nothing was graded", err=True)
-            for p in exc.problems:
-                typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
     except CartOutcomesError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
+        _exit_with_data_problems(exc, output_format, f"{file} (sheet/table {sheet})", "graded")
     table = result.table
     if output_format == "json":
         payload = {"ok": True, "kind": kind, "system": result.system, "criteria": result.criteria,
@@ -140,7 +129,7 @@ def kinetics(
 
     import pandas as pd
 
-    from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.errors import CartOutcomesError
     from cart_outcomes.kinetics import noncompartmental
     from cart_outcomes.kinetics.nca import AUC_METHODS, BLQ_RULES
 
@@ -150,18 +139,8 @@ def kinetics(
     data = _read_long_table(file, "kinetics")
     try:
         result = noncompartmental(data, window=window, auc_method=auc_method, blq=blq, half_life=half_life)
-    except ValidationFailed as exc:
-        if output_format == "json":
-            typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
-                                  default=str))
-        else:
-            typer.echo(f"{file}: {len(exc.problems)} problem(s); nothing was computed", err=True)
-            for p in exc.problems:
-                typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
     except CartOutcomesError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
+        _exit_with_data_problems(exc, output_format, file, "computed")
     table = result.table
     if output_format == "json":
         payload = {"ok": True, "options": dict(result.options), "series": json.loads(table.to_json(orient="records")),
@@ -224,6 +203,27 @@ def _read_long_table(file: str, sheet: str):
     except Exception as exc:  # any reader failure is a data problem, reported without a traceback
         typer.echo(f"Error: cannot read {file}: {exc}", err=True)
         raise typer.Exit(EXIT_DATA) from None
+
+
+def _exit_with_data_problems(exc: Exception, output_format: str, where: str, verb: str) -> NoReturn:
+    """Exit 1 on a data problem: every located problem of a ``ValidationFailed`` (as JSON with ``--format json``),
+    or the message of any other cart-outcomes error."""
+    import json
+
+    from cart_outcomes.errors import ValidationFailed
+
+    if not isinstance(exc, ValidationFailed):
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    if output_format == "json":
+        typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
+                              default=str))
+    else:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        typer.echo(f"{where}: {len(errors)} problem(s); nothing was {verb}", err=True)
+        for p in exc.problems:
+            typer.echo(f"  {p}", err=True)
+    raise typer.Exit(EXIT_DATA) from None
 
 
 def _problem_dict(p: object) -> dict:
