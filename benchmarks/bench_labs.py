@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from _timing import cli, interleaved
 
-from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories
+from cart_outcomes.toxicity import hematologic_recovery, lab_trajectories
 
 TITLE = "Lab trajectories"
 SEED = 20261126
