@@ -98,4 +98,4 @@ def test_counts_refuse_what_they_cannot_give():
     with pytest.raises(InputError, match="by='other' cannot be combined with event counts made for by='g'"):
         co.kaplan_meier(counts, by="other")
     with pytest.raises(InputError, match="exact_logrank_test cannot be computed from event counts"):
-        co.exact_logrank_test(counts)
+        co.exact_logrank_test(counts, "t", "e", "g")
