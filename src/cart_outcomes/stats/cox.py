@@ -93,8 +93,11 @@ class CoxResult:
     loglik : ``{"null": ..., "fitted": ...}`` (R ``fit$loglik``).
     tests : DataFrame ``test, statistic, df, p`` with tests ``likelihood_ratio``, ``wald`` (robust variance when
         robust), ``score`` (log-rank) and, when robust, ``robust_score``.
-    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk"}`` (Harrell's C with its infinitesimal
-        jackknife SE as in ``coxph``; a property computed on first access).
+    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk", "tied_time", "tied_both"}`` (Harrell's
+        C with its infinitesimal jackknife SE and R's pair counts ``tied.x``, ``tied.y``, ``tied.xy``, as in
+        ``coxph``; a property computed on first access).
+    means : R ``fit$means`` (property). Methods: ``residuals``, ``predict``, ``basehaz``, ``survfit``,
+        ``predict_survival``, ``ph_test`` (R ``residuals``, ``predict``, ``basehaz``, ``survfit``, ``cox.zph``).
     n, events : rows used and number of events among them.
     excluded : DataFrame ``row, reason``: 0-based positions of rows left out (missing covariate, strata or cluster).
     vcov : variance matrix of the coefficients (robust when ``robust``); ``naive_vcov`` the model-based one.
