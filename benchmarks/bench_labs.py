@@ -23,7 +23,7 @@ import pandas as pd
 from _timing import median_seconds
 
 from cart_outcomes import __version__
-from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories
+from cart_outcomes.toxicity import hematologic_recovery, lab_trajectories
 
 SEED = 20261126
 
