@@ -98,6 +98,7 @@ def run_plan(
     InputError : the plan is malformed or names columns the cohort does not have.
     """
     from cart_outcomes.cohort import read_cohort
+    from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import analyses
 
     step = progress or (lambda _msg: None)
@@ -114,10 +115,12 @@ def run_plan(
     check_plan_columns(plan, cohort.provided["patients"])
 
     step("deriving endpoints")
-    frame = analyses.derive_endpoints(patients, plan)
+    derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
+    frame = analyses.derive_endpoints(derived.patients, plan)
     tables: dict[str, pd.DataFrame] = {"endpoints": _endpoint_table(frame)}
 
-    log = analyses.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings])
+    log = analyses.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
+                              + [rule.to_dict() for rule in derived.rules])
     step("response")
     response, t = analyses.response_section(frame, plan, log)
     tables.update(t)
