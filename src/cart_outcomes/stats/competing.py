@@ -26,7 +26,7 @@ from scipy.special import chdtrc, ndtr
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
-from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats._events import event_table, status_table
 
 __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence", "fine_gray", "gray_test"]
 
@@ -127,75 +127,126 @@ def _cause_index(coded: _Coded, cause: Any) -> int:
 class _AJ:
     time: np.ndarray  # (m,)
     n_risk: np.ndarray  # (m,)
-    n_event: np.ndarray  # (m, K)
+    n_event: np.ndarray  # (K, m)
     n_censor: np.ndarray  # (m,)
-    estimate: np.ndarray  # (m, K)
-    var_ij: np.ndarray  # (m, K)
-    var_cmprsk: np.ndarray  # (m, K)
+    estimate: np.ndarray  # (K, m)
+    var_ij: np.ndarray  # (K, m)
+    var_cmprsk: np.ndarray  # (K, m)
 
 
 def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
-    """Aalen-Johansen CIFs of causes 1..k with two variances, on the grid of distinct times of ``t``.
+    """Aalen-Johansen CIFs of causes 1..k with their two variances, on the grid of distinct times of ``t``."""
+    time, n, counts = status_table(t, status, k + 1)
+    return _aj_from_counts(time, n, counts[:, 1:], counts[:, 0])
 
-    1. Count, at each distinct time u, the number at risk n(u), the events d_k(u) of each cause and censorings.
-    2. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
-    3. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
+
+def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
+    """Aalen-Johansen CIFs and variances from event counts (the core; also used on counts computed elsewhere).
+
+    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (m, K) events per cause, ``cens`` (m,).
+
+    1. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
+    2. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
        U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
        sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
-    4. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
+    3. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
     """
-    tab = event_table(t, np.ones(t.size, bool), status, k + 1)
-    n = tab.n_risk.sum(axis=1)
-    cens = tab.n_event[:, 0]
-    dk = tab.n_event[:, 1:]
-    d = dk.sum(axis=1)
+    dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
+    d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
     dl = d / n
     surv = np.cumprod(1.0 - dl)
     sm = np.concatenate(([1.0], surv[:-1]))  # S(u-)
-    jump = sm[:, None] * dk / n[:, None]
-    f = np.cumsum(jump, axis=0)
+    jump = sm * dk / n
+    f = np.cumsum(jump, axis=1)
 
-    # --- infinitesimal jackknife (step 3) ---
+    # --- infinitesimal jackknife (step 2); the expressions keep one evaluation order (results are bit-stable) ---
     inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
     np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
-    a = (jump + (dl * inv)[:, None] * f) / n[:, None]
-    b = dl * inv / n
-    cum_a = np.cumsum(a, axis=0)
-    cum_b = np.cumsum(b)[:, None]
-    alpha_k = (sm[:, None] + f * inv[:, None]) / n[:, None] - cum_a  # subjects failing from cause k at u
-    alpha_o = f * inv[:, None] / n[:, None] - cum_a  # subjects failing from another cause at u
-    beta_e = (inv / n)[:, None] - cum_b  # any failure at u
-    n_o = d[:, None] - dk
-    qaa = cens[:, None] * cum_a**2 + dk * alpha_k**2 + n_o * alpha_o**2
-    qab = cens[:, None] * cum_a * cum_b + (dk * alpha_k + n_o * alpha_o) * beta_e
-    qbb = cens[:, None] * cum_b**2 + d[:, None] * beta_e**2
-    after = (n - d - cens)[:, None]  # still at risk after u: alpha = -A(u), beta = -B(u)
-    saa = np.cumsum(qaa, axis=0) + after * cum_a**2
-    sab = np.cumsum(qab, axis=0) + after * cum_a * cum_b
-    sbb = np.cumsum(qbb, axis=0) + after * cum_b**2
-    var_ij = np.maximum(saa - 2 * f * sab + f**2 * sbb, 0.0)
+    dl_inv = dl * inv
+    a = (jump + dl_inv * f) / n
+    del jump
+    cum_a = np.cumsum(a, axis=1)
+    del a
+    cum_b = np.cumsum(dl_inv / n)
+    f_inv = f * inv
+    alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
+    alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
+    del f_inv
+    beta_e = inv / n - cum_b  # any failure at u
+    a2, b2 = cum_a**2, cum_b**2
+    n_o = d - dk
+    qaa = cens * a2 + dk * alpha_k**2 + n_o * alpha_o**2
+    qab = cens * cum_a * cum_b + (dk * alpha_k + n_o * alpha_o) * beta_e
+    del alpha_k, alpha_o, n_o
+    qbb = cens * b2 + d * beta_e**2
+    after = n - d - cens  # still at risk after u: alpha = -A(u), beta = -B(u)
+    saa = np.cumsum(qaa, axis=1)
+    saa += after * a2
+    sab = np.cumsum(qab, axis=1)
+    sab += after * cum_a * cum_b
+    del qaa, qab, a2, cum_a
+    sbb = np.cumsum(qbb) + after * b2
+    var_ij = saa - 2 * f * sab
+    var_ij += f**2 * sbb
+    np.maximum(var_ij, 0.0, out=var_ij)
+    del saa, sab
 
-    # --- cmprsk cuminc variance (step 4) ---
-    inv_s = np.zeros_like(surv)
-    np.divide(1.0, surv, out=inv_s, where=surv > 0)
-    nm1 = np.maximum(n - 1.0, 1.0)
+    # --- cmprsk cuminc variance (step 3), on the times with an event (elsewhere every increment is exactly 0) ---
+    ev = np.flatnonzero(d > 0)
+    inv_s = np.zeros(ev.size)
+    s_e, sm_e, n_e, d_e = surv[ev], sm[ev], n[ev], d[ev]
+    np.divide(1.0, s_e, out=inv_s, where=s_e > 0)
+    nm1 = np.maximum(n_e - 1.0, 1.0)
+    sm2, n2, inv_s2 = sm_e**2, n_e**2, inv_s**2
+    n_ev = np.cumsum(d > 0)  # number of event times up to each row
+    carried = np.zeros(ev.size + 1)
     var_c = np.empty_like(f)
-    for j in range(k):
-        d1, d2 = dk[:, j], d - dk[:, j]
-        fj = f[:, j]
+    for j in range(dk.shape[0]):
+        d1 = dk[j, ev]
+        d2 = d_e - d1
+        fj = f[j, ev]
         t5_2 = np.where(d2 > 1, 1 - (d2 - 1) / nm1, 1.0)
-        t6_2 = np.where((d2 > 0) & (surv > 0), sm**2 * t5_2 * d2 / n**2, 0.0)
+        t6_2 = np.where((d2 > 0) & (s_e > 0), sm2 * t5_2 * d2 / n2, 0.0)
         t5_1 = np.where(d1 > 1, 1 - (d1 - 1) / nm1, 1.0)
-        t6_1 = np.where(d1 > 0, sm**2 * t5_1 * d1 / n**2, 0.0)
+        t6_1 = np.where(d1 > 0, sm2 * t5_1 * d1 / n2, 0.0)
         t4_1 = 1 + inv_s * fj
         v1 = np.cumsum((fj * inv_s) ** 2 * t6_2 + t4_1**2 * t6_1)
         v2 = np.cumsum(inv_s * fj * inv_s * t6_2 + inv_s * t4_1 * t6_1)
-        v3 = np.cumsum(inv_s**2 * t6_2 + inv_s**2 * t6_1)
+        v3 = np.cumsum(inv_s2 * t6_2 + inv_s2 * t6_1)
         v = v1 + fj**2 * v3 - 2 * fj * v2
-        # cmprsk updates the variance only at times with an event of the cause; carry it forward in between
+        # cmprsk updates the variance only at times with an event of the cause; carry it forward in between (over
+        # the event times, then onto every row through its number of event times so far; 0 before the first)
         last = np.maximum.accumulate(np.where(d1 > 0, np.arange(d1.size), -1))
-        var_c[:, j] = np.where(last >= 0, v[np.maximum(last, 0)], 0.0)
-    return _AJ(tab.time, n, dk, cens, f, var_ij, np.maximum(var_c, 0.0))
+        carried[1:] = np.where(last >= 0, v[np.maximum(last, 0)], 0.0)
+        np.take(carried, n_ev, out=var_c[j])
+    np.maximum(var_c, 0.0, out=var_c)
+    return _AJ(time, n, dk, cens, f, var_ij, var_c)
+
+
+def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
+    """The tidy table, cause-major blocks within each group, written straight into preallocated columns that the
+    frame wraps without copying: no per-time Python, no concatenation, no consolidation, no object-dtype inference
+    (each of which cost tens of ms at n = 1e6)."""
+    k = len(labels)
+    sizes = [p[0].time.size * k for p in parts]
+    total = sum(sizes)
+    floats = np.empty((len(_CIF_COLUMNS) - 3, total))  # every column but group, cause and the integer n_risk
+    n_risk = np.empty(total, dtype=np.result_type(*(p[0].n_risk.dtype for p in parts)))
+    group, cause = np.empty(total, dtype=object), np.empty(total, dtype=object)
+    lab = np.asarray(labels, dtype=object)[:, None]
+    off = 0
+    for (aj, se, se_c, lo, hi), level, size in zip(parts, levels, sizes, strict=True):
+        m, sl = aj.time.size, slice(off, off + size)
+        group[sl] = level
+        cause[sl].reshape(k, m)[:] = lab
+        n_risk[sl].reshape(k, m)[:] = aj.n_risk
+        for row, arr in enumerate((aj.time, aj.n_event, aj.n_censor, aj.estimate, se, se_c, lo, hi)):
+            floats[row, sl].reshape(k, m)[:] = arr
+        off += size
+    names = [c for c in _CIF_COLUMNS if c not in ("group", "cause", "n_risk")]
+    cols = {"group": group, "cause": cause, "n_risk": n_risk} | dict(zip(names, floats, strict=True))
+    table = pd.DataFrame({c: cols[c] for c in _CIF_COLUMNS}, copy=False)  # copy=False: no consolidation copy
+    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,27 +355,17 @@ def cumulative_incidence(
         gv, glab = _inputs.column(frame, by, "by")
         gcode, levels = _inputs.groups(gv, glab, coded.time.size)
     k = len(coded.codes)
-    cols: dict[str, list] = {c: [] for c in _CIF_COLUMNS}
-    for gi, level in enumerate(levels):
+    parts = []
+    for gi in range(len(levels)):
         sel = gcode == gi
         aj = _aalen_johansen(coded.time[sel], coded.status[sel], k)
-        m = aj.time.size
         se = np.sqrt(aj.var_ij)
         se_c = np.sqrt(aj.var_cmprsk)
         se_ci = se if variance == "ij" else se_c
         se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
         lo, hi = _common.confint(aj.estimate, se_log, se_ci, conf_type, z)
-        # cause-major blocks within the group: (m, k) arrays read column by column
-        cols["group"].append(np.full(m * k, level, dtype=object))
-        cols["cause"].append(np.repeat(np.asarray(coded.labels, dtype=object), m))
-        cols["time"].append(np.tile(aj.time, k))
-        cols["n_risk"].append(np.tile(aj.n_risk, k))
-        cols["n_event"].append(aj.n_event.T.ravel())
-        cols["n_censor"].append(np.tile(aj.n_censor, k))
-        for name, arr in (("estimate", aj.estimate), ("std_err", se), ("std_err_cmprsk", se_c), ("lower", lo),
-                          ("upper", hi)):
-            cols[name].append(arr.T.ravel())
-    table = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+        parts.append((aj, se, se_c, lo, hi))
+    table = _cif_table(parts, levels, coded.labels)
     options = {
         "method": "Aalen-Johansen",
         "conf_type": conf_type,
