@@ -134,6 +134,82 @@ class _AJ:
     var_cmprsk: np.ndarray  # (K, m)
 
 
+@dataclass(frozen=True, slots=True)
+class _Influence:
+    """The pieces of the infinitesimal-jackknife influence on F_k(t) at each distinct time u (arrays (K, m) or (m,)).
+
+    A subject still at risk after u has U(u) = -cum_a(u) + cum_b(u) F(u); one leaving at x has, for every t >= x,
+    U(t) = alpha(x) - beta(x) F(t) with (alpha, beta) = (-cum_a, -cum_b) if censored, (alpha_k, beta_e) if failing
+    from cause k, (alpha_o, beta_e) if failing from another cause.
+    """
+
+    d: np.ndarray  # (m,) events of any cause
+    surv: np.ndarray  # (m,) all-cause KM S(u)
+    sm: np.ndarray  # (m,) S(u-)
+    f: np.ndarray  # (K, m) F_k(u)
+    cum_a: np.ndarray  # (K, m)
+    cum_b: np.ndarray  # (m,)
+    alpha_k: np.ndarray  # (K, m)
+    alpha_o: np.ndarray  # (K, m)
+    beta_e: np.ndarray  # (m,)
+
+
+def _influence(n: np.ndarray, dk: np.ndarray) -> _Influence:
+    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m); the expressions keep one
+    evaluation order, so results are bit-stable."""
+    d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
+    dl = d / n
+    surv = np.cumprod(1.0 - dl)
+    sm = np.concatenate(([1.0], surv[:-1]))  # S(u-)
+    jump = sm * dk / n
+    f = np.cumsum(jump, axis=1)
+    inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
+    np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
+    dl_inv = dl * inv
+    a = (jump + dl_inv * f) / n
+    del jump
+    cum_a = np.cumsum(a, axis=1)
+    del a
+    cum_b = np.cumsum(dl_inv / n)
+    f_inv = f * inv
+    alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
+    alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
+    del f_inv
+    beta_e = inv / n - cum_b  # any failure at u
+    return _Influence(d, surv, sm, f, cum_a, cum_b, alpha_k, alpha_o, beta_e)
+
+
+def _rmean(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray, tau: float):
+    """Restricted mean time in each state up to ``tau`` and its infinitesimal-jackknife SE, as R
+    ``summary(survfit(..., influence = TRUE), rmean = tau)$table``: states (s0), 1..K (arrays of K + 1).
+
+    1. Step weights w_j = max(0, min(t_{j+1}, tau) - t_j) (t_{m+1} = infinity: the curves stay flat to tau);
+       rmean_k = sum_j w_j F_k(t_j); the event-free state adds [0, min(t_1, tau)) at probability 1.
+    2. The influence of subject i on the integral is sum_j w_j U_i(t_j): for a subject leaving at index x it is
+       P(x) + alpha(x) W(>= x) - beta(x) WF(>= x), with P the prefix sum of w (-cum_a + cum_b F) before x and W,
+       WF suffix sums of w and w F; its square summed over the (exit time, status) classes is the variance.
+    3. The event-free state is 1 - F_any (all causes pooled): same influence up to the sign.
+    """
+    nxt = np.append(time[1:], np.inf)
+    w = np.maximum(np.minimum(nxt, tau) - time, 0.0)
+    d = dk.sum(axis=0)
+    rmean, var = [], []
+    for events in (d[None, :], dk):
+        p = _influence(n, events)
+        prefix = np.zeros_like(p.f)  # sum over j < x of w_j U(t_j) of those still at risk
+        np.cumsum((w * (p.cum_b * p.f - p.cum_a))[:, :-1], axis=1, out=prefix[:, 1:])
+        w_ge = np.cumsum(w[::-1])[::-1]
+        wf_ge = np.cumsum((w * p.f)[:, ::-1], axis=1)[:, ::-1]
+        i_cens = prefix - p.cum_a * w_ge + p.cum_b * wf_ge
+        i_own = prefix + p.alpha_k * w_ge - p.beta_e * wf_ge
+        i_other = prefix + p.alpha_o * w_ge - p.beta_e * wf_ge
+        var.append((cens * i_cens**2 + events * i_own**2 + (d - events) * i_other**2).sum(axis=1))
+        rmean.append((w * p.f).sum(axis=1))
+        surv = p.surv
+    s0 = min(time[0], tau) + float((w * surv).sum())
+    return np.concatenate(([s0], rmean[1])), np.sqrt(np.concatenate((var[0], var[1])))
+
+
 def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
     """Aalen-Johansen CIFs of causes 1..k with their two variances, on the grid of distinct times of ``t``."""
     time, n, counts = status_table(t, status, k + 1)
@@ -152,27 +228,10 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
     3. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
     """
     dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
-    d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
-    dl = d / n
-    surv = np.cumprod(1.0 - dl)
-    sm = np.concatenate(([1.0], surv[:-1]))  # S(u-)
-    jump = sm * dk / n
-    f = np.cumsum(jump, axis=1)
-
-    # --- infinitesimal jackknife (step 2); the expressions keep one evaluation order (results are bit-stable) ---
-    inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
-    np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
-    dl_inv = dl * inv
-    a = (jump + dl_inv * f) / n
-    del jump
-    cum_a = np.cumsum(a, axis=1)
-    del a
-    cum_b = np.cumsum(dl_inv / n)
-    f_inv = f * inv
-    alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
-    alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
-    del f_inv
-    beta_e = inv / n - cum_b  # any failure at u
+    p = _influence(n, dk)
+    d, surv, sm, f, cum_a, cum_b = p.d, p.surv, p.sm, p.f, p.cum_a, p.cum_b
+    alpha_k, alpha_o, beta_e = p.alpha_k, p.alpha_o, p.beta_e
+    del p
     a2, b2 = cum_a**2, cum_b**2
     n_o = d - dk
     qaa = cens * a2 + dk * alpha_k**2 + n_o * alpha_o**2
@@ -264,6 +323,10 @@ class CumulativeIncidence(_common.TableResult):
     causes : cause codes in the order used; ``labels`` their display labels. ``groups`` the group levels.
     options : conf_type, conf_level, variance, method, R equivalents and the package version.
     excluded : rows left out (always empty: missing time or event codes are errors, not exclusions).
+
+    Methods: ``at(times)`` landmark values; ``states()`` every state of the multi-state model with the event-free
+    state "(s0)" (R's ``pstate``, ``std.err``, CI, ``n.risk``, ``n.event``); ``rmean(tau)`` restricted mean time in
+    each state with its SE.
     """
 
     table: pd.DataFrame
@@ -293,6 +356,77 @@ class CumulativeIncidence(_common.TableResult):
                 frame[col] = np.where(idx >= 0, vals, before)
             rows.append(pd.DataFrame(frame))
         return pd.concat(rows, ignore_index=True)
+
+    def _counts(self):
+        """Per group: ``(level, time, n_risk, n_event (K, m), n_censor)`` read back from the table."""
+        k = len(self.labels)
+        tab = self.table
+        group = tab["group"].to_numpy()
+        cols = {c: tab[c].to_numpy() for c in ("time", "n_risk", "n_event", "n_censor")}
+        bounds = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1], [True])))
+        for level, lo, hi in zip(self.groups, bounds[:-1], bounds[1:], strict=True):
+            m = (hi - lo) // k
+            yield (level, cols["time"][lo:lo + m], cols["n_risk"][lo:lo + m],
+                   cols["n_event"][lo:hi].reshape(k, m), cols["n_censor"][lo:lo + m])
+
+    def states(self) -> pd.DataFrame:
+        """Probability of every state of the multi-state model, the event-free state ``"(s0)"`` first, as R's
+        ``survfit(Surv(time, factor(event)) ~ by)`` reports them.
+
+        Returns ``group, state, time, n_risk, n_event, estimate, std_err, lower, upper``, one row per group x state
+        x distinct time: ``estimate`` is R's ``pstate`` (for "(s0)" the all-cause Kaplan-Meier), ``std_err`` the
+        infinitesimal-jackknife SE (``std.err``), ``lower``/``upper`` its CI with ``options["conf_type"]`` and
+        ``conf_level`` (always from the IJ SE, as survfit, whatever ``options["variance"]``). ``n_risk`` and
+        ``n_event`` are R's ``n.risk`` and ``n.event`` columns: the event-free state holds everyone at risk and
+        receives no events; a cause's state is absorbing (``n_risk`` 0) and receives that cause's events.
+        """
+        z = _common.z_value(self.options["conf_level"])
+        conf_type = self.options["conf_type"]
+        frames = []
+        for level, time, n, dk, cens in self._counts():
+            k, m = dk.shape
+            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[:, None], cens)
+            aj = _aj_from_counts(time, n, dk.T, cens)
+            est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
+            se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
+            se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
+            se_log = np.divide(se, est, out=np.zeros_like(se), where=est > 0)
+            lo, hi = _common.confint(est, se_log, se, conf_type, z)
+            frames.append(pd.DataFrame({
+                "group": level,
+                "state": np.repeat(np.asarray(["(s0)", *self.labels], dtype=object), m),
+                "time": np.tile(time, k + 1),
+                "n_risk": np.concatenate((n, np.zeros(k * m, dtype=n.dtype))),
+                "n_event": np.concatenate((np.zeros(m), dk.ravel())),
+                "estimate": est.ravel(), "std_err": se.ravel(), "lower": lo.ravel(), "upper": hi.ravel(),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def rmean(self, tau: float) -> pd.DataFrame:
+        """Restricted mean time in each state up to ``tau``, with its infinitesimal-jackknife SE.
+
+        R equivalent: ``summary(survfit(Surv(time, factor(event)) ~ by, influence = TRUE), rmean = tau)$table``
+        (columns ``n, nevent, rmean, se(rmean)``; ``print(fit, rmean = tau)`` shows the same). For the event-free
+        state "(s0)" it is the restricted mean event-free time (the RMST of the all-cause curve); for a cause, the
+        mean time lost to that cause before ``tau``. Curves stay flat after their last time (up to any ``tau``).
+
+        Returns ``group, state, n, n_event, rmean, std_err`` (one row per group x state, states "(s0)" then the
+        causes). ``tau`` before the earliest time of all groups is an error, as in R.
+        """
+        if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating) or not np.isfinite(tau):
+            raise InputError(f"tau must be a finite number, got {tau!r}")
+        first = float(self.table["time"].min())
+        if tau < first:
+            raise InputError(f"tau={tau} is before the first time ({first:g}); R stops with 'Truncation point for "
+                             "the mean is < smallest survival'")
+        rows = []
+        for level, time, n, dk, cens in self._counts():
+            rm, se = _rmean(time, n, dk, cens, float(tau))
+            events = np.concatenate(([0.0], dk.sum(axis=1)))
+            for state, r, s, e in zip(["(s0)", *self.labels], rm, se, events, strict=True):
+                rows.append({"group": level, "state": state, "n": int(n[0]), "n_event": e, "rmean": r,
+                             "std_err": s})
+        return pd.DataFrame(rows)
 
 
 def cumulative_incidence(
@@ -330,7 +464,7 @@ def cumulative_incidence(
     -------
     CumulativeIncidence
         ``.table`` (group, cause, time, n_risk, n_event, n_censor, estimate, std_err, std_err_cmprsk, lower,
-        upper) and ``.at(times)`` for landmark rates.
+        upper), ``.at(times)`` for landmark rates, ``.states()`` (the event-free state too) and ``.rmean(tau)``.
 
     Notes
     -----
