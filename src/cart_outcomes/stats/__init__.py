@@ -12,6 +12,7 @@ from cart_outcomes.stats.competing import (
     gray_test,
 )
 from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
+from cart_outcomes.stats.finegray import finegray
 from cart_outcomes.stats.km import (
     KaplanMeier,
     ReverseKMFollowup,
@@ -87,6 +88,7 @@ __all__: list[str] = [
     "cumulative_incidence",
     "exact_logrank_test",
     "fine_gray",
+    "finegray",
     "fisher_exact",
     "gray_test",
     "hazard_ratio_logrank",
