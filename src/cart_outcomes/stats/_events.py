@@ -212,3 +212,45 @@ def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
         n_censor=(leaving - n_event)[:, None],
         n=np.array([float(ts.size)]),
     )
+
+
+def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One group, one status per row (0 = censored, 1..n_status-1 = causes): ``(time, n_risk, counts)`` with
+    ``n_risk`` (m,) integer and ``counts`` (m, n_status) float, the number of rows of each status at each distinct
+    exit time.
+
+    Integer days (and small n) go through :func:`event_table`'s bincount. Other times are value-sorted as 64-bit keys
+    that pack the time's bits with one status flag (non-negative doubles order like their bit patterns), one sort
+    per cause: value sorts are several times faster than the indirect sort ``np.unique(return_inverse=True)`` needs,
+    and the distinct times, risk sets and counts then follow from run starts and prefix sums (``reduceat`` only when
+    times are tied).
+    """
+    if time.size <= _SMALL_N or _dense_index(time)[0] is not None:
+        tab = event_table(time, np.ones(time.size, bool), status, n_status)
+        return tab.time, tab.n_risk.sum(axis=1), tab.n_event
+    top = np.uint64(1 << 63)
+    # abs(): -0.0 (which passes a >= 0 check) must sort with 0.0; shifting makes room for the flag bit, the xor
+    # with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
+    bits = np.abs(np.asarray(time, dtype=np.float64)).view(np.uint64) << np.uint64(1)
+    grid = n_risk = starts = counts = None
+    for s in range(1, n_status):
+        key = bits | (status == s)
+        key ^= top
+        key = key.view(np.int64)
+        key.sort()
+        if grid is None:
+            ts = ((key.view(np.uint64) ^ top) >> np.uint64(1)).view(np.float64)
+            first = np.empty(ts.size, dtype=bool)
+            first[0] = True
+            np.not_equal(ts[1:], ts[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            grid = ts[starts]
+            n_risk = ts.size - starts  # integers, as event_table's unweighted counts
+            counts = np.empty((grid.size, n_status))
+        flag = key & 1
+        counts[:, s] = flag if starts.size == flag.size else np.add.reduceat(flag, starts)
+    leaving = np.empty_like(n_risk)
+    np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
+    leaving[-1] = n_risk[-1]
+    counts[:, 0] = leaving - counts[:, 1:].sum(axis=1)
+    return grid, n_risk, counts
