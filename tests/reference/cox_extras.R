@@ -147,7 +147,9 @@ cases$tied_not_robust <- list(summary = summ(coxph(Surv(time, event) ~ x + z + s
 
 # ---- finegray ------------------------------------------------------------------------------------------------
 fg_case <- function(data, formula, etype, covs, every = 1L) {
-  pd <- finegray(formula, data = data, etype = etype, id = rowid)
+  fg_fit(finegray(formula, data = data, etype = etype, id = rowid), covs, every)
+}
+fg_fit <- function(pd, covs, every = 1L) {
   fit <- coxph(as.formula(paste("Surv(fgstart, fgstop, fgstatus) ~", paste(covs, collapse = " + "))),
                weights = fgwt, data = pd)
   keep <- seq(1L, nrow(pd), by = every)     # big expansions: every k-th row, plus the column sums
@@ -169,6 +171,8 @@ tied$cr <- ifelse(tied$event == 1, ifelse(seq_len(nrow(tied)) %% 3 == 0, 2, 1), 
 tied$crf <- factor(tied$cr, 0:2, labels = c("censor", "one", "two"))
 fg$tied <- fg_case(tied, Surv(time, crf) ~ x + z + rowid, "one", c("x", "z"))
 fg$tied_strata <- fg_case(tied, Surv(time, crf) ~ x + strata(g) + rowid, "one", c("x"))
+fg$tied_weights <- fg_fit(finegray(Surv(time, crf) ~ x + z + rowid, data = tied, etype = "one", weights = w),
+                          c("x", "z"))
 # untied times: crr and finegray + coxph estimate the same model (times jittered deterministically)
 ut <- tied
 ut$time <- ut$time + seq_len(nrow(ut)) / 100
