@@ -1,5 +1,5 @@
 # Reference values for the post-fit tools of cart_outcomes.stats.cox_ph (R survival 3.5-3): residuals() of every
-# type, predict() (lp, risk, expected, terms; se.fit), basehaz(), survfit.coxph curves with std.err and CI,
+# type, predict() (lp, risk, expected, survival, terms; se.fit), basehaz(), survfit.coxph curves with std.err and CI,
 # concordance pair counts, fit$means, cox.zph output (all transforms), the robust default for non-integer case
 # weights, and finegray() + weighted counting-process coxph (with cmprsk::crr beside it).
 # Regenerate from the repository root:  Rscript tests/reference/cox_extras.R
@@ -77,11 +77,13 @@ extras <- function(fit, newdata, strata_ref = FALSE, collapse = NULL, exact = FA
                        tied_risk = unname(cc["tied.x"]), tied_time = unname(cc["tied.y"]),
                        tied_both = unname(cc["tied.xy"]), value = unname(cc["concordance"]), se = unname(cc["std"])),
     residuals = list(martingale = col(residuals(fit, "martingale")), deviance = col(residuals(fit, "deviance")),
+                     partial = m(residuals(fit, "partial")),
                      martingale_weighted = col(residuals(fit, "martingale", weighted = TRUE))),
     basehaz = list(centered = col(basehaz(fit)$hazard), uncentered = col(basehaz(fit, centered = FALSE)$hazard),
                    time = col(basehaz(fit)$time)),
     survfit_means = sfit(fit, NULL)$log,
     predict = list(lp = pr(fit, "lp"), risk = pr(fit, "risk"), expected = pr(fit, "expected"),
+                   survival = pr(fit, "survival"),
                    terms = pr(fit, "terms"), lp_sample = pr(fit, "lp", reference = "sample"),
                    terms_strata = pr_nose(fit, "terms", reference = "strata")))
   if (!exact) {
@@ -107,6 +109,8 @@ extras <- function(fit, newdata, strata_ref = FALSE, collapse = NULL, exact = FA
       terms = pr(fit, "terms", newdata = newdata), lp_sample = pr(fit, "lp", newdata = newdata, reference = "sample"),
       expected = if (ncol(fit$y) == 2) pr(fit, "expected", newdata = newdata)
                  else pr_nose(fit, "expected", newdata = newdata),
+      survival = if (ncol(fit$y) == 2) pr(fit, "survival", newdata = newdata)
+                 else pr_nose(fit, "survival", newdata = newdata),
       survfit = sfit(fit, newdata))
   }
   out
