@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from cart_outcomes.cohort import read_cohort
-from cart_outcomes.kinetics import hematologic_recovery, noncompartmental, summarize_kinetics
+from cart_outcomes.kinetics import noncompartmental, summarize_kinetics
 from cart_outcomes.plan.model import PlanError, parse_plan
 from cart_outcomes.plan.run import STEPS, run_plan
+from cart_outcomes.toxicity import hematologic_recovery
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd7-tall"
 

@@ -1,4 +1,4 @@
-# Reference values for cart_outcomes.kinetics.lab_trajectories: lowest ANC / highest CRP of each patient-day, then
+# Reference values for cart_outcomes.toxicity.lab_trajectories: lowest ANC / highest CRP of each patient-day, then
 # per day over patients n, median(), quantile(type = 7) quartiles, min, max.
 # Run from the repository root: Rscript tests/reference/lab_trajectories.R
 source(file.path("tests", "reference", "_json.R"))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart_outcomes.kinetics import lab_trajectories
+from cart_outcomes.toxicity import lab_trajectories
 
 REF = json.loads((Path(__file__).parent / "lab_trajectories.json").read_text())
 RTOL = 1e-10  # closed form vs R

@@ -13,101 +13,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort._cohort import Cohort, empty_table, typed_empty
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
 from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_blank, read_raw
 from cart_outcomes.cohort.mapping import DataMapping
-from cart_outcomes.cohort.schema import PATIENTS, TABLES, Column, Table
-from cart_outcomes.errors import ValidationFailed
+from cart_outcomes.cohort.schema import PATIENTS, TABLES, Table
+from cart_outcomes.cohort.validate import validate
 
 #: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
 IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
 #: Event stems of the patients table: each has ``<stem>_date`` and ``<stem>_day``.
 EVENT_STEMS: tuple[str, ...] = tuple(c.name[:-5] for c in PATIENTS.columns if c.dtype == "date" and c.alternative)
-
-
-@dataclass(frozen=True, slots=True)
-class Cohort:
-    """A cohort read into canonical tables.
-
-    Attributes
-    ----------
-    tables : Mapping[str, pandas.DataFrame]
-        Canonical tables present in the source (``patients`` always, possibly with no rows). Each frame has
-        ``source_row`` (the spreadsheet row number), every canonical column of its table in schema order (absent
-        ones all-missing), then any unknown columns unchanged. Dtypes: text/category ``string``, integer/day
-        ``Int64``, number ``float64``, date ``datetime64[ns]``, boolean ``boolean``. In ``patients`` every
-        ``<event>_day`` column is filled: given directly, or computed as ``<event>_date - infusion_date`` in days.
-    source : str
-        The file or folder read.
-    sha256 : Mapping[str, str]
-        SHA-256 of each file read (file name -> hex digest).
-    provided : Mapping[str, tuple[str, ...]]
-        Per table, the canonical columns that were present in the source (as opposed to filled in as missing).
-    read_problems : tuple[Problem, ...]
-        Problems found while reading cells (types, vocabularies, dates, Excel errors, headers, sheets).
-    report : ValidationReport
-        ``read_problems`` plus every problem found by :func:`~cart_outcomes.cohort.validate.validate`.
-    mapping : DataMapping
-        The mapping used to read the source.
-    """
-
-    tables: Mapping[str, pd.DataFrame]
-    source: str
-    sha256: Mapping[str, str]
-    provided: Mapping[str, tuple[str, ...]]
-    read_problems: tuple[Problem, ...]
-    report: ValidationReport
-    mapping: DataMapping
-
-    @property
-    def patients(self) -> pd.DataFrame:
-        """The ``patients`` table."""
-        return self.tables["patients"]
-
-    def table(self, name: str) -> pd.DataFrame:
-        """A canonical table; an empty frame with the canonical columns when the source has none."""
-        if name not in TABLES:
-            raise KeyError(f"unknown table {name!r}; tables are {list(TABLES)}")
-        if name in self.tables:
-            return self.tables[name]
-        return _empty_table(TABLES[name])
-
-    def __repr__(self) -> str:
-        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
-        return (f"Cohort(source={self.source!r}, {sizes}, errors={len(self.report.errors)}, "
-                f"warnings={len(self.report.warnings)})")
-
-    def require_valid(self) -> Cohort:
-        """Return the cohort if it has no validation errors; otherwise raise ValidationFailed listing them all."""
-        if not self.report.ok:
-            raise ValidationFailed(list(self.report.errors))
-        return self
-
-
-def _typed_empty(c: Column, n: int) -> pd.Series:
-    if c.dtype in ("text", "category"):
-        return pd.Series(pd.NA if c.default is None or n == 0 else c.default, index=range(n), dtype="string")
-    if c.dtype in ("integer", "day"):
-        return pd.Series(pd.NA, index=range(n), dtype="Int64")
-    if c.dtype == "number":
-        return pd.Series(np.nan, index=range(n), dtype="float64")
-    if c.dtype == "date":
-        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    return pd.Series(pd.NA, index=range(n), dtype="boolean")
-
-
-def _empty_table(t: Table) -> pd.DataFrame:
-    cols = {"source_row": pd.Series([], dtype="int64")}
-    cols.update({c.name: _typed_empty(c, 0) for c in t.columns})
-    return pd.DataFrame(cols)
 
 
 def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem]) -> dict[str, RawSheet]:
@@ -217,7 +140,7 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
             ids = cols[name].to_numpy(dtype=object, na_value=None)
     data = {"source_row": cols["source_row"]}
     for c in t.columns:
-        data[c.name] = cols[c.name] if c.name in cols else _typed_empty(c, n)
+        data[c.name] = cols[c.name] if c.name in cols else typed_empty(c, n)
     for h, j in extras.items():
         vals = sheet.values[:, j].copy()
         vals[is_blank(vals)] = None
@@ -248,8 +171,6 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
 
 
 def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Cohort:
-    from cart_outcomes.cohort.validate import validate
-
     problems = list(src.problems)
     sheets = _assign_sheets(src, mapping, problems)
     fatal = any(p.rule in ("EMPTY_FILE", "UNREADABLE_FILE") for p in problems)
@@ -261,11 +182,11 @@ def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Co
             names = ", ".join(repr(s.name) for s in src.sheets) or "none"
             problems.append(Problem("MISSING_TABLE", "error", f"no 'patients' sheet (sheets found: {names}); name the "
                                     "sheet 'patients' or set data.sheets.patients in study.yaml", table="patients"))
-        tables["patients"], provided["patients"] = _empty_table(PATIENTS), ()
+        tables["patients"], provided["patients"] = empty_table(PATIENTS), ()
     elif not pat.headers:
         problems.append(Problem("EMPTY_FILE", "error", f"sheet {pat.name!r} of {pat.file} has no cells",
                                 table="patients"))
-        tables["patients"], provided["patients"] = _empty_table(PATIENTS), ()
+        tables["patients"], provided["patients"] = empty_table(PATIENTS), ()
     else:
         tables["patients"], provided["patients"] = _build_table(PATIENTS, pat, mapping, None, problems)
         if pat.values.shape[0] == 0:

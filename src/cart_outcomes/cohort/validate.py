@@ -19,16 +19,13 @@ The rule codes, their severities and what each checks are listed in :data:`RULES
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort._cohort import Cohort
 from cart_outcomes.cohort._problems import RULES, Problem, Severity, ValidationReport, sort_problems
 from cart_outcomes.cohort.schema import KINETICS_ASSAY_UNITS, RESPONSE_RANK, TABLES, Column, Table
-
-if TYPE_CHECKING:
-    from cart_outcomes.cohort.io import Cohort
 
 __all__ = ["RULES", "Problem", "ValidationReport", "validate"]
 

@@ -83,7 +83,7 @@ def kinetics_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, max_g
 def labs_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, plan: Plan) -> Part:
     """Laboratory trajectories (median and IQR by day), neutrophil/platelet recovery per patient, and the cumulative
     incidence of recovery with death before recovery as a competing event."""
-    from cart_outcomes.kinetics import hematologic_recovery, lab_trajectories, recovery_incidence
+    from cart_outcomes.toxicity import hematologic_recovery, lab_trajectories, recovery_incidence
 
     labs = tables.get("labs")
     if labs is None or not len(labs):

@@ -900,7 +900,7 @@ def lab_trajectory_figure(summary: pd.DataFrame, labels: Mapping[str, str], *, l
                           panel_height: float = 2.0) -> Figure:
     """Small multiples: per analyte, the median over patients by day (line) and the interquartile range (band).
 
-    ``summary`` has analyte, day, n, median, q1, q3 (as ``kinetics.lab_trajectories(...).summary``); ``labels``
+    ``summary`` has analyte, day, n, median, q1, q3 (as ``toxicity.lab_trajectories(...).summary``); ``labels``
     maps the analytes to draw, in order, to their axis labels; analytes in ``log`` use a log axis; ``thresholds``
     draws a dashed line per analyte (e.g. ANC 500/µL).
     """

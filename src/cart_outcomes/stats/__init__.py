@@ -12,7 +12,15 @@ from cart_outcomes.stats.competing import (
     gray_test,
 )
 from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
-from cart_outcomes.stats.km import KaplanMeier, ReverseKMFollowup, at_risk_table, kaplan_meier, reverse_km_followup
+from cart_outcomes.stats.km import (
+    KaplanMeier,
+    ReverseKMFollowup,
+    RMSTComparison,
+    at_risk_table,
+    compare_rmst,
+    kaplan_meier,
+    reverse_km_followup,
+)
 from cart_outcomes.stats.logrank import (
     ExactLogrankResult,
     LogrankHazardRatio,
@@ -23,7 +31,14 @@ from cart_outcomes.stats.logrank import (
     logrank_test,
     logrank_trend_test,
 )
-from cart_outcomes.stats.proportions import BinomialCI, FisherExact, binomial_ci, fisher_exact
+from cart_outcomes.stats.proportions import (
+    BinomialCI,
+    BinomialTest,
+    FisherExact,
+    binomial_ci,
+    binomial_test,
+    fisher_exact,
+)
 from cart_outcomes.stats.rank_tests import (
     KruskalWallis,
     RankSumTest,
@@ -44,6 +59,7 @@ from cart_outcomes.stats.timedep import (
 
 __all__: list[str] = [
     "BinomialCI",
+    "BinomialTest",
     "CoxResult",
     "CumulativeIncidence",
     "ExactLogrankResult",
@@ -58,12 +74,15 @@ __all__: list[str] = [
     "MantelByar",
     "PHTest",
     "RankSumTest",
+    "RMSTComparison",
     "ReverseKMFollowup",
     "SimonMakuch",
     "SpearmanTest",
     "TrendTestResult",
     "at_risk_table",
+    "compare_rmst",
     "binomial_ci",
+    "binomial_test",
     "cox_ph",
     "cumulative_incidence",
     "exact_logrank_test",

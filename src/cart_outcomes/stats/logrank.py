@@ -15,7 +15,8 @@ Conventions (all as R ``survival::survdiff``):
 * ``O``, ``E`` and ``V`` are summed over strata (a stratified test compares groups within strata).
 * The statistic drops the first group among those with ``E > 0`` and solves the remaining (k'-1) x (k'-1)
   system; the degrees of freedom are (number of groups with ``E > 0``) - 1. When fewer than two groups have
-  ``E > 0`` there is nothing to test: the p-value is NaN with a ``StatisticalWarning`` (R prints p = 0 on 0 df).
+  ``E > 0`` the statistic is 0 on (that number - 1) df: p = 1 when one group has ``E > 0`` and NaN (with a
+  ``StatisticalWarning``) when none has, as R ``survdiff`` gives (0 df, p = 1; -1 df, p = NA).
 * For weighted tests ``observed`` and ``expected`` are the weighted sums, as R prints them for ``rho != 0``.
 * R's ``timefix`` (merging times that differ only by floating-point round-off) is not applied: distinct float
   values are distinct times, which is what R does for integer days and with ``timefix=FALSE``.
@@ -57,6 +58,8 @@ _PERM_TOL = 1e-7
 _MC_BLOCK = 4_000_000
 # integer group labels spanning fewer values than this are used as group codes directly
 _DIRECT_CODES = 64
+# the variance of O - E is zero (R's solve() stops): nothing to test
+_ZERO_V = "none (zero variance)"
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -262,7 +265,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
     n = t.size
     e_raw, e_label = _inputs.column(data, event, "event")
     e = _inputs.events(e_raw, e_label, n)
-    g_raw, g_label = _inputs.column(data, by, "by")
+    g_raw, g_label = _inputs.column(data, by, "by", categorical=True)
     g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
     labels = {"time": t_label, "event": e_label, "by": g_label}
     s_codes, n_strata = None, 1
@@ -273,7 +276,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
         combined = np.zeros(n, dtype=np.intp)
         s_labels = []
         for i, spec in enumerate(specs):
-            raw, lab = _inputs.column(data, spec, "strata" if len(specs) == 1 else f"strata[{i}]")
+            raw, lab = _inputs.column(data, spec, "strata" if len(specs) == 1 else f"strata[{i}]", categorical=True)
             codes, lev = _inputs.groups(raw, lab, n, direct_codes=_DIRECT_CODES)
             combined = combined * len(lev) + codes
             s_labels.append(lab)
@@ -387,17 +390,17 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
     """R survdiff's statistic: drop the first group with E > 0, solve the rest. Returns (chi2, df, inverse)."""
     if e.size == 2 and e[0] > 0 and e[1] > 0:  # the common case, without index arrays
         u, vv = o[1] - e[1], v[1, 1]
-        return (float(u * u / vv), 1, "solve") if vv > 0 else (0.0, 0, "none")  # V = 0 implies O = E
+        return (float(u * u / vv), 1, "solve") if vv > 0 else (0.0, 0, _ZERO_V)  # V = 0 implies O = E
     used = np.flatnonzero(e > 0)
-    if used.size < 2:
-        return 0.0, 0, "none"
+    if used.size < 2:  # R: chisq 0 on (#groups with E > 0) - 1 df: p = 1 on 0 df, NA on -1 df
+        return 0.0, int(used.size) - 1, "none"
     sub = used[1:]
     u = (o - e)[sub]
     if sub.size == 1:
         vv = v[sub[0], sub[0]]
         if vv > 0:
             return float(u[0] * u[0] / vv), 1, "solve"
-        return 0.0, 0, "none"
+        return 0.0, 0, _ZERO_V
     vv = v[np.ix_(sub, sub)]
     try:
         return float(u @ np.linalg.solve(vv, u)), int(sub.size), "solve"
@@ -406,11 +409,12 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
         return float(u @ np.linalg.pinv(vv) @ u), int(np.linalg.matrix_rank(vv)), "generalized inverse (singular V)"
 
 
-def _p_value(stat: float, df: int) -> float:
+def _p_value(stat: float, df: int, inverse: str = "") -> float:
+    if df == 0 and inverse == "none":  # one group with expected events: R pchisq(0, 0, lower.tail = FALSE) = 1
+        return 1.0
     if df < 1 or not math.isfinite(stat):
         warnings.warn(
-            "fewer than two groups have a positive expected number of events (or the variance is zero): "
-            "there is nothing to test, p-value is NaN",
+            "no group has an expected event (or the variance is zero): there is nothing to test, p-value is NaN",
             StatisticalWarning,
             stacklevel=3,
         )
@@ -442,7 +446,8 @@ def logrank_test(
     data : DataFrame (or mapping of columns), or None when the other arguments are arrays.
     time : column name or array of follow-up times (finite, >= 0).
     event : column name or array, 1/True = event, 0/False = censored.
-    by : column name or array of group labels (at least two levels; level order = sorted labels).
+    by : column name or array of group labels (at least two levels). Level order: the declared categories of a
+        pandas Categorical (as R's factor levels; unused ones dropped), else the sorted labels.
     strata : optional column name, list of column names, or array; groups are compared within strata and the
         O, E and V are summed over strata (R ``strata()``).
     rho : R ``survdiff``'s G-rho weight ``S(t-)^rho``, with S the Kaplan-Meier of the pooled data (within
@@ -475,7 +480,7 @@ def logrank_test(
     x = _prepare(data, time, event, by, strata)
     sums = _analyse(x, kind, p, q)
     stat, df, inverse = _chisq(sums.observed, sums.expected, sums.variance)
-    p_value = _p_value(stat, df)
+    p_value = _p_value(stat, df, inverse)
     return LogrankResult(
         statistic=stat,
         df=df,
@@ -513,7 +518,8 @@ def logrank_trend_test(
     Parameters
     ----------
     data, time, event, by, strata : as :func:`logrank_test`.
-    scores : one number per group in level order (sorted labels), or a mapping ``{label: score}``;
+    scores : one number per group in level order (a Categorical's declared order, else sorted labels), or a
+        mapping ``{label: score}``;
         default ``1, 2, ..., k``.
 
     Returns
@@ -597,7 +603,7 @@ def hazard_ratio_logrank(
     Parameters
     ----------
     data, time, event, by, strata : as :func:`logrank_test`; ``by`` must have exactly two levels.
-    reference : the level in the denominator (default: the first level in sorted order).
+    reference : the level in the denominator (default: the first level, in the level order of ``by``).
     conf_level : confidence level of the intervals.
 
     Returns

@@ -1,4 +1,5 @@
-"""Toxicity grading (ASTCT CRS/ICANS, ICAHT, CAR-HEMATOTOX, IEC-HS flags) and safety tables.
+"""Toxicity grading (ASTCT CRS/ICANS, ICAHT, CAR-HEMATOTOX, IEC-HS flags), safety tables, and the haematological
+course: laboratory trajectories and neutrophil/platelet recovery.
 
 Every grade carries its grading system and the rule that set it; the criteria are versioned data files in
 ``cart_outcomes/toxicity/criteria`` (see docs/toxicity.md).
@@ -19,14 +20,23 @@ from cart_outcomes.toxicity.hematotox import car_hematotox, hematotox_points
 from cart_outcomes.toxicity.icaht import LAB_COLUMNS, check_labs, grade_icaht
 from cart_outcomes.toxicity.icans import ICANS_COLUMNS, grade_icans
 from cart_outcomes.toxicity.iechs import LabFlags, iechs_lab_flags
+from cart_outcomes.toxicity.labs import (
+    HematologicRecovery,
+    LabTrajectories,
+    hematologic_recovery,
+    lab_trajectories,
+    recovery_incidence,
+)
 from cart_outcomes.toxicity.pregraded import normalise_system, patient_grades, pregraded_grades
 
 __all__ = [
     "CRS_COLUMNS",
+    "GradingResult",
+    "HematologicRecovery",
     "ICANS_COLUMNS",
     "LAB_COLUMNS",
     "LabFlags",
-    "GradingResult",
+    "LabTrajectories",
     "SafetyTable",
     "adverse_event_table",
     "available_criteria",
@@ -37,12 +47,15 @@ __all__ = [
     "grade_distribution",
     "grade_icaht",
     "grade_icans",
+    "hematologic_recovery",
     "hematotox_points",
     "icaht_distribution",
     "iechs_lab_flags",
+    "lab_trajectories",
     "load_criteria",
     "normalise_system",
     "onset_duration_summary",
     "patient_grades",
     "pregraded_grades",
+    "recovery_incidence",
 ]

@@ -15,8 +15,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from cart_outcomes.errors import InputError, ValidationFailed
-from cart_outcomes.kinetics import HematologicRecovery, hematologic_recovery
 from cart_outcomes.stats import kaplan_meier
+from cart_outcomes.toxicity import HematologicRecovery, hematologic_recovery
 
 
 def series(pid, values, column="anc_per_ul", start=0, **extra):
@@ -339,7 +339,7 @@ def test_accepts_a_cohort(tmp_path):
 
 
 def test_recovery_incidence_treats_death_before_recovery_as_competing():
-    from cart_outcomes.kinetics import recovery_incidence
+    from cart_outcomes.toxicity import recovery_incidence
 
     # a: below day 1, recovered day 10; b: recovered day 14; c: never recovered, died day 12; d: never recovered,
     # alive, last value day 20 (censored); e: never below 500 (not at risk, not counted)

@@ -1,4 +1,4 @@
-"""The example of docs/kinetics.md, section "Laboratory trajectories and recovery", runs and gives the values its
+"""The example of docs/toxicity.md, section "Laboratory trajectories and recovery", runs and gives the values its
 comments state (checked by hand: see the comments in the example)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-DOC = Path(__file__).parents[3] / "docs" / "kinetics.md"
+DOC = Path(__file__).parents[3] / "docs" / "toxicity.md"
 
 
 def section_code() -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.errors import InputError, ValidationFailed
-from cart_outcomes.kinetics import LabTrajectories, lab_trajectories
+from cart_outcomes.toxicity import LabTrajectories, lab_trajectories
 
 
 def one_day(**columns):
