@@ -80,7 +80,7 @@ def report_options(plan: Plan) -> Any:
     from cart_outcomes.report.options import FigureOptions, ReportOptions
 
     r = plan.report
-    return ReportOptions(html=r.html, docx=r.docx, xlsx=r.xlsx,
+    return ReportOptions(html=r.html, docx=r.docx, xlsx=r.xlsx, date=r.date,
                          figures=FigureOptions(**plan.figures.model_dump()))
 
 
@@ -109,6 +109,7 @@ def run_plan(
     InputError : the plan is malformed or names columns the cohort does not have.
     """
     from cart_outcomes.cohort import read_cohort
+    from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import cohort as cohort_part
     from cart_outcomes.plan import comparisons, kinetics, response, safety, survival
     from cart_outcomes.results.deidentify import deidentify_run
@@ -128,8 +129,10 @@ def run_plan(
     data = dict(cohort.tables)
 
     step("deriving endpoints")
-    frame = cohort_part.derive_endpoints(patients, plan)
-    log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings])
+    derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
+    frame = cohort_part.derive_endpoints(derived.patients, plan)
+    log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
+                             + [rule.to_dict() for rule in derived.rules])
     step("response")
     resp = response.response_section(frame, plan, log)
     step("follow-up")

@@ -455,6 +455,7 @@ def _list_names(items: list[str]) -> str:
 
 
 def _footer(run: RunResult, date: str | None) -> Footer:
+    """The reproducibility footer; ``date`` is the stated generation date as text, or ``None`` (not recorded)."""
     import yaml
 
     res = run.results
@@ -463,9 +464,8 @@ def _footer(run: RunResult, date: str | None) -> Footer:
              ("Software", ", ".join(f"{k} {v}" for k, v in res["software"].items()))]
     extra.append(("Outputs", "de-identified: patient ids replaced by study codes, calendar dates removed"
                   if run.deidentified else "identifiable (not de-identified)"))
-    kwargs: dict[str, Any] = {} if date is None else {"date": date}
     return Footer(input_sha256=sha, plan_text=yaml.safe_dump(res["plan"], sort_keys=False, allow_unicode=True),
-                  package_version=str(res["software"]["cart_outcomes"]), extra=extra, **kwargs)
+                  package_version=str(res["software"]["cart_outcomes"]), extra=extra, date=date)
 
 
 def report_outputs(run: RunResult, options: ReportOptions | None = None) -> ReportOutputs:
@@ -476,8 +476,12 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
     run
         The result of :func:`cart_outcomes.plan.run.run_plan` (de-identified there when asked).
     options
-        The report's options (figures to draw, footer date); default :class:`ReportOptions`.
+        The report's options (figures to draw, the stated generation date: default ``SOURCE_DATE_EPOCH`` if set,
+        else none; never the clock); default :class:`ReportOptions`.
     """
+    from cart_outcomes.report._stamp import generation_time
+    from cart_outcomes.report.html import format_generation_time
+
     options = options or ReportOptions()
     plot = options.figures
     figs: dict[str, tuple[Any, FigureBlock]] = {}
@@ -494,7 +498,8 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
     ]
     subtitle = "De-identified report" if run.deidentified else None
     doc = ReportDocument(title=str(run.record.title), sections=[s for s in sections if s is not None],
-                         footer=_footer(run, options.date), subtitle=subtitle)
+                         footer=_footer(run, format_generation_time(generation_time(options.date))),
+                         subtitle=subtitle)
     return ReportOutputs(document=doc, figures=figs, tables=out_tables)
 
 

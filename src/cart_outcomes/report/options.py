@@ -3,6 +3,7 @@ confidence level and type, denominators, grading systems) is read from the resul
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,10 +30,12 @@ class FigureOptions:
 
 @dataclass(frozen=True, slots=True)
 class ReportOptions:
-    """Documents to write and the figures in them; ``date`` is the footer's date (default: now, UTC)."""
+    """Documents to write and the figures in them; ``date`` is the stated generation date (the plan's
+    ``report.date``; default ``SOURCE_DATE_EPOCH`` if set, else none: never the clock, so reruns are byte-identical).
+    """
 
     html: bool = True
     docx: bool = True
     xlsx: bool = True
     figures: FigureOptions = field(default_factory=FigureOptions)
-    date: str | None = None
+    date: dt.date | None = None

@@ -10,6 +10,7 @@ numbers, negative ones included, stay numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up
+from cart_outcomes.report._stamp import document_time
 
 __all__ = [
     "baseline_table",
@@ -104,21 +106,27 @@ def _clean_sheet_name(name: str) -> str:
     return re.sub(r"[\[\]:*?/\\']", "_", str(name)).strip() or "Sheet"
 
 
-def _open_workbook(path: Path) -> Any:
+def _open_workbook(path: Path, timestamp: dt.datetime | None) -> tuple[Any, Any]:
+    """An xlsxwriter workbook that stores text as text, created at ``timestamp`` (default: the fixed document time;
+    xlsxwriter stamps zip entries with a fixed date, so the same tables give the same bytes), and a bold format."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
+    created = (timestamp or document_time()).astimezone(dt.UTC).replace(tzinfo=None)
+    wb.set_properties({"created": created, "author": "cart-outcomes"})
     return wb, wb.add_format({"bold": True})
 
 
-def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path, *,
+               timestamp: dt.datetime | None = None) -> Path:
     """Write one table, or several as named sheets, to an .xlsx workbook.
 
     Text cells are stored as strings (never formulas or links; risky ones with a leading apostrophe), numbers as
     numbers, missing values as empty cells. The header row is bold and frozen. Sheet names are cleaned of the
     characters Excel refuses; two names that are the same after cleaning or longer than 31 characters are an error
-    (use :func:`write_workbook` for generated names). Written column by column with xlsxwriter.
+    (use :func:`write_workbook` for generated names). Written column by column with xlsxwriter; the workbook's
+    created time is ``timestamp`` (default :func:`~cart_outcomes.report._stamp.document_time`).
     """
     if isinstance(tables, pd.DataFrame):
         tables = {"Table": tables}
@@ -127,22 +135,23 @@ def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Pa
     if long or len({n.lower() for n in names}) < len(names):
         raise InputError(f"sheet names must be unique and at most 31 characters: {names}")
     path = Path(path)
-    wb, bold = _open_workbook(path)
+    wb, bold = _open_workbook(path, timestamp)
     for name, frame in zip(names, tables.values(), strict=True):
         _sheet(wb, name, frame, bold)
     wb.close()
     return path
 
 
-def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.DataFrame], path: str | Path, *,
+                   timestamp: dt.datetime | None = None) -> Path:
     """The run's workbook: an ``Index`` sheet, then every display table (``T01`` ...) and every tidy data table
     (``D01`` ...), each in its own namespace so a display table never overwrites a data table of the same name.
 
     Sheet names are the prefix and the table name cut to Excel's 31 characters; the prefix keeps them unique and the
-    index gives every sheet's full table name and kind.
+    index gives every sheet's full table name and kind. ``timestamp`` as in :func:`write_xlsx`.
     """
     path = Path(path)
-    wb, bold = _open_workbook(path)
+    wb, bold = _open_workbook(path, timestamp)
     sheets = []
     for prefix, kind, tables in (("T", "display table (as in the report)", display),
                                  ("D", "data table (tables/<name>.csv)", data)):

@@ -25,6 +25,7 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats._counts import EventCounts
 from cart_outcomes.stats._events import event_table
 
 __all__ = [
@@ -403,8 +404,8 @@ _AT_COLUMNS = (
 
 def kaplan_meier(
     data: Any,
-    time: Any,
-    event: Any,
+    time: Any = None,
+    event: Any = None,
     by: Any = None,
     conf_type: str | None = None,
     conf_level: float = 0.95,
@@ -417,9 +418,11 @@ def kaplan_meier(
 
     Parameters
     ----------
-    data : DataFrame or None
+    data : DataFrame, EventCounts or None
         Source of the columns named by ``time``, ``event``, ``by``, ``entry``, ``weights``; ``None`` when arrays are
-        passed directly.
+        passed directly. With :class:`EventCounts` (from :func:`cart_outcomes.engine.event_counts`) the columns are
+        those the counts were made with (curves by their ``by``, pooled over their strata) and the result is the
+        one the rows give.
     time : str or array-like
         Follow-up (exit) time, finite and >= 0.
     event : str or array-like
@@ -464,6 +467,10 @@ def kaplan_meier(
 
         survfit(Surv(time, event) ~ by, data, weights = w, conf.type = "log-log", conf.int = 0.95)
     """
+    if isinstance(data, EventCounts):
+        cols = data.arguments("kaplan_meier", time=time, event=event, by=by, entry=entry, weights=weights)
+        fit = kaplan_meier(data.frame, **cols, conf_type=conf_type, conf_level=conf_level, profile=profile)
+        return data.relabel(fit, n=data.rows_per_group(fit.groups))
     conf_type = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
