@@ -41,6 +41,7 @@ def _software() -> dict[str, str]:
 
 def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
     """Fail before any computation when the plan names a column the cohort does not have."""
+    provided = (*provided, *(c[:-5] + "_day" for c in provided if c.endswith("_date")))  # days computed from dates
     missing = []
     column = _common.response_column(plan)
     if column not in provided:
