@@ -369,14 +369,17 @@ def _print_summary(result) -> None:
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
     r = result.results
+    conv = result.record.conventions
+    pct = f"{100 * conv.conf_level:g}% CI"
     console.print(f"[bold]{r['title']}[/bold]: {r['input']['n_patients']} patients")
     for rec in r["response"]:
+        at = f"day {conv.response_day}" if rec["column"] == conv.response_column else "best response"
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
-                      f"(95% CI {rec['lower']:.1%}-{rec['upper']:.1%})", markup=False)
+                      f"({pct} {rec['lower']:.1%}-{rec['upper']:.1%}), {at}", markup=False)
     for s in r["survival"]:
         for g in s.get("groups", []):
             if "median" in g:
-                med = "not reached" if g["median"] is None else f"{g['median']:g} days"
+                med = "not reached" if g["median"] is None else f"{g['median']:g} {conv.time_unit}"
                 console.print(f"  median {s['endpoint'].upper()} ({g['group']}): {med}", markup=False)
     for c in r["comparisons"]:
         line = f"  {c['comparison']}, {c['endpoint'].upper()}: naive log-rank p = {_p(c['naive']['logrank']['p'])}"
