@@ -66,3 +66,13 @@ def test_collapse_by_the_fit_cluster_and_located_errors():
         fit.predict(pd.DataFrame({"z": [1]}))
     with pytest.raises(InputError, match="follow-up column"):
         fit.predict(pd.DataFrame({"x": [1]}), type="expected")
+
+
+def test_survfit_limits_follow_the_fit_conf_level_unless_given():
+    fit90 = cox_ph(D, "time", "event", ["x"], conf_level=0.9)
+    new = pd.DataFrame({"x": [0.3]})
+    default = fit90.survfit(new)
+    assert default[["lower", "upper"]].equals(fit90.survfit(new, conf_level=0.9)[["lower", "upper"]])
+    wider = fit90.survfit(new, conf_level=0.95)
+    inner = default["std_chaz"] > 0
+    assert (wider.loc[inner, "lower"] < default.loc[inner, "lower"]).all()
