@@ -291,9 +291,12 @@ class CoxResult:
                 f"collapse: give one value per row of the data ({m.n_data}) or of the rows used ({m.rows.size}), "
                 f"got {keys.size}"
             )
-        if keys.size == m.n_data:
-            return keys[m.rows]
-        return keys[np.argsort(np.argsort(m.rows))]
+        keys = keys[m.rows] if keys.size == m.n_data else keys[np.argsort(np.argsort(m.rows))]
+        missing = pd.isna(keys)
+        if missing.any():
+            bad = np.isin(np.arange(m.n_data), m.rows[missing])
+            raise InputError(f"collapse: missing value for data {_inputs.rows(bad)}")
+        return keys
 
     def _stratum_labels(self) -> np.ndarray:
         """R's strata labels (``sex=1``, ``sex=1, inst=3``) indexed by stratum code."""

@@ -58,6 +58,8 @@ def test_collapse_by_the_fit_cluster_and_located_errors():
     np.testing.assert_allclose(by_column.T @ by_column, fit.vcov, rtol=1e-12)
     with pytest.raises(InputError, match="one value per row"):
         fit.residuals("score", collapse=[1, 2])
+    with pytest.raises(InputError, match=r"collapse: missing value for data row\(s\) 3"):
+        fit.residuals("score", collapse=D["site"].where(D.index != 3))
     with pytest.raises(InputError, match="type must be one of"):
         fit.residuals("pearson")
     with pytest.raises(InputError, match="not available for ties='exact'"):
