@@ -1,8 +1,10 @@
 """Statistics with numbers identical to R: survival (``survival``/``cmprsk``), proportions and rank tests.
 
-Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
+Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays), or event counts (rows
+collapsed to distinct cells, from :func:`event_counts` or :mod:`cart_outcomes.engine`), and return frozen results.
 """
 
+from cart_outcomes.stats._counts import EventCounts, event_counts
 from cart_outcomes.stats.competing import (
     CumulativeIncidence,
     FineGray,
@@ -12,6 +14,7 @@ from cart_outcomes.stats.competing import (
     gray_test,
 )
 from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
+from cart_outcomes.stats.finegray import finegray
 from cart_outcomes.stats.km import (
     KaplanMeier,
     ReverseKMFollowup,
@@ -62,6 +65,7 @@ __all__: list[str] = [
     "BinomialTest",
     "CoxResult",
     "CumulativeIncidence",
+    "EventCounts",
     "ExactLogrankResult",
     "FineGray",
     "FisherExact",
@@ -85,8 +89,10 @@ __all__: list[str] = [
     "binomial_test",
     "cox_ph",
     "cumulative_incidence",
+    "event_counts",
     "exact_logrank_test",
     "fine_gray",
+    "finegray",
     "fisher_exact",
     "gray_test",
     "hazard_ratio_logrank",

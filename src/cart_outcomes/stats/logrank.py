@@ -37,6 +37,7 @@ from scipy.special import chdtrc
 
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats._counts import EventCounts
 from cart_outcomes.stats._events import event_table
 
 __all__ = [
@@ -245,6 +246,7 @@ class _Data:
     n_strata: int
     labels: dict
     group_values: np.ndarray  # the user's column, for error messages
+    weights: np.ndarray | None = None  # rows per cell when the data are event counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,10 @@ class _Sums:
 
 
 def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_levels: int = 2) -> _Data:
+    counts = None
+    if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
+        cols = data.arguments("the log-rank test", time=time, event=event, by=by, strata=strata)
+        data, time, event, by, strata, counts = (data.frame, *cols.values())
     if data is not None and not isinstance(data, pd.DataFrame):
         data = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(data, time, "time")
@@ -283,7 +289,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
         uniq, s_codes = np.unique(combined, return_inverse=True)
         n_strata = uniq.size
         labels["strata"] = s_labels[0] if len(s_labels) == 1 else s_labels
-    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw)
+    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw, counts)
 
 
 def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
@@ -317,13 +323,13 @@ def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
 # core
 
 
-def _stratum_sums(time, event, group, k, kind, p, q):
+def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
     """O, E (k,), V (k, k), n and unweighted events (k,) of one stratum.
 
     The (m, k) counts are transposed to contiguous (k, m) rows first: every sum and product below then runs over
     contiguous memory (at m ~ 1e6 distinct times, products with (m, k) column views cost several times more).
     """
-    tab = event_table(time, event, group, k)
+    tab = event_table(time, event, group, k, weights=weights)
     d_t = np.ascontiguousarray(tab.n_event.T)
     r_t = np.ascontiguousarray(tab.n_risk.T)
     d = d_t.sum(axis=0)
@@ -361,7 +367,7 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
     """O, E, V, n and events summed over strata; levels absent from the data are dropped."""
     k = len(x.levels)
     if x.strata is None:
-        o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q)
+        o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, x.weights)
     else:
         order = np.argsort(x.strata, kind="stable")
         bounds = np.searchsorted(x.strata[order], np.arange(x.n_strata + 1))
@@ -369,7 +375,8 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
         n, ev = np.zeros(k), np.zeros(k)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             idx = order[a:b]
-            so, se, sv, sn, sev = _stratum_sums(x.time[idx], x.event[idx], x.group[idx], k, kind, p, q)
+            w = None if x.weights is None else x.weights[idx]
+            so, se, sv, sn, sev = _stratum_sums(x.time[idx], x.event[idx], x.group[idx], k, kind, p, q, w)
             o += so
             e += se
             v += sv
@@ -432,9 +439,9 @@ def _p_value(stat: float, df: int, inverse: str = "") -> float:
 
 def logrank_test(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     strata: Any = None,
     rho: float = 0,
     weights: str | tuple | None = None,
@@ -443,7 +450,9 @@ def logrank_test(
 
     Parameters
     ----------
-    data : DataFrame (or mapping of columns), or None when the other arguments are arrays.
+    data : DataFrame (or mapping of columns), EventCounts, or None when the other arguments are arrays. With
+        :class:`EventCounts` the columns (and strata) are those the counts were made with; the result equals the
+        one from the rows.
     time : column name or array of follow-up times (finite, >= 0).
     event : column name or array, 1/True = event, 0/False = censored.
     by : column name or array of group labels (at least two levels). Level order: the declared categories of a
@@ -507,9 +516,9 @@ def logrank_test(
 
 def logrank_trend_test(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     scores: Sequence[float] | Mapping[Any, float] | None = None,
     strata: Any = None,
 ) -> TrendTestResult:
@@ -591,9 +600,9 @@ def _two_groups(levels: list, label: str, reference: Any, what: str) -> tuple[in
 
 def hazard_ratio_logrank(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     reference: Any = None,
     strata: Any = None,
     conf_level: float = 0.95,
@@ -730,6 +739,8 @@ def exact_logrank_test(
     ``fit <- survdiff(Surv(time, event) ~ g)`` and compare ``abs(fit$obs[2] - fit$exp[2])``.
     The Monte-Carlo p-value is ``(1 + b) / (1 + B)`` (b of B draws at least as extreme), which is never 0.
     """
+    if isinstance(data, EventCounts):
+        raise data.refuse("exact_logrank_test", "the permutation distribution relabels each subject")
     if method not in ("exact", "monte-carlo"):
         raise InputError(f"method must be 'exact' or 'monte-carlo', got {method!r}")
     x = _prepare(data, time, event, by, None)
