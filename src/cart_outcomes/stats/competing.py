@@ -502,8 +502,11 @@ def cumulative_incidence(
     k = len(coded.codes)
     parts = []
     for gi in range(len(levels)):
-        sel = gcode == gi
-        aj = _aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel])
+        if len(levels) == 1:  # no subsetting copies
+            aj = _aalen_johansen(coded.time, coded.status, k, w)
+        else:
+            sel = gcode == gi
+            aj = _aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel])
         se = np.sqrt(aj.var_ij)
         se_c = np.sqrt(aj.var_cmprsk)
         se_ci = se if variance == "ij" else se_c
