@@ -316,29 +316,30 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
 
 
 def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
-    """The tidy table, cause-major blocks within each group, written straight into preallocated columns that the
-    frame wraps without copying: no per-time Python, no concatenation, no consolidation, no object-dtype inference
-    (each of which cost tens of ms at n = 1e6)."""
+    """The tidy table, cause-major blocks within each group. The (K, m) arrays of one group are the columns as they
+    are (``ravel`` is a view), per-time arrays are tiled, several groups concatenated once; the frame wraps the
+    columns without copying: no per-time Python, no consolidation, no object-dtype inference (each of which cost
+    tens of ms at n = 1e6)."""
     k = len(labels)
+
+    def column(pieces: list[np.ndarray]) -> np.ndarray:
+        flat = [np.broadcast_to(p, (k, p.size)).ravel() if p.ndim == 1 else p.ravel() for p in pieces]
+        return flat[0] if len(flat) == 1 else np.concatenate(flat)
+
     sizes = [p[0].time.size * k for p in parts]
-    total = sum(sizes)
-    floats = np.empty((len(_CIF_COLUMNS) - 3, total))  # every column but group, cause and the integer n_risk
-    n_risk = np.empty(total, dtype=np.result_type(*(p[0].n_risk.dtype for p in parts)))
-    group, cause = np.empty(total, dtype=object), np.empty(total, dtype=object)
+    group, cause = np.empty(sum(sizes), dtype=object), np.empty(sum(sizes), dtype=object)
     lab = np.asarray(labels, dtype=object)[:, None]
     off = 0
-    for (aj, se, se_c, lo, hi), level, size in zip(parts, levels, sizes, strict=True):
-        m, sl = aj.time.size, slice(off, off + size)
-        group[sl] = level
-        cause[sl].reshape(k, m)[:] = lab
-        n_risk[sl].reshape(k, m)[:] = aj.n_risk
-        for row, arr in enumerate((aj.time, aj.n_event, aj.n_censor, aj.estimate, se, se_c, lo, hi)):
-            floats[row, sl].reshape(k, m)[:] = arr
+    for (aj, *_), level, size in zip(parts, levels, sizes, strict=True):
+        group[off:off + size] = level
+        cause[off:off + size].reshape(k, aj.time.size)[:] = lab
         off += size
-    names = [c for c in _CIF_COLUMNS if c not in ("group", "cause", "n_risk")]
-    cols = {"group": group, "cause": cause, "n_risk": n_risk} | dict(zip(names, floats, strict=True))
-    table = pd.DataFrame({c: cols[c] for c in _CIF_COLUMNS}, copy=False)  # copy=False: no consolidation copy
-    return table
+    cols = {"group": group, "cause": cause}
+    for name in ("time", "n_risk", "n_event", "n_censor", "estimate"):
+        cols[name] = column([getattr(p[0], name) for p in parts])
+    for name, i in (("std_err", 1), ("std_err_cmprsk", 2), ("lower", 3), ("upper", 4)):
+        cols[name] = column([p[i] for p in parts])
+    return pd.DataFrame({c: cols[c] for c in _CIF_COLUMNS}, copy=False)  # copy=False: no consolidation copy
 
 
 @dataclass(frozen=True, slots=True)
