@@ -26,6 +26,9 @@ DTYPES: tuple[str, ...] = ("text", "integer", "number", "date", "day", "boolean"
 RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD", "NE")
 #: Rank of each response, best first; NE (not evaluable) has no rank. SD and NR are the same depth of response.
 RESPONSE_RANK: dict[str, int] = {"CR": 0, "CRh": 1, "CRi": 2, "PR": 3, "SD": 4, "NR": 4, "PD": 5}
+#: Cell texts read as true / false in boolean columns (compared without case and surrounding blanks).
+TRUE_TOKENS = frozenset({"yes", "y", "true", "t", "1"})
+FALSE_TOKENS = frozenset({"no", "n", "false", "f", "0"})
 GRADING_SYSTEMS: tuple[str, ...] = ("ASTCT2019", "Lee2014", "Penn", "MSKCC", "CARTOX", "CTCAE")
 KINETICS_MATRICES: tuple[str, ...] = ("peripheral_blood", "bone_marrow", "csf")
 KINETICS_UNITS: tuple[str, ...] = ("copies_per_ug_dna", "cells_per_ul", "percent_of_cd3")
