@@ -27,8 +27,10 @@ import pandas as pd
 from cart_outcomes.cohort._cohort import Cohort
 from cart_outcomes.cohort._problems import RULES, Problem, Severity, ValidationReport, sort_problems
 from cart_outcomes.cohort.schema import (
+    CR_RESPONSES,
     FALSE_TOKENS,
     KINETICS_ASSAY_UNITS,
+    ORR_RESPONSES,
     RESPONSE_RANK,
     TABLES,
     TRUE_TOKENS,
@@ -42,8 +44,7 @@ __all__ = ["RULES", "Problem", "ProblemCollector", "ValidationReport", "boolean_
 
 #: Earliest day a "day-28" assessment may fall on (day 28 minus a 7-day window).
 DAY28_WINDOW_START = 21
-_RESPONSE_LIKE = ("CR", "CRi", "CRh", "PR", "SD")
-_CR_LIKE = ("CR", "CRi", "CRh")
+_RESPONSE_LIKE = (*ORR_RESPONSES, "SD")
 
 
 def cell_text(v: object) -> str | None:
@@ -365,7 +366,7 @@ class _Checker:
                             "or give response_assessment_date")
 
         best = df["best_response"]
-        nocr = best.notna().to_numpy() & ~best.isin(_CR_LIKE).fillna(False).to_numpy(bool)
+        nocr = best.notna().to_numpy() & ~best.isin(CR_RESPONSES).fillna(False).to_numpy(bool)
         self.emit("patients", nocr & df["cr_day"].notna().to_numpy(), "CR_DATE_WITHOUT_CR",
                   self._col("cr_day", df, given),
                   lambda i: f"a CR date is given but best_response is {best.iat[i]}", severity="warning",

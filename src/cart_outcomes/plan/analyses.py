@@ -18,21 +18,13 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes import stats
+from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
+from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.endpoints import tte
 from cart_outcomes.endpoints.followup import derive_followup
 from cart_outcomes.endpoints.response import response_rates
 from cart_outcomes.errors import DataQualityWarning
-from cart_outcomes.plan.model import COMPETING, Analysis, Comparison, Plan
-
-ENDPOINT_NAMES = {
-    "os": "Overall survival",
-    "pfs": "Progression-free survival",
-    "efs": "Event-free survival",
-    "rfs": "Relapse-free survival",
-    "dor": "Duration of response",
-    "cir": "Cumulative incidence of relapse/progression",
-    "nrm": "Non-relapse mortality",
-}
+from cart_outcomes.plan.model import Analysis, Comparison, Plan
 
 IMMORTAL_TIME_WARNING = (
     "Patients are grouped by something that happens after infusion ({what}). To be in the exposed group a patient "
@@ -159,9 +151,6 @@ def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.
 
 #: Largest population for which the exact (all relabellings) log-rank test is enumerated (stats limit).
 EXACT_MAX_N = 40
-
-CIR_CAUSES = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
-
 
 def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
     data = sub[sub["cir_time_days"].notna()]

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+
 Row = dict[str, Any]
 
 
@@ -56,7 +58,7 @@ class GroupEstimate(_Open):
 
 class SurvivalAnalysis(_Open):
     id: str
-    endpoint: Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
+    endpoint: Literal[tuple(ENDPOINT_NAMES)]
     name: str
     population: str
     by: str | None

@@ -18,6 +18,7 @@ import pandas as pd
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.plan.model import Plan, load_plan
+from cart_outcomes.units import DAYS_PER_MONTH
 
 RESULTS_SCHEMA_VERSION = 2
 
@@ -180,7 +181,7 @@ def _conventions(plan: Plan) -> dict[str, Any]:
     return {
         "time_zero": "CAR-T infusion (day 0)",
         "time_unit": "days",
-        "months_per_day": "1 month = 30.4375 days",
+        "months_per_day": f"1 month = {DAYS_PER_MONTH} days",
         "conf_type": s.conf_type if s.profile is None else f"profile {s.profile}",
         "conf_level": s.conf_level,
         "median_rule": "R quantile.survfit: midpoint of a flat stretch at S = 0.5, tolerance sqrt(machine eps)",

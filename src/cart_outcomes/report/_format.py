@@ -7,8 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-#: Days per month used whenever a time is shown in months (365.25 / 12), stated in every figure and methods text.
-DAYS_PER_MONTH = 30.4375
+from cart_outcomes.units import DAYS_PER_MONTH
 
 _UNIT_SCALE = {"days": 1.0, "months": DAYS_PER_MONTH}
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cart_outcomes.cohort.schema import CAUSE_LABELS
+from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p, is_missing
@@ -52,9 +54,6 @@ TABLE1_VARIABLES = {
 SWIMMER_MAX_PATIENTS = 100
 #: Free-text columns removed by de-identification (they may name people or places).
 FREE_TEXT_COLUMNS = ("notes", "note", "comments", "comment")
-COMPETING = ("cir", "nrm")
-CAUSE_LABELS = {"relapse/progression": "Relapse/progression", "non-relapse death": "Non-relapse mortality",
-                "allo-HSCT": "Allo-HSCT (competing)", "new therapy": "New therapy (competing)"}
 _DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\b"  # ISO date [time]
                         r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b")  # day/month/year either way
 DATE_REMOVED = "[date removed]"
