@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Literal
 
 DType = Literal["text", "integer", "number", "date", "day", "boolean", "category"]
-DTYPES: tuple[str, ...] = ("text", "integer", "number", "date", "day", "boolean", "category")
 
 #: Responses counted as an objective response unless told otherwise (overall response = CR + CRi + CRh + PR).
 ORR_RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh", "PR")
@@ -47,7 +46,6 @@ ENDPOINT_NAMES: dict[str, str] = {
     "cir": "Cumulative incidence of relapse/progression",
     "nrm": "Non-relapse mortality",
 }
-TIME_TO_EVENT_ENDPOINTS: tuple[str, ...] = ("os", "pfs", "efs", "rfs", "dor")
 COMPETING_ENDPOINTS: tuple[str, ...] = ("cir", "nrm")
 #: Causes of the relapse / non-relapse mortality analysis by status code (``cir_status``) and how they are shown.
 CIR_CAUSES: dict[int, str] = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
