@@ -34,10 +34,12 @@ def make(n: int, seed: int = SEED, continuous: bool = False) -> tuple[np.ndarray
     return (t_obs if continuous else _days(t_obs)), event, group
 
 
-def make_competing(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(time, cause, group)``: :func:`make` (integer days), each event then assigned to cause 1 or 2 by a seeded
-    coin (p = 0.6 / 0.4) drawn after the same stream; 0 = censored."""
+def make_competing(
+    n: int, seed: int = SEED, continuous: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(time, cause, group)``: :func:`make`, each event then assigned to cause 1 or 2 by a seeded coin
+    (p = 0.6 / 0.4) drawn after the same stream; 0 = censored."""
     rng = np.random.default_rng(seed)
     t_obs, event, group = _draw(rng, n)
     cause = np.where(event == 1, np.where(rng.random(n) < 0.6, 1, 2), 0).astype(np.int32)
-    return _days(t_obs), cause, group
+    return (t_obs if continuous else _days(t_obs)), cause, group

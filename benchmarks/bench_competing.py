@@ -1,78 +1,69 @@
-"""Aalen-Johansen cumulative incidence at n = 1e5 and 1e6: cart-outcomes vs statsmodels CumIncidenceRight (and
-scikit-survival's cumulative_incidence_competing_risks when it is installed), on the same arrays, same run.
+"""Aalen-Johansen cumulative incidence: cart-outcomes vs statsmodels CumIncidenceRight (and scikit-survival's
+cumulative_incidence_competing_risks when it is installed), same arrays, same run, peers interleaved.
 
-Data: the survey's generator (reference/perf/gen_data.py: integer days 1..2000, ~30% censored), with each event
-assigned to cause 1 or 2 by a seeded coin (p = 0.6 / 0.4). Only the library call is timed; median of 3 runs.
-Also times Gray's test (2 groups) and Fine-Gray (1 covariate) at the same sizes (no Python peer exists).
+Data: the survey's generator (``_data.make_competing``: integer days 1..2000, ~30% censored, each event assigned to
+cause 1 or 2 by a seeded coin, p = 0.6 / 0.4); "continuous" keeps the float times (all distinct). Only the library
+call is timed (minimum of interleaved rounds). Before timing, both CIFs and their SEs are checked equal to
+statsmodels' (1e-10 relative) at its event times. Gray's test (2 groups) and Fine-Gray (1 covariate) are timed at
+the same sizes (no Python peer exists).
 
-    PYTHONPATH=src /work/venv/bin/python benchmarks/bench_competing.py [1e5 1e6]
+    PYTHONPATH=src python benchmarks/bench_competing.py [--quick]
 """
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
-import warnings
-
 import numpy as np
-from _data import make_competing as make
+from _data import make_competing
+from _timing import cli, interleaved
 
 from cart_outcomes.stats import cumulative_incidence, fine_gray, gray_test
 
-
-def timed(fn, repeat: int = 3) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
+TITLE = "Competing risks"
 
 
-AJ = "Aalen-Johansen (2 causes, SE, CI)"
-
-
-def bench_size(n: int, sksurv_cif) -> list[tuple[str, str, float]]:
-    from statsmodels.duration.survfunc import CumIncidenceRight
-
-    t, c, g = make(n)
-    tf = t.astype(float)
-    ours = cumulative_incidence(None, tf, c)
-    sm = CumIncidenceRight(tf, c)
-    # same estimates and SEs (statsmodels reports the CIF at its event times; its SE equals R survfit's)
+def _check(ours, sm) -> None:
+    """Our CIFs and IJ SEs equal statsmodels' (whose SE is R survfit's) at its event times."""
     for j in (0, 1):
         mine = ours.table[ours.table["cause"] == str(j + 1)].set_index("time").loc[sm.times]
-        assert np.allclose(mine["estimate"].to_numpy(), sm.cinc[j], rtol=1e-10, atol=0)
-        assert np.allclose(mine["std_err"].to_numpy(), sm.cinc_se[j], rtol=1e-10, atol=0)
-    rows = [
-        (AJ, "cart-outcomes", timed(lambda: cumulative_incidence(None, tf, c))),
-        (AJ, "statsmodels CumIncidenceRight", timed(lambda: CumIncidenceRight(tf, c))),
-    ]
-    if sksurv_cif is not None:
-        rows.append((AJ, "scikit-survival", timed(lambda: sksurv_cif(c, tf, conf_type="log-log"))))
-    rows.append(("Gray's test (2 groups, both causes)", "cart-outcomes", timed(lambda: gray_test(None, tf, c, g))))
-    data = {"t": tf, "c": c, "g": g}
-    rows.append(("Fine-Gray (1 covariate, cause 1)", "cart-outcomes",
-                 timed(lambda: fine_gray(data, "t", "c", "g"), repeat=1)))
-    return rows
+        if not (np.allclose(mine["estimate"].to_numpy(), sm.cinc[j], rtol=1e-10, atol=0)
+                and np.allclose(mine["std_err"].to_numpy(), sm.cinc_se[j], rtol=1e-10, atol=0)):
+            raise AssertionError(f"cause {j + 1}: cart-outcomes and statsmodels differ")
 
 
-def main(sizes: list[int]) -> None:
+def run(quick: bool) -> list[dict]:
+    from statsmodels.duration.survfunc import CumIncidenceRight
+
     try:
         from sksurv.nonparametric import cumulative_incidence_competing_risks as sksurv_cif
     except ImportError:
         sksurv_cif = None
-    print("| n | operation | library | median seconds (3 runs) |")
-    print("|---|---|---|---|")
+    sizes = [100_000] if quick else [100_000, 1_000_000]
+    cases = [("integer days", n, False) for n in sizes] + [("continuous", sizes[-1], True)]
+    rows = []
+    for label, n, continuous in cases:
+        t, c, g = make_competing(n, continuous=continuous)
+        tf = t.astype(float)
+        _check(cumulative_incidence(None, tf, c), CumIncidenceRight(tf, c))
+        calls = {"cart-outcomes": lambda tf=tf, c=c: cumulative_incidence(None, tf, c),
+                 "statsmodels": lambda tf=tf, c=c: CumIncidenceRight(tf, c)}
+        if sksurv_cif is not None:
+            calls["scikit-survival"] = lambda tf=tf, c=c: sksurv_cif(c, tf, conf_type="log-log")
+        sec = interleaved(calls, rounds=3 if quick else 5)
+        row = {"table": "Aalen-Johansen, 2 causes, with SEs (IJ + cmprsk) and CIs", "data": label, "n": n}
+        row |= {f"{lib} (s)": s for lib, s in sec.items()}
+        row["cart-outcomes faster than statsmodels by"] = f"{sec['statsmodels'] / sec['cart-outcomes']:.1f}x"
+        rows.append(row)
     for n in sizes:
-        for op, lib, sec in bench_size(n, sksurv_cif):
-            print(f"| {n:.0e} | {op} | {lib} | {sec:.3f} |")
-    if sksurv_cif is None:
-        print("\nscikit-survival is not installed in this environment: not timed.")
+        t, c, g = make_competing(n)
+        tf = t.astype(float)
+        data = {"t": tf, "c": c, "g": g}
+        sec = interleaved({"gray": lambda tf=tf, c=c, g=g: gray_test(None, tf, c, g),
+                           "fg": lambda data=data: fine_gray(data, "t", "c", "g")}, rounds=1 if n > 100_000 else 3)
+        rows.append({"table": "No Python peer (integer days)", "n": n,
+                     "Gray's test, 2 groups, both causes (s)": sec["gray"],
+                     "Fine-Gray (crr), 1 covariate, sandwich variance (s)": sec["fg"]})
+    return rows
 
 
 if __name__ == "__main__":
-    warnings.simplefilter("ignore")
-    args = sys.argv[1:] or ["1e5", "1e6"]
-    main([int(float(a)) for a in args])
+    cli(run, __doc__)

@@ -1,31 +1,22 @@
 """Benchmark: NCA of 10,000 patients x 20 samples (target, issue 8: under 1 s).
 
-Run from the repository root:  PYTHONPATH=src python benchmarks/bench_kinetics.py [--write]
-With --write the figures replace the "Kinetics (NCA)" section of benchmarks/README.md.
+Run from the repository root:  PYTHONPATH=src python benchmarks/bench_kinetics.py [--quick]  (quick: 1,000 patients)
 
 Times ``noncompartmental`` (defaults; with ``half_life=True``; on the cohort reader's dtypes) against the baseline a
 user would write: a pandas ``groupby(...).apply`` per series with ``np.trapezoid`` over the samples up to day 28
-(BLQ as 0), Cmax/Tmax/Clast/Tlast, same data, same run, the two taking turns; median of 5 runs after a warm-up (3
-for the baseline). The baseline applies no conventions (no window interpolation, no BLQ rule, no persistence); on
-this schedule (day 0 and day 28 always sampled) its AUC equals ``noncompartmental(blq="zero")`` and the script
-checks it.
-"""
+(BLQ as 0), Cmax/Tmax/Clast/Tlast, same data, same run, the calls taking turns; minimum of 3 rounds after a warm-up.
+The baseline applies no conventions (no window interpolation, no BLQ rule, no persistence); on this schedule (day 0
+and day 28 always sampled) its AUC equals ``noncompartmental(blq="zero")`` and the script checks it."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from _timing import median_seconds
+from _timing import cli, interleaved
 
-from cart_outcomes import __version__
 from cart_outcomes.kinetics import noncompartmental
 
+TITLE = "Kinetics (NCA)"
 SEED = 20261125
 DAYS = np.array([0, 1, 4, 7, 9, 11, 14, 17, 21, 28, 35, 42, 56, 90, 120, 180, 270, 365, 540, 730])
 LLOQ = 50.0
@@ -68,58 +59,28 @@ def baseline(df: pd.DataFrame) -> pd.DataFrame:
 
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--write", action="store_true", help="update benchmarks/README.md")
-    ap.add_argument("--patients", type=int, default=10_000)
-    args = ap.parse_args()
-    load = os.getloadavg()[0]
-    df = make(args.patients, np.random.default_rng(SEED))
+def run(quick: bool) -> list[dict]:
+    patients = 1_000 if quick else 10_000
+    df = make(patients, np.random.default_rng(SEED))
     cohort = df.astype({"patient_id": "string", "day": "Int64", "assay": "string", "unit": "string",
                         "below_loq": "boolean"})
     base_df = df.assign(matrix="peripheral_blood")
-
     ours = noncompartmental(df, blq="zero").table
     theirs = baseline(base_df)
     for col in ("cmax", "tmax_days", "clast", "tlast_days", "auc"):
         np.testing.assert_allclose(ours[col].to_numpy(), theirs[col].to_numpy(), rtol=1e-12, err_msg=col)
-
-    rows = [
-        ("`noncompartmental(kinetics)` (defaults)", median_seconds(lambda: noncompartmental(df), 5)),
-        ("`noncompartmental(kinetics, half_life=True)`",
-         median_seconds(lambda: noncompartmental(df, half_life=True), 5)),
-        ("same, cohort dtypes (string/Int64/boolean)",
-         median_seconds(lambda: noncompartmental(cohort, half_life=True), 5)),
-        ("baseline: `groupby().apply` + `np.trapezoid`", median_seconds(lambda: baseline(base_df), 3)),
-    ]
-    fastest = rows[0][1]
-    n_rows = len(df)
-    lines = ["## Kinetics (NCA) (`bench_kinetics.py`)", "",
-             "    PYTHONPATH=src python benchmarks/bench_kinetics.py --write", "",
-             f"{args.patients:,} patients x {DAYS.size} samples ({n_rows:,} rows; synthetic expansion and decline, "
-             f"seed {SEED}, ~{df['below_loq'].mean():.0%} BLQ). cart-outcomes {__version__}, Python "
-             f"{platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}, {platform.machine()}; "
-             "median of 5 runs after a warm-up (3 for the baseline), whole call including the input checks. The "
-             "baseline is the per-series pandas code a user would write (no window interpolation, BLQ rule, "
-             "persistence or half-life); its Cmax/Tmax/Clast/Tlast/AUC0-28 equal ours with `blq=\"zero\"` to "
-             f"1e-12 (checked by the script). Load average {load:.1f} at the start (shared machine). "
-             "Target (issue 8): under 1 s.", "",
-             "| call | seconds | vs baseline |", "|---|---|---|"]
-    base = rows[-1][1]
-    lines += [f"| {name} | {sec:.3f} | {base / sec:.0f}x faster |" if name != rows[-1][0] else
-              f"| {name} | {sec:.3f} | 1x |" for name, sec in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    print(f"(defaults: {fastest:.3f} s)")
-    if args.write:
-        path = Path(__file__).with_name("README.md")
-        old = path.read_text()
-        if "## Kinetics (NCA)" in old:
-            old = re.sub(r"## Kinetics \(NCA\).*?(?=\n## |\Z)", text.rstrip("\n") + "\n", old, flags=re.S)
-            path.write_text(old)
-        else:
-            path.write_text(old.rstrip("\n") + "\n\n" + text)
+    calls = {
+        "`noncompartmental(kinetics)` (defaults)": lambda: noncompartmental(df),
+        "`noncompartmental(kinetics, half_life=True)`": lambda: noncompartmental(df, half_life=True),
+        "same, cohort dtypes (string/Int64/boolean)": lambda: noncompartmental(cohort, half_life=True),
+        "baseline: `groupby().apply` + `np.trapezoid`": lambda: baseline(base_df),
+    }
+    sec = interleaved(calls, rounds=3)
+    base = sec["baseline: `groupby().apply` + `np.trapezoid`"]
+    data = f"{patients:,} patients x {DAYS.size} samples ({len(df):,} rows, ~{df['below_loq'].mean():.0%} BLQ)"
+    return [{"data": data, "call": name, "seconds": s, "vs baseline": f"{base / s:.0f}x faster" if s != base else "1x"}
+            for name, s in sec.items()]
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, __doc__)

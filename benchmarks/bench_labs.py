@@ -1,30 +1,22 @@
 """Benchmark: lab trajectories and CIBMTR hematologic recovery for 10,000 patients x 60 lab days (target: < 1 s).
 
-Run from the repository root:  PYTHONPATH=src python benchmarks/bench_labs.py [--write]
-With --write the figures replace the "Lab trajectories" section of benchmarks/README.md. Only the calls are timed
-(data generation is not); cart-outcomes figures are the median of 5 runs after a warm-up. The baseline is a
-straightforward per-patient pandas loop applying the same recovery rule (timed once: it is slow), and its result is
-checked against ``hematologic_recovery`` (recovery day of every patient and lineage) in the same run. No open tool
-computes CIBMTR recovery from a labs table, so no peer is timed.
-"""
+Run from the repository root:  PYTHONPATH=src python benchmarks/bench_labs.py [--quick]  (quick: 1,000 patients)
+Only the calls are timed (data generation is not); cart-outcomes figures are the minimum of 3 interleaved rounds.
+The baseline is a straightforward per-patient pandas loop applying the same recovery rule (timed once: it is slow),
+and its result is checked against ``hematologic_recovery`` (recovery day of every patient and lineage) in the same
+run. No open tool computes CIBMTR recovery from a labs table, so no peer is timed."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import re
-import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _timing import median_seconds
+from _timing import cli, interleaved
 
-from cart_outcomes import __version__
 from cart_outcomes.toxicity import hematologic_recovery, lab_trajectories
 
+TITLE = "Lab trajectories"
 SEED = 20261126
 
 
@@ -74,55 +66,31 @@ def loop_recovery(labs: pd.DataFrame, threshold: float, column: str, free_days: 
 
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--write", action="store_true", help="update benchmarks/README.md")
-    args = ap.parse_args()
-    labs = labs_data(10_000, 60, np.random.default_rng(SEED))
-    n_rows = len(labs)
-
-    t_rec = median_seconds(lambda: hematologic_recovery(labs))
-    t_traj = median_seconds(lambda: lab_trajectories(labs))
-    t_traj28 = median_seconds(lambda: lab_trajectories(labs, days=(0, 28)))
+def run(quick: bool) -> list[dict]:
+    patients = 1_000 if quick else 10_000
+    labs = labs_data(patients, 60, np.random.default_rng(SEED))
+    sec = interleaved({
+        "`hematologic_recovery(labs)` (neutrophil + platelet, transfusion rule)": lambda: hematologic_recovery(labs),
+        "`lab_trajectories(labs)` (6 analytes, table + summary)": lambda: lab_trajectories(labs),
+        "`lab_trajectories(labs, days=(0, 28))`": lambda: lab_trajectories(labs, days=(0, 28)),
+    }, rounds=3)
     t0 = time.perf_counter()
     base = {"neutrophil": loop_recovery(labs, 500, "anc_per_ul", 0),
             "platelet": loop_recovery(labs, 20_000, "platelets_per_ul", 7)}
     t_loop = time.perf_counter() - t0
-
     res = hematologic_recovery(labs).table
     for lineage, expected in base.items():
         got = res[res["lineage"] == lineage].set_index("patient_id")["recovery_day"]
         exp = pd.Series(expected).reindex(got.index)
         if not np.array_equal(got.to_numpy(), exp.to_numpy(), equal_nan=True):
-            raise SystemExit(f"{lineage}: vectorised and loop results differ")
-    status = res.groupby(["lineage", "status"]).size().unstack(fill_value=0)
-    statuses = "; ".join(f"{lin}: " + ", ".join(f"{n:,} {s}" for s, n in row.items() if n)
-                         for lin, row in status.iterrows())
-    about = (f"Data: 10,000 patients x 60 lab days (days -5..54) + 5% same-day duplicates = {n_rows:,} rows, "
-             "shuffled; ANC, platelets, Hb, CRP, ferritin, IL-6 and a platelet_transfusion flag (seed "
-             f"{SEED}); statuses {statuses}. cart-outcomes {__version__}, Python {platform.python_version()}, "
-             f"pandas {pd.__version__}, numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load "
-             f"average {os.getloadavg()[0]:.1f} at the start (shared machine); median of 5 runs after a warm-up "
-             "(the loop: one run). The loop's recovery days equal `hematologic_recovery`'s for every patient and "
-             "lineage (checked in the run). Target (issue 8): recovery for 10,000 patients x 60 days under 1 s.")
-    lines = ["## Lab trajectories (`bench_labs.py`)", "",
-             "    PYTHONPATH=src python benchmarks/bench_labs.py [--write]", "", textwrap.fill(about, 120), "",
-             "| call | seconds |", "|---|---|",
-             f"| `hematologic_recovery(labs)` (neutrophil + platelet, transfusion rule) | {t_rec:.3f} |",
-             f"| baseline: per-patient pandas loop, same rule | {t_loop:.2f} |",
-             f"| `lab_trajectories(labs)` (6 analytes, table + summary) | {t_traj:.3f} |",
-             f"| `lab_trajectories(labs, days=(0, 28))` | {t_traj28:.3f} |", "",
-             f"Vectorised recovery is {t_loop / t_rec:.0f}x faster than the loop."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        path = Path(__file__).with_name("README.md")
-        old = path.read_text()
-        if "## Lab trajectories" in old:
-            path.write_text(re.sub(r"## Lab trajectories.*?(?=\n## |\Z)", text.rstrip("\n") + "\n", old, flags=re.S))
-        else:
-            path.write_text(old.rstrip("\n") + "\n\n" + text)
+            raise AssertionError(f"{lineage}: vectorised and loop results differ")
+    sec["baseline: per-patient pandas loop, same rule (one run)"] = t_loop
+    data = f"{patients:,} patients x 60 lab days + 5% duplicates ({len(labs):,} rows)"
+    rec = next(iter(sec.values()))
+    return [{"data": data, "call": name, "seconds": s,
+             "recovery vs loop": f"{t_loop / rec:.0f}x faster" if i == 0 else ""}
+            for i, (name, s) in enumerate(sec.items())]
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, __doc__)

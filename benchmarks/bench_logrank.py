@@ -1,8 +1,7 @@
 """Two-group log-rank: cart_outcomes vs lifelines and statsmodels, in the same run.
 
 Usage (from the repository root):
-    PYTHONPATH=src python benchmarks/bench_logrank.py            # n = 1e5, 1e6; continuous 1e6; per call at n = 200
-    PYTHONPATH=src python benchmarks/bench_logrank.py --large    # also n = 1e7 (needs ~2 GB RAM, ~1 min)
+    PYTHONPATH=src python benchmarks/bench_logrank.py [--quick]  # n = 1e5, 1e6; continuous 1e6; per call at n = 200
 
 Data: the generator of shared/reference/perf/gen_data.py (seeded): exponential event times with HR 0.8 between
 two 50/50 groups, Uniform(0, 2300) censoring, administrative censoring at day 2000, ceil to integer days 1..2000
@@ -12,24 +11,21 @@ What is timed: the library call only (lifelines gets its two pre-split arrays, b
 survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at
 n = 200 is the median over 7 batches of 200 calls (lifelines: 7 batches of 10). Every library must return the
 same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations)
-is reported at the largest integer-day n.
+is reported at the largest integer-day n. ``--quick``: n = 1e5 only.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import statistics
 import time
 import tracemalloc
-import warnings
 
-import numpy as np
 from _data import make
+from _timing import cli
 
-import cart_outcomes
 from cart_outcomes.stats import logrank_test
+
+TITLE = "Log-rank family"
 
 
 def calls(t, e, g):
@@ -82,50 +78,32 @@ def peak_mb(f) -> float:
     return peak / 2**20
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--large", action="store_true", help="also run n = 1e7")
-    args = ap.parse_args()
-    warnings.filterwarnings("ignore")
-    import lifelines
-    import pandas
-    import statsmodels
-
-    with open("/proc/cpuinfo") as fh:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
-    print(f"machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print(f"load average at start (1/5/15 min): {os.getloadavg()}")
-    print(
-        f"versions: cart_outcomes {cart_outcomes.__version__}, numpy {np.__version__}, pandas {pandas.__version__}, "
-        f"lifelines {lifelines.__version__}, statsmodels {statsmodels.__version__}"
-    )
-    sizes = [100_000, 1_000_000] + ([10_000_000] if args.large else [])
+def run(quick: bool) -> list[dict]:
+    sizes = [100_000] if quick else [100_000, 1_000_000]
+    cases = [(f"integer days, n={n:.0e}", *make(n)) for n in sizes]
+    cases.append((f"continuous, n={sizes[-1]:.0e}", *make(sizes[-1], continuous=True)))
     rows = []
-    for n in sizes:
-        rows.append((f"integer days, n={n:.0e}", *make(n)))
-    rows.append(("continuous, n=1e+06", *make(1_000_000, continuous=True)))
-    print("\n| data | call | wall s (median) | CPU s (median) | chi-square | ours faster by (wall / CPU) |")
-    print("|---|---|---|---|---|---|")
-    for label, t, e, g in rows:
-        res = timed(calls(t, e, g), reps=3 if t.size > 1_000_000 else 5)
+    for label, t, e, g in cases:
+        res = timed(calls(t, e, g), reps=3 if quick else 5)
         ours, ours_cpu, chi = res["cart_outcomes logrank_test"]
         for name, (sec, sec_cpu, stat) in res.items():
-            assert abs(stat / chi - 1) < 1e-9, (name, stat, chi)
+            if abs(stat / chi - 1) >= 1e-9:
+                raise AssertionError(f"{name}: chi-square {stat} differs from ours {chi}")
             ratio = "" if name.startswith("cart") else f"{sec / ours:.1f}x / {sec_cpu / ours_cpu:.1f}x"
-            print(f"| {label} | {name} | {sec:.4f} | {sec_cpu:.4f} | {stat:.5f} | {ratio} |")
-    label, t, e, g = rows[-2]
+            rows.append({"table": "Two-group log-rank (medians, peers taking turns)", "data": label, "call": name,
+                         "wall s": sec, "CPU s": sec_cpu, "chi-square": f"{stat:.5f}",
+                         "ours faster by (wall / CPU)": ratio})
+    label, t, e, g = cases[-2]
     in_mb = (t.nbytes + e.nbytes + g.nbytes) / 2**20
     mem = peak_mb(lambda: logrank_test(None, t, e, g))
-    print(f"\npeak memory of our call at {label}: {mem:.0f} MiB (inputs {in_mb:.0f} MiB, ratio {mem / in_mb:.2f})")
-
+    rows.append({"table": "Peak memory of our call (tracemalloc)", "data": label, "MiB": mem, "input MiB": in_mb,
+                 "ratio": mem / in_mb})
     t, e, g = make(200)
-    print("\n| per call, n=200 | wall µs | CPU µs |")
-    print("|---|---|---|")
     for name, f in calls(t, e, g).items():
         us, us_cpu = per_call_us(f, size=10) if name.startswith("lifelines") else per_call_us(f)
-        print(f"| {name} | {us:.0f} | {us_cpu:.0f} |")
-    print(f"\nload average at end (1/5/15 min): {os.getloadavg()}")
+        rows.append({"table": "Per call, n = 200 (median of 7 batches)", "call": name, "wall µs": us, "CPU µs": us_cpu})
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, __doc__)

@@ -7,19 +7,18 @@ Targets (issue 7): seed study < 10 s, 1,000 patients < 30 s, on 2 cores. Two tim
   demo`` costs a user);
 - *warm*: the same call again in an already warm process (imports and the matplotlib font cache loaded).
 
-Each is the minimum of ``--repeat`` runs (default 3; the machine is shared, the minimum is the least disturbed).
+Each is the minimum of 3 runs (the machine is shared, the minimum is the least disturbed); ``--quick``:
+the seed study only, one run.
 The synthetic cohort (seeded) is written as CSV in canonical form (day columns, pre-graded CRS/ICANS) and must pass
 validation, so it runs exactly the seed study's plan: KM for OS and PFS, cumulative incidence of relapse and NRM,
 responders by consolidative HSCT with landmarks at days 60 and 90, time-dependent Cox, Mantel-Byar, Simon-Makuch.
 
-    PYTHONPATH=src python benchmarks/bench_report.py [--repeat 3]
+    PYTHONPATH=src python benchmarks/bench_report.py [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import cli
 
+TITLE = "The whole run with its report"
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "cd7-tall"
 
@@ -94,28 +95,23 @@ def warm(study: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def run(quick: bool) -> list[dict]:
+    repeat = 1 if quick else 3
     sys.path.insert(0, str(ROOT / "src"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cohorts = [("seed study (12 patients)", SEED / "study.yaml", 10.0),
-                   ("synthetic, 1,000 patients", synthetic_study(tmp / "synthetic"), 30.0)]
+        cohorts = [("seed study (12 patients)", SEED / "study.yaml", 10.0)]
+        if not quick:
+            cohorts.append(("synthetic, 1,000 patients", synthetic_study(tmp / "synthetic"), 30.0))
         warm(SEED / "study.yaml", tmp / "warmup")
         rows = []
         for name, study, target in cohorts:
-            c = min(cold(study, tmp / f"cold{k}") for k in range(args.repeat))
-            w = min(warm(study, tmp / f"warm{k}") for k in range(args.repeat))
-            rows.append((name, c, w, target))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {load:.1f}")
-    print("| cohort | cold run_plan, new process (s) | warm run_plan (s) | target (s) |\n|---|---|---|---|")
-    for name, c, w, target in rows:
-        print(f"| {name} | {c:.2f} | {w:.2f} | < {target:g} |")
+            c = min(cold(study, tmp / f"cold{k}") for k in range(repeat))
+            w = min(warm(study, tmp / f"warm{k}") for k in range(repeat))
+            rows.append({"cohort": name, "cold run_plan, new process (s)": c, "warm run_plan (s)": w,
+                         "target (s)": f"< {target:g}"})
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, __doc__)

@@ -1,26 +1,22 @@
 """Benchmark: grading 1,000 patients x 30 days of observations (target: CRS < 1 s).
 
-Run from the repository root:  PYTHONPATH=src python benchmarks/bench_toxicity.py [--write]
-With --write the figures replace the "toxicity" section of benchmarks/README.md. Only the grading call is timed
-(data generation is not); each figure is the median of 5 runs after one warm-up. There is no other open tool that
+Run from the repository root:  PYTHONPATH=src python benchmarks/bench_toxicity.py [--quick]  (quick: 200 patients)
+Only the grading call is timed (data generation is not); each figure is the minimum of 5 interleaved rounds after
+one warm-up. There is no other open tool that
 grades CRS/ICANS/ICAHT from raw observations, so no peer is timed in the same run.
 """
 
 from __future__ import annotations
 
-import argparse
-import platform
-import re
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import cli, interleaved
 
-from cart_outcomes import __version__
 from cart_outcomes.toxicity import grade_crs, grade_icaht, grade_icans
 
+TITLE = "Toxicity grading"
 DEVICES = np.array(["none", "nasal_cannula", "blow_by", "high_flow_nasal_cannula", "facemask", "non_rebreather",
                     "venturi", "cpap", "bipap", "mechanical_ventilation"])
 
@@ -60,43 +56,18 @@ def labs_data(n_patients: int, n_days: int, rng: np.random.Generator) -> pd.Data
                          "anc_per_ul": rng.lognormal(6.5, 1.2, n).round()})
 
 
-def timed(fn, data) -> float:
+def run(quick: bool) -> list[dict]:
+    rng = np.random.default_rng(20261125)
+    patients = 200 if quick else 1000
+    crs, icans, labs = crs_data(patients, 30, rng), icans_data(patients, 30, rng), labs_data(patients, 100, rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fn(data)
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            fn(data)
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--write", action="store_true", help="update benchmarks/README.md")
-    args = ap.parse_args()
-    rng = np.random.default_rng(20261125)
-    rows = [("grade_crs", "1,000 patients x 30 days (30,000 rows)", timed(grade_crs, crs_data(1000, 30, rng))),
-            ("grade_icans", "1,000 patients x 30 days (30,000 rows)", timed(grade_icans, icans_data(1000, 30, rng))),
-            ("grade_icaht", "1,000 patients x 100 days (100,000 rows)", timed(grade_icaht, labs_data(1000, 100, rng)))]
-    lines = ["## toxicity", "",
-             f"`PYTHONPATH=src python benchmarks/bench_toxicity.py --write` (cart-outcomes {__version__}, Python "
-             f"{platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}; "
-             f"{platform.machine()}, median of 5 runs after a warm-up, grading call only). Target: CRS < 1 s.", "",
-             "| function | data | seconds |", "|---|---|---|"]
-    lines += [f"| `{f}` | {d} | {s:.3f} |" for f, d, s in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        path = Path(__file__).with_name("README.md")
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        if "## toxicity" in old:
-            old = re.sub(r"## toxicity\n.*?(?=\n## |\Z)", text.rstrip("\n") + "\n", old, flags=re.S)
-            path.write_text(old)
-        else:
-            path.write_text(old.rstrip("\n") + "\n\n" + text)
+        sec = interleaved({"grade_crs": lambda: grade_crs(crs), "grade_icans": lambda: grade_icans(icans),
+                           "grade_icaht": lambda: grade_icaht(labs)}, rounds=5)
+    data = {"grade_crs": crs, "grade_icans": icans, "grade_icaht": labs}
+    return [{"function": f"`{name}`", "data": f"{patients:,} patients ({len(data[name]):,} rows)", "seconds": s,
+             "target": "< 1 s" if name == "grade_crs" and not quick else ""} for name, s in sec.items()]
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, __doc__)

@@ -1,6 +1,6 @@
 """cart-outcomes: CAR-T cohort outcomes analysis with numbers identical to R survival/cmprsk.
 
-Subpackages (imported on first use, so the command line starts fast): ``cohort``, ``endpoints``, ``stats``,
+Subpackages (imported on first use, so the command line starts fast): ``cohort``, ``engine``, ``endpoints``, ``stats``,
 ``toxicity``, ``kinetics``, ``plan``, ``report``.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
     "run_plan",
 ]
 
-_SUBPACKAGES = ("cohort", "endpoints", "stats", "toxicity", "kinetics", "plan", "report")
+_SUBPACKAGES = ("cohort", "engine", "endpoints", "stats", "toxicity", "kinetics", "plan", "report")
 _LAZY = {"run_plan": "cart_outcomes.plan.run", "read_cohort": "cart_outcomes.cohort.io"}
 
 

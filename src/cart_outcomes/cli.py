@@ -37,6 +37,11 @@ def _root(
                                  help="Show the version and exit."),
 ) -> None:
     """Validated, reproducible outcomes analysis for CAR-T cell therapy cohorts."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.strip() and not epoch.strip().isdigit():  # numpy itself would fail on it
+        _fail_usage(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01, got {epoch!r}")
 
 
 _GRADE_SHEETS = {"crs": "crs_observations", "icans": "neuro_assessments", "icaht": "labs"}

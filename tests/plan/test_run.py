@@ -91,7 +91,10 @@ def test_missing_responses_and_evaluable_denominator_are_recorded(tmp_path):
     orr = next(r for r in res["response"] if r["measure"] == "overall_response")
     assert (orr["responders"], orr["n"], orr["denominator"]) == (8, 11, "evaluable")
     dq = res["data_quality"]
-    assert [(w["rule"], w["patient_id"], w["row"]) for w in dq["warnings"]] == [("MISSING_RESPONSE", "CD7-01", 2)]
+    # CD7-04 and CD7-10 (day-28 NR) died of "disease progression" without a progression date: never NRM
+    assert [(w["rule"], w["patient_id"], w["row"]) for w in dq["warnings"]] == [
+        ("DISEASE_DEATH_AS_PROGRESSION", None, None), ("MISSING_RESPONSE", "CD7-01", 2)]
+    assert dq["warnings"][0]["patients"] == ["CD7-04", "CD7-10"]
     # left out of the response rates and, by the same denominator, of the kinetics comparison by response
     assert [(x["analysis"], x["patient_id"]) for x in dq["exclusions"]] == [("response rates", "CD7-01"),
                                                                              ("kinetics by response", "CD7-01")]

@@ -117,3 +117,57 @@ def test_population_endpoints_and_row_order(frame):
     efs = derive_efs(frame)
     shuffled = derive_efs(frame.iloc[::-1]).iloc[::-1]
     pd.testing.assert_frame_equal(efs, shuffled)
+
+
+CAUSES = [None, "Progression", "relapse", "disease", "sepsis", "GVHD", "infection"]
+
+
+@st.composite
+def sheet_patient(draw) -> dict:
+    """A row as clinicians record it: day-28 response, maybe a best response, maybe no assessment date, maybe no
+    relapse date or last contact for a patient who died, a free-text cause of death."""
+    lfu = draw(st.integers(0, 1000))
+    day28 = draw(st.sampled_from(RESPONSES))
+    best = draw(st.sampled_from([None, day28, "CR"])) if day28 not in ("NE", None) else draw(st.sampled_from([None]))
+    assess = draw(st.one_of(st.none(), st.integers(0, lfu))) if day28 not in ("NE", None) else None
+    responded = best in ("CR", "CRi", "CRh", "PR") or day28 in ("CR", "CRi", "CRh", "PR")
+    lo = (assess if assess is not None else min(28, lfu)) if responded else 0
+    progression = draw(st.one_of(st.none(), st.integers(min(lo, lfu), lfu)))
+    died = draw(st.booleans())
+    return {
+        "day28_response": day28,
+        "best_response": best,
+        "response_assessment_day": assess,
+        "progression_day": progression,
+        "death_day": lfu if died else None,
+        "death_cause": draw(st.sampled_from(CAUSES)) if died else None,
+        "last_followup_day": None if died and draw(st.booleans()) else lfu,
+    }
+
+
+sheets = st.lists(sheet_patient(), min_size=1, max_size=15).map(
+    lambda rows: pd.DataFrame(rows)
+    .assign(patient_id=lambda f: [f"P{i:02d}" for i in range(len(f))])
+    .astype({c: "Int64" for c in ("response_assessment_day", "progression_day", "death_day", "last_followup_day")})
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sheets)
+def test_derived_pfs_efs_cir_nrm_are_mutually_consistent(frame):
+    """After the derivation rules (clinical-definitions section 7.1): CIR + NRM partition PFS (same time, PFS event
+    iff relapse or NRM); a disease death is never NRM; a day-28 non-responder fails on the same day in PFS, EFS and
+    CIR; EFS (CR needed at day 28) never ends later than PFS."""
+    from cart_outcomes.endpoints.derivation import apply_derivation_rules, is_disease_death
+
+    p = apply_derivation_rules(frame).patients
+    pfs, efs, cir = derive_pfs(p), derive_efs(p), derive_cir_nrm(p)
+    np.testing.assert_array_equal(pfs["pfs_time_days"], cir["cir_time_days"])
+    np.testing.assert_array_equal(pfs["pfs_event"], cir["cir_status"].isin([1, 2]))
+    nrm = (cir["cir_status"] == 2).to_numpy()
+    assert not any(is_disease_death(c) for c in frame["death_cause"][nrm])
+    non_responder = frame["day28_response"].isin(["SD", "NR", "PD"]) & frame["best_response"].isna()
+    np.testing.assert_array_equal(efs["efs_time_days"][non_responder], pfs["pfs_time_days"][non_responder])
+    assert efs["efs_event"][non_responder].all() and pfs["pfs_event"][non_responder].all()
+    assert (efs["efs_time_days"] <= pfs["pfs_time_days"]).all()
+    assert (efs["efs_event"] | ~pfs["pfs_event"]).all()

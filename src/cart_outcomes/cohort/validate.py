@@ -230,6 +230,8 @@ class _Checker:
                 continue  # reported under the date name
             cols = [c.name] + ([c.alternative] if c.alternative and c.alternative in given else [])
             blank = df[cols].isna().all(axis=1).to_numpy() & self.readable(df, t.name, cols)
+            if c.name.startswith("last_followup") and "death_day" in df.columns:
+                blank &= df["death_day"].isna().to_numpy()  # follow-up ends at death (endpoints.derivation rule 1)
             self.emit(t.name, blank, "MISSING_VALUE", c.name,
                       lambda i, c=c: f"'{c.name}' is required and blank")
         if t.name == "patients" and "infusion_date" in given:

@@ -8,6 +8,7 @@ CAR-T analysis (see :func:`standard_analyses`). Unknown keys are errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -181,6 +182,9 @@ class ReportSection(_Strict):
     docx: bool = True
     xlsx: bool = True
     deidentify: bool = False
+    date: dt.date | None = Field(
+        default=None, description="Date stated as the report's generation date (default: SOURCE_DATE_EPOCH if set, "
+        "else none); outputs never carry the clock time, so reruns are byte-identical.")
 
 
 class Plan(_Strict):

@@ -7,7 +7,9 @@ gives byte-identical ``results.json``: it holds no clock time and no absolute pa
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,7 @@ def run_plan(
     InputError : the plan is malformed or names columns the cohort does not have.
     """
     from cart_outcomes.cohort import read_cohort
+    from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import analyses
 
     step = progress or (lambda _msg: None)
@@ -113,10 +116,12 @@ def run_plan(
     check_plan_columns(plan, cohort.provided["patients"])
 
     step("deriving endpoints")
-    frame = analyses.derive_endpoints(patients, plan)
+    derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
+    frame = analyses.derive_endpoints(derived.patients, plan)
     tables: dict[str, pd.DataFrame] = {"endpoints": _endpoint_table(frame)}
 
-    log = analyses.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings])
+    log = analyses.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
+                              + [rule.to_dict() for rule in derived.rules])
     step("response")
     response, t = analyses.response_section(frame, plan, log)
     tables.update(t)
@@ -194,13 +199,42 @@ def _conventions(plan: Plan) -> dict[str, Any]:
     }
 
 
+#: Longest file stem written for a table or figure (names come from the plan: comparison names, ``by`` columns).
+MAX_STEM = 80
+_UNSAFE_STEM = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def safe_stem(name: str) -> str:
+    """A file stem from a name the plan chose, safe on every file system and never a path.
+
+    Characters other than ASCII letters, digits, ``_``, ``.`` and ``-`` become ``_``; leading dots and dashes are
+    dropped (no ``..``, no hidden files, no option-like names); a name that had to change, or is longer than
+    :data:`MAX_STEM`, gets the first 8 hex digits of its SHA-256 appended so distinct names stay distinct.
+    """
+    stem = _UNSAFE_STEM.sub("_", name).lstrip(".-") or "_"
+    if stem == name and len(stem) <= MAX_STEM:
+        return stem
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{stem[:MAX_STEM - 9]}-{digest}"
+
+
+def _inside(out: Path, folder: str, stem: str, suffix: str) -> Path:
+    """``out/folder/<safe stem>.<suffix>``, checked to resolve inside ``out``."""
+    path = out / folder / f"{safe_stem(stem)}.{suffix}"
+    if not path.resolve().is_relative_to(out.resolve()):
+        raise InputError(f"refusing to write {path}: outside the output folder {out}")
+    return path
+
+
 def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
     """Write results.json, tables/*.csv and, as the plan asks, report.html, figures/, tables.xlsx and tables.docx.
 
     ``deidentify`` de-identifies the run first (a no-op when run_plan already did), so no output carries an original
     patient id or a calendar date.
     """
+    from cart_outcomes.report._stamp import generation_time
     from cart_outcomes.report.build import deidentify_run, report_outputs
+    from cart_outcomes.report.html import format_generation_time
     from cart_outcomes.report.tables import write_csv
 
     if deidentify:
@@ -212,21 +246,24 @@ def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
     path.write_text(result.to_json(), encoding="utf-8")
     files.append(path)
     for name, table in result.tables.items():
-        p = out / "tables" / f"{name}.csv"
+        p = _inside(out, "tables", name, "csv")
         write_csv(table, p)
         files.append(p)
-    files += _write_report(result, out, report_outputs(result))
+    when = generation_time(result.plan.report.date)  # stated once: the plan, else SOURCE_DATE_EPOCH, else none
+    files += _write_report(result, out, report_outputs(result, date=format_generation_time(when)))
     return RunResult(results=result.results, tables=result.tables, plan=result.plan, out_dir=out, files=files,
                      extras=result.extras)
 
 
 def _write_report(result: RunResult, out: Path, outputs: Any) -> list[Path]:
+    from cart_outcomes.report._stamp import document_time
     from cart_outcomes.report.docx import write_docx
     from cart_outcomes.report.figures import save_figure
     from cart_outcomes.report.html import render_html
     from cart_outcomes.report.tables import write_xlsx
 
     plan, files = result.plan, []
+    stamp = document_time(plan.report.date)
     if plan.report.html:
         path = out / "report.html"
         path.write_text(render_html(outputs.document), encoding="utf-8")
@@ -235,7 +272,7 @@ def _write_report(result: RunResult, out: Path, outputs: Any) -> list[Path]:
         (out / "figures").mkdir(exist_ok=True)
     for name, (fig, block) in outputs.figures.items():
         for fmt in plan.figures.formats:
-            path = out / "figures" / f"{name}.{fmt}"
+            path = _inside(out, "figures", name, fmt)
             if fmt == "svg":  # the SVG already inlined in the HTML
                 path.write_text(block.svg + "\n", encoding="utf-8")
                 files.append(path)
@@ -243,8 +280,8 @@ def _write_report(result: RunResult, out: Path, outputs: Any) -> list[Path]:
                 files.append(save_figure(fig, path))
     blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
     if plan.report.xlsx:
-        files.append(write_xlsx({**outputs.tables, **result.tables}, out / "tables.xlsx"))
+        files.append(write_xlsx({**outputs.tables, **result.tables}, out / "tables.xlsx", timestamp=stamp))
     if plan.report.docx and blocks:
         files.append(write_docx({c: b.frame for c, b in blocks.items()}, out / "tables.docx", title=plan.title,
-                                notes={c: b.note for c, b in blocks.items() if b.note}))
+                                notes={c: b.note for c, b in blocks.items() if b.note}, timestamp=stamp))
     return files

@@ -538,7 +538,7 @@ def report_outputs(run: RunResult, *, deidentify: bool = False, date: str | None
     deidentify
         De-identify the run first (:func:`deidentify_run`); a run that already is de-identified stays so.
     date
-        Date shown in the footer (default: now, UTC).
+        Generation date shown in the footer (default: ``SOURCE_DATE_EPOCH`` if set, else none; never the clock).
     """
     if deidentify:
         run = deidentify_run(run)

@@ -6,6 +6,7 @@ by U+FFFD so any text can be written.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cart_outcomes.report._format import is_missing
+from cart_outcomes.report._stamp import document_time, normalise_zip
 
 __all__ = ["write_docx"]
 
@@ -26,12 +28,14 @@ def _text(value: object) -> str:
 
 
 def write_docx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path, *, title: str | None = None,
-               notes: Mapping[str, str] | None = None) -> Path:
+               notes: Mapping[str, str] | None = None, timestamp: dt.datetime | None = None) -> Path:
     """Write one table, or several (mapping caption -> frame), to a Word document.
 
     Each table gets its caption as a paragraph above it ("Table k. <caption>"), the ``Table Grid`` style, a bold
     header row repeated on every page, and an optional note below (``notes[caption]``). Cells are written as text
     exactly as in the frame (format numbers first, e.g. with the table builders of :mod:`cart_outcomes.report.tables`).
+    The document's created/modified properties and its zip entries carry ``timestamp`` (default:
+    :func:`~cart_outcomes.report._stamp.document_time`), so the same tables give the same bytes.
     """
     from docx import Document
     from docx.oxml import OxmlElement
@@ -61,6 +65,10 @@ def write_docx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Pa
                 cell.text = _text(value)
         if notes and caption in notes:
             document.add_paragraph(_text(notes[caption])).runs[0].italic = True
+    when = timestamp or document_time()
+    props = document.core_properties
+    props.created = props.modified = when.astimezone(dt.UTC).replace(tzinfo=None)
+    props.author, props.comments, props.revision = "cart-outcomes", "", 1
     path = Path(path)
     document.save(path)
-    return path
+    return normalise_zip(path, when)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report._format import DAYS_PER_MONTH, format_p, is_missing, round_half_up, unit_scale
+from cart_outcomes.report._svg import sanitize_svg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -136,12 +137,14 @@ def _log_y(ax: Axes) -> None:
 
 
 def figure_to_svg(fig: Figure) -> str:
-    """SVG text of ``fig`` without the XML prolog, ready to inline in HTML (text is drawn as glyph paths)."""
+    """SVG text of ``fig`` without the XML prolog, ready to inline in HTML: text is drawn as glyph paths, and the
+    comments where matplotlib copies each label (patient ids, group names) are removed
+    (:func:`~cart_outcomes.report._svg.sanitize_svg`)."""
     buf = io.StringIO()
     with figure_style():
         fig.savefig(buf, format="svg", metadata=_SVG_META)
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    return sanitize_svg(svg[svg.index("<svg"):])
 
 
 def figure_to_png(fig: Figure, dpi: int = 300) -> bytes:

@@ -4,7 +4,9 @@ The integrator fills a :class:`ReportDocument` from the results; :func:`render_h
 CSS inline, figures as inline SVG and nothing fetched from anywhere (a Content-Security-Policy of ``default-src
 'none'`` makes the browser refuse scripts and network requests even if some slipped in). All text of the model is
 escaped by the template; the only markup passed through is SVG produced by :func:`cart_outcomes.report.figures
-.figure_to_svg`, which is checked (no scripts, event handlers, foreign objects or external references) before use.
+.figure_to_svg`, cleaned by :func:`~cart_outcomes.report._svg.sanitize_svg` (comments, where matplotlib copies
+label text, and metadata removed; no scripts, event handlers, foreign objects or external references in the
+markup) before use. Patient text is never refused: escaping and the CSP are the defence.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pandas as pd
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.report._format import is_missing
+from cart_outcomes.report._stamp import generation_time
+from cart_outcomes.report._svg import sanitize_svg
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -40,26 +44,6 @@ __all__ = [
 SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "safety", "kinetics", "methods")
 
 _SECTION_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
-_SVG_FORBIDDEN = re.compile(
-    r"<\s*(script|foreignobject|iframe|object|embed|a)\b"  # active or fetching elements
-    r"|\son[a-z]+\s*="  # event handler attributes
-    r"|javascript:"
-    r"|(?:xlink:)?href\s*=\s*[\"'](?!#|data:image/png;base64,[A-Za-z0-9+/=\s]*[\"'])"  # only local or inline PNG
-    r"|url\(\s*[\"']?(?!#)",  # CSS url() that is not a local fragment
-    re.IGNORECASE,
-)
-
-
-def _check_svg(svg: str) -> str:
-    text = svg.strip()
-    if not text.startswith("<svg"):
-        raise InputError("FigureBlock.svg must start with '<svg' (use figures.figure_to_svg)")
-    bad = _SVG_FORBIDDEN.search(text)
-    if bad:
-        raise InputError(f"FigureBlock.svg contains forbidden markup {bad.group(0)!r}; only static SVG is allowed")
-    return text
-
-
 @dataclass(frozen=True, slots=True)
 class FigureBlock:
     """A figure: static SVG (from :func:`figure_to_svg`) with its caption (plain text, escaped)."""
@@ -69,7 +53,7 @@ class FigureBlock:
     alt: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "svg", _check_svg(self.svg))
+        object.__setattr__(self, "svg", sanitize_svg(self.svg))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +85,15 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Footer:
-    """Reproducibility footer: input file SHA-256, the analysis plan text, package version and date."""
+    """Reproducibility footer: input file SHA-256, the analysis plan text, package version and generation date.
+
+    ``date`` defaults to ``SOURCE_DATE_EPOCH`` when set, else none (never the clock: reruns are byte-identical).
+    """
 
     input_sha256: str | None = None
     plan_text: str | None = None
     package_version: str = __version__
-    date: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    date: str | None = field(default_factory=lambda: format_generation_time(generation_time()))
     extra: Sequence[tuple[str, str]] = ()
 
 
@@ -125,6 +112,14 @@ class ReportDocument:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise InputError(f"section ids must be unique; repeated: {dupes}")
+
+
+def format_generation_time(when: dt.datetime | None) -> str | None:
+    """``2026-12-07`` for a midnight time, ``2026-12-07 10:30 UTC`` otherwise; ``None`` stays ``None``."""
+    if when is None:
+        return None
+    when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%d") if when.time() == dt.time() else when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def figure_block(fig: MplFigure, caption: str, alt: str = "") -> FigureBlock:
@@ -176,8 +171,8 @@ def render_html(doc: ReportDocument) -> str:
             "paragraphs": list(s.paragraphs),
             "warnings": list(s.warnings),
             "tables": [_table_view(t) for t in s.tables],
-            # the SVG was checked by FigureBlock; matplotlib escapes every text it writes into it
-            "figures": [{"svg": Markup(_check_svg(f.svg)), "caption": f.caption, "alt": f.alt or f.caption}
+            # the SVG was cleaned by FigureBlock; matplotlib escapes every text it writes into it
+            "figures": [{"svg": Markup(sanitize_svg(f.svg)), "caption": f.caption, "alt": f.alt or f.caption}
                         for f in s.figures],
         }
         for s in doc.sections

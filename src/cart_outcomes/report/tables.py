@@ -9,6 +9,7 @@ included, stay numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up, unit_scale
+from cart_outcomes.report._stamp import document_time
 
 __all__ = [
     "baseline_table",
@@ -85,12 +87,15 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path, *,
+               timestamp: dt.datetime | None = None) -> Path:
     """Write one table, or several as named sheets, to an .xlsx workbook.
 
     Text cells are stored as strings (never formulas or links; risky ones with a leading apostrophe), numbers as
     numbers, missing values as empty cells. The header row is bold and frozen. Written with xlsxwriter, which is
-    several times faster than openpyxl for writing.
+    several times faster than openpyxl for writing. The workbook's created time is ``timestamp`` (default:
+    :func:`~cart_outcomes.report._stamp.document_time`) and xlsxwriter stamps zip entries with a fixed date, so the
+    same tables give the same bytes.
     """
     import xlsxwriter
 
@@ -99,6 +104,8 @@ def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Pa
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
+    created = (timestamp or document_time()).astimezone(dt.UTC).replace(tzinfo=None)
+    wb.set_properties({"created": created, "author": "cart-outcomes"})
     bold = wb.add_format({"bold": True})
     used: set[str] = set()
     for name, frame in tables.items():

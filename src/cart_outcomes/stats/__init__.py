@@ -1,8 +1,10 @@
 """Statistics with numbers identical to R: survival (``survival``/``cmprsk``), proportions and rank tests.
 
-Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays) and return frozen results.
+Nothing here knows about CAR-T: functions take a DataFrame plus column names (or arrays), or event counts (rows
+collapsed to distinct cells, from :func:`event_counts` or :mod:`cart_outcomes.engine`), and return frozen results.
 """
 
+from cart_outcomes.stats._counts import EventCounts, event_counts
 from cart_outcomes.stats.competing import (
     CumulativeIncidence,
     FineGray,
@@ -12,7 +14,15 @@ from cart_outcomes.stats.competing import (
     gray_test,
 )
 from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
-from cart_outcomes.stats.km import KaplanMeier, ReverseKMFollowup, at_risk_table, kaplan_meier, reverse_km_followup
+from cart_outcomes.stats.km import (
+    KaplanMeier,
+    ReverseKMFollowup,
+    RMSTComparison,
+    at_risk_table,
+    compare_rmst,
+    kaplan_meier,
+    reverse_km_followup,
+)
 from cart_outcomes.stats.logrank import (
     ExactLogrankResult,
     LogrankHazardRatio,
@@ -23,7 +33,14 @@ from cart_outcomes.stats.logrank import (
     logrank_test,
     logrank_trend_test,
 )
-from cart_outcomes.stats.proportions import BinomialCI, FisherExact, binomial_ci, fisher_exact
+from cart_outcomes.stats.proportions import (
+    BinomialCI,
+    BinomialTest,
+    FisherExact,
+    binomial_ci,
+    binomial_test,
+    fisher_exact,
+)
 from cart_outcomes.stats.rank_tests import (
     KruskalWallis,
     RankSumTest,
@@ -44,8 +61,10 @@ from cart_outcomes.stats.timedep import (
 
 __all__: list[str] = [
     "BinomialCI",
+    "BinomialTest",
     "CoxResult",
     "CumulativeIncidence",
+    "EventCounts",
     "ExactLogrankResult",
     "FineGray",
     "FisherExact",
@@ -58,14 +77,18 @@ __all__: list[str] = [
     "MantelByar",
     "PHTest",
     "RankSumTest",
+    "RMSTComparison",
     "ReverseKMFollowup",
     "SimonMakuch",
     "SpearmanTest",
     "TrendTestResult",
     "at_risk_table",
+    "compare_rmst",
     "binomial_ci",
+    "binomial_test",
     "cox_ph",
     "cumulative_incidence",
+    "event_counts",
     "exact_logrank_test",
     "fine_gray",
     "fisher_exact",

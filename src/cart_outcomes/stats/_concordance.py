@@ -51,7 +51,8 @@ def _range_counts(v, w, lo, hi, rank):
 
 
 def concordance(start, stop, event, stratum, w, lp, cluster=None) -> dict[str, float]:
-    """Concordance (value, se) and the weighted pair counts for risk score ``lp`` (higher = earlier event).
+    """Concordance (value, se) and the weighted pair counts for risk score ``lp`` (higher = earlier event): R's
+    ``concordant, discordant, tied.x`` (``tied_risk``), ``tied.y`` (``tied_time``) and ``tied.xy`` (``tied_both``).
 
     With ``cluster`` (integer codes) the influence values are summed within clusters before squaring, as R does.
     """
@@ -93,8 +94,10 @@ def concordance(start, stop, event, stratum, w, lp, cluster=None) -> dict[str, f
     dl, de, dm = _range_counts(v[dead][do], wd[do], plo, np.maximum(phi, plo), v)
     infl += np.column_stack([dm, dl, de])  # a later death with a higher score is concordant with this row
     npair = conc + disc + tied
+    tied_time, tied_both = _tied_deaths(stratum[dead] * nk + rstop[dead], v[dead], wd)
     if npair == 0:
-        return {"value": np.nan, "se": np.nan, "concordant": 0.0, "discordant": 0.0, "tied_risk": 0.0}
+        return {"value": np.nan, "se": np.nan, "concordant": 0.0, "discordant": 0.0, "tied_risk": 0.0,
+                "tied_time": tied_time, "tied_both": tied_both}  # fmt: skip
     somer = (conc - disc) / npair
     dfbeta = w * ((infl[:, 0] - infl[:, 1]) / npair - (somer / npair) * infl.sum(axis=1))
     if cluster is not None:
@@ -105,4 +108,21 @@ def concordance(start, stop, event, stratum, w, lp, cluster=None) -> dict[str, f
         "concordant": conc,
         "discordant": disc,
         "tied_risk": tied,
+        "tied_time": tied_time,
+        "tied_both": tied_both,
     }
+
+
+def _tied_deaths(key: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """R ``tied.y`` and ``tied.xy``: weighted pairs (w_i w_j, each pair once) of deaths at the same time in the same
+    stratum, with different and with equal scores (neither kind enters the concordance)."""
+
+    def pairs(codes: np.ndarray) -> float:
+        sw = np.bincount(codes, w)
+        sw2 = np.bincount(codes, w * w)
+        return float(np.sum(sw * sw - sw2) / 2)
+
+    same_time = np.unique(key, return_inverse=True)[1]
+    both = np.unique(np.column_stack([key, score]), axis=0, return_inverse=True)[1].ravel()
+    tied_both = pairs(both)
+    return pairs(same_time) - tied_both, tied_both

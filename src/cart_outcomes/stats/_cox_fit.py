@@ -374,20 +374,22 @@ def hazard_terms(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool):
     h = t.mw / t.d2
     haz = np.bincount(g, h, minlength=ng)
     haz2 = np.bincount(g, (1 - frac) * h, minlength=ng)
-    mh1 = _group_sum(g, h[:, None] * t.xbar, ng)
-    mh2 = _group_sum(g, ((1 - frac) * h)[:, None] * t.xbar, ng)
-    mh3 = _group_sum(g, t.xbar / rs.nd[g][:, None], ng)
+    mh1 = group_sum(g, h[:, None] * t.xbar, ng)
+    mh2 = group_sum(g, ((1 - frac) * h)[:, None] * t.xbar, ng)
+    mh3 = group_sum(g, t.xbar / rs.nd[g][:, None], ng)
     return haz, haz2, mh1, mh2, mh3
 
 
-def _group_sum(g: np.ndarray, v: np.ndarray, ng: int) -> np.ndarray:
+def group_sum(g: np.ndarray, v: np.ndarray, ng: int) -> np.ndarray:
     out = np.zeros((ng, v.shape[1]))
     np.add.at(out, g, v)
     return out
 
 
-def score_residuals(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool) -> np.ndarray:
-    """R ``residuals(fit, type="score")`` (unweighted), one row per data row."""
+def row_hazards(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool):
+    """Per row: cumulative hazard over its time at risk, the matching sum of hazard-weighted x-bar (both with the
+    Efron share of a death's own tie set), and per event group the mean of the tie set's x-bars (R ``coxscore2``,
+    ``coxmart2``, ``coxscho``)."""
     haz, haz2, mh1, mh2, mh3 = hazard_terms(rs, x, beta, efron)
     ch = np.concatenate([[0.0], np.cumsum(haz)])
     cm = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(mh1, axis=0)])
@@ -402,8 +404,16 @@ def score_residuals(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool) 
     dead = dg >= 0
     hsum[dead] -= haz[dg[dead]] - haz2[dg[dead]]
     msum[dead] -= mh1[dg[dead]] - mh2[dg[dead]]
+    return hsum, msum, mh3
+
+
+def score_residuals(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool) -> np.ndarray:
+    """R ``residuals(fit, type="score")`` (unweighted), one row per data row."""
+    hsum, msum, mh3 = row_hazards(rs, x, beta, efron)
     risk = np.exp(x @ beta)
     resid = -risk[:, None] * (x * hsum[:, None] - msum)
+    dg = rs.death_group
+    dead = dg >= 0
     resid[dead] += x[dead] - mh3[dg[dead]]
     return resid
 
@@ -419,7 +429,7 @@ def group_score_info(rs: RiskSets, x: np.ndarray, beta: np.ndarray, efron: bool)
     g = rs.egroup
     a = np.bincount(g, t.mw / t.d2, minlength=ng)
     b = np.bincount(g, t.mw * frac / t.d2, minlength=ng)
-    u = rs.death_sums(rs.w[:, None] * x) - _group_sum(g, t.mw[:, None] * t.xbar, ng)
+    u = rs.death_sums(rs.w[:, None] * x) - group_sum(g, t.mw[:, None] * t.xbar, ng)
     outer = (t.mw[:, None, None] * t.xbar[:, :, None] * t.xbar[:, None, :]).reshape(-1, p * p)
-    info = unpack(a[:, None] * s2 - b[:, None] * d2sum, p).reshape(ng, p * p) - _group_sum(g, outer, ng)
+    info = unpack(a[:, None] * s2 - b[:, None] * d2sum, p).reshape(ng, p * p) - group_sum(g, outer, ng)
     return u, info.reshape(ng, p, p)

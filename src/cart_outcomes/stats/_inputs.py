@@ -25,17 +25,25 @@ def rows(mask: np.ndarray) -> str:
     return f"row(s) {shown}{more}"
 
 
-def column(data: Any, spec: Any, name: str) -> tuple[np.ndarray, str]:
-    """Return ``(values, label)`` for ``spec``: a column name of ``data`` or an array-like."""
+def column(data: Any, spec: Any, name: str, *, categorical: bool = False) -> tuple[Any, str]:
+    """Return ``(values, label)`` for ``spec``: a column name of ``data`` or an array-like.
+
+    With ``categorical``, a pandas Categorical (column, Series or array) is returned as a ``pd.Categorical`` so that
+    :func:`groups` can keep its declared level order (as R keeps factor levels); anything else is a numpy array.
+    """
     if isinstance(spec, str):
         if data is None:
             raise InputError(f"{name}={spec!r} is a column name but no data frame was given")
         if spec not in data:
             raise InputError(f"{name}: column {spec!r} is not in the data (columns: {list(data.columns)})")
-        return np.asarray(data[spec]), spec
-    if spec is None:
+        values, label = data[spec], spec
+    elif spec is None:
         raise InputError(f"{name} is required")
-    return np.asarray(spec), name
+    else:
+        values, label = spec, name
+    if categorical and isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return pd.Categorical(values), label
+    return np.asarray(values), label
 
 
 def as_frame(data: Any) -> pd.DataFrame | None:
@@ -116,15 +124,17 @@ def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False
     return f == 1.0
 
 
-def groups(
-    values: np.ndarray, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0
-) -> tuple[np.ndarray, list]:
-    """Integer codes 0..k-1 and the sorted level labels of a grouping column (missing values rejected).
+def groups(values: Any, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0) -> tuple[np.ndarray, list]:
+    """Integer codes 0..k-1 and the level labels of a grouping column (missing values rejected).
 
-    With ``direct_codes``, integer labels spanning fewer than that many values are used as codes directly
+    Levels are the sorted distinct values, or for a ``pd.Categorical`` its declared categories in their order
+    (as R keeps the order of factor levels), unused categories dropped (as ``survfit``/``survdiff`` drop empty
+    levels). With ``direct_codes``, integer labels spanning fewer than that many values are used as codes directly
     (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and
     ``min_levels`` is not applied to them: the caller drops empty levels and counts the rest.
     """
+    if isinstance(values, pd.Categorical):
+        return _categorical_codes(values, label, n, min_levels)
     if direct_codes and values.dtype.kind in "iu" and values.shape == (n,) and n:
         lo, hi = int(values.min()), int(values.max())
         if hi - lo < direct_codes:
@@ -137,12 +147,31 @@ def groups(
         raise InputError(f"column {label!r}: missing group in {rows(bad)}")
     cat = pd.Categorical(g)
     levels = list(cat.categories)
+    _check_levels(levels, label, n, min_levels)
+    return cat.codes.astype(np.intp), levels
+
+
+def _categorical_codes(cat: pd.Categorical, label: str, n: int, min_levels: int) -> tuple[np.ndarray, list]:
+    if len(cat) != n:
+        raise InputError(f"column {label!r}: length {len(cat)} differs from the time column ({n})")
+    codes = np.asarray(cat.codes)
+    bad = codes < 0
+    if bad.any():
+        raise InputError(f"column {label!r}: missing group in {rows(bad)}")
+    used = np.bincount(codes, minlength=len(cat.categories)) > 0
+    levels = [lev for lev, u in zip(cat.categories, used, strict=True) if u]
+    _check_levels(levels, label, n, min_levels)
+    if used.all():
+        return codes.astype(np.intp), levels
+    return (np.cumsum(used) - 1)[codes].astype(np.intp), levels
+
+
+def _check_levels(levels: list, label: str, n: int, min_levels: int) -> None:
     if len(levels) < min_levels:
         raise InputError(
             f"column {label!r}: needs at least {min_levels} groups to compare, found {len(levels)} "
             f"({levels}) in all {n} rows"
         )
-    return cat.codes.astype(np.intp), levels
 
 
 def weights(values: np.ndarray | None, label: str, n: int) -> np.ndarray | None:

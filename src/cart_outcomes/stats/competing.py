@@ -26,6 +26,7 @@ from scipy.special import chdtrc, ndtr
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats._counts import EventCounts
 from cart_outcomes.stats._events import event_table
 
 __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence", "fine_gray", "gray_test"]
@@ -134,7 +135,7 @@ class _AJ:
     var_cmprsk: np.ndarray  # (m, K)
 
 
-def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
+def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarray | None = None) -> _AJ:
     """Aalen-Johansen CIFs of causes 1..k with two variances, on the grid of distinct times of ``t``.
 
     1. Count, at each distinct time u, the number at risk n(u), the events d_k(u) of each cause and censorings.
@@ -144,7 +145,7 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int) -> _AJ:
        sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
     4. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
     """
-    tab = event_table(t, np.ones(t.size, bool), status, k + 1)
+    tab = event_table(t, np.ones(t.size, bool), status, k + 1, weights=weights)
     n = tab.n_risk.sum(axis=1)
     cens = tab.n_event[:, 0]
     dk = tab.n_event[:, 1:]
@@ -246,8 +247,8 @@ class CumulativeIncidence(_common.TableResult):
 
 def cumulative_incidence(
     data: Any,
-    time: Any,
-    event: Any,
+    time: Any = None,
+    event: Any = None,
     by: Any = None,
     conf_level: float = 0.95,
     causes: Sequence | Mapping | None = None,
@@ -263,7 +264,8 @@ def cumulative_incidence(
 
     Parameters
     ----------
-    data : DataFrame (or mapping of columns), or None when the other arguments are arrays.
+    data : DataFrame (or mapping of columns), EventCounts, or None when the other arguments are arrays. With
+        :class:`EventCounts` the columns are those the counts were made with; the result equals the rows'.
     time : column name or array of follow-up times (>= 0, no missing values).
     event : column name or array of event codes: ``censor`` for censored, otherwise the cause.
     by : optional grouping column name or array (missing groups are an error).
@@ -296,6 +298,10 @@ def cumulative_incidence(
     if variance not in _VARIANCES:
         raise InputError(f"variance must be one of {_VARIANCES}, got {variance!r}")
     z = _common.z_value(_common.check_level(conf_level))
+    w = None
+    if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
+        data, time, event, by, w = (data.frame, *data.arguments("cumulative_incidence", time=time, event=event,
+                                                                   by=by).values())
     coded = _code_events(data, time, event, causes, censor)
     frame = _inputs.as_frame(data)
     if by is None:
@@ -307,7 +313,7 @@ def cumulative_incidence(
     cols: dict[str, list] = {c: [] for c in _CIF_COLUMNS}
     for gi, level in enumerate(levels):
         sel = gcode == gi
-        aj = _aalen_johansen(coded.time[sel], coded.status[sel], k)
+        aj = _aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel])
         m = aj.time.size
         se = np.sqrt(aj.var_ij)
         se_c = np.sqrt(aj.var_cmprsk)
@@ -361,7 +367,7 @@ class GrayTest(_common.TableResult):
     options: dict = field(default_factory=dict)
 
 
-def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cause: int, rho: float):
+def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cause: int, rho: float, weights=None):
     """Score (ng-1,) and covariance (ng-1, ng-1) of Gray's test in one stratum (Gray 1988, as cmprsk crstm).
 
     Vectorised over the distinct event times: per group the left-continuous all-cause KM and cause CIF, the
@@ -371,7 +377,7 @@ def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cau
     m1 = status == cause
     m2 = (status > 0) & ~m1
     code = g * 3 + np.where(m1, 1, np.where(m2, 2, 0))
-    tab = event_table(t, np.ones(t.size, bool), code, ng * 3)
+    tab = event_table(t, np.ones(t.size, bool), code, ng * 3, weights=weights)
     rs = tab.n_risk.reshape(-1, ng, 3).sum(axis=2)
     cnt = tab.n_event.reshape(-1, ng, 3)
     d1, d2 = cnt[:, :, 1], cnt[:, :, 2]
@@ -425,9 +431,9 @@ def _gray_stratum(t: np.ndarray, status: np.ndarray, g: np.ndarray, ng: int, cau
 
 def gray_test(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     cause: Any = None,
     *,
     strata: Any = None,
@@ -461,6 +467,10 @@ def gray_test(
        hypergeometric-type corrections cmprsk uses). A singular variance gives NaN and a StatisticalWarning
        (cmprsk reports -1).
     """
+    w = None
+    if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
+        data, time, event, by, strata, w = (data.frame, *data.arguments("gray_test", time=time, event=event, by=by,
+                                                                           strata=strata).values())
     coded = _code_events(data, time, event, causes, censor)
     frame = _inputs.as_frame(data)
     gv, glab = _inputs.column(frame, by, "by")
@@ -478,7 +488,8 @@ def gray_test(
         v = np.zeros((ng - 1, ng - 1))
         for si in range(len(slevels)):
             sel = scode == si
-            ss, vv = _gray_stratum(coded.time[sel], coded.status[sel], gcode[sel], ng, ci, rho)
+            ws = None if w is None else w[sel]
+            ss, vv = _gray_stratum(coded.time[sel], coded.status[sel], gcode[sel], ng, ci, rho, ws)
             s, v = s + ss, v + vv
         if np.linalg.matrix_rank(v) < ng - 1:
             stat = np.nan

@@ -19,11 +19,14 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _formula, _inputs
 from cart_outcomes.stats import _cox_fit as core
+from cart_outcomes.stats import _cox_post as post
 from cart_outcomes.stats._concordance import concordance as _concordance
 from cart_outcomes.stats._events import event_table
 
 _TIES = ("efron", "breslow", "exact")
-_TRANSFORMS = ("km", "rank", "identity")
+_RESIDUALS = ("martingale", "deviance", "score", "schoenfeld", "dfbeta", "dfbetas", "scaledsch")
+_PREDICT = ("lp", "risk", "expected", "terms")
+_TRANSFORMS = ("km", "rank", "identity", "log")
 CONF_LEVEL = 0.95
 
 
@@ -46,17 +49,30 @@ class _Model:
     method: str
     lp: np.ndarray
     cluster: np.ndarray | None
+    w: np.ndarray
+    rows: np.ndarray  # 0-based position in the data of each (sorted) row
+    n_data: int  # rows of the data given (used and excluded)
+    r_means: np.ndarray  # R fit$means
+    var: np.ndarray  # R fit$var (robust when robust)
+    names: list
+    labels: tuple  # (time, start or None) column names, for newdata of predict(type="expected")
 
 
 @dataclass(frozen=True, slots=True)
 class PHTest:
     """Test of proportional hazards (R ``cox.zph``, survival 3.x score test), one row per term and ``GLOBAL``.
 
-    ``table`` columns: ``term, statistic, df, p``.
+    ``table`` columns: ``term, statistic, df, p``. ``residuals`` is the data of R's ``plot(cox.zph(fit))``, long:
+    one row per term and event with ``term``, ``time`` (R ``$time``), ``g_time`` = g(time) (R ``$x``), ``stratum``
+    when stratified, and ``residual``, the scaled Schoenfeld residual (R ``$y``: an estimate of beta(t); a
+    multi-level factor gets one combined series; NaN for a covariate that is constant within the event's stratum).
+    ``var`` is R ``$var``.
     """
 
     table: pd.DataFrame
     transform: str
+    residuals: pd.DataFrame = field(repr=False)
+    var: pd.DataFrame = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -77,8 +93,11 @@ class CoxResult:
     loglik : ``{"null": ..., "fitted": ...}`` (R ``fit$loglik``).
     tests : DataFrame ``test, statistic, df, p`` with tests ``likelihood_ratio``, ``wald`` (robust variance when
         robust), ``score`` (log-rank) and, when robust, ``robust_score``.
-    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk"}`` (Harrell's C with its infinitesimal
-        jackknife SE as in ``coxph``; a property computed on first access).
+    concordance : ``{"value", "se", "concordant", "discordant", "tied_risk", "tied_time", "tied_both"}`` (Harrell's
+        C with its infinitesimal jackknife SE and R's pair counts ``tied.x``, ``tied.y``, ``tied.xy``, as in
+        ``coxph``; a property computed on first access).
+    means : R ``fit$means`` (property). Methods: ``residuals``, ``predict``, ``basehaz``, ``survfit``,
+        ``predict_survival``, ``ph_test`` (R ``residuals``, ``predict``, ``basehaz``, ``survfit``, ``cox.zph``).
     n, events : rows used and number of events among them.
     excluded : DataFrame ``row, reason``: 0-based positions of rows left out (missing covariate, strata or cluster).
     vcov : variance matrix of the coefficients (robust when ``robust``); ``naive_vcov`` the model-based one.
@@ -125,9 +144,10 @@ class CoxResult:
         """Proportional-hazards test, R ``cox.zph(fit, transform=)`` (survival >= 3.0).
 
         The score test for adding ``x * g(t)`` to the model, with ``g`` the centred transform of time (``"km"``:
-        1 - KM(t-) of the pooled data, ``"rank"``: rank of the exit times, ``"identity"``), using the full
-        information matrix of the extended model (not the older Grambsch-Therneau approximation that lifelines
-        reproduces). One row per term (multi-level factors jointly) and ``GLOBAL``.
+        1 - KM(t-) of the pooled data, ``"rank"``: rank of the exit times, ``"identity"``, ``"log"``: log time),
+        using the full information matrix of the extended model (not the older Grambsch-Therneau approximation that
+        lifelines reproduces). One row per term (multi-level factors jointly) and ``GLOBAL``; the residuals for the
+        PH plot are in ``.residuals`` (see :class:`PHTest`).
         """
         if transform not in _TRANSFORMS:
             raise InputError(f"transform must be one of {_TRANSFORMS}, got {transform!r}")
@@ -135,6 +155,10 @@ class CoxResult:
         rs = m.rs
         if transform == "identity":
             ttimes = m.stop
+        elif transform == "log":
+            if np.any(m.stop <= 0):
+                raise InputError("transform='log' needs exit times > 0")
+            ttimes = np.log(m.stop)
         elif transform == "rank":
             ttimes = pd.Series(m.stop).rank().to_numpy()  # R rank(): average ties
         else:
@@ -161,7 +185,323 @@ class CoxResult:
         rows.append(("GLOBAL", float(uu @ np.linalg.solve(full, uu)), p))
         table = pd.DataFrame(rows, columns=["term", "statistic", "df"])
         table["p"] = chdtrc(table["df"], table["statistic"])
-        return PHTest(table, transform)
+        dead, schoen = post.schoenfeld(rs, m.x, m.beta, m.method == "efron")
+        if m.start is not None:  # R (zph2): tied events of (start, stop] rows come in reverse data order
+            flip = np.lexsort((-np.arange(dead.size), m.stop[dead], rs.stratum[dead]))
+            dead, schoen = dead[flip], schoen[flip]
+        termnames = [t.column for t in m.terms]
+        scaled, zvar = post.zph_scaled(schoen, rs.stratum[dead], m.x, rs.stratum, full[:p, :p], m.beta, m.term_columns)
+        k = dead.size
+        resid = pd.DataFrame({
+            "term": np.repeat(termnames, k), "time": np.tile(m.stop[dead], len(termnames)),
+            "g_time": np.tile(ttimes[dead], len(termnames)),
+        })  # fmt: skip
+        if m.strata_columns:
+            resid["stratum"] = np.tile(self._stratum_labels()[rs.stratum[dead]], len(termnames))
+        resid["residual"] = scaled.T.ravel()
+        return PHTest(table, transform, resid, pd.DataFrame(zvar, index=termnames, columns=termnames))
+
+    @property
+    def means(self) -> pd.Series:
+        """R ``fit$means``: the covariate means the linear predictor is centred on (0 for columns of -1/0/1; the
+        weighted mean for right-censored data, the unweighted mean for (start, stop] rows, as R's ``coxph.fit``
+        and ``agreg.fit``)."""
+        m = self._model
+        return pd.Series(m.r_means, index=m.names, name="mean")
+
+    def residuals(
+        self, type: str = "martingale", *, weighted: bool | None = None, collapse: Any = None
+    ) -> pd.Series | pd.DataFrame:
+        """Residuals, R ``residuals(fit, type=, weighted=, collapse=)``.
+
+        Parameters
+        ----------
+        type : ``"martingale"`` (default), ``"deviance"``, ``"score"``, ``"schoenfeld"``, ``"dfbeta"``,
+            ``"dfbetas"`` or ``"scaledsch"`` (not for ``ties="exact"`` except martingale and deviance, as R).
+        weighted : multiply by the case weights; ``None`` is R's default (True for dfbeta/dfbetas, else False).
+        collapse : sum the rows within groups (R ``collapse=``): an array aligned with the data given to
+            :func:`cox_ph` (or with the rows used), or ``True`` for the fit's ``cluster``. Not for Schoenfeld types.
+
+        Returns
+        -------
+        Series (martingale, deviance) or DataFrame with one column per coefficient, indexed by the 0-based row of
+        the data (or by the collapse key). Schoenfeld types have one row per event, in R's order (stratum, time),
+        with a (row, time) index. ``dfbeta`` = score residuals times the model-based variance, ``dfbetas`` scaled
+        by its SDs, ``scaledsch`` = Schoenfeld times the variance times the number of events plus the
+        coefficients (R's definitions; ``cox.zph`` scales per stratum instead, see :meth:`ph_test`).
+        """
+        if type not in _RESIDUALS:
+            raise InputError(f"type must be one of {_RESIDUALS}, got {type!r}")
+        m = self._model
+        efron = m.method == "efron"
+        if m.method == "exact" and type not in ("martingale", "deviance"):
+            raise InputError(f"{type} residuals are not available for ties='exact' (as in R)")
+        if weighted is None:
+            weighted = type in ("dfbeta", "dfbetas")
+        if type in ("schoenfeld", "scaledsch"):
+            if collapse is not None:
+                raise InputError("collapse applies to per-row residuals, not to Schoenfeld residuals")
+            dead, r = post.schoenfeld(m.rs, m.x, m.beta, efron)
+            if weighted:
+                r = r * m.w[dead, None]
+            if type == "scaledsch":
+                r = (r @ m.naive_var) * dead.size + m.beta
+            index = pd.MultiIndex.from_arrays([m.rows[dead], m.stop[dead]], names=["row", "time"])
+            return pd.DataFrame(r, index=index, columns=m.names)
+        status = m.event.astype(float)
+        if type in ("martingale", "deviance"):
+            r = post.martingale(m.rs, m.x, m.beta, efron)[:, None]
+        else:
+            r = core.score_residuals(m.rs, m.x, m.beta, efron)
+            if type == "dfbeta":
+                r = r @ m.naive_var
+            elif type == "dfbetas":
+                r = (r @ m.naive_var) / np.sqrt(np.diag(m.naive_var))
+        if weighted:
+            r = r * m.w[:, None]
+        order = np.argsort(m.rows)
+        r, status, index = r[order], status[order], pd.Index(m.rows[order], name="row")
+        if collapse is not None:
+            keys = self._collapse_keys(collapse)[order]
+            codes, uniq = pd.factorize(pd.Series(keys), sort=True)
+            r = _collapse(r, codes, uniq.size)
+            status = np.bincount(codes, status, minlength=uniq.size)
+            index = pd.Index(uniq, name="collapse")
+        if type == "deviance":
+            r = post.deviance(r[:, 0], status)[:, None]
+        if type in ("martingale", "deviance"):
+            return pd.Series(r[:, 0], index=index, name=type)
+        return pd.DataFrame(r, index=index, columns=m.names)
+
+    def _collapse_keys(self, collapse: Any) -> np.ndarray:
+        """Collapse keys in the sorted row order of the model."""
+        m = self._model
+        if collapse is True:
+            if m.cluster is None:
+                raise InputError("collapse=True needs a cluster in the fit")
+            return m.cluster
+        keys = np.asarray(collapse, dtype=object)
+        if keys.ndim != 1 or keys.size not in (m.n_data, m.rows.size):
+            raise InputError(
+                f"collapse: give one value per row of the data ({m.n_data}) or of the rows used ({m.rows.size}), "
+                f"got {keys.size}"
+            )
+        if keys.size == m.n_data:
+            return keys[m.rows]
+        return keys[np.argsort(np.argsort(m.rows))]
+
+    def _stratum_labels(self) -> np.ndarray:
+        """R's strata labels (``sex=1``, ``sex=1, inst=3``) indexed by stratum code."""
+        m = self._model
+        return np.array(
+            [", ".join(f"{c}={v}" for c, v in zip(m.strata_columns, lev, strict=True)) for lev in m.strata_levels],
+            dtype=object,
+        )
+
+    def _newdata(self, newdata: Any, need_strata: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """(frame, raw design matrix, stratum code per row) of ``newdata``; located errors for what is missing."""
+        m = self._model
+        nd = _inputs.as_frame(newdata)
+        if nd is None or len(nd) == 0:
+            raise InputError("newdata: give a data frame with at least one row of covariate values")
+        need = [t.column for t in m.terms] + (list(m.strata_columns) if need_strata else [])
+        miss = [c for c in need if c not in nd]
+        if miss:
+            raise InputError(f"newdata: column(s) {miss} missing (needed: {need})")
+        bad = nd[need].isna().any(axis=1).to_numpy()
+        if bad.any():
+            raise InputError(f"newdata: missing value in {_inputs.rows(bad)}")
+        xnew = _formula.design(nd, m.terms, where="newdata")
+        srow = np.zeros(len(nd), dtype=int)
+        if m.strata_columns and need_strata:
+            keys = list(nd[list(m.strata_columns)].itertuples(index=False, name=None))
+            lookup = {lev: i for i, lev in enumerate(m.strata_levels)}
+            unknown = [i for i, k in enumerate(keys) if k not in lookup]
+            if unknown:
+                raise InputError(f"newdata: strata value not in the fit in row(s) {unknown[:5]}")
+            srow = np.array([lookup[k] for k in keys])
+        return nd, xnew, srow
+
+    def _curves(self) -> list[post.Curves]:
+        """``agsurv`` per stratum (cached), with R's centring."""
+        if "curves" not in self._cache:
+            m = self._model
+            xr = m.x + m.means - m.r_means
+            efron = m.method == "efron"
+            out = []
+            for s in range(len(m.strata_levels)):
+                i = m.rs.stratum == s
+                st = m.start[i] if m.start is not None else None
+                out.append(post.stratum_curves(st, m.stop[i], m.event[i], m.w[i], xr[i], m.beta, efron))
+            self._cache["curves"] = out
+        return self._cache["curves"]
+
+    def predict(
+        self, newdata: Any = None, type: str = "lp", *, se_fit: bool = False, reference: str | None = None
+    ) -> pd.DataFrame:
+        """Predictions, R ``predict(fit, newdata, type=, se.fit=, reference=)`` (survival 3.5-3).
+
+        Parameters
+        ----------
+        newdata : covariate values (and strata columns for a stratified fit with ``reference="strata"``; for
+            ``type="expected"`` also the time column, and the start column of (start, stop] fits). ``None``: the
+            rows used in the fit, indexed by their row in the data.
+        type : ``"lp"`` (linear predictor), ``"risk"`` (exp(lp)), ``"expected"`` (expected number of events given
+            the covariates and follow-up, R's cumulative hazard times risk) or ``"terms"`` (one column per term).
+        se_fit : add ``se_fit`` (standard errors from ``vcov``, robust when the fit is; for ``risk`` R's
+            ``se * sqrt(risk)``; for ``expected`` on new (start, stop] rows not available, as R's is wrong there).
+        reference : centring of lp/risk/terms: ``"strata"`` (R default except for terms: covariate means within
+            each stratum of a stratified fit, else ``fit$means``), ``"sample"`` (``fit$means``, R default for terms)
+            or ``"zero"`` (no centring).
+
+        Returns
+        -------
+        DataFrame with ``fit`` (and ``se_fit``), or for ``terms`` one column per term (and ``se_<term>``).
+        """
+        if type not in _PREDICT:
+            raise InputError(f"type must be one of {_PREDICT}, got {type!r}")
+        if reference is None:
+            reference = "sample" if type == "terms" else "strata"
+        if reference not in ("strata", "sample", "zero"):
+            raise InputError(f"reference must be 'strata', 'sample' or 'zero', got {reference!r}")
+        m = self._model
+        order = np.argsort(m.rows)
+        xraw = (m.x + m.means)[order]
+        ostrat = m.rs.stratum[order]
+        stratified = bool(m.strata_columns)
+        if newdata is None:
+            index = pd.Index(m.rows[order], name="row")
+            xnew, srow = xraw, ostrat
+        else:
+            nd, xnew, srow = self._newdata(newdata, stratified and (reference == "strata" or type == "expected"))
+            index = nd.index
+        if type == "expected":
+            fit, se = self._expected(newdata, xnew, srow, order, se_fit)
+            return self._frame(index, fit, se if se_fit else None)
+        if stratified and reference == "strata":
+            w = m.w[order]
+            sums = np.zeros((len(m.strata_levels), xraw.shape[1]))
+            np.add.at(sums, ostrat, xraw * w[:, None])
+            xc = xnew - (sums / np.bincount(ostrat, w)[:, None])[srow]
+        elif reference == "zero":
+            xc = xnew
+        else:
+            xc = xnew - m.r_means
+        if type == "terms":
+            out = {}
+            for term, cols in zip(m.terms, m.term_columns, strict=True):
+                out[term.column] = xc[:, cols] @ m.beta[cols]
+            if se_fit:
+                for term, cols in zip(m.terms, m.term_columns, strict=True):
+                    xt = xc[:, cols]
+                    out[f"se_{term.column}"] = np.sqrt(np.einsum("ij,jk,ik->i", xt, m.var[np.ix_(cols, cols)], xt))
+            return pd.DataFrame(out, index=index)
+        fit = xc @ m.beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", xc, m.var, xc)) if se_fit else None
+        if type == "risk":
+            fit = np.exp(fit)
+            se = se * np.sqrt(fit) if se_fit else None  # R's predict.coxph: se * sqrt(risk)
+        return self._frame(index, fit, se)
+
+    @staticmethod
+    def _frame(index: pd.Index, fit: np.ndarray, se: np.ndarray | None) -> pd.DataFrame:
+        out = pd.DataFrame({"fit": fit}, index=index)
+        if se is not None:
+            out["se_fit"] = se
+        return out
+
+    def _expected(self, newdata, xnew, srow, order, se_fit) -> tuple[np.ndarray, np.ndarray]:
+        """R ``predict(type="expected")``: cumulative hazard over the follow-up times risk, and its SE."""
+        m = self._model
+        curves = self._curves()
+        if newdata is None:
+            fit = m.event[order] - post.martingale(m.rs, m.x, m.beta, m.method == "efron")[order]
+            if not se_fit:
+                return fit, np.zeros(0)
+            t_stop = m.stop[order]
+            t_start = m.start[order] if m.start is not None else None
+            risk = np.exp(m.lp - m.r_means @ m.beta)[order]
+        else:
+            nd = _inputs.as_frame(newdata)
+            tlabel, slabel = m.labels
+            need = [c for c in (tlabel, slabel) if c is not None]
+            miss = [c for c in need if c not in nd]
+            if miss:
+                raise InputError(f"newdata: type='expected' needs the follow-up column(s) {miss}")
+            t_stop = _inputs.times(np.asarray(nd[tlabel]), f"newdata {tlabel!r}")
+            t_start = None if slabel is None else np.asarray(nd[slabel], dtype=float)
+            if se_fit and t_start is not None:
+                raise InputError("se_fit for type='expected' on new (start, stop] rows is not available (R's is wrong)")
+            risk = np.exp((xnew - m.r_means) @ m.beta)
+            fit = np.zeros(len(nd))
+        se = np.zeros(fit.size)
+        xc = xnew - m.r_means
+        for s, c in enumerate(curves):
+            i = np.flatnonzero(srow == s)
+            h2, v2 = post.hazard_at(c, t_stop[i], xc[i], m.var)
+            h1, v1 = (0.0, 0.0) if t_start is None else post.hazard_at(c, t_start[i], xc[i], m.var)
+            if newdata is not None:
+                fit[i] = (h2 - h1) * risk[i]
+            with np.errstate(invalid="ignore"):
+                se[i] = np.sqrt(v2 - v1) * risk[i]
+        return fit, se
+
+    def basehaz(self, centered: bool = True) -> pd.DataFrame:
+        """Baseline cumulative hazard, R ``basehaz(fit, centered=)``: ``time, hazard`` (and ``stratum``) on every
+        distinct exit time, at the covariate means (``centered=True``, R's default) or at zero.
+
+        The hazard is Efron's for ``ties="efron"`` and Breslow's otherwise, as ``survfit.coxph``.
+        """
+        m = self._model
+        shift = 1.0 if centered else float(np.exp(-(m.r_means @ m.beta)))
+        parts = []
+        for s, c in enumerate(self._curves()):
+            part = pd.DataFrame({"time": c.time, "hazard": np.cumsum(c.hazard) * shift})
+            if m.strata_columns:
+                part["stratum"] = self._stratum_labels()[s]
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    def survfit(
+        self, newdata: Any = None, *, conf_type: str = "log", conf_level: float = 0.95
+    ) -> pd.DataFrame:
+        """Predicted survival curves with standard errors and pointwise CIs, R ``survfit(fit, newdata, conf.type=)``.
+
+        One curve per row of ``newdata`` (a stratified fit uses the row's stratum), or without ``newdata`` the
+        curve at the covariate means (``fit$means``; one per stratum). Efron's cumulative hazard and variance for
+        ``ties="efron"``, Breslow's otherwise (R's ``ctype`` default); ``S = exp(-H)``.
+
+        Returns a long DataFrame ``row, time, n_risk, n_event, n_censor, cumhaz, survival, std_err, std_chaz,
+        lower, upper`` (and ``stratum``): every distinct exit time of the stratum (R ``censor=TRUE``); ``n_*``
+        weighted; ``std_chaz`` is R's ``$std.err`` (SE of the cumulative hazard, Tsiatis' formula with the term for
+        estimating beta, using ``vcov``), ``std_err = survival * std_chaz`` as ``summary.survfit`` prints it;
+        ``conf_type`` ``"log"`` (R default), ``"log-log"`` or ``"plain"`` at ``conf_level``.
+        """
+        if conf_type not in _common.CONF_TYPES:
+            raise InputError(f"conf_type must be one of {_common.CONF_TYPES}, got {conf_type!r}")
+        z = _common.z_value(_common.check_level(conf_level))
+        m = self._model
+        curves = self._curves()
+        if newdata is None:
+            items = [(0, s, np.zeros(len(m.beta))) for s in range(len(curves))]
+        else:
+            _, xnew, srow = self._newdata(newdata, bool(m.strata_columns))
+            xc = xnew - m.r_means
+            items = [(i, srow[i], xc[i]) for i in range(xc.shape[0])]
+        parts = []
+        for i, s, x2 in items:
+            c = curves[s]
+            h, se = post.curve_for(c, x2, m.var, float(np.exp(x2 @ m.beta)))
+            surv = np.exp(-h)
+            lower, upper = _common.confint(surv, se, surv * se, conf_type, z)
+            part = pd.DataFrame({
+                "row": i, "time": c.time, "n_risk": c.n_risk, "n_event": c.n_event, "n_censor": c.n_censor,
+                "cumhaz": h, "survival": surv, "std_err": surv * se, "std_chaz": se, "lower": lower, "upper": upper,
+            })  # fmt: skip
+            if m.strata_columns:
+                part.insert(1, "stratum", self._stratum_labels()[s])
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
 
     def predict_survival(self, newdata: Any, times: Any = None) -> pd.DataFrame:
         """Predicted survival curves for the rows of ``newdata``, R ``survfit(fit, newdata=)`` (default, no variance).
@@ -221,7 +561,7 @@ def cox_ph(
     start: str | Any | None = None,
     strata: str | list[str] | None = None,
     ties: str = "efron",
-    robust: bool = False,
+    robust: bool | None = None,
     cluster: str | Any | None = None,
     weights: str | Any | None = None,
     *,
@@ -248,9 +588,13 @@ def cox_ph(
     strata : column(s) whose levels get separate baseline hazards (R ``strata()``).
     ties : ``"efron"`` (R default), ``"breslow"`` or ``"exact"`` (R's exact = discrete conditional logistic
         likelihood, SAS ``TIES=DISCRETE``; no case weights, no robust variance).
-    robust : sandwich variance from the dfbeta residuals (R ``robust=TRUE``); implied by ``cluster``.
+    robust : sandwich (infinitesimal jackknife) variance from the dfbeta residuals (R ``robust=TRUE``). ``None``
+        (default) is R's rule: robust when there is a ``cluster`` or any non-integer case weight among the rows used
+        (R ``coxph``: "If there are any non-integer weights, the code also defaults robust=TRUE"), model-based
+        otherwise. ``robust=False`` with a ``cluster`` ignores the cluster with a StatisticalWarning, as R does.
     cluster : column identifying correlated rows (R ``cluster()``); dfbetas are summed within clusters.
-    weights : case weights (> 0), R ``weights=``.
+    weights : case weights (> 0), R ``weights=``. Non-integer weights (inverse-probability weights, ``finegray``
+        weights) make the robust variance the default.
     iter_max : maximum Newton-Raphson iterations (R ``coxph.control(iter.max = 20)``).
 
     Returns
@@ -316,9 +660,8 @@ def cox_ph(
             raise InputError("ties='exact' does not support case weights (use efron or breslow)")
     else:
         w_all = np.ones(n_all)
-    robust = bool(robust) or cluster_col is not None
-    if robust and ties == "exact":
-        raise InputError("ties='exact' does not support robust=True / cluster (use efron or breslow)")
+    if robust is not None and not isinstance(robust, bool | np.bool_):
+        raise InputError(f"robust must be True, False or None (R's default rule), got {robust!r}")
 
     # 1. exclusion of incomplete rows, recorded
     checked = list(spec.terms) + list(strata_cols) + ([cluster_col] if isinstance(cluster_col, str) else [])
@@ -356,6 +699,10 @@ def cox_ph(
         term_columns.append(list(range(k, k + len(t.names))))
         k += len(t.names)
     stop, ev, w = stop[keep], ev[keep], w_all[keep]
+    # R coxph: robust defaults to TRUE with a cluster or any non-integer weight among the rows used
+    robust, cluster_col = _robust_default(robust, cluster_col, bool(np.any(w != np.floor(w))))
+    if robust and ties == "exact":
+        raise InputError("ties='exact' does not support robust=True / cluster (use efron or breslow)")
     st = st[keep] if st is not None else None
     if not ev.any():
         raise InputError(f"column {elabel!r}: no events among the {int(keep.sum())} rows used; nothing to fit")
@@ -428,9 +775,12 @@ def cox_ph(
     )
     tests_df = pd.DataFrame(tests, columns=["test", "statistic", "df"])
     tests_df["p"] = chdtrc(tests_df["df"], tests_df["statistic"])
+    # R fit$means: 0 for -1/0/1 columns, else the weighted mean (coxph.fit) or the unweighted one (agreg.fit)
+    r_means = np.where(zero_one, 0.0, x.mean(axis=0) if st is not None else (w @ x) / w.sum())
     model = _Model(
         rs, xc, means, beta, var, terms, term_columns, st, stop, ev, strata_cols, levels, ties, x @ beta,
-        ccodes if cluster_col is not None else None,
+        ccodes if cluster_col is not None else None, w, np.flatnonzero(keep)[perm], n_all, r_means, rvar, names,
+        (tlabel, slabel if st is not None else None),
     )  # fmt: skip
     options = {
         "ties": ties,
@@ -460,6 +810,21 @@ def cox_ph(
         options=options,
         _model=model,
     )
+
+
+def _robust_default(robust: bool | None, cluster_col: Any, fractional_weights: bool) -> tuple[bool, Any]:
+    """R ``coxph``'s choice of variance: (robust, cluster actually used)."""
+    if robust is None:
+        return cluster_col is not None or fractional_weights, cluster_col
+    if not robust and cluster_col is not None:
+        warnings.warn(
+            "cox_ph: cluster given with robust=False; the cluster is ignored and the model-based variance reported "
+            "(R: 'cluster specified with robust=FALSE, cluster ignored')",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+        return False, None
+    return bool(robust), cluster_col
 
 
 def _collapse(v: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ R equivalents (survival 3.5-3):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +25,18 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats._counts import EventCounts
 from cart_outcomes.stats._events import event_table
 
-__all__ = ["KaplanMeier", "ReverseKMFollowup", "at_risk_table", "kaplan_meier", "reverse_km_followup"]
+__all__ = [
+    "KaplanMeier",
+    "RMSTComparison",
+    "ReverseKMFollowup",
+    "at_risk_table",
+    "compare_rmst",
+    "kaplan_meier",
+    "reverse_km_followup",
+]
 
 CONF_TYPES = _common.CONF_TYPES
 #: named profiles for the pointwise CI transform where tools disagree (survey D.1)
@@ -35,6 +45,8 @@ _DEFAULT_CONF_TYPE = "log-log"
 # R: sqrt(.Machine$double.eps), used by print.survfit and quantile.survfit to compare S with 0.5
 _TOL = float(np.sqrt(np.finfo(float).eps))
 _ALL = "all"
+# integer group labels spanning fewer values than this are used as group codes directly
+_DIRECT_CODES = 64
 
 
 def _resolve_conf(conf_type: str | None, profile: str | None, conf_level: float) -> str:
@@ -224,23 +236,27 @@ class KaplanMeier:
         midpoint of a stretch where S = 0.5 (tolerance sqrt(eps)); CI from the lower/upper curves the same way.
         NaN when not reached. ``n`` counts records, ``events`` sums (weighted) events."""
         if "medians" not in self._cache:
-            rows = []
-            for j in range(len(self.groups)):
-                r = self._rows(j)
-                t = self.time[r]
-                rows.append(
-                    (
-                        _median_of_curve(self.survival[r], t),
-                        _minmin(self.lower[r], t),
-                        _minmin(self.upper[r], t),
-                        self.n_event[r].sum(),
-                    )
-                )
-            med, lo, up, ev = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+            med, lo, up = self.median_ci()
+            ev = np.array([self.n_event[self._rows(j)].sum() for j in range(len(self.groups))], dtype=float)
             self._cache["medians"] = pd.DataFrame(
                 {"group": list(self.groups), "n": self.n, "events": ev, "median": med, "lower": lo, "upper": up}
             )
         return self._cache["medians"].copy()
+
+    def median_ci(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(median, lower, upper)``: the numbers of :attr:`medians` as arrays in ``groups`` order, without
+        building a DataFrame (R ``print(fit)``'s median and 0.95LCL/UCL columns)."""
+        if "median_ci" not in self._cache:
+            lower, upper = self.lower, self.upper
+            out = np.empty((3, len(self.groups)))
+            for j in range(len(self.groups)):
+                r = self._rows(j)
+                t = self.time[r]
+                out[:, j] = (_median_of_curve(self.survival[r], t), _minmin(lower[r], t), _minmin(upper[r], t))
+            out.flags.writeable = False
+            self._cache["median_ci"] = out
+        med, lo, up = self._cache["median_ci"]
+        return med, lo, up
 
     def median(self) -> np.ndarray:
         """Median survival per group (array in ``groups`` order), without building a DataFrame (for bootstraps)."""
@@ -330,29 +346,41 @@ class KaplanMeier:
         curve from 0 to ``tau`` (the last value carried forward beyond the last row) and the Greenwood-type
         variance ``sum_j A_j^2 d_j / (n_j (n_j - d_j))`` with ``A_j`` the area from ``t_j`` to ``tau``. R prints no
         interval; ``lower``/``upper`` here are the normal (Wald) limits ``rmst -/+ z * std_err`` at ``conf_level``.
+        A ``tau`` before the first time of the fit (all groups) is an error, as in R.
         """
         taus = np.atleast_1d(np.asarray(tau, dtype=float))
-        if taus.size == 0 or not np.isfinite(taus).all() or (taus <= 0).any():
-            raise InputError(f"tau must be finite and > 0, got {tau!r}")
+        if taus.size == 0 or not np.isfinite(taus).all():
+            raise InputError(f"tau must be finite, got {tau!r}")
+        first = float(self.time.min())
+        if (taus < first).any():
+            raise InputError(
+                f"tau={taus[taus < first][0]:g} is before the first time of the curves ({first:g}): R stops here "
+                "too ('Truncation point for the mean is < smallest survival')"
+            )
         z = _common.z_value(self.options["conf_level"])
         rows = []
         for j in range(len(self.groups)):
-            r = self._rows(j)
-            tm, s, nr, ne = self.time[r], self.survival[r], self.n_risk[r], self.n_event[r]
-            nd = nr - ne
-            hh = np.divide(ne, nr * nd, out=np.zeros(nr.shape), where=nd != 0)
             for tv in taus:
-                keep = tm <= tv
-                grid = np.concatenate(([0.0], tm[keep], [tv]))
-                height = np.concatenate(([1.0], s[keep]))
-                rect = np.diff(grid) * height  # rectangle i spans grid[i]..grid[i+1]
-                area_after = np.cumsum(rect[::-1])[::-1]  # area from grid[i] to tau
-                var = float(np.sum(area_after[1:] ** 2 * hh[keep]))
-                rows.append((self.groups[j], tv, float(rect.sum()), np.sqrt(var)))
+                area, var = self._rmst_one(j, tv)
+                rows.append((self.groups[j], tv, area, np.sqrt(var)))
         df = pd.DataFrame(rows, columns=["group", "tau", "rmst", "std_err"])
         df["lower"] = df["rmst"] - z * df["std_err"]
         df["upper"] = df["rmst"] + z * df["std_err"]
         return df
+
+    def _rmst_one(self, j: int, tau: float) -> tuple[float, float]:
+        """Area under group ``j``'s curve from 0 to ``tau`` and its variance (R ``survival:::survmean``)."""
+        r = self._rows(j)
+        tm, s, nr, ne = self.time[r], self.survival[r], self.n_risk[r], self.n_event[r]
+        keep = tm <= tau
+        nr, ne = nr[keep], ne[keep]
+        nd = nr - ne
+        hh = np.divide(ne, nr * nd, out=np.zeros(nr.shape), where=nd != 0)
+        grid = np.concatenate(([0.0], tm[keep], [tau]))
+        height = np.concatenate(([1.0], s[keep]))
+        rect = np.diff(grid) * height  # rectangle i spans grid[i]..grid[i+1]
+        area_after = np.cumsum(rect[::-1])[::-1]  # area from grid[i] to tau
+        return float(rect.sum()), float(np.sum(area_after[1:] ** 2 * hh))
 
     def _repr_html_(self) -> str:
         return self.medians.to_html(index=False)
@@ -376,8 +404,8 @@ _AT_COLUMNS = (
 
 def kaplan_meier(
     data: Any,
-    time: Any,
-    event: Any,
+    time: Any = None,
+    event: Any = None,
     by: Any = None,
     conf_type: str | None = None,
     conf_level: float = 0.95,
@@ -390,15 +418,18 @@ def kaplan_meier(
 
     Parameters
     ----------
-    data : DataFrame or None
+    data : DataFrame, EventCounts or None
         Source of the columns named by ``time``, ``event``, ``by``, ``entry``, ``weights``; ``None`` when arrays are
-        passed directly.
+        passed directly. With :class:`EventCounts` (from :func:`cart_outcomes.engine.event_counts`) the columns are
+        those the counts were made with (curves by their ``by``, pooled over their strata) and the result is the
+        one the rows give.
     time : str or array-like
         Follow-up (exit) time, finite and >= 0.
     event : str or array-like
         1/True = event, 0/False = censored.
     by : str or array-like, optional
-        Grouping column: one curve per level (sorted levels), as R's ``survfit(... ~ by)``.
+        Grouping column: one curve per level, as R's ``survfit(... ~ by)``: in the declared order of a pandas
+        Categorical (as R's factor levels; unused levels dropped), else the sorted labels.
     conf_type : {"log-log", "log", "plain"}, optional
         Transform of the pointwise CI. Default "log-log" (SAS PROC LIFETEST, lifelines); R's default is "log"
         (``profile="R"``). "plain" is clipped to [0, 1] as R does.
@@ -436,6 +467,10 @@ def kaplan_meier(
 
         survfit(Surv(time, event) ~ by, data, weights = w, conf.type = "log-log", conf.int = 0.95)
     """
+    if isinstance(data, EventCounts):
+        cols = data.arguments("kaplan_meier", time=time, event=event, by=by, entry=entry, weights=weights)
+        fit = kaplan_meier(data.frame, **cols, conf_type=conf_type, conf_level=conf_level, profile=profile)
+        return data.relabel(fit, n=data.rows_per_group(fit.groups))
     conf_type = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(frame, time, "time")
@@ -445,8 +480,9 @@ def kaplan_meier(
     if by is None:
         codes, levels = None, [_ALL]
     else:
-        g_raw, g_label = _inputs.column(frame, by, "by")
-        codes, levels = _inputs.groups(g_raw, g_label, t.size)
+        g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
+        # small-range integer labels are their own codes (no hashing pass); _fit drops the empty levels
+        codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES)
     start = None
     if entry is not None:
         s_raw, s_label = _inputs.column(frame, entry, "entry")
@@ -477,6 +513,7 @@ def _fit(
 ) -> KaplanMeier:
     k = len(levels)
     tab = event_table(t, ev, codes, k, entry=start, weights=w)
+    n_weighted = tab.n
     if k == 1:
         n, d, c = tab.n_risk[:, 0], tab.n_event[:, 0], tab.n_censor[:, 0]
     else:
@@ -507,13 +544,17 @@ def _fit(
         records = np.array([t.size])
     else:
         present = _present(tab, t, codes, k) if w is not None else (d + c) > 0
-        mask = present.T
+        records = np.bincount(codes, minlength=k) if w is not None else tab.n.astype(np.intp)
+        used = records > 0  # levels without rows (direct integer codes) are dropped, as R drops empty levels
+        if not used.all():
+            levels = [lev for lev, u in zip(levels, used, strict=True) if u]
+            records, n_weighted = records[used], tab.n[used]
+        mask = present.T[used] if not used.all() else present.T
         offsets = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))
         time = np.broadcast_to(tab.time, mask.shape)[mask]
-        n, d, c, surv, se_log, std_err = (a.T[mask] for a in (n, d, c, surv, se_log, std_err))
+        n, d, c, surv, se_log, std_err = (_rows_of(a, used, mask) for a in (n, d, c, surv, se_log, std_err))
         if robust:
-            ij_cumhaz_var = ij_cumhaz_var.T[mask]
-        records = np.bincount(codes, minlength=k)
+            ij_cumhaz_var = _rows_of(ij_cumhaz_var, used, mask)
     options = _common.options(
         conf_type=conf_type,
         conf_level=conf_level,
@@ -528,7 +569,7 @@ def _fit(
         groups=tuple(levels),
         options=options,
         n=records,
-        n_weighted=tab.n,
+        n_weighted=n_weighted,
         offsets=offsets,
         time=time,
         n_risk=n,
@@ -539,6 +580,11 @@ def _fit(
         _se_log=se_log,
         _cache={"cumhaz_var": ij_cumhaz_var} if robust else {},
     )
+
+
+def _rows_of(a: np.ndarray, used: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The (group, time) rows of an (m, k) array: groups ``used``, times ``mask`` (k_used, m)."""
+    return (a.T if used.all() else a.T[used])[mask]
 
 
 def _present(tab: Any, t: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
@@ -605,6 +651,186 @@ def _cell_sum(idx: np.ndarray, g: np.ndarray, v: np.ndarray, m: int, k: int) -> 
     return np.bincount(idx * k + g, weights=v, minlength=m * k).reshape(m, k)
 
 
+@dataclass(frozen=True, slots=True)
+class RMSTComparison(_common.TableResult):
+    """Result of :func:`compare_rmst` (survRM2 ``rmst2`` without covariates).
+
+    Attributes
+    ----------
+    tau : the truncation time used; ``tau_rule`` says whether it was given or the survRM2 default.
+    group, reference : the compared level ("arm 1") and the reference level ("arm 0").
+    arms : one row per arm (reference first): ``group, rmst, std_err, lower, upper, rmtl, rmtl_lower, rmtl_upper``
+        (survRM2 ``RMST.arm0/arm1$result``; the RMTL has the same standard error).
+    """
+
+    tau: float
+    tau_rule: str
+    group: Any
+    reference: Any
+    conf_level: float
+    arms: pd.DataFrame
+    _contrasts: np.ndarray
+    options: Mapping[str, Any]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Three rows, ``contrast`` in ``rmst_difference`` (group - reference), ``rmst_ratio``, ``rmtl_ratio``
+        (group / reference): ``contrast, estimate, lower, upper, p_value`` (survRM2 ``unadjusted.result``)."""
+        return pd.DataFrame(
+            {
+                "contrast": ["rmst_difference", "rmst_ratio", "rmtl_ratio"],
+                "estimate": self._contrasts[:, 0],
+                "lower": self._contrasts[:, 1],
+                "upper": self._contrasts[:, 2],
+                "p_value": self._contrasts[:, 3],
+            }
+        )
+
+
+def _rmst2_tau(t: np.ndarray, ev: np.ndarray, arm: np.ndarray, tau: float | None) -> tuple[float, str]:
+    """survRM2's rule: tau may reach the larger of the two arms' last times when the arm with the shorter last time
+    ends on an event, else only the smaller one (the default is that limit)."""
+    last = []
+    for j in (0, 1):
+        tj, ej = t[arm == j], ev[arm == j]
+        tmax = float(tj.max())
+        last.append((tmax, bool(ej[tj == tmax].all())))  # survRM2: min(status at the max time) == 1
+    (t0, e0), (t1, e1) = last
+    # survRM2's cases 1 and 2 (the arm whose follow-up ends first ends on an event) allow the larger time
+    larger = (e0 and e1) or (not e0 and e1 and t0 >= t1) or (e0 and not e1 and t1 > t0)
+    limit = max(t0, t1) if larger else min(t0, t1)
+    if tau is None:
+        return limit, "default (survRM2: largest time both arms reach with a defined curve)"
+    tau = float(tau)
+    if not math.isfinite(tau) or tau <= 0:
+        raise InputError(f"tau must be finite and > 0, got {tau!r}")
+    if tau > limit:
+        raise InputError(
+            f"tau={tau:g} is beyond {limit:g}, the largest truncation time survRM2 allows for these data (the curve "
+            "of one arm is not defined beyond its last follow-up)"
+        )
+    return tau, "given"
+
+
+def compare_rmst(
+    data: Any,
+    time: Any,
+    event: Any,
+    by: Any,
+    tau: float | None = None,
+    reference: Any = None,
+    conf_level: float = 0.95,
+) -> RMSTComparison:
+    """Two-group comparison of restricted mean survival time: difference, ratio and ratio of mean time lost.
+
+    Parameters
+    ----------
+    data, time, event : as :func:`kaplan_meier`.
+    by : grouping column with exactly two levels (level order as :func:`kaplan_meier`).
+    tau : truncation time; default survRM2's (the larger last time of the two arms when the arm whose follow-up
+        ends first ends on an event, else the smaller one); a larger ``tau`` is an error, as in survRM2.
+    reference : the level in the denominator / subtracted ("arm 0"; default the first level).
+    conf_level : level of the normal (Wald) intervals (survRM2 ``alpha = 1 - conf_level``).
+
+    Returns
+    -------
+    RMSTComparison
+        ``table`` (contrasts with CI and p-value), ``arms`` (RMST and RMTL per arm), ``tau``, ``options``.
+
+    Notes
+    -----
+    survRM2's formulas (Uno et al., J Clin Oncol 2014), per arm from the Kaplan-Meier curve: ``RMST`` = area
+    under S from 0 to tau, ``var`` = ``sum A_j^2 d_j / (n_j (n_j - d_j))`` (as R ``print(fit, rmean = tau)``),
+    ``RMTL = tau - RMST`` with the same variance. Difference ``RMST_1 - RMST_0`` with ``se = sqrt(v_1 + v_0)``;
+    ratios on the log scale with ``se = sqrt(v_1 / RMST_1^2 + v_0 / RMST_0^2)`` (RMTL alike); intervals
+    ``est -/+ z se`` (exponentiated for ratios); two-sided p ``2 Phi(-|est| / se)`` (log scale for ratios).
+
+    Equivalent R call::
+
+        survRM2::rmst2(time, status, arm, tau = NULL, alpha = 0.05)$unadjusted.result
+    """
+    level = _common.check_level(conf_level)
+    frame = _inputs.as_frame(data)
+    t_raw, t_label = _inputs.column(frame, time, "time")
+    t = _inputs.times(t_raw, t_label)
+    e_raw, e_label = _inputs.column(frame, event, "event")
+    ev = _inputs.events(e_raw, e_label, t.size)
+    g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
+    codes, levels = _inputs.groups(g_raw, g_label, t.size, min_levels=2)
+    if len(levels) != 2:
+        raise InputError(f"compare_rmst compares exactly two groups; column {g_label!r} has {len(levels)}: {levels}")
+    if reference is None:
+        ref = 0
+    elif reference in levels:
+        ref = levels.index(reference)
+    else:
+        raise InputError(f"reference={reference!r} is not a level of column {g_label!r} ({levels})")
+    arm = codes if ref == 0 else 1 - codes  # 1 = the compared group, as survRM2's arm
+    tau_used, rule = _rmst2_tau(t, ev, arm, tau)
+    fit = _fit(t, ev, codes, levels, None, None, "log", level, None)
+    z = _common.z_value(level)
+    rm, var = np.empty(2), np.empty(2)
+    for a, j in ((0, ref), (1, 1 - ref)):
+        rm[a], var[a] = fit._rmst_one(j, tau_used)
+    se = np.sqrt(var)
+    rmtl = tau_used - rm
+    arms = pd.DataFrame(
+        {
+            "group": [levels[ref], levels[1 - ref]],
+            "rmst": rm,
+            "std_err": se,
+            "lower": rm - z * se,
+            "upper": rm + z * se,
+            "rmtl": rmtl,
+            "rmtl_lower": tau_used - (rm + z * se),
+            "rmtl_upper": tau_used - (rm - z * se),
+        }
+    )
+    contrasts = np.array(
+        [
+            _wald(rm[1] - rm[0], math.sqrt(var[1] + var[0]), z, log=False),
+            _wald(math.log(rm[1]) - math.log(rm[0]), math.sqrt(var[1] / rm[1] ** 2 + var[0] / rm[0] ** 2), z, True),
+            _wald(
+                _log(rmtl[1]) - _log(rmtl[0]),
+                math.sqrt(var[1] / rmtl[1] ** 2 + var[0] / rmtl[0] ** 2) if (rmtl > 0).all() else math.nan,
+                z,
+                log=True,
+            ),
+        ]
+    )
+    contrasts.flags.writeable = False
+    return RMSTComparison(
+        tau=tau_used,
+        tau_rule=rule,
+        group=levels[1 - ref],
+        reference=levels[ref],
+        conf_level=level,
+        arms=arms,
+        _contrasts=contrasts,
+        options=_common.options(
+            conf_level=level,
+            tau=tau_used,
+            tau_rule=rule,
+            variance="Greenwood plug-in (survRM2)",
+            columns={"time": t_label, "event": e_label, "by": g_label},
+            r_equivalent="survRM2::rmst2(time, status, arm, tau)$unadjusted.result",
+        ),
+    )
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
+
+
+def _wald(est: float, se: float, z: float, log: bool) -> tuple[float, float, float, float]:
+    """(estimate, lower, upper, two-sided p) of a normal estimate; ``log``: on the log scale, exponentiated."""
+    p = math.erfc(abs(est / se) / math.sqrt(2.0)) if se > 0 else math.nan
+    lo, up = est - z * se, est + z * se
+    if log:
+        return math.exp(est), math.exp(lo), math.exp(up), p
+    return est, lo, up, p
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ReverseKMFollowup:
     """Result of :func:`reverse_km_followup`.
@@ -669,7 +895,7 @@ def reverse_km_followup(
     if by is None:
         codes, levels = np.zeros(t.size, dtype=np.intp), [_ALL]
     else:
-        g_raw, g_label = _inputs.column(frame, by, "by")
+        g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
         codes, levels = _inputs.groups(g_raw, g_label, t.size)
     fit = _fit(t, ~ev, None if by is None else codes, levels, None, None, conf, float(conf_level), profile)
     med = fit.medians

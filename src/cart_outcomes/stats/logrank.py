@@ -15,7 +15,8 @@ Conventions (all as R ``survival::survdiff``):
 * ``O``, ``E`` and ``V`` are summed over strata (a stratified test compares groups within strata).
 * The statistic drops the first group among those with ``E > 0`` and solves the remaining (k'-1) x (k'-1)
   system; the degrees of freedom are (number of groups with ``E > 0``) - 1. When fewer than two groups have
-  ``E > 0`` there is nothing to test: the p-value is NaN with a ``StatisticalWarning`` (R prints p = 0 on 0 df).
+  ``E > 0`` the statistic is 0 on (that number - 1) df: p = 1 when one group has ``E > 0`` and NaN (with a
+  ``StatisticalWarning``) when none has, as R ``survdiff`` gives (0 df, p = 1; -1 df, p = NA).
 * For weighted tests ``observed`` and ``expected`` are the weighted sums, as R prints them for ``rho != 0``.
 * R's ``timefix`` (merging times that differ only by floating-point round-off) is not applied: distinct float
   values are distinct times, which is what R does for integer days and with ``timefix=FALSE``.
@@ -36,6 +37,7 @@ from scipy.special import chdtrc
 
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats._counts import EventCounts
 from cart_outcomes.stats._events import event_table
 
 __all__ = [
@@ -57,6 +59,8 @@ _PERM_TOL = 1e-7
 _MC_BLOCK = 4_000_000
 # integer group labels spanning fewer values than this are used as group codes directly
 _DIRECT_CODES = 64
+# the variance of O - E is zero (R's solve() stops): nothing to test
+_ZERO_V = "none (zero variance)"
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -242,6 +246,7 @@ class _Data:
     n_strata: int
     labels: dict
     group_values: np.ndarray  # the user's column, for error messages
+    weights: np.ndarray | None = None  # rows per cell when the data are event counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +260,10 @@ class _Sums:
 
 
 def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_levels: int = 2) -> _Data:
+    counts = None
+    if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
+        cols = data.arguments("the log-rank test", time=time, event=event, by=by, strata=strata)
+        data, time, event, by, strata, counts = (data.frame, *cols.values())
     if data is not None and not isinstance(data, pd.DataFrame):
         data = _inputs.as_frame(data)
     t_raw, t_label = _inputs.column(data, time, "time")
@@ -262,7 +271,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
     n = t.size
     e_raw, e_label = _inputs.column(data, event, "event")
     e = _inputs.events(e_raw, e_label, n)
-    g_raw, g_label = _inputs.column(data, by, "by")
+    g_raw, g_label = _inputs.column(data, by, "by", categorical=True)
     g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
     labels = {"time": t_label, "event": e_label, "by": g_label}
     s_codes, n_strata = None, 1
@@ -273,14 +282,14 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
         combined = np.zeros(n, dtype=np.intp)
         s_labels = []
         for i, spec in enumerate(specs):
-            raw, lab = _inputs.column(data, spec, "strata" if len(specs) == 1 else f"strata[{i}]")
+            raw, lab = _inputs.column(data, spec, "strata" if len(specs) == 1 else f"strata[{i}]", categorical=True)
             codes, lev = _inputs.groups(raw, lab, n, direct_codes=_DIRECT_CODES)
             combined = combined * len(lev) + codes
             s_labels.append(lab)
         uniq, s_codes = np.unique(combined, return_inverse=True)
         n_strata = uniq.size
         labels["strata"] = s_labels[0] if len(s_labels) == 1 else s_labels
-    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw)
+    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw, counts)
 
 
 def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
@@ -314,13 +323,13 @@ def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
 # core
 
 
-def _stratum_sums(time, event, group, k, kind, p, q):
+def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
     """O, E (k,), V (k, k), n and unweighted events (k,) of one stratum.
 
     The (m, k) counts are transposed to contiguous (k, m) rows first: every sum and product below then runs over
     contiguous memory (at m ~ 1e6 distinct times, products with (m, k) column views cost several times more).
     """
-    tab = event_table(time, event, group, k)
+    tab = event_table(time, event, group, k, weights=weights)
     d_t = np.ascontiguousarray(tab.n_event.T)
     r_t = np.ascontiguousarray(tab.n_risk.T)
     d = d_t.sum(axis=0)
@@ -358,7 +367,7 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
     """O, E, V, n and events summed over strata; levels absent from the data are dropped."""
     k = len(x.levels)
     if x.strata is None:
-        o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q)
+        o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, x.weights)
     else:
         order = np.argsort(x.strata, kind="stable")
         bounds = np.searchsorted(x.strata[order], np.arange(x.n_strata + 1))
@@ -366,7 +375,8 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
         n, ev = np.zeros(k), np.zeros(k)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             idx = order[a:b]
-            so, se, sv, sn, sev = _stratum_sums(x.time[idx], x.event[idx], x.group[idx], k, kind, p, q)
+            w = None if x.weights is None else x.weights[idx]
+            so, se, sv, sn, sev = _stratum_sums(x.time[idx], x.event[idx], x.group[idx], k, kind, p, q, w)
             o += so
             e += se
             v += sv
@@ -387,17 +397,17 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
     """R survdiff's statistic: drop the first group with E > 0, solve the rest. Returns (chi2, df, inverse)."""
     if e.size == 2 and e[0] > 0 and e[1] > 0:  # the common case, without index arrays
         u, vv = o[1] - e[1], v[1, 1]
-        return (float(u * u / vv), 1, "solve") if vv > 0 else (0.0, 0, "none")  # V = 0 implies O = E
+        return (float(u * u / vv), 1, "solve") if vv > 0 else (0.0, 0, _ZERO_V)  # V = 0 implies O = E
     used = np.flatnonzero(e > 0)
-    if used.size < 2:
-        return 0.0, 0, "none"
+    if used.size < 2:  # R: chisq 0 on (#groups with E > 0) - 1 df: p = 1 on 0 df, NA on -1 df
+        return 0.0, int(used.size) - 1, "none"
     sub = used[1:]
     u = (o - e)[sub]
     if sub.size == 1:
         vv = v[sub[0], sub[0]]
         if vv > 0:
             return float(u[0] * u[0] / vv), 1, "solve"
-        return 0.0, 0, "none"
+        return 0.0, 0, _ZERO_V
     vv = v[np.ix_(sub, sub)]
     try:
         return float(u @ np.linalg.solve(vv, u)), int(sub.size), "solve"
@@ -406,11 +416,12 @@ def _chisq(o: np.ndarray, e: np.ndarray, v: np.ndarray) -> tuple[float, int, str
         return float(u @ np.linalg.pinv(vv) @ u), int(np.linalg.matrix_rank(vv)), "generalized inverse (singular V)"
 
 
-def _p_value(stat: float, df: int) -> float:
+def _p_value(stat: float, df: int, inverse: str = "") -> float:
+    if df == 0 and inverse == "none":  # one group with expected events: R pchisq(0, 0, lower.tail = FALSE) = 1
+        return 1.0
     if df < 1 or not math.isfinite(stat):
         warnings.warn(
-            "fewer than two groups have a positive expected number of events (or the variance is zero): "
-            "there is nothing to test, p-value is NaN",
+            "no group has an expected event (or the variance is zero): there is nothing to test, p-value is NaN",
             StatisticalWarning,
             stacklevel=3,
         )
@@ -428,9 +439,9 @@ def _p_value(stat: float, df: int) -> float:
 
 def logrank_test(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     strata: Any = None,
     rho: float = 0,
     weights: str | tuple | None = None,
@@ -439,10 +450,13 @@ def logrank_test(
 
     Parameters
     ----------
-    data : DataFrame (or mapping of columns), or None when the other arguments are arrays.
+    data : DataFrame (or mapping of columns), EventCounts, or None when the other arguments are arrays. With
+        :class:`EventCounts` the columns (and strata) are those the counts were made with; the result equals the
+        one from the rows.
     time : column name or array of follow-up times (finite, >= 0).
     event : column name or array, 1/True = event, 0/False = censored.
-    by : column name or array of group labels (at least two levels; level order = sorted labels).
+    by : column name or array of group labels (at least two levels). Level order: the declared categories of a
+        pandas Categorical (as R's factor levels; unused ones dropped), else the sorted labels.
     strata : optional column name, list of column names, or array; groups are compared within strata and the
         O, E and V are summed over strata (R ``strata()``).
     rho : R ``survdiff``'s G-rho weight ``S(t-)^rho``, with S the Kaplan-Meier of the pooled data (within
@@ -475,7 +489,7 @@ def logrank_test(
     x = _prepare(data, time, event, by, strata)
     sums = _analyse(x, kind, p, q)
     stat, df, inverse = _chisq(sums.observed, sums.expected, sums.variance)
-    p_value = _p_value(stat, df)
+    p_value = _p_value(stat, df, inverse)
     return LogrankResult(
         statistic=stat,
         df=df,
@@ -502,9 +516,9 @@ def logrank_test(
 
 def logrank_trend_test(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     scores: Sequence[float] | Mapping[Any, float] | None = None,
     strata: Any = None,
 ) -> TrendTestResult:
@@ -513,7 +527,8 @@ def logrank_trend_test(
     Parameters
     ----------
     data, time, event, by, strata : as :func:`logrank_test`.
-    scores : one number per group in level order (sorted labels), or a mapping ``{label: score}``;
+    scores : one number per group in level order (a Categorical's declared order, else sorted labels), or a
+        mapping ``{label: score}``;
         default ``1, 2, ..., k``.
 
     Returns
@@ -585,9 +600,9 @@ def _two_groups(levels: list, label: str, reference: Any, what: str) -> tuple[in
 
 def hazard_ratio_logrank(
     data: Any,
-    time: Any,
-    event: Any,
-    by: Any,
+    time: Any = None,
+    event: Any = None,
+    by: Any = None,
     reference: Any = None,
     strata: Any = None,
     conf_level: float = 0.95,
@@ -597,7 +612,7 @@ def hazard_ratio_logrank(
     Parameters
     ----------
     data, time, event, by, strata : as :func:`logrank_test`; ``by`` must have exactly two levels.
-    reference : the level in the denominator (default: the first level in sorted order).
+    reference : the level in the denominator (default: the first level, in the level order of ``by``).
     conf_level : confidence level of the intervals.
 
     Returns
@@ -724,6 +739,8 @@ def exact_logrank_test(
     ``fit <- survdiff(Surv(time, event) ~ g)`` and compare ``abs(fit$obs[2] - fit$exp[2])``.
     The Monte-Carlo p-value is ``(1 + b) / (1 + B)`` (b of B draws at least as extreme), which is never 0.
     """
+    if isinstance(data, EventCounts):
+        raise data.refuse("exact_logrank_test", "the permutation distribution relabels each subject")
     if method not in ("exact", "monte-carlo"):
         raise InputError(f"method must be 'exact' or 'monte-carlo', got {method!r}")
     x = _prepare(data, time, event, by, None)

@@ -7,8 +7,9 @@ interval); this module fixes the conventions so that the numbers are those of R:
 - ``wilson``: ``prop.test(x, n, correct=FALSE, conf.level=)$conf.int`` (score interval, no continuity correction);
 - ``jeffreys``: ``qbeta(c(a/2, 1 - a/2), x + 0.5, n - x + 0.5)`` with lower = 0 at x = 0 and upper = 1 at x = n
   (Brown, Cai & DasGupta 2001; the convention of R ``binom``/``DescTools``);
-- ``fisher_exact``: ``fisher.test(table)`` for a 2x2 table (two-sided p, conditional MLE odds ratio, exact CI).
-  Larger tables are not supported: scipy's r x c p-value is not R's exact network-algorithm value.
+- ``binomial_test``: ``binom.test(x, n, p, alternative)`` (exact p-value, Clopper-Pearson limits, one-sided too);
+- ``fisher_exact``: ``fisher.test(table, alternative)`` for a 2x2 table (p-value, conditional MLE odds ratio, exact
+  CI). Larger tables are not supported: scipy's r x c p-value is not R's exact network-algorithm value.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from scipy import special
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common
 
-__all__ = ["BinomialCI", "FisherExact", "binomial_ci", "fisher_exact"]
+__all__ = ["BinomialCI", "BinomialTest", "FisherExact", "binomial_ci", "binomial_test", "fisher_exact"]
+
+ALTERNATIVES = ("two-sided", "less", "greater")
 
 METHODS = {
     "clopper-pearson": "binom.test(x, n)$conf.int",
@@ -116,11 +119,139 @@ def binomial_ci(x: int, n: int, method: str = "clopper-pearson", conf_level: flo
     )
 
 
+def _check_alternative(alternative: str) -> str:
+    if alternative not in ALTERNATIVES:
+        raise InputError(f"alternative must be one of {list(ALTERNATIVES)}, got {alternative!r}")
+    return alternative
+
+
+@dataclass(frozen=True, slots=True)
+class BinomialTest:
+    """Exact binomial test of ``x`` successes in ``n`` trials against the proportion ``p``, with the
+    Clopper-Pearson interval of the same ``alternative`` (``options`` names the R call)."""
+
+    x: int
+    n: int
+    p: float
+    alternative: str
+    estimate: float
+    p_value: float
+    lower: float
+    upper: float
+    conf_level: float
+    options: Mapping[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``x, n, p, alternative, estimate, lower, upper, p_value, conf_level``."""
+        cols = ["x", "n", "p", "alternative", "estimate", "lower", "upper", "p_value", "conf_level"]
+        return pd.DataFrame([tuple(getattr(self, c) for c in cols)], columns=cols)
+
+
+def binomial_test(
+    x: int, n: int, p: float = 0.5, alternative: str = "two-sided", conf_level: float = 0.95
+) -> BinomialTest:
+    """Exact binomial test and Clopper-Pearson interval, as R ``binom.test``.
+
+    Parameters
+    ----------
+    x : number of successes (0 <= x <= n).
+    n : number of trials (>= 1).
+    p : hypothesized probability of success, in [0, 1].
+    alternative : {"two-sided", "less", "greater"}
+        "less": H1 is that the true proportion is below ``p`` (p-value ``P(X <= x)``, interval ``[0, upper]``);
+        "greater": above (``P(X >= x)``, ``[lower, 1]``); "two-sided": R's rule below, the two-sided interval.
+    conf_level : confidence level of the interval.
+
+    Returns
+    -------
+    BinomialTest with ``estimate = x / n``, ``p_value``, ``lower``, ``upper``, ``conf_level``, ``options``.
+
+    Notes
+    -----
+    Two-sided p-value (R ``binom.test``): 1 when ``x = np``; otherwise ``P(X <= x)`` plus the probability of the
+    outcomes on the other side of ``np`` no more likely than ``x`` (``dbinom(i) <= dbinom(x) * (1 + 1e-7)``), or
+    the mirror image when ``x > np``; capped at 1. One-sided limits: lower ``qbeta(1 - conf_level, x, n - x + 1)``
+    (0 at x = 0), upper ``qbeta(conf_level, x + 1, n - x)`` (1 at x = n).
+
+    Equivalent R call::
+
+        binom.test(x, n, p = 0.5, alternative = "two.sided", conf.level = 0.95)
+    """
+    x, n = _count(x, "x"), _count(n, "n")
+    if n == 0 or x > n:
+        raise InputError(f"need 0 <= x <= n and n >= 1, got x={x}, n={n}")
+    if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating) or not 0 <= p <= 1:
+        raise InputError(f"p must be a probability in [0, 1], got {p!r}")
+    p = float(p)
+    alternative = _check_alternative(alternative)
+    level = _common.check_level(conf_level)
+    from scipy.stats import binom  # imported here: scipy.stats costs ~1 s at start-up
+
+    if alternative == "less":
+        p_value = float(binom.cdf(x, n, p))
+        lower, upper = 0.0, _cp_upper(x, n, 1.0 - level)
+    elif alternative == "greater":
+        p_value = float(binom.sf(x - 1, n, p))
+        lower, upper = _cp_lower(x, n, 1.0 - level), 1.0
+    else:
+        p_value = _binom_two_sided(x, n, p, binom)
+        alpha = (1.0 - level) / 2.0
+        lower, upper = _cp_lower(x, n, alpha), _cp_upper(x, n, alpha)
+    return BinomialTest(
+        x=x,
+        n=n,
+        p=p,
+        alternative=alternative,
+        estimate=x / n,
+        p_value=min(1.0, p_value),
+        lower=lower,
+        upper=upper,
+        conf_level=level,
+        options=_common.options(
+            test="exact binomial",
+            alternative=alternative,
+            conf_level=level,
+            interval="clopper-pearson",
+            r_equivalent=f'binom.test(x, n, p = {p:g}, alternative = "{alternative.replace("-", ".")}")',
+        ),
+    )
+
+
+def _cp_lower(x: int, n: int, alpha: float) -> float:
+    return 0.0 if x == 0 else float(special.betaincinv(x, n - x + 1, alpha))
+
+
+def _cp_upper(x: int, n: int, alpha: float) -> float:
+    return 1.0 if x == n else float(special.betaincinv(x + 1, n - x, 1.0 - alpha))
+
+
+def _binom_two_sided(x: int, n: int, p: float, binom: Any) -> float:
+    """R ``binom.test``'s two-sided p-value (relative tolerance 1 + 1e-7 on "no more likely")."""
+    if p == 0:
+        return float(x == 0)
+    if p == 1:
+        return float(x == n)
+    rel_err = 1 + 1e-7
+    d = binom.pmf(x, n, p)
+    m = n * p
+    if x == m:
+        return 1.0
+    if x < m:
+        i = np.arange(math.ceil(m), n + 1)
+        y = int(np.count_nonzero(binom.pmf(i, n, p) <= d * rel_err))
+        return float(binom.cdf(x, n, p) + binom.sf(n - y, n, p))
+    i = np.arange(0, math.floor(m) + 1)
+    y = int(np.count_nonzero(binom.pmf(i, n, p) <= d * rel_err))
+    return float(binom.cdf(y - 1, n, p) + binom.sf(x - 1, n, p))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class FisherExact:
-    """Fisher's exact test on a 2x2 table: two-sided ``p_value``, conditional MLE ``odds_ratio`` and its exact CI."""
+    """Fisher's exact test on a 2x2 table: ``p_value`` (of ``alternative``), conditional MLE ``odds_ratio`` and its
+    exact CI (one-sided for a one-sided alternative, as R)."""
 
     table: np.ndarray
+    alternative: str
     p_value: float
     odds_ratio: float
     lower: float
@@ -136,7 +267,7 @@ class FisherExact:
         )
 
 
-def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
+def fisher_exact(table: Any, conf_level: float = 0.95, alternative: str = "two-sided") -> FisherExact:
     """Fisher's exact test for a 2x2 table, as R ``fisher.test``.
 
     Parameters
@@ -144,12 +275,15 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
     table : 2x2 array-like of non-negative integer counts, ``[[a, b], [c, d]]`` (rows = groups, columns =
         outcome yes/no), the same orientation as ``matrix(c(a, b, c, d), 2, byrow = TRUE)`` in R.
     conf_level : level of the exact interval for the odds ratio.
+    alternative : {"two-sided", "less", "greater"}
+        H1 about the odds ratio versus 1. "less": p-value ``P(X <= a)`` under the null hypergeometric
+        distribution, interval ``[0, upper]``; "greater": ``P(X >= a)``, ``[lower, Inf]``.
 
     Returns
     -------
     FisherExact with ``p_value`` (two-sided: sum of the probabilities of tables no more likely than the observed
     one, relative tolerance 1e-7 as R), ``odds_ratio`` (conditional maximum likelihood estimate, not the sample
-    ``ad/bc``), ``lower``/``upper`` (exact conditional interval), ``conf_level``, ``options``.
+    ``ad/bc``), ``lower``/``upper`` (exact conditional interval), ``alternative``, ``conf_level``, ``options``.
 
     Notes
     -----
@@ -161,7 +295,7 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
 
     Equivalent R call::
 
-        fisher.test(matrix(c(a, b, c, d), 2, byrow = TRUE), conf.level = 0.95)
+        fisher.test(matrix(c(a, b, c, d), 2, byrow = TRUE), alternative = "two.sided", conf.level = 0.95)
     """
     t = np.asarray(table)
     if t.shape != (2, 2):
@@ -173,17 +307,20 @@ def fisher_exact(table: Any, conf_level: float = 0.95) -> FisherExact:
     if not np.isfinite(tf).all() or (tf < 0).any() or (tf != np.floor(tf)).any():
         raise InputError(f"table must hold non-negative integer counts, got {table!r}")
     level = _common.check_level(conf_level)
+    alternative = _check_alternative(alternative)
     ti = tf.astype(np.int64)
-    p, estimate, lower, upper = _fisher_2x2(ti, level)
+    p, estimate, lower, upper = _fisher_2x2(ti, level, alternative)
     return FisherExact(
         table=ti,
+        alternative=alternative,
         p_value=p,
         odds_ratio=estimate,
         lower=lower,
         upper=upper,
         conf_level=level,
         options=_common.options(
-            test="Fisher exact, two-sided",
+            test=f"Fisher exact, {alternative}",
+            alternative=alternative,
             odds_ratio="conditional maximum likelihood",
             conf_level=level,
             r_equivalent="fisher.test",
@@ -243,7 +380,7 @@ def _zeroin(f, ax: float, bx: float, tol: float = _R_UNIROOT_TOL, maxit: int = 1
     return b
 
 
-def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float]:
+def _fisher_2x2(t: np.ndarray, level: float, alternative: str) -> tuple[float, float, float, float]:
     """R ``fisher.test`` for a 2x2 table: p-value, conditional MLE and exact limits (R 4.2 code, ported)."""
     from scipy.stats import hypergeom  # imported here: scipy.stats costs ~1 s at start-up
 
@@ -276,8 +413,13 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
         d = dnhyper(ncp)
         return float(d[support >= q].sum() if upper_tail else d[support <= q].sum())
 
-    d = dnhyper(1.0)
-    p_value = float(d[d <= d[x - lo] * (1 + 1e-7)].sum())
+    if alternative == "less":
+        p_value = pnhyper(x, 1.0)
+    elif alternative == "greater":
+        p_value = pnhyper(x, 1.0, upper_tail=True)
+    else:
+        d = dnhyper(1.0)
+        p_value = float(d[d <= d[x - lo] * (1 + 1e-7)].sum())
 
     if x == lo:
         estimate = 0.0
@@ -292,9 +434,7 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
         else:
             estimate = 1.0
 
-    alpha = (1.0 - level) / 2.0
-
-    def ncp_upper() -> float:
+    def ncp_upper(alpha: float) -> float:
         if x == hi:
             return math.inf
         p = pnhyper(x, 1.0)
@@ -304,7 +444,7 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
             return 1.0 / _zeroin(lambda u: pnhyper(x, 1.0 / u) - alpha, _EPS, 1.0)
         return 1.0
 
-    def ncp_lower() -> float:
+    def ncp_lower(alpha: float) -> float:
         if x == lo:
             return 0.0
         p = pnhyper(x, 1.0, upper_tail=True)
@@ -314,4 +454,10 @@ def _fisher_2x2(t: np.ndarray, level: float) -> tuple[float, float, float, float
             return 1.0 / _zeroin(lambda u: pnhyper(x, 1.0 / u, upper_tail=True) - alpha, _EPS, 1.0)
         return 1.0
 
-    return min(p_value, 1.0), estimate, ncp_lower(), ncp_upper()
+    if alternative == "less":
+        lower, upper = 0.0, ncp_upper(1.0 - level)
+    elif alternative == "greater":
+        lower, upper = ncp_lower(1.0 - level), math.inf
+    else:
+        lower, upper = ncp_lower((1.0 - level) / 2.0), ncp_upper((1.0 - level) / 2.0)
+    return min(p_value, 1.0), estimate, lower, upper

@@ -308,3 +308,13 @@ def test_parquet_nullable_and_numpy_types(tmp_path: Path) -> None:
     [p] = c.report.errors
     assert (p.rule, p.patient_id, p.row, p.column) == ("MISSING_VALUE", "2", 3, "last_followup_day")
     assert c.patients["age_years"].tolist() == [30.5, 40.0]
+
+
+def test_blank_last_followup_of_a_deceased_patient_is_not_an_error() -> None:
+    """Follow-up of a patient who died ends at death (endpoints.derivation rule 1 fills it and records it)."""
+    from cart_outcomes.cohort import cohort_from_frames
+
+    frame = pd.DataFrame({"patient_id": ["A", "B"], "infusion_date": ["2024-01-01", "2024-01-01"],
+                          "death_date": ["2024-03-01", None], "last_followup_date": [None, None]})
+    c = cohort_from_frames({"patients": frame})
+    assert [(p.rule, p.patient_id) for p in c.report.errors] == [("MISSING_VALUE", "B")]

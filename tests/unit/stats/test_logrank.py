@@ -84,13 +84,12 @@ def test_weight_names():
     assert logrank_test(SIX, "time", "event", "arm", weights="tarone_ware").options["method"] == "Tarone-Ware"
 
 
-def test_no_comparable_groups_gives_nan_with_warning():
-    # group B leaves (censored) before the first event: expected 0, so only one group is left to compare
+def test_one_comparable_group_gives_p_one_as_R():
+    # group B leaves (censored) before the first event: expected 0, so only one group is left to compare;
+    # R survdiff: chisq 0 on 0 df, p = pchisq(0, 0, lower.tail = FALSE) = 1 (see km_logrank_gaps.json)
     df = pd.DataFrame({"t": [2, 3, 4, 1, 1], "e": [1, 1, 0, 0, 0], "g": ["a", "a", "a", "b", "b"]})
-    with pytest.warns(StatisticalWarning, match="positive expected"):
-        res = logrank_test(df, "t", "e", "g")
-    assert res.df == 0
-    assert math.isnan(res.p_value)
+    res = logrank_test(df, "t", "e", "g")
+    assert (res.statistic, res.df, res.p_value) == (0.0, 0, 1.0)
 
 
 def test_singular_variance_uses_generalized_inverse():

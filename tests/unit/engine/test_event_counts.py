@@ -1,0 +1,122 @@
+"""The DuckDB engine: event counts from Parquet, CSV, a DuckDB table, an Ibis table or a DataFrame give exactly the
+numbers of the rows (every column of the KM table, every log-rank number), with dates differenced and conditions
+applied in the engine, and located errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import partial
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from cart_outcomes import InputError, engine
+from cart_outcomes import stats as co
+
+same = partial(pd.testing.assert_frame_equal, check_exact=True, check_dtype=False)
+
+
+def _same_km(rows, counts):
+    same(rows.table, counts.table)
+    same(rows.medians, counts.medians)
+    np.testing.assert_array_equal(rows.n, counts.n)
+
+
+def _same_logrank(rows, counts):
+    for name in ("statistic", "df", "p_value", "observed", "expected", "variance", "n", "events"):
+        np.testing.assert_array_equal(getattr(rows, name), getattr(counts, name), err_msg=name)
+
+
+def test_parquet_glob_gives_the_rows_numbers(cohort, parquet_dir):
+    counts = engine.event_counts(f"{parquet_dir}/*.parquet", time="os_days", event="os_event", by="arm",
+                                 strata="site", engine="duckdb")
+    assert counts.n_rows == len(cohort) and counts.options["engine"] == "duckdb"
+    same(counts.frame, co.event_counts(cohort, "os_days", "os_event", by="arm", strata="site").frame)
+    _same_km(co.kaplan_meier(cohort, "os_days", "os_event", by="arm"), co.kaplan_meier(counts))
+    for kw in ({}, {"rho": 1}, {"weights": "tarone-ware"}):
+        _same_logrank(co.logrank_test(cohort, "os_days", "os_event", "arm", strata="site", **kw),
+                      co.logrank_test(counts, **kw))
+    trend_rows = co.logrank_trend_test(cohort, "os_days", "os_event", "arm", strata="site")
+    assert trend_rows.statistic == co.logrank_trend_test(counts).statistic
+
+
+def test_folder_late_entry_and_competing_causes(cohort, parquet_dir):
+    late = engine.event_counts(parquet_dir, time="os_days", event="os_event", by="arm", entry="entry_days")
+    _same_km(co.kaplan_meier(cohort, "os_days", "os_event", by="arm", entry="entry_days"), co.kaplan_meier(late))
+    causes = engine.event_counts(parquet_dir, time="os_days", event="cause", by="arm", strata="site")
+    same(co.cumulative_incidence(cohort, "os_days", "cause", by="arm").table, co.cumulative_incidence(causes).table)
+    same(co.gray_test(cohort, "os_days", "cause", "arm", strata="site").table, co.gray_test(causes).table)
+
+
+def test_dates_are_differenced_and_conditions_pushed_down(cohort, parquet_dir):
+    counts = engine.event_counts(parquet_dir, time=("infusion_date", "last_date"), event="os_event", by="arm",
+                                 where=[{"arm": ["A", "C"]}, ibis._.age >= 40])
+    kept = cohort[cohort.arm.isin(["A", "C"]) & (cohort.age >= 40)]
+    # the hand-made equivalent: calendar days between the dates (here equal to os_days by construction)
+    days = (pd.to_datetime(kept.last_date) - pd.to_datetime(kept.infusion_date)).dt.days
+    rows = kept.assign(days=days.to_numpy())
+    assert counts.time == "last_date - infusion_date (days)" and counts.n_rows == len(kept)
+    _same_km(co.kaplan_meier(rows, "days", "os_event", by="arm"), co.kaplan_meier(counts))
+
+
+@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")  # Ibis 12 on DuckDB 2, building the source
+def test_csv_duckdb_table_ibis_table_and_dataframe_sources(tmp_path, cohort):
+    rows = co.logrank_test(cohort, "os_days", "os_event", "arm")
+    csv = tmp_path / "extract.csv"
+    cohort.to_csv(csv, index=False)
+    db = tmp_path / "registry.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.register("frame", cohort[["os_days", "os_event", "arm"]])
+        con.execute("CREATE TABLE visits AS SELECT * FROM frame")
+    sources = [
+        (str(csv), {}),
+        (str(db), {"table": "visits"}),
+        (ibis.duckdb.connect().read_csv(str(csv)), {}),
+        (cohort, {}),
+    ]
+    for source, extra in sources:
+        counts = engine.event_counts(source, time="os_days", event="os_event", by="arm", **extra)
+        _same_logrank(rows, co.logrank_test(counts))
+
+
+def test_problems_are_located_and_reported_together(cohort):
+    bad = cohort.astype({"os_days": float}).copy()
+    bad.loc[3, "os_days"] = np.nan
+    bad.loc[[5, 6], "os_days"] = -2.0
+    bad.loc[7, "arm"] = None
+    with pytest.raises(InputError) as err:
+        engine.event_counts(bad, time="os_days", event="os_event", by="arm")
+    msg = str(err.value)
+    assert "[MISSING] column 'os_days': 1 row(s) have no time" in msg
+    assert "[MISSING] column 'arm': 1 row(s) have no group" in msg
+    assert "[BAD_TIME] column 'os_days': 2 row(s) have a negative or infinite time (values: -2.0)" in msg
+    late = cohort.assign(entry_days=cohort.entry_days.where(cohort.index != 9, 99))
+    with pytest.raises(InputError, match=r"\[ENTRY_ORDER\] column 'entry_days': 1 row\(s\) enter at or after"):
+        engine.event_counts(late, time="os_days", event="os_event", entry="entry_days")
+    with pytest.raises(InputError, match="time: column 'nope' is not in the data source"):
+        engine.event_counts(cohort, time="nope", event="os_event")
+    with pytest.raises(InputError, match="no file matches"):
+        engine.event_counts("/nonexistent/*.parquet", time="os_days", event="os_event")
+
+
+def test_progress_is_reported_and_auto_engine_follows_the_size(tmp_path, cohort, monkeypatch):
+    seen = []
+    engine.event_counts(cohort, time="os_days", event="os_event", progress=seen.append)
+    assert seen[-1] == 100.0
+    small = tmp_path / "small.parquet"
+    cohort.to_parquet(small)
+    assert engine.choose_engine(str(small)) == "memory"
+    monkeypatch.setattr("cart_outcomes.engine._counts.AUTO_DUCKDB_BYTES", small.stat().st_size - 1)
+    assert engine.choose_engine(str(small)) == "duckdb"
+    assert engine.choose_engine(str(small), "spark") == "spark"
+
+
+def test_importing_the_package_does_not_import_the_engines():
+    code = ("import sys, cart_outcomes, cart_outcomes.stats, cart_outcomes.engine; "
+            "print(sorted(m for m in ('ibis', 'duckdb', 'pyspark') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
