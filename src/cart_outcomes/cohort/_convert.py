@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._problems import Problem
+from cart_outcomes.cohort.mapping import builtin_value
 from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS, Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
@@ -26,6 +27,7 @@ _KIND = {str: "s", float: "n", int: "n", np.float64: "n", np.int64: "n", bool: "
          dt.datetime: "d", dt.date: "d", pd.Timestamp: "d", dt.time: "t", type(None): "x"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
 def _kind_of(v: object) -> str:
@@ -60,11 +62,12 @@ class ColumnReader:
     """Parses one raw column; ``problems`` collects what could not be read."""
 
     def __init__(self, table: Table, column: Column, header: str, raw: pd.Series, rows: np.ndarray,
-                 ids: np.ndarray | None, recode: dict[str, str] | None, date_format: str | None) -> None:
+                 ids: np.ndarray | None, recode: dict[str, str] | None, date_format: str | None,
+                 decimal: str = ".") -> None:
         self.table, self.col, self.header, self.rows, self.ids = table, column, header, rows, ids
-        self.recode, self.date_format = recode or {}, date_format
+        self.recode, self.date_format, self.decimal = recode or {}, date_format, decimal
         self.problems: list[Problem] = []
-        self.raw = raw
+        self.raw = raw = self._recoded(raw)
         self.kind = raw.map(type).map(_KIND).fillna("o").to_numpy(dtype=object)
         odd = self.kind == "o"
         if odd.any():  # other numpy scalar types (int32, float32 ... from parquet)
@@ -81,6 +84,27 @@ class ColumnReader:
             if err.any():
                 self.report(err, "EXCEL_ERROR", lambda v: f"Excel error value {v}; expected a {self._expected()}")
                 self.kind[err] = "x"
+
+    def _recoded(self, raw: pd.Series) -> pd.Series:
+        """Text cells recoded by ``data.values`` (exact, then without case), then by the built-in English
+        wordings (:data:`~cart_outcomes.cohort.mapping.VALUE_SYNONYMS`, grades), whatever the column type."""
+        text = raw[raw.map(type).eq(str).to_numpy()]
+        if text.empty:
+            return raw
+        exact = dict(self.recode)
+        lower = {k.strip().lower(): v for k, v in self.recode.items()}
+        table: dict[str, str] = {}
+        for v in pd.unique(text.to_numpy(dtype=object)):
+            new = exact.get(v, lower.get(v.lower()))
+            new = builtin_value(self.col.name, v) if new is None else new
+            if new is not None and new != v:
+                table[v] = new
+        if not table:
+            return raw
+        out = raw.copy()
+        hit = text.isin(list(table))
+        out[hit[hit].index] = text[hit].map(table)
+        return out
 
     @property
     def missing(self) -> np.ndarray:
@@ -119,10 +143,13 @@ class ColumnReader:
         vals[n] = self.raw[n].astype(float).to_numpy()
         s = self.kind == "s"
         if s.any():
-            vals[s] = pd.to_numeric(self.text[s], errors="coerce").to_numpy(dtype=float)
+            text = self.text[s].str.replace(",", ".", regex=False) if self.decimal == "," else self.text[s]
+            vals[s] = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
         bad = ~self.missing & ~np.isfinite(vals)
         what = self._expected()
-        self.report(bad, "BAD_NUMBER", lambda v: f"{show(v)!r} is not a number; expected a {what}")
+        comma = " (for decimal commas set data.decimal: \",\" in study.yaml)" if self.decimal == "." else ""
+        self.report(bad, "BAD_NUMBER", lambda v: f"{show(v)!r} is not a number; expected a {what}"
+                    + (comma if _DECIMAL_COMMA.match(show(v)) else ""))
         if whole:
             huge = np.isfinite(vals) & (np.abs(vals) > 1e15)
             self.report(huge, "BAD_NUMBER", lambda v: f"{show(v)} is far too large; expected a {what}")
@@ -172,16 +199,11 @@ class ColumnReader:
     def _category(self) -> pd.Series:
         vocab = self.col.vocabulary or ()
         lookup = {v.lower(): v for v in vocab}
-        recode_exact = dict(self.recode)
-        recode_lower = {k.strip().lower(): v for k, v in self.recode.items()}
         out = pd.Series(pd.NA, index=self.raw.index, dtype="string")
         ok = ~self.missing
         if ok.any():
-            txt = pd.Series([show(v) for v in self.raw[ok]] if (self.kind[ok] != "s").any() else self.text[ok],
+            rec = pd.Series([show(v) for v in self.raw[ok]] if (self.kind[ok] != "s").any() else self.text[ok],
                             index=self.raw.index[ok], dtype=object)
-            rec = txt
-            if self.recode:
-                rec = txt.map(recode_exact).fillna(txt.str.lower().map(recode_lower)).fillna(txt)
             canon = rec.map({v: v for v in vocab})
             miss = canon.isna().to_numpy()
             if miss.any():

@@ -27,6 +27,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "EXCEL_ERROR": ("error", "An Excel error value (#N/A, #DIV/0!, #VALUE! ...) where data were expected."),
     "BAD_DATE": ("error", "Not a date: impossible date, text that is not ISO YYYY-MM-DD and does not match "
                           "`date_format`, or a number in a date column."),
+    "DATE_FORMAT_DETECTED": ("warning", "Text dates read day-first (or month-first) because some can only be read "
+                                        "that way (19/01/2023); state it with `data.date_format`."),
     "AMBIGUOUS_DATE": ("error", "Text such as 03/04/2024 without `date_format`: day/month order is never guessed."),
     "BAD_NUMBER": ("error", "Not a number, or not a whole number where one is required (grades, days, counts)."),
     "BAD_BOOLEAN": ("error", "Not yes/no, true/false or 1/0."),

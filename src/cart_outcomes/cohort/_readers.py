@@ -78,14 +78,39 @@ def is_blank(arr: np.ndarray) -> np.ndarray:
     return blank
 
 
-def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, problems: list[Problem]) -> RawSheet:
-    """Split a rectangular object grid into header and data; drop wholly blank rows and columns."""
+#: Rows searched for the header under title rows.
+HEADER_SEARCH_ROWS = 10
+
+
+def find_header_row(blank: np.ndarray) -> int:
+    """Index of the header row: among the first filled rows, the first filled in at least half as many columns as
+    the fullest of them (a title row above the table fills one or two cells)."""
+    filled = np.flatnonzero(~blank.all(axis=1))[:HEADER_SEARCH_ROWS]
+    counts = (~blank[filled]).sum(axis=1)
+    need = max(2, int(np.ceil(counts.max() / 2)))
+    wide = filled[counts >= need]
+    return int(wide[0]) if wide.size else int(filled[0])
+
+
+def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, problems: list[Problem],
+                     header_row: int | None = None) -> RawSheet:
+    """Split a rectangular object grid into header and data; drop wholly blank rows and columns.
+
+    ``header_row`` is the spreadsheet row of the headers; by default :func:`find_header_row` skips title rows.
+    """
     grid = clean_cells(grid)
     blank = is_blank(grid)
     filled_rows = np.flatnonzero(~blank.all(axis=1)) if grid.size else np.array([], dtype=int)
     if filled_rows.size == 0:
         return RawSheet(name, file, [], np.empty((0, 0), dtype=object), np.empty(0, dtype=int), first_row)
-    h = filled_rows[0]
+    if header_row is None:
+        h = find_header_row(blank)
+    elif header_row - first_row < grid.shape[0]:
+        h = header_row - first_row
+    else:
+        problems.append(Problem("EMPTY_FILE", "error", f"data.header_row is {header_row} but sheet {name!r} has "
+                                f"only {grid.shape[0] + first_row - 1} rows", table=name))
+        return RawSheet(name, file, [], np.empty((0, 0), dtype=object), np.empty(0, dtype=int), first_row)
     header_cells = grid[h]
     body, body_blank = grid[h + 1:], blank[h + 1:]
     keep_rows = ~body_blank.all(axis=1)
@@ -163,7 +188,7 @@ def _excel_error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
     return out
 
 
-def _read_excel(path: Path, src: RawSource) -> None:
+def _read_excel(path: Path, src: RawSource, header_row: int | None) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -186,7 +211,7 @@ def _read_excel(path: Path, src: RawSource) -> None:
         for r0, c0, text in errors.get(name, ()):
             if r0 < grid.shape[0] and c0 < grid.shape[1]:
                 grid[r0, c0] = text
-        src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems))
+        src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems, header_row))
 
 
 def _decode(data: bytes) -> str:
@@ -196,19 +221,20 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _read_csv(path: Path, src: RawSource, name: str) -> None:
+def _read_csv(path: Path, src: RawSource, name: str, header_row: int | None = None) -> None:
     text = _decode(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    sep = max((",", ";", "\t"), key=first.count)
+    head = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]  # title rows may hold no delimiter
+    sep = max((",", ";", "\t", "|"), key=lambda d: max(line.count(d) for line in head))
     try:
+        width = max(line.count(sep) for line in head) + 1  # title rows above the header have fewer fields
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
-                            skip_blank_lines=False, quotechar='"')
+                            skip_blank_lines=False, quotechar='"', names=range(width))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         src.problems.append(Problem("UNREADABLE_FILE", "error", f"{path.name} is not a readable CSV file ({detail})",
                                     table=name))
         return
-    src.sheets.append(_sheet_from_grid(name, path.name, frame.to_numpy(dtype=object), 1, src.problems))
+    src.sheets.append(_sheet_from_grid(name, path.name, frame.to_numpy(dtype=object), 1, src.problems, header_row))
 
 
 def _read_parquet(path: Path, src: RawSource, name: str) -> None:
@@ -226,8 +252,11 @@ def _read_parquet(path: Path, src: RawSource, name: str) -> None:
     src.sheets.append(_sheet_from_grid(name, path.name, grid, 1, src.problems))
 
 
-def read_raw(path: Path) -> RawSource:
-    """Read a workbook, CSV, parquet file or folder of ``<table>.csv``/``<table>.parquet`` files."""
+def read_raw(path: Path, header_row: int | None = None) -> RawSource:
+    """Read a workbook, CSV, parquet file or folder of ``<table>.csv``/``<table>.parquet`` files.
+
+    ``header_row``: spreadsheet row of the headers of every sheet (default: found under any title rows).
+    """
     src = RawSource()
     if not path.exists():
         raise InputError(f"cohort file not found: {path}")
@@ -241,7 +270,7 @@ def read_raw(path: Path) -> RawSource:
             if f.stat().st_size == 0:
                 src.problems.append(Problem("EMPTY_FILE", "error", f"{f.name} is empty", table=f.stem))
             elif f.suffix.lower() == ".csv":
-                _read_csv(f, src, f.stem)
+                _read_csv(f, src, f.stem, header_row)
             else:
                 _read_parquet(f, src, f.stem)
         return src
@@ -254,9 +283,9 @@ def read_raw(path: Path) -> RawSource:
     if path.stat().st_size == 0:
         src.problems.append(Problem("EMPTY_FILE", "error", f"{path.name} is empty (0 bytes)"))
     elif suffix in EXCEL_SUFFIXES:
-        _read_excel(path, src)
+        _read_excel(path, src, header_row)
     elif suffix == ".csv":
-        _read_csv(path, src, path.stem)
+        _read_csv(path, src, path.stem, header_row)
     else:
         _read_parquet(path, src, path.stem)
     return src

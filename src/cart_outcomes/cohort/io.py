@@ -12,6 +12,7 @@ located :class:`~cart_outcomes.cohort.validate.Problem` and the cohort's ``repor
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -23,12 +24,13 @@ from cart_outcomes.cohort._cohort import Cohort, empty_table, typed_empty
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
 from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_blank, read_raw
-from cart_outcomes.cohort.mapping import DataMapping
+from cart_outcomes.cohort.mapping import DataMapping, synonym_column
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Table
 from cart_outcomes.cohort.validate import validate
 
 #: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
 IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
+_DMY = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})$")
 #: Event stems of the patients table: each has ``<stem>_date`` and ``<stem>_day``.
 EVENT_STEMS: tuple[str, ...] = tuple(c.name[:-5] for c in PATIENTS.columns if c.dtype == "date" and c.alternative)
 
@@ -63,6 +65,10 @@ def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping,
         if target is None or target not in t:
             n = normalise_header(h)
             target = n if n in t else None
+        if target is None:  # a clinical wording ("Last FU"), unless another header already names that column
+            syn = synonym_column(h)
+            named = {user.get(x) or user_norm.get(normalise_header(x)) or normalise_header(x) for x in sheet.headers}
+            target = syn if syn in t and syn not in canon and syn not in named else None
         if target is None:
             guess = closest(normalise_header(h), list(t.names))
             hint = f"; did you mean {guess!r}?" if guess else ""
@@ -120,6 +126,36 @@ def _pid(df: pd.DataFrame, i: int) -> str | None:
     return None if pd.isna(v) else str(v)
 
 
+def detect_date_format(texts: pd.Series) -> str | None:
+    """``'%d/%m/%Y'`` when some text date such as 19/01/2023 can only be day-first and none can only be
+    month-first (``'%m/%d/%Y'`` the other way round); ``None`` when the texts prove neither or contradict."""
+    parts = texts.dropna().astype(str).str.extract(_DMY)
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[2], errors="coerce")
+    sep = parts[1].dropna()
+    day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+    if day_first == month_first or sep.nunique() != 1:
+        return None
+    year = "%Y" if bool((parts[3].dropna().str.len() == 4).all()) else "%y"
+    d = sep.iat[0]
+    return f"%d{d}%m{d}{year}" if day_first else f"%m{d}%d{d}{year}"
+
+
+def _detected_date_format(t: Table, canon: dict[str, tuple[int, str]], raw: dict[str, pd.Series],
+                          sheet: RawSheet, problems: list[Problem]) -> str | None:
+    dates = [name for name in canon if t.column(name).dtype == "date"]
+    texts = [raw[name][raw[name].map(type).eq(str).to_numpy()] for name in dates]
+    texts = [x for x in texts if not x.empty]
+    if not texts:
+        return None
+    fmt = detect_date_format(pd.concat(texts))
+    if fmt is not None:
+        problems.append(Problem("DATE_FORMAT_DETECTED", "warning",
+                                f"text dates read as {fmt!r}: some can only be read that way (e.g. a day above 12); "
+                                "set data.date_format to state it", table=t.name, row=sheet.header_row))
+    return fmt
+
+
 def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.Series | None,
                  problems: list[Problem]) -> tuple[pd.DataFrame, tuple[str, ...]]:
     canon, extras = _resolve_headers(t, sheet, mapping, problems)
@@ -130,10 +166,11 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
     ids = None
     cols: dict[str, pd.Series] = {"source_row": pd.Series(sheet.rows, index=index, dtype="int64")}
     order = sorted(canon, key=lambda c: c != "patient_id")
+    date_format = mapping.date_format or _detected_date_format(t, canon, raw, sheet, problems)
     for name in order:
         c = t.column(name)
         reader = ColumnReader(t, c, canon[name][1], raw[name], sheet.rows, ids, mapping.values.get(name),
-                              mapping.date_format)
+                              date_format, mapping.decimal)
         cols[name] = reader.parse()
         problems.extend(reader.problems)
         if name == "patient_id":
@@ -238,7 +275,8 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
     R has no single equivalent; the closest is ``readxl::read_excel`` followed by ``survival::survcheck``-style checks.
     """
     p = Path(path)
-    return _cohort_from_source(read_raw(p), mapping or DataMapping(), str(p))
+    mapping = mapping or DataMapping()
+    return _cohort_from_source(read_raw(p, mapping.header_row), mapping, str(p))
 
 
 def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping | None = None, *,

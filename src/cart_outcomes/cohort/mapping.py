@@ -5,6 +5,8 @@ Users never edit their source sheet; they describe it::
     data:
       source: cohort.xlsx              # file or folder, relative to study.yaml
       date_format: "%d/%m/%Y"          # strptime format of text dates that are not ISO (YYYY-MM-DD)
+      header_row: 3                    # spreadsheet row of the headers (default: found under any title rows)
+      decimal: ","                     # decimal mark of numbers written as text (default ".")
       sheets:                          # canonical table -> sheet name (or CSV file stem in a folder)
         patients: Cohort
         crs_observations: CRS daily
@@ -18,14 +20,18 @@ Users never edit their source sheet; they describe it::
           No response: NR
 
 Headers are also matched to canonical names without regard to case, blanks or hyphens (``Patient ID`` already
-finds ``patient_id``); ``columns`` is for headers that differ in wording. The same fields, with the same meaning,
-form ``DataSection`` of the analysis plan (:mod:`cart_outcomes.plan.model`).
+finds ``patient_id``), then to the clinical wordings of :data:`HEADER_SYNONYMS` (``Date of CAR-T``, ``Last FU``,
+``dx`` ...); ``columns`` is for other wordings. Values are recoded by ``values`` first, then by the canonical
+English wordings of :data:`VALUE_SYNONYMS` (``Male``, ``complete remission``, ``not done``) and, for grades, by
+:func:`grade_from_text` (``Grade 2``, ``G1``, ``none``). The same fields, with the same meaning, form
+``DataSection`` of the analysis plan (:mod:`cart_outcomes.plan.model`); ``cart-outcomes init`` writes them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -37,6 +43,129 @@ for _t in TABLES.values():
     for _c in _t.columns:
         _ALL_COLUMNS.setdefault(_c.name, ())
         _ALL_COLUMNS[_c.name] += (_t.name,)
+
+
+#: Clinical wordings of canonical headers (English and common abbreviations), compared after lower-casing and
+#: turning every run of other characters into one underscore. One source of truth for reading and for ``init``.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "patient_id": ("Pt ID", "Patient", "Patient number", "Patient no", "Pt", "ID", "UPN", "Subject ID", "Case"),
+    "infusion_date": ("Date of CAR-T", "CAR-T date", "Infusion date", "Date of infusion", "CAR-T infusion",
+                      "CAR-T infusion date", "Infusion", "Day 0", "D0"),
+    "age_years": ("Age", "Age at infusion", "Age (years)", "Age at CAR-T"),
+    "sex": ("Gender", "M/F"),
+    "diagnosis": ("dx", "Disease", "Diagnosis type"),
+    "car_t_source": ("CAR-T source", "Source", "Auto/allo"),
+    "car_t_product": ("Product", "CAR-T product", "Construct"),
+    "dose_cells_per_kg": ("Dose", "Cell dose", "Dose (cells/kg)"),
+    "lines_of_prior_therapy": ("Prior lines", "Lines of therapy", "No. of prior lines", "Prior therapies"),
+    "prior_hsct": ("Prior HSCT", "Prior transplant", "Previous HSCT", "Prior allo-HSCT"),
+    "extramedullary_disease": ("EMD", "Extramedullary"),
+    "bridging_therapy": ("Bridging",),
+    "day28_response": ("D28 response", "Day 28 response", "Response D28", "Response at day 28", "D28",
+                       "D28 BM response", "Response day 28", "Day-28 response", "D+28 response"),
+    "response_assessment_date": ("D28 assessment date", "Date of response assessment", "Response date",
+                                 "Assessment date", "D28 date"),
+    "mrd_negative_day28": ("MRD negative D28", "D28 MRD negative"),
+    "best_response": ("Best response", "BOR", "Best overall response"),
+    "cr_date": ("CR date", "Date of CR", "Date of remission", "Date of first CR"),
+    "progression_date": ("Relapse date", "Date of relapse", "Progression date", "Date of progression",
+                         "Relapse/progression date", "PD date", "Date of relapse/progression", "Relapse"),
+    "death_date": ("Date of death", "Death date", "DOD", "Died on", "Death"),
+    "death_cause": ("Cause of death", "COD", "Death reason", "Reason of death"),
+    "last_followup_date": ("Last FU", "Last follow-up", "Last follow up", "Date last contact", "Last contact",
+                           "Date of last follow-up", "Date of last contact", "Last seen", "Date last seen",
+                           "Last visit", "LFU", "Last FU date"),
+    "hsct_date": ("alloHSCT date", "Allo-HSCT date", "HSCT date", "Date of HSCT", "SCT date", "Transplant date",
+                  "Date of allo-HSCT", "Allo-SCT date", "Date of transplant"),
+    "hsct_intent": ("HSCT intent", "Transplant intent"),
+    "new_therapy_date": ("New therapy date", "Next therapy date", "Date of next therapy"),
+    "crs_grade": ("CRS", "CRS grade", "Max CRS grade", "CRS max grade", "CRS (grade)"),
+    "crs_onset_date": ("CRS onset", "CRS onset date", "Date of CRS onset"),
+    "icans_grade": ("ICANS", "ICANS grade", "Max ICANS grade", "Neurotoxicity grade"),
+    "icans_onset_date": ("ICANS onset", "ICANS onset date"),
+    "temperature_c": ("Temperature", "Temp", "Tmax", "T max", "Temp (C)", "Max temp", "Temperature (C)"),
+    "sbp_mmhg": ("SBP", "Systolic BP", "Systolic", "SBP (mmHg)", "Systolic blood pressure", "Min SBP"),
+    "vasopressor_names": ("Vasopressor", "Vasopressors", "Pressors", "Pressor"),
+    "oxygen": ("Oxygen", "O2", "O2 support", "Respiratory support", "Oxygen support"),
+    "tocilizumab": ("Toci", "TCZ", "Tocilizumab given"),
+    "corticosteroids": ("Steroids", "Dexamethasone"),
+}
+
+#: Canonical English wordings of vocabulary values (keys lower case), applied after the user's ``values``.
+_RESPONSE_WORDS: dict[str, str] = {
+    "complete remission": "CR", "complete response": "CR", "cr mrd-": "CR", "cr mrd neg": "CR",
+    "cr mrd negative": "CR", "cr (mrd-)": "CR", "mrd- cr": "CR", "mrd-negative cr": "CR", "cr mrd+": "CR",
+    "cr (mrd+)": "CR", "cr mrd positive": "CR", "mcr": "CR",
+    "cr with incomplete count recovery": "CRi", "cr with incomplete hematologic recovery": "CRi",
+    "cri mrd-": "CRi", "cri mrd+": "CRi", "cr with partial hematologic recovery": "CRh",
+    "partial remission": "PR", "partial response": "PR", "stable disease": "SD",
+    "no response": "NR", "non-response": "NR", "nonresponse": "NR", "non responder": "NR", "non-responder": "NR",
+    "refractory": "NR", "resistant disease": "NR",
+    "progressive disease": "PD", "progression": "PD",
+    "not done": "NE", "not evaluable": "NE", "not evaluated": "NE", "n/e": "NE", "nd": "NE", "unevaluable": "NE",
+    "not assessed": "NE", "inevaluable": "NE",
+}
+VALUE_SYNONYMS: dict[str, dict[str, str]] = {
+    "sex": {"male": "M", "man": "M", "female": "F", "woman": "F"},
+    "diagnosis": {"dlbcl": "LBCL", "large b-cell lymphoma": "LBCL", "t-cell all": "T-ALL", "t all": "T-ALL",
+                  "t-lymphoblastic lymphoma": "T-LBL", "t lbl": "T-LBL", "t-cell lbl": "T-LBL", "b all": "B-ALL",
+                  "multiple myeloma": "MM"},
+    "car_t_source": {"auto": "autologous", "allo": "allogeneic", "donor derived": "donor-derived"},
+    "hsct_intent": {"consolidation": "consolidative", "consolidative hsct": "consolidative"},
+    "day28_response": _RESPONSE_WORDS,
+    "best_response": _RESPONSE_WORDS,
+    "response": _RESPONSE_WORDS,
+}
+#: Grade columns that read ``Grade 2``, ``G1``, ``II``, ``none`` and ``no`` (see :func:`grade_from_text`).
+GRADE_COLUMNS = ("crs_grade", "icans_grade", "grade")
+_GRADE = re.compile(r"^(?:grade|gr\.?|g)?\s*([0-5])$", re.IGNORECASE)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+_NO_GRADE = frozenset({"none", "no", "absent", "nil", "no crs", "no icans"})
+
+
+def grade_from_text(text: str) -> int | None:
+    """A toxicity grade written as text: ``"Grade 2"``, ``"G1"``, ``"gr. 3"``, ``"III"`` -> 3, ``"none"``/``"no"``
+    -> 0; ``None`` when the text is not a grade."""
+    t = text.strip()
+    m = _GRADE.match(t)
+    if m:
+        return int(m.group(1))
+    low = re.sub(r"^(grade|gr\.?|g)\s*", "", t.lower())
+    if low in _ROMAN:
+        return _ROMAN[low]
+    return 0 if t.lower() in _NO_GRADE else None
+
+
+def builtin_value(column: str, text: str) -> str | None:
+    """The canonical value a built-in English wording stands for in ``column`` (``None`` if none applies)."""
+    if column in GRADE_COLUMNS:
+        g = grade_from_text(text)
+        return None if g is None else str(g)
+    return VALUE_SYNONYMS.get(column, {}).get(text.strip().lower())
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", h.strip().lower()).strip("_")
+
+
+_SYNONYM_INDEX: dict[str, str] = {_norm(w): c for c, words in HEADER_SYNONYMS.items() for w in words}
+
+
+def synonym_column(header: str) -> str | None:
+    """The canonical column a header's clinical wording names (``"Last FU"`` -> ``last_followup_date``), or None."""
+    return _SYNONYM_INDEX.get(_norm(header))
+
+
+_YAML_WORDS = {True: "yes/true/on", False: "no/false/off"}
+
+
+def _yaml_trap(where: str, value: object) -> str | None:
+    if isinstance(value, bool):
+        return (f"{where}: `{_YAML_WORDS[value].split('/')[0]}` (or {_YAML_WORDS[value]}) was read by YAML as "
+                f"{str(value).lower()}: quote it, e.g. \"no\"")
+    if value is None:
+        return f"{where}: an empty value (or `null`/`~`) was read by YAML as nothing: quote it"
+    return None
 
 
 class DataMapping(BaseModel):
@@ -51,6 +180,28 @@ class DataMapping(BaseModel):
     )
     date_format: str | None = Field(default=None, description="strptime format for text dates, e.g. '%d/%m/%Y'.")
     sheets: dict[str, str] = Field(default_factory=dict, description="Canonical table name -> sheet name.")
+    header_row: int | None = Field(default=None, ge=1, description="Spreadsheet row holding the headers (default: "
+                                   "the first row under any title rows).")
+    decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of numbers written as text.")
+
+    @field_validator("columns", "values", mode="before")
+    @classmethod
+    def _no_yaml_traps(cls, v: Any) -> Any:
+        """Explain YAML's typing of unquoted ``no``/``yes``/blank instead of "Input should be a valid string"."""
+        if not isinstance(v, dict):
+            return v
+        traps = []
+        for key, inner in v.items():
+            items = inner.items() if isinstance(inner, dict) else [(None, inner)]
+            for k, val in items:
+                where = f"{key}" if k is None else f"{key}: {k}"
+                traps += [t for t in (_yaml_trap(f"key of '{where}'", k) if k is not None else None,
+                                      _yaml_trap(f"value of '{where}'", val)) if t]
+            traps += [t for t in [_yaml_trap("a key", key)] if t]
+        if traps:
+            raise ValueError("; ".join(traps))
+        return {str(k): ({str(a): str(b) for a, b in inner.items()} if isinstance(inner, dict) else inner)
+                for k, inner in v.items()}
 
     @field_validator("columns")
     @classmethod

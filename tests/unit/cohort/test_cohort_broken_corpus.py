@@ -176,7 +176,7 @@ CASES = [
          "progression_date"),
     Case("bad_number", _edit("P04", age_years="forty"), "BAD_NUMBER", "P04", 5, "age_years"),
     Case("fractional_grade", _edit("P04", crs_grade=1.5), "BAD_NUMBER", "P04", 5, "crs_grade"),
-    Case("vocabulary_long_form", _edit("P01", day28_response="Complete remission"), "VOCABULARY", "P01", 2,
+    Case("vocabulary_long_form", _edit("P01", day28_response="Remission of sorts"), "VOCABULARY", "P01", 2,
          "day28_response"),
     Case("vocabulary_typo", _edit("P08", sex="Femal"), "VOCABULARY", "P08", 9, "sex"),
     Case("death_before_infusion", _edit("P07", death_date=D(2024, 1, 3), last_followup_date=D(2024, 1, 3)),
@@ -291,7 +291,7 @@ def test_text_output_of_a_broken_cohort_has_no_traceback(tmp_path: Path) -> None
 def test_all_problems_are_collected_not_just_the_first(tmp_path: Path) -> None:
     recs = base_patients()
     recs[0]["crs_grade"] = 9
-    recs[3]["sex"] = "Male "
+    recs[3]["sex"] = "Mal "
     recs[5]["death_date"] = D(2023, 1, 1)
     recs[6]["age_years"] = "#N/A"
     report = read_cohort(patients_xlsx(tmp_path / "c.xlsx", recs)).report

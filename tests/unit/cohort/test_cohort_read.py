@@ -266,11 +266,25 @@ def test_date_format_rejects_non_matching_text(tmp_path: Path) -> None:
     assert (p.patient_id, p.row, p.column) == ("P03", 4, "death_date") and "%d.%m.%Y" in p.message
 
 
-def test_unambiguous_text_dates_still_need_a_format(tmp_path: Path) -> None:
+def test_text_dates_proven_day_first_are_read_and_the_format_stated(tmp_path: Path) -> None:
+    """25/12/2024 can only be day-first, so 05/01/2025 in the same sheet is 5 January (warning, never silent)."""
     recs = base_patients()
     recs[0]["last_followup_date"] = "25/12/2024"
-    p = read_cohort(patients_xlsx(tmp_path / "c.xlsx", recs)).report.errors[0]
-    assert p.rule == "BAD_DATE" and "'%d/%m/%Y'" in p.message
+    recs[3]["last_followup_date"] = "05/01/2025"
+    c = read_cohort(patients_xlsx(tmp_path / "c.xlsx", recs))
+    assert not c.report.errors, str(c.report)
+    [w] = [p for p in c.report.warnings if p.rule == "DATE_FORMAT_DETECTED"]
+    assert "'%d/%m/%Y'" in w.message
+    assert c.patients["last_followup_date"].iloc[[0, 3]].dt.strftime("%Y-%m-%d").tolist() == ["2024-12-25",
+                                                                                              "2025-01-05"]
+
+
+def test_text_dates_that_contradict_stay_errors(tmp_path: Path) -> None:
+    recs = base_patients()
+    recs[0]["last_followup_date"] = "25/12/2024"
+    recs[1]["last_followup_date"] = "12/25/2024"
+    rules = [p.rule for p in read_cohort(patients_xlsx(tmp_path / "c.xlsx", recs)).report.errors]
+    assert rules.count("BAD_DATE") == 2
 
 
 def test_same_patient_date_and_day_agree(tmp_path: Path) -> None:
