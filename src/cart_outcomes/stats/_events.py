@@ -43,10 +43,10 @@ class EventTable:
         return self.n_event.shape[1]
 
 
-def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
-    """``(bin, origin, size)`` with ``bin = t - origin`` (a new intp array) in ``0..size-1`` when the times are
-    integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the range starts near 0 (one pass
-    less)."""
+def _dense_index(t: np.ndarray, scale: int = 1) -> tuple[np.ndarray | None, int, int]:
+    """``(bin, origin, size)`` with ``bin = (t - origin) * scale`` (a new intp array; ``t - origin`` in
+    ``0..size-1``) when the times are integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the
+    range starts near 0 (one pass less); integer times are converted and scaled in one pass."""
     tmin, tmax = t.min(), t.max()
     span = float(tmax) - float(tmin)
     if span > _DENSE_RANGE_FACTOR * t.size + 1024:
@@ -54,7 +54,12 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
     origin = 0 if 0 <= tmin <= span else int(tmin)
     size = int(tmax) - origin + 1
     if t.dtype.kind in "iu":
-        return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
+        if not origin:
+            return (np.multiply(t, scale, dtype=np.intp) if scale != 1 else t.astype(np.intp)), origin, size
+        idx = np.subtract(t, origin, dtype=np.intp)
+        if scale != 1:
+            idx *= scale
+        return idx, origin, size
     if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
         return None, 0, 0
     head = t[:64]
@@ -65,7 +70,19 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
         return None, 0, 0
     if origin:
         idx -= origin
+    if scale != 1:
+        idx *= scale
     return idx, origin, size
+
+
+def continuous(t: np.ndarray) -> bool:
+    """Cheap test (two reductions and a look at the first 64 values) that ``t`` are not integer days in a compact
+    range: float times with a fractional part among the first 64, or a range too wide to count by bincount."""
+    if t.dtype.kind != "f" or t.size <= _SMALL_N:
+        return False
+    span = float(t.max()) - float(t.min())
+    head = t[:64]
+    return span > _DENSE_RANGE_FACTOR * t.size + 1024 or not np.array_equal(head, np.floor(head))
 
 
 def event_table(
@@ -92,20 +109,22 @@ def event_table(
     simple = group is None and entry is None and weights is None
     if simple and time.size <= _SMALL_N:
         return _one_group_sorted(time, ev)
-    idx, origin, size = _dense_index(time)
+    # one bincount for all cells: (time index, group, event) -> (t k + g) 2 + e = 2k t + 2g + e, built in place in
+    # the index array (memory: one intp array; integer days are converted and scaled in one pass)
+    idx, origin, size = _dense_index(time, 2 * k)
     dense = idx is not None
     if simple and not dense:
         return _one_group_sorted(time, ev)
     if not dense:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells: (time index, group, event), built in place in ``idx`` (memory: one intp array)
+        idx *= 2 * k
     cell = idx
     if group is not None:
-        cell *= k
         codes = np.asarray(group)
-        cell += codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
-    cell *= 2
+        codes = codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
+        cell += codes
+        cell += codes
     cell += ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
