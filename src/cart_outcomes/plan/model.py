@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cart_outcomes._yaml import YamlLimitError, load_yaml, read_yaml_text
 from cart_outcomes.cohort.mapping import DataMapping
+from cart_outcomes.cohort.schema import ENDPOINT_NAMES, ORR_RESPONSES
 from cart_outcomes.errors import InputError
+from cart_outcomes.units import DAYS_PER_MONTH
 
 PLAN_VERSION = 1
 
-Endpoint = Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
-TIME_TO_EVENT: tuple[str, ...] = ("os", "pfs", "efs", "rfs", "dor")
-COMPETING: tuple[str, ...] = ("cir", "nrm")
+Endpoint = Literal[tuple(ENDPOINT_NAMES)]
 
 
 class _Strict(BaseModel):
@@ -56,8 +56,8 @@ class EndpointOptions(_Strict):
         description="Response-rate denominator: every infused patient (NE and missing count as non-responders), "
         "or evaluable patients only (the others are listed as exclusions).",
     )
-    responses: list[Literal["CR", "CRi", "CRh", "PR"]] = Field(
-        default=["CR", "CRi", "CRh", "PR"], description="Responses counted as an objective response."
+    responses: list[Literal[ORR_RESPONSES]] = Field(
+        default=list(ORR_RESPONSES), description="Responses counted as an objective response."
     )
 
 
@@ -219,7 +219,7 @@ class Plan(_Strict):
 
 def standard_analyses() -> list[Analysis]:
     """OS, PFS, EFS and DOR overall with 6- and 12-month rates; relapse and NRM as competing risks."""
-    rates = [182.625, 365.25]
+    rates = [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH]
     return [
         Analysis(endpoint="os", rates_at=rates),
         Analysis(endpoint="pfs", rates_at=rates),
