@@ -148,12 +148,16 @@ def event_table(
         size = uniq.size
         idx *= 2 * k
     cell = idx
-    if group is not None:
+    if group is None:
+        cell += ev
+    else:
         codes = np.asarray(group)
-        codes = codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
-        cell += codes
-        cell += codes
-    cell += ev
+        if not np.can_cast(codes.dtype, np.intp) or np.iinfo(codes.dtype).max < 2 * k - 1:
+            codes = codes.astype(np.intp)  # no copy for int32 codes; a type too narrow for 2g + e widened
+        low = np.left_shift(codes, 1)  # 2g + e in the codes' own (narrow) integer type: one pass less over ``cell``
+        low += ev
+        cell += low
+        del low
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
     if group is None:
