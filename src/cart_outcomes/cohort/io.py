@@ -20,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._text import UNSAFE_CHARACTERS, neutralise
 from cart_outcomes.cohort._cohort import Cohort, empty_table, typed_empty
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
@@ -27,6 +28,7 @@ from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_b
 from cart_outcomes.cohort.mapping import DataMapping, synonym_column
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Table
 from cart_outcomes.cohort.validate import validate
+from cart_outcomes.errors import InputError
 
 #: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
 IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
@@ -126,6 +128,24 @@ def _pid(df: pd.DataFrame, i: int) -> str | None:
     return None if pd.isna(v) else str(v)
 
 
+def _neutral_ids(t: Table, ids: pd.Series, rows: np.ndarray, header: str, problems: list[Problem]) -> pd.Series:
+    """Ids with their control, invisible and bidi characters written ``<U+XXXX>`` (the same in every table, so
+    rows still link); each such patient gets an UNSAFE_ID warning in the patients table."""
+    unsafe = ids.str.contains(UNSAFE_CHARACTERS, na=False).to_numpy(dtype=bool)
+    if not unsafe.any():
+        return ids
+    ids = ids.copy()
+    ids[unsafe] = ids[unsafe].map(neutralise)
+    if t.name == "patients":
+        for i in np.flatnonzero(unsafe):
+            shown = str(ids.iat[i])
+            problems.append(Problem("UNSAFE_ID", "warning",
+                                    f"the id holds control, invisible or direction-changing characters, so it could "
+                                    f"display as another id; it is shown as {shown!r} in every output",
+                                    table=t.name, patient_id=shown, row=int(rows[i]), column=header, value=shown))
+    return ids
+
+
 def detect_date_format(texts: pd.Series) -> str | None:
     """``'%d/%m/%Y'`` when some text date such as 19/01/2023 can only be day-first and none can only be
     month-first (``'%m/%d/%Y'`` the other way round); ``None`` when the texts prove neither or contradict."""
@@ -174,6 +194,7 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
         cols[name] = reader.parse()
         problems.extend(reader.problems)
         if name == "patient_id":
+            cols[name] = _neutral_ids(t, cols[name], sheet.rows, canon[name][1], problems)
             ids = cols[name].to_numpy(dtype=object, na_value=None)
     data = {"source_row": cols["source_row"]}
     for c in t.columns:
@@ -270,8 +291,9 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
     Notes
     -----
     Dates: Excel date cells are taken as they are; text must be ISO ``YYYY-MM-DD`` unless ``mapping.date_format``
-    is set. Text such as ``03/04/2024`` without a date format is an ``AMBIGUOUS_DATE`` error naming the cell, never a
-    guess. Row numbers are those of the spreadsheet (header = row 1); for parquet, the record number plus one.
+    is set, or some text date of the table proves the order (``19/01/2023`` is day-first: ``DATE_FORMAT_DETECTED``
+    warning). Otherwise text such as ``03/04/2024`` is an ``AMBIGUOUS_DATE`` error naming the cell, never a guess.
+    Row numbers are those of the spreadsheet; for parquet, the record number plus one.
     R has no single equivalent; the closest is ``readxl::read_excel`` followed by ``survival::survcheck``-style checks.
     """
     p = Path(path)
@@ -293,3 +315,15 @@ def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping 
                          np.arange(2, len(frame) + 2, dtype=np.int64), 1)
         src.sheets.append(sheet)
     return _cohort_from_source(src, mapping or DataMapping(), source)
+
+
+def read_sheets(path: str | Path, header_row: int | None = None) -> tuple[RawSheet, ...]:
+    """Every sheet of a file as read, before any mapping: headers, untyped cells, spreadsheet row numbers.
+
+    For ``cart-outcomes init``, which proposes the mapping. Unreadable files raise :class:`InputError`.
+    """
+    src = read_raw(Path(path), header_row)
+    fatal = [p for p in src.problems if p.rule in ("EMPTY_FILE", "UNREADABLE_FILE")]
+    if fatal:
+        raise InputError("; ".join(p.message for p in fatal))
+    return tuple(src.sheets)
