@@ -369,11 +369,8 @@ def _print_summary(result) -> None:
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
     r = result.results
-    inp = r["input"]
-    counted = f"{inp.get('n_rows') or 0:,} rows counted by {inp.get('engine')}"
-    size = f"{inp['n_patients']} patients" if "n_patients" in inp else counted
-    console.print(f"[bold]{r['title']}[/bold]: {size}")
-    for rec in r.get("response", []):  # a registry extract counted by an engine has the survival section only
+    console.print(f"[bold]{r['title']}[/bold]: {r['input']['n_patients']} patients")
+    for rec in r["response"]:
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
                       f"(95% CI {rec['lower']:.1%}-{rec['upper']:.1%})", markup=False)
     for s in r["survival"]:
@@ -381,14 +378,14 @@ def _print_summary(result) -> None:
             if "median" in g:
                 med = "not reached" if g["median"] is None else f"{g['median']:g} days"
                 console.print(f"  median {s['endpoint'].upper()} ({g['group']}): {med}", markup=False)
-    for c in r.get("comparisons", []):
+    for c in r["comparisons"]:
         line = f"  {c['comparison']}, {c['endpoint'].upper()}: naive log-rank p = {_p(c['naive']['logrank']['p'])}"
         if "immortal_time" in c:
             cox = c["time_dependent_cox"]["coefficients"][0]["p"]
             line += (f"; time-dependent Cox p = {_p(cox)}; Mantel-Byar p = {_p(c['mantel_byar']['p'])} "
                      "[yellow](exposure after infusion: read the corrected analyses)[/yellow]")
         console.print(line)
-    n_warn = r.get("data_quality", {}).get("n_warnings", 0)
+    n_warn = r["data_quality"]["n_warnings"]
     if n_warn:
         console.print(f"  [yellow]{n_warn} data-quality warning(s): see the report[/yellow]")
     if result.out_dir is not None:

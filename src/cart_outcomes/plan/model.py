@@ -35,12 +35,6 @@ class DataSection(DataMapping):
     """Where the cohort is (``source``, required in a plan) and how it maps onto the canonical schema."""
 
     source: str = Field(description="Cohort file or folder, relative to the plan file.")
-    engine: Literal["auto", "memory", "duckdb", "spark"] = Field(
-        default="auto",
-        description="Where survival is computed: 'memory' reads the cohort (the full analysis); 'duckdb' or 'spark' "
-        "count a registry extract where it lies (Parquet/CSV/DuckDB with endpoint columns; survival section only); "
-        "'auto' = 'duckdb' for files over 64 MiB in total or a DuckDB database, else 'memory'.",
-    )
 
 
 class EndpointOptions(_Strict):

@@ -108,16 +108,9 @@ def run_plan(
     base = Path(base_dir or ".")
     deid = plan.report.deidentify if deidentify is None else deidentify
 
-    source = Path(plan.data.source)
-    source = source if source.is_absolute() else base / source
-    if plan.data.engine != "memory":
-        from cart_outcomes.engine import choose_engine
-
-        engine = choose_engine(str(source), plan.data.engine)
-        if engine != "memory":
-            return _run_at_scale(plan, source, engine, out, step)
     step("reading and validating the cohort")
-    cohort = read_cohort(source, plan.data).require_valid()
+    source = Path(plan.data.source)
+    cohort = read_cohort(source if source.is_absolute() else base / source, plan.data).require_valid()
     patients = cohort.patients
     check_plan_columns(plan, cohort.provided["patients"])
 
@@ -182,21 +175,6 @@ def run_plan(
     return _write(result, Path(out), deid)
 
 
-def _run_at_scale(plan: Plan, source: Path, engine: str, out: str | Path | None, step: Progress) -> RunResult:
-    """A registry extract counted by ``engine`` (plan/scale.py): survival only; results.json and tables, no report."""
-    from cart_outcomes.plan.scale import survival_from_source
-
-    step("survival")
-    survival, tables, info = survival_from_source(plan, source, engine)
-    results = {"schema_version": RESULTS_SCHEMA_VERSION, "title": plan.title, "software": _software(), "input": info,
-               "plan": plan.model_dump(mode="json"), "conventions": _conventions(plan), "survival": survival}
-    result = RunResult(results=results, tables=tables, plan=plan)
-    if out is None:
-        return result
-    step("writing outputs")
-    return _write(result, Path(out), False, report=False)
-
-
 def _endpoint_table(frame: pd.DataFrame) -> pd.DataFrame:
     keep = ["patient_id"] + [c for c in frame.columns if c.endswith(("_time_days", "_event", "_status", "_source"))]
     return frame[keep]
@@ -247,7 +225,7 @@ def _inside(out: Path, folder: str, stem: str, suffix: str) -> Path:
     return path
 
 
-def _write(result: RunResult, out: Path, deidentify: bool, *, report: bool = True) -> RunResult:
+def _write(result: RunResult, out: Path, deidentify: bool) -> RunResult:
     """Write results.json, tables/*.csv and, as the plan asks, report.html, figures/, tables.xlsx and tables.docx.
 
     ``deidentify`` de-identifies the run first (a no-op when run_plan already did), so no output carries an original
@@ -271,8 +249,7 @@ def _write(result: RunResult, out: Path, deidentify: bool, *, report: bool = Tru
         write_csv(table, p)
         files.append(p)
     when = generation_time(result.plan.report.date)  # stated once: the plan, else SOURCE_DATE_EPOCH, else none
-    if report:
-        files += _write_report(result, out, report_outputs(result, date=format_generation_time(when)))
+    files += _write_report(result, out, report_outputs(result, date=format_generation_time(when)))
     return RunResult(results=result.results, tables=result.tables, plan=result.plan, out_dir=out, files=files,
                      extras=result.extras)
 
