@@ -20,8 +20,9 @@ import statistics
 import time
 import tracemalloc
 
+import _floor
 from _data import make
-from _timing import cli
+from _timing import cli, interleaved
 
 from cart_outcomes.stats import logrank_test
 
@@ -98,6 +99,16 @@ def run(quick: bool) -> list[dict]:
     mem = peak_mb(lambda: logrank_test(None, t, e, g))
     rows.append({"table": "Peak memory of our call (tracemalloc)", "data": label, "MiB": mem, "input MiB": in_mb,
                  "ratio": mem / in_mb})
+    for n in [] if quick else [1_000_000, 10_000_000]:
+        t, e, g = make(n)
+        secs = interleaved({"ours": lambda t=t, e=e, g=g: logrank_test(None, t, e, g),
+                            "floor": lambda t=t, e=e, g=g: _floor.logrank(t, e, g)})
+        chi, chi_floor = logrank_test(None, t, e, g).statistic, _floor.logrank(t, e, g)
+        if abs(chi_floor / chi - 1) >= 1e-9:
+            raise AssertionError(f"numpy floor chi-square {chi_floor} differs from ours {chi}")
+        rows.append({"table": "Against the numpy one-pass floor (_floor.py; issue 18: <= 1.1x), minimum of 5 turns",
+                     "data": f"integer days, n={n:.0e}", "ours s": secs["ours"], "floor s": secs["floor"],
+                     "ratio": f"{secs['ours'] / secs['floor']:.2f}x"})
     t, e, g = make(200)
     for name, f in calls(t, e, g).items():
         us, us_cpu = per_call_us(f, size=10) if name.startswith("lifelines") else per_call_us(f)

@@ -369,14 +369,17 @@ def _print_summary(result) -> None:
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
     r = result.results
+    conv = result.record.conventions
+    pct = f"{100 * conv.conf_level:g}% CI"
     console.print(f"[bold]{r['title']}[/bold]: {r['input']['n_patients']} patients")
     for rec in r["response"]:
+        at = f"day {conv.response_day}" if rec["column"] == conv.response_column else "best response"
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
-                      f"(95% CI {rec['lower']:.1%}-{rec['upper']:.1%})", markup=False)
+                      f"({pct} {rec['lower']:.1%}-{rec['upper']:.1%}), {at}", markup=False)
     for s in r["survival"]:
         for g in s.get("groups", []):
             if "median" in g:
-                med = "not reached" if g["median"] is None else f"{g['median']:g} days"
+                med = "not reached" if g["median"] is None else f"{g['median']:g} {conv.time_unit}"
                 console.print(f"  median {s['endpoint'].upper()} ({g['group']}): {med}", markup=False)
     for c in r["comparisons"]:
         line = f"  {c['comparison']}, {c['endpoint'].upper()}: naive log-rank p = {_p(c['naive']['logrank']['p'])}"
@@ -393,9 +396,47 @@ def _print_summary(result) -> None:
 
 
 @app.command()
+def init(
+    sheet: Annotated[Path, typer.Argument(help="Your spreadsheet: .xlsx (any sheets), .csv (any delimiter and "
+                                               "encoding) or .parquet.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Plan to write (default: study.yaml next to the "
+                                                           "sheet).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
+) -> None:
+    """Write a commented study.yaml for your own sheet: every column and value guess with its evidence."""
+    from cart_outcomes.errors import CartOutcomesError
+    from cart_outcomes.plan.init import init_plan
+
+    try:
+        result = init_plan(sheet, out, force=force)
+    except CartOutcomesError as exc:
+        _fail_usage(str(exc))
+    for sg in result.sheets:
+        if sg.table is None:
+            typer.echo(f"sheet {sg.sheet!r}: not a cohort table, ignored")
+            continue
+        mapped = [g for g in sg.columns if g.column]
+        typer.echo(f"sheet {sg.sheet!r} -> {sg.table}: header on row {sg.header_row}, {sg.n_rows} rows, "
+                   f"{len(mapped)} of {len(sg.columns)} columns mapped")
+        for g in sg.columns:
+            typer.echo(f"  {g.header!r} -> {g.column or 'unmapped'}  ({g.evidence})")
+        for column, recodes in sg.values.items():
+            typer.echo(f"  values of {column}: " + ", ".join(f"{k!r} -> {v}" for k, (v, _) in recodes.items()))
+        for column, raw in sg.unmapped_values.items():
+            typer.echo(f"  values of {column} with no guess (fill them in): " + ", ".join(map(repr, raw)))
+    if result.date_format:
+        typer.echo(f"dates read as {result.date_format}")
+    typer.echo(f"wrote {result.path}; check it, then run:  cart-outcomes run {result.path}")
+
+
+_DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet")
+
+
+@app.command()
 def run(
     plan: Annotated[Path, typer.Argument(help="The analysis plan (study.yaml).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for results.json, tables and the report.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for results.json, tables and the report "
+                                                           "(default: a new folder next to the plan).")] = None,
     deidentify: Annotated[bool | None, typer.Option("--deidentify/--no-deidentify",
                                                     help="Study codes instead of patient ids, no calendar dates "
                                                          "(default: the plan's report.deidentify).")] = None,
@@ -404,9 +445,20 @@ def run(
     """Run an analysis plan: validate, derive endpoints, compute, write results.json, tables and the report."""
     from cart_outcomes.plan.run import run_plan
 
+    if plan.suffix.lower() in _DATA_SUFFIXES or plan.is_dir():
+        _fail_usage(f"{plan} is a data file, not an analysis plan; run `cart-outcomes init {plan}` first, then "
+                    "`cart-outcomes run study.yaml`")
     if not plan.is_file():
         _fail_usage(f"analysis plan not found: {plan}")
-    _run_with_progress(lambda step: run_plan(plan, out, deidentify=deidentify, progress=step), quiet)
+    if out is None:
+        out, n = plan.parent / f"{plan.stem}-report", 1
+        while out.exists():
+            n += 1
+            out = plan.parent / f"{plan.stem}-report-{n}"
+    result = _run_with_progress(lambda step: run_plan(plan, out, deidentify=deidentify, progress=step), quiet)
+    report = next((f for f in result.files if f.name == "report.html"), None)
+    if report is not None:
+        typer.echo(f"open the report: {report}")
 
 
 @app.command()

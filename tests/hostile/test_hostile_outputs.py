@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from cart_outcomes.cli import app
 from cart_outcomes.errors import InputError
-from cart_outcomes.plan.run import MAX_STEM, run_plan, safe_stem
+from cart_outcomes.plan.run import run_plan
 from cart_outcomes.report._svg import sanitize_svg
+from cart_outcomes.report.write import MAX_STEM, safe_stem
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd7-tall"
 #: Ids the old SVG check refused (it matched label text matplotlib copies into SVG comments).

@@ -72,7 +72,7 @@ def test_a_plan_without_analyses_runs_the_standard_analysis(tmp_path):
 
 
 def test_results_follow_the_documented_schema(demo_run):
-    from cart_outcomes.plan.results_schema import Results, results_json_schema
+    from cart_outcomes.results.records import Results, results_json_schema
 
     _, res = demo_run
     Results.model_validate(res)

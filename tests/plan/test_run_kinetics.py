@@ -26,8 +26,8 @@ def test_kinetics_results_are_the_functions_numbers(demo_run):
     # the first series listed is the peripheral-blood PCR one, then flow, then marrow and CSF (schema order)
     assert [(s["matrix"], s["assay"]) for s in kin["series"]] == [
         ("peripheral_blood", "qpcr"), ("peripheral_blood", "flow"), ("bone_marrow", "qpcr"), ("csf", "qpcr")]
-    responders = run.extras["frame"]["day28_response"].isin(["CR", "CRi", "CRh", "PR"])
-    groups = pd.DataFrame({"patient_id": run.extras["frame"]["patient_id"],
+    responders = run.patients["day28_response"].isin(["CR", "CRi", "CRh", "PR"])
+    groups = pd.DataFrame({"patient_id": run.patients["patient_id"],
                            "response": np.where(responders, "Responder", "Non-responder")})
     direct = summarize_kinetics(nca, groups, by="response", order=["Responder", "Non-responder"])
     got = pd.DataFrame(kin["summary"]).query("by == 'response'").reset_index(drop=True)

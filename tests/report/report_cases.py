@@ -8,6 +8,7 @@ must not execute or evaluate.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +16,16 @@ import numpy as np
 import pandas as pd
 
 import cart_outcomes.report as R_
+from cart_outcomes.endpoints.response import response_rates
+from cart_outcomes.errors import DataQualityWarning
 from cart_outcomes.report import figures as F
+from cart_outcomes.results.deidentify import deidentify
+from cart_outcomes.results.records import records
 from cart_outcomes.stats import cumulative_incidence, hazard_ratio_logrank, logrank_test, simon_makuch
+from cart_outcomes.stats.contingency import summarise_by_group
 from cart_outcomes.stats.km import kaplan_meier
+from cart_outcomes.toxicity import grade_distribution
+from cart_outcomes.units import DAYS_PER_MONTH
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd7-tall"
 SCRIPT_ID = "<script>alert('id')</script>"
@@ -113,6 +121,37 @@ def build(name: str):
     return CASES[name](hostile_cohort())
 
 
+MEASURES = {"overall_response": "Overall response", "complete_response": "Complete response"}
+
+
+def response_parts(cohort: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Counts per category and the rate records of ``day28_response`` (all infused patients, exact 95% CI)."""
+    with warnings.catch_warnings():  # the missing response is expected here
+        warnings.simplefilter("ignore", DataQualityWarning)
+        rates = response_rates(cohort, column="day28_response")
+    return rates.counts, records(rates.table)
+
+
+def km_records(km, months: list[float]) -> list[dict]:
+    """The survival records of a KM fit as a run writes them with ``time_unit: months``."""
+    at = km.at([m * DAYS_PER_MONTH for m in months])
+    out = []
+    for m in records(km.medians):
+        rows = records(at[at["group"] == m["group"]]) if "group" in at else records(at)
+        rates = [{**r, "label": f"{t:g}-month", "time": t} for t, r in zip(months, rows, strict=True)]
+        out.append({**m, **{k: None if m[k] is None else m[k] / DAYS_PER_MONTH for k in ("median", "lower", "upper")},
+                    "rates": rates})
+    return out
+
+
+def safety_distribution(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Grade distribution of the pre-graded CRS and ICANS columns (ASTCT 2019), exact 95% CIs."""
+    grades = pd.concat([pd.DataFrame({"patient_id": cohort["patient_id"], "toxicity": tox,
+                                      "grade": pd.array(cohort[f"{tox}_max_grade"], dtype="Int64"),
+                                      "system": "ASTCT2019"}) for tox in ("crs", "icans")], ignore_index=True)
+    return grade_distribution(grades).table
+
+
 def demo_document(cohort: pd.DataFrame, *, hostile: bool = True) -> R_.ReportDocument:
     """A report with every kind of block, built from the real statistics on ``cohort``; with ``hostile`` the free
     text (paragraphs, captions, warnings, plan, title) carries script tags, quotes and formulas as well."""
@@ -126,22 +165,25 @@ def demo_document(cohort: pd.DataFrame, *, hostile: bool = True) -> R_.ReportDoc
         variables["note"] = "Note"
     sections = [
         R_.Section("cohort", "Cohort", paragraphs=[f"{len(cohort)} patients received CD7 CAR-T cells.{bad}"],
-                   tables=[R_.TableBlock(R_.baseline_table(cohort, variables, by="hsct"),
+                   tables=[R_.TableBlock(R_.baseline_table(summarise_by_group(cohort, variables, by="hsct")),
                                          "Table 1. Baseline characteristics by HSCT status",
                                          note=FORMULA_ID if hostile else "")]),
         R_.Section("data-quality", "Data quality",
                    warnings=[f"[DATE_ORDER] patient {cohort['patient_id'].iloc[0]} (row 2): example warning",
                              f"[ID] {FORMULA_ID}" if hostile else "[MISSING] 1 day-28 response not evaluable"]),
-        R_.Section("response", "Response", tables=[R_.TableBlock(R_.response_table(cohort), "Day-28 response")],
+        R_.Section("response", "Response",
+                   tables=[R_.TableBlock(R_.response_table(*response_parts(cohort), conf_pct=95, measures=MEASURES,
+                                                           method="Clopper-Pearson exact"), "Day-28 response")],
                    figures=[R_.figure_block(F.swimmer_figure(cohort, colour_by="diagnosis"), f"Swimmer plot.{bad}")]),
         R_.Section("survival", "Survival",
                    figures=[R_.figure_block(F.km_figure(km_all, unit="months"), "Overall survival"),
                             R_.figure_block(F.km_figure(km, logrank=lr, unit="months"), "Overall survival by HSCT")],
-                   tables=[R_.TableBlock(R_.survival_summary_table(km, landmarks=[6]), "Survival summary")]),
+                   tables=[R_.TableBlock(R_.survival_summary_table(km_records(km, [6]), endpoint="os", unit="months",
+                                                                  conf_pct=95), "Survival summary")]),
         R_.Section("hsct", "HSCT and time-dependent analyses", paragraphs=[R_.IMMORTAL_TIME_EXPLANATION],
                    figures=[R_.figure_block(F.simon_makuch_figure(sm), "Simon-Makuch curves")]),
         R_.Section("safety", "Safety",
-                   tables=[R_.TableBlock(R_.safety_table(cohort, {"crs_max_grade": "CRS", "icans_max_grade": "ICANS"}),
+                   tables=[R_.TableBlock(R_.safety_table(safety_distribution(cohort), conf_pct=95),
                                          "CRS and ICANS (ASTCT 2019)")],
                    figures=[R_.figure_block(F.toxicity_heatmap(daily_grades(cohort)), "Daily CRS grades")]),
         R_.Section("methods", "Methods", paragraphs=[R_.methods_paragraph({
@@ -156,7 +198,7 @@ def demo_document(cohort: pd.DataFrame, *, hostile: bool = True) -> R_.ReportDoc
 
 def clean_cohort() -> pd.DataFrame:
     """The same patients with study codes and plain labels (for the documentation screenshot)."""
-    frame, _ = R_.deidentify(hostile_cohort(), drop=["note"])
+    frame, _ = deidentify(hostile_cohort(), drop=["note"])
     return frame.assign(hsct=frame["hsct"].map({SCRIPT_GROUP: "HSCT", "none": "No HSCT"}))
 
 

@@ -4,6 +4,7 @@ written as the plan asks, hostile text inert in HTML/CSV/XLSX, and --deidentify 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import html
 import re
@@ -18,8 +19,10 @@ from report_cases import EXAMPLE, drawn_at_risk
 
 from cart_outcomes._version import __version__
 from cart_outcomes.plan.run import run_plan
-from cart_outcomes.report.build import _code_text, build_report, deidentify_run, report_outputs
+from cart_outcomes.report.build import build_report, report_outputs
 from cart_outcomes.report.html import SECTION_ORDER, render_html
+from cart_outcomes.report.options import ReportOptions
+from cart_outcomes.results.deidentify import code_text, deidentify_run
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -30,7 +33,7 @@ INFUSION_DATES = pd.date_range("2024-03-01", periods=12, freq="9D")
 
 @pytest.fixture(scope="module")
 def demo_outputs(demo_run):
-    return report_outputs(demo_run, date="2026-01-01 00:00 UTC")
+    return report_outputs(demo_run, ReportOptions(date=dt.date(2026, 1, 1)))
 
 
 def _section_ids(text: str) -> list[str]:
@@ -100,8 +103,8 @@ def test_footer_plan_is_the_plan_of_results_json(demo_outputs, demo_run):
 
 
 def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outputs):
-    fits, naive, curves = (demo_run.extras[k] for k in ("fits", "naive_fits", "curves"))
-    frame = demo_run.extras["frame"]
+    fits, naive, curves = demo_run.fits.survival, demo_run.fits.naive, demo_run.fits.simon_makuch
+    frame = demo_run.patients
     checked = 0
     for name, (fig, _block) in demo_outputs.figures.items():
         if name.startswith(("swimmer", "toxicity", "kinetics", "lab_")):  # no time-to-event curve
@@ -230,7 +233,7 @@ def test_deidentify_leaves_no_patient_id_or_date_in_any_output(tmp_path):
         assert "CD7-" not in text, path.name
     codes = pd.read_csv(out / "tables" / "endpoints.csv")["patient_id"].tolist()
     assert sorted(codes) == [f"PT-{k:02d}" for k in range(1, 13)]
-    assert run.extras["deidentified"] and "infusion_date" not in run.extras["frame"].columns
+    assert run.deidentified and "infusion_date" not in run.patients.columns
     page = _visible((out / "report.html").read_text(encoding="utf-8"))
     assert "de-identified: patient ids replaced by study codes, calendar dates removed" in page
     assert "Patient identifiers were replaced by study codes" in page  # the methods say so too
@@ -239,8 +242,8 @@ def test_deidentify_leaves_no_patient_id_or_date_in_any_output(tmp_path):
     assert run.results["survival"] == plain.results["survival"]
 
 
-def test_build_report_deidentifies_on_request(demo_run):
-    doc = build_report(demo_run, deidentify=True)
+def test_a_deidentified_run_reports_no_id(demo_run):
+    doc = build_report(deidentify_run(demo_run))
     text = render_html(doc)
     assert not any(pid in text for pid in SEED_IDS)
     assert "de-identified" in _visible(text)
@@ -251,7 +254,7 @@ def test_build_report_deidentifies_on_request(demo_run):
 def test_free_text_coding_replaces_whole_ids_and_dates():
     code_map = {"P1": "PT-01", "P10": "PT-02", "<b>": "PT-03"}
     text = "patient P10 (row 3) and P1; P100 is not an id; <b> on 2024-01-03, 3/1/2024 and 2024-01-03T10:00"
-    assert _code_text(text, code_map) == (
+    assert code_text(text, code_map) == (
         "patient PT-02 (row 3) and PT-01; P100 is not an id; PT-03 on [date removed], [date removed] and "
         "[date removed]")
 

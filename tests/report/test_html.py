@@ -11,6 +11,7 @@ from report_cases import SCRIPT_ID, demo_document, hostile_cohort
 
 import cart_outcomes.report as R
 from cart_outcomes.errors import InputError
+from cart_outcomes.results import apply_code_map, date_columns, deidentify
 
 
 @pytest.fixture(scope="module")
@@ -102,29 +103,29 @@ def test_prism_hazard_ratio_is_not_called_cox():
 
 
 def test_deidentify_codes_drop_dates_and_ignore_row_order(cohort):
-    frame, codes = R.deidentify(cohort, drop=["note"])
+    frame, codes = deidentify(cohort, drop=["note"])
     assert "infusion_date" not in frame.columns and "note" not in frame.columns
     assert "os_days" in frame.columns and "hsct_day" in frame.columns  # days from infusion are kept
     assert sorted(frame["patient_id"]) == [f"PT-{k:02d}" for k in range(1, 13)]
     assert set(codes) == set(cohort["patient_id"]) and len(set(codes.values())) == 12
     # natural sort of the ids: P07 < P08 < ... < P12 comes after the punctuation-led ids
     assert [codes[f"P{k:02d}"] for k in range(7, 13)] == sorted(codes[f"P{k:02d}"] for k in range(7, 13))
-    shuffled, codes2 = R.deidentify(cohort.sample(frac=1, random_state=1), drop=["note"])
+    shuffled, codes2 = deidentify(cohort.sample(frac=1, random_state=1), drop=["note"])
     assert codes2 == codes
     assert (frame["patient_id"].tolist() == [codes[p] for p in cohort["patient_id"]])
 
 
 def test_apply_code_map_never_lets_an_id_through(cohort):
-    _, codes = R.deidentify(cohort)
+    _, codes = deidentify(cohort)
     daily = pd.DataFrame({"patient_id": [SCRIPT_ID, "P07", "P99"], "day": [1, 2, 3]})
     with pytest.raises(InputError, match="without a study code"):
-        R.apply_code_map(daily, codes)
-    mapped = R.apply_code_map(daily.head(2), codes)
+        apply_code_map(daily, codes)
+    mapped = apply_code_map(daily.head(2), codes)
     assert mapped["patient_id"].tolist() == [codes[SCRIPT_ID], codes["P07"]]
 
 
 def test_deidentified_report_contains_no_original_id(cohort):
-    frame, _ = R.deidentify(cohort, drop=["note"])
+    frame, _ = deidentify(cohort, drop=["note"])
     html = R.render_html(R.ReportDocument(
         "De-identified", [R.Section("response", "Response", figures=[R.figure_block(R.swimmer_figure(frame), "s")],
                                     tables=[R.TableBlock(frame[["patient_id", "os_days"]], "ids")])]))
@@ -136,7 +137,7 @@ def test_deidentified_report_contains_no_original_id(cohort):
 def test_date_columns_are_detected():
     frame = pd.DataFrame({"infusion_date": ["2024-01-01"], "dob": ["x"], "update_count": [1],
                           "when": [pd.Timestamp("2024-01-01")], "days": [3]})
-    assert R.date_columns(frame) == ["infusion_date", "dob", "when"]
+    assert date_columns(frame) == ["infusion_date", "dob", "when"]
 
 
 def test_raw_frames_render_numbers_and_flags():

@@ -1,5 +1,5 @@
-"""Report tables: Table 1 tests against R, response/safety intervals against R, survival summary against the KM
-result, and formula-injection protection of the CSV/XLSX exports."""
+"""Report tables: each formatter shows the numbers it is given (Table 1 summary, rate records, grade distribution,
+survival records), and formula-injection protection of the CSV/XLSX exports."""
 
 from __future__ import annotations
 
@@ -9,60 +9,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from report_cases import FORMULA_ID, SCRIPT_GROUP, SCRIPT_ID
+from report_cases import (
+    FORMULA_ID,
+    MEASURES,
+    SCRIPT_GROUP,
+    SCRIPT_ID,
+    km_records,
+    response_parts,
+    safety_distribution,
+)
 
-from cart_outcomes.errors import InputError
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p
+from cart_outcomes.stats.contingency import summarise_by_group
 from cart_outcomes.stats.km import kaplan_meier
 
 REF = json.loads((Path(__file__).parents[1] / "reference" / "report_table1.json").read_text())
 RTOL = 1e-10
-
-
-def test_table1_p_values_equal_r(cohort):
-    known = cohort["day28_response"].notna()
-    cases = [
-        (T._continuous_test(cohort["age_years"], cohort["hsct"]), "age_by_hsct_wilcox_p", "exact"),
-        (T._continuous_test(cohort["age_years"], cohort["diagnosis"]), "age_by_diagnosis_wilcox_p", "exact"),
-        (T._categorical_test(cohort["sex"], cohort["hsct"]), "sex_by_hsct_fisher_p", "Fisher"),
-        (T._categorical_test(cohort["day28_response"][known], cohort["hsct"][known]), "response_by_hsct_fisher_p",
-         "Fisher"),
-        (T._categorical_test(cohort["crs_max_grade"], cohort["diagnosis"]), "crs_by_diagnosis_fisher_p", "Fisher"),
-    ]
-    for (p, test), key, word in cases:
-        assert p == pytest.approx(REF[key], rel=RTOL), key
-        assert word in test
-
-
-def test_wilcoxon_with_ties_uses_rs_normal_approximation():
-    values = pd.Series([1, 2, 2, 3, 5, 8, 2, 3, 3, 4, 9, 9, 10], dtype=float)
-    groups = pd.Series(["x"] * 6 + ["y"] * 7)
-    p, test = T._continuous_test(values, groups)
-    assert p == pytest.approx(REF["tied_wilcox_p"], rel=RTOL)
-    assert "continuity correction" in test
-
-
-def test_kruskal_and_rxc_fisher_equal_r():
-    values = pd.Series([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8], dtype=float)
-    groups = pd.Series(["a", "b", "c"] * 4)
-    p, test = T._continuous_test(values, groups)
-    assert p == pytest.approx(REF["kruskal_p"], rel=RTOL) and test == "Kruskal-Wallis test"
-    rxc = np.array([[3, 2, 0], [1, 4, 2], [0, 1, 5]])  # R's matrix(c(3,1,0,2,4,1,0,2,5), 3) filled by column
-    assert T._fisher_rxc(rxc) == pytest.approx(REF["rxc_fisher_p"], rel=RTOL)
-
-
-def test_rxc_fisher_gives_up_beyond_the_enumeration_limit(monkeypatch):
-    monkeypatch.setattr(T, "FISHER_MAX_TABLES", 5)
-    values = pd.Series(list("aabbccaabbcc"))
-    groups = pd.Series(list("xyzxyzzyxxyz"))
-    p, test = T._categorical_test(values, groups)
-    assert test == "Pearson's chi-squared test" and 0 <= p <= 1
+VARIABLES = {"age_years": "Age, years", "sex": "Sex", "day28_response": "Response"}
 
 
 def test_baseline_table_layout(cohort):
-    table = T.baseline_table(cohort, {"age_years": "Age, years", "sex": "Sex", "day28_response": "Response"},
-                             by="hsct")
+    table = T.baseline_table(summarise_by_group(cohort, VARIABLES, by="hsct"))
     assert list(table.columns) == ["Characteristic", "All (N = 12)", f"{SCRIPT_GROUP} (N = 6)", "none (N = 6)", "p",
                                    "Test"]
     rows = table.set_index("Characteristic")
@@ -75,48 +43,48 @@ def test_baseline_table_layout(cohort):
     assert rows.loc["    Missing", "All (N = 12)"] == "1"
     assert rows.loc["Response, n (%)", "p"] == format_p(REF["response_by_hsct_fisher_p"])
     # row order does not depend on input order
-    shuffled = T.baseline_table(cohort.sample(frac=1, random_state=3),
-                                {"age_years": "Age, years", "sex": "Sex", "day28_response": "Response"}, by="hsct")
+    shuffled = T.baseline_table(summarise_by_group(cohort.sample(frac=1, random_state=3), VARIABLES, by="hsct"))
     pd.testing.assert_frame_equal(table, shuffled)
 
 
-def test_response_table_interval_equals_r_binom_test(cohort):
-    table = T.response_table(cohort)
-    last = table.iloc[-1]
+def test_response_table_shows_the_rates_it_is_given(cohort):
+    counts, rates = response_parts(cohort)
+    table = T.response_table(counts, rates, conf_pct=95, measures=MEASURES, method="Clopper-Pearson exact")
+    last = table.iloc[-2]  # overall response, then complete response
     lo, hi = REF["orr_8_of_12_cp"]
     assert "Clopper-Pearson" in last["Response"]
     assert last["All (N = 12)"] == f"8/12 (67%; 95% CI {round(100 * lo)}–{round(100 * hi)}%)"
-    assert T._binomial_ci(8, 12, 0.95, "clopper-pearson") == pytest.approx(REF["orr_8_of_12_cp"], rel=1e-9)
-    assert T._binomial_ci(8, 12, 0.95, "wilson") == pytest.approx(REF["orr_8_of_12_wilson"], rel=1e-9)
-    # a missing response is "Not evaluable" in the denominator, never dropped
-    assert table.set_index("Response").loc["Not evaluable", "All (N = 12)"] == "1 (8%)"
+    # a missing response is listed, never dropped from the category counts
+    assert table.set_index("Response").loc["Not recorded", "All (N = 12)"] == "1 (8%)"
+    # an evaluable-only rate is shown as given: 8/11, with its own interval
+    evaluable = [{**rates[0], "n": 11, "estimate": 8 / 11, "lower": 0.39, "upper": 0.94}]
+    again = T.response_table(counts, evaluable, conf_pct=90, measures=MEASURES, method="Clopper-Pearson exact")
+    assert again.iloc[-1]["All (N = 12)"] == "8/11 (73%; 90% CI 39–94%)"
 
 
-def test_safety_table_counts_and_interval(cohort):
-    table = T.safety_table(cohort, {"crs_max_grade": "CRS", "icans_max_grade": "ICANS"})
+def test_safety_table_formats_the_grade_distribution(cohort):
+    table = T.safety_table(safety_distribution(cohort), conf_pct=95)
     crs = table[table["Toxicity"] == "CRS"].set_index("Grade")
     # CRS grades 1,2,3,1,2,3,1,1,3,2,3,1 -> grade 1: 5, grade 2: 3, grade 3: 4
-    assert crs.loc["Any grade", "n (%)"] == "12 (100%)"
-    assert crs.loc["Grade 1", "n (%)"] == "5 (42%)" and crs.loc["Grade 3", "n (%)"] == "4 (33%)"
+    assert crs.loc["Any grade", "n/N (%)"] == "12/12 (100.0%)"
+    assert crs.loc["Grade 1", "n/N (%)"] == "5/12 (41.7%)" and crs.loc["Grade 3", "n/N (%)"] == "4/12 (33.3%)"
     lo, hi = REF["crs_grade3_4_of_12_cp"]
-    assert crs.loc["Grade ≥ 3"].iloc[-1] == f"{round(100 * lo)}–{round(100 * hi)}%"
+    assert crs.loc["Grade ≥ 3", "95% CI (Clopper-Pearson)"] == f"{100 * lo:.1f}%–{100 * hi:.1f}%"
+    assert set(crs["System"]) == {"ASTCT2019"}
     icans = table[table["Toxicity"] == "ICANS"].set_index("Grade")
-    assert icans.loc["Any grade", "n (%)"] == "1 (9%)"  # 11 graded patients
-    assert icans.loc["Not assessed", "n (%)"] == "1"
-    with pytest.raises(InputError, match="outside"):
-        T.safety_table(cohort.assign(crs_max_grade=7), {"crs_max_grade": "CRS"})
+    assert icans.loc["Any grade", "n/N (%)"] == "1/11 (9.1%)"  # 11 graded patients
 
 
-def test_survival_summary_reads_the_km_result(cohort):
+def test_survival_summary_reads_the_records(cohort):
     km = kaplan_meier(cohort, "os_days", "os_event", by="hsct")
-    table = T.survival_summary_table(km, landmarks=[6], unit="months")
+    table = T.survival_summary_table(km_records(km, [6]), endpoint="os", unit="months", conf_pct=95)
     medians = km.medians.set_index("group")
     at = km.at([6 * 30.4375]).set_index("group")
     for _, row in table.iterrows():
         m = medians.loc[row["Group"]]
         assert row["N"] == f"{m['n']:g}" and row["Events"] == f"{m['events']:g}"
         assert row["Median (95% CI), months"].startswith(f"{m['median'] / 30.4375:.1f} (")
-        assert row["Rate at month 6 (95% CI)"].startswith(f"{100 * at.loc[row['Group'], 'survival']:.1f}% (")
+        assert row["6-month OS (95% CI)"].startswith(f"{100 * at.loc[row['Group'], 'survival']:.1f}% (")
     assert "NR" in table["Median (95% CI), months"].iloc[0]  # upper limit not reached, R prints NA
 
 
@@ -125,9 +93,9 @@ def test_hsct_comparison_flags_the_naive_rows():
         "analysis": ["Naive log-rank", "Time-dependent Cox"], "handles_immortal_time": [False, True],
         "estimate": [np.nan, 0.8], "lower": [np.nan, 0.3], "upper": [np.nan, 2.1], "p_value": [0.022, 0.31],
     })
-    table = T.hsct_comparison_table(analyses)
+    table = T.hsct_comparison_table(analyses, conf_pct=90)
     assert table["Accounts for immortal time"].tolist() == ["No (biased in favour of HSCT)", "Yes"]
-    assert table["HR (95% CI)"].tolist() == ["—", "0.80 (0.30–2.10)"]
+    assert table["HR (90% CI)"].tolist() == ["—", "0.80 (0.30–2.10)"]
     assert table["p"].tolist() == ["0.022", "0.31"]
 
 
@@ -181,8 +149,9 @@ def test_docx_round_trip(cohort, tmp_path):
 
     from cart_outcomes.report.docx import write_docx
 
-    table1 = T.baseline_table(cohort, {"age_years": "Age", "sex": "Sex"}, by="hsct")
-    path = write_docx({"Baseline <characteristics>": table1, "Response": T.response_table(cohort)},
+    table1 = T.baseline_table(summarise_by_group(cohort, {"age_years": "Age", "sex": "Sex"}, by="hsct"))
+    response = T.response_table(*response_parts(cohort), conf_pct=95, measures=MEASURES, method="exact")
+    path = write_docx({"Baseline <characteristics>": table1, "Response": response},
                       tmp_path / "t.docx", title="Tables", notes={"Response": "Exact CI."})
     doc = Document(str(path))
     assert len(doc.tables) == 2

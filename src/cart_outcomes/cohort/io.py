@@ -27,6 +27,7 @@ from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_b
 from cart_outcomes.cohort.mapping import DataMapping, synonym_column
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Table
 from cart_outcomes.cohort.validate import validate
+from cart_outcomes.errors import InputError
 
 #: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
 IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
@@ -270,8 +271,9 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
     Notes
     -----
     Dates: Excel date cells are taken as they are; text must be ISO ``YYYY-MM-DD`` unless ``mapping.date_format``
-    is set. Text such as ``03/04/2024`` without a date format is an ``AMBIGUOUS_DATE`` error naming the cell, never a
-    guess. Row numbers are those of the spreadsheet (header = row 1); for parquet, the record number plus one.
+    is set, or some text date of the table proves the order (``19/01/2023`` is day-first: ``DATE_FORMAT_DETECTED``
+    warning). Otherwise text such as ``03/04/2024`` is an ``AMBIGUOUS_DATE`` error naming the cell, never a guess.
+    Row numbers are those of the spreadsheet; for parquet, the record number plus one.
     R has no single equivalent; the closest is ``readxl::read_excel`` followed by ``survival::survcheck``-style checks.
     """
     p = Path(path)
@@ -293,3 +295,15 @@ def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping 
                          np.arange(2, len(frame) + 2, dtype=np.int64), 1)
         src.sheets.append(sheet)
     return _cohort_from_source(src, mapping or DataMapping(), source)
+
+
+def read_sheets(path: str | Path, header_row: int | None = None) -> tuple[RawSheet, ...]:
+    """Every sheet of a file as read, before any mapping: headers, untyped cells, spreadsheet row numbers.
+
+    For ``cart-outcomes init``, which proposes the mapping. Unreadable files raise :class:`InputError`.
+    """
+    src = read_raw(Path(path), header_row)
+    fatal = [p for p in src.problems if p.rule in ("EMPTY_FILE", "UNREADABLE_FILE")]
+    if fatal:
+        raise InputError("; ".join(p.message for p in fatal))
+    return tuple(src.sheets)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from cart_outcomes.plan.model import plan_json_schema
-from cart_outcomes.plan.results_schema import results_json_schema
+from cart_outcomes.results.records import results_json_schema
 
 docs = Path(__file__).resolve().parents[3] / "docs"
 (docs / "study.schema.json").write_text(plan_json_schema())

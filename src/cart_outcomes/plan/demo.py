@@ -6,7 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 from cart_outcomes.errors import CartOutcomesError
-from cart_outcomes.plan.run import Progress, RunResult, run_plan
+from cart_outcomes.plan.run import Progress, run_plan
+from cart_outcomes.results.run import RunResult
 
 DEMO = "cd7-tall"
 

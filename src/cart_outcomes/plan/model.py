@@ -24,7 +24,6 @@ PLAN_VERSION = 1
 Endpoint = Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
 TIME_TO_EVENT: tuple[str, ...] = ("os", "pfs", "efs", "rfs", "dor")
 COMPETING: tuple[str, ...] = ("cir", "nrm")
-DAYS_PER_MONTH = 30.4375
 
 
 class _Strict(BaseModel):

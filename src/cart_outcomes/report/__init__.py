@@ -1,10 +1,10 @@
 """Figures, tables, the HTML report and Word export.
 
-``report`` is the only part of cart-outcomes that draws or writes documents; it reads results and never computes
-statistics of its own beyond the descriptive tests of Table 1. Matplotlib is imported only when a figure is drawn.
+``report`` is the only part of cart-outcomes that draws or writes documents; it formats a
+:class:`~cart_outcomes.results.run.RunResult` (and result records) and never computes a statistic. Matplotlib is
+imported only when a figure is drawn.
 """
 
-from cart_outcomes.report.deidentify import apply_code_map, date_columns, deidentify
 from cart_outcomes.report.docx import write_docx
 from cart_outcomes.report.figures import (
     OKABE_ITO,
@@ -34,6 +34,7 @@ from cart_outcomes.report.html import (
     render_html,
 )
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
+from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.tables import (
     baseline_table,
     hsct_comparison_table,
@@ -42,6 +43,7 @@ from cart_outcomes.report.tables import (
     safety_table,
     survival_summary_table,
     write_csv,
+    write_workbook,
     write_xlsx,
 )
 
@@ -50,15 +52,14 @@ __all__ = [
     "OKABE_ITO",
     "SECTION_ORDER",
     "FigureBlock",
+    "FigureOptions",
     "Footer",
     "ReportDocument",
+    "ReportOptions",
     "Section",
     "TableBlock",
-    "apply_code_map",
     "baseline_table",
     "cif_figure",
-    "date_columns",
-    "deidentify",
     "figure_block",
     "figure_to_pdf",
     "figure_to_png",
@@ -82,5 +83,6 @@ __all__ = [
     "toxicity_heatmap",
     "write_csv",
     "write_docx",
+    "write_workbook",
     "write_xlsx",
 ]

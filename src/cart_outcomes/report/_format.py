@@ -7,20 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-#: Days per month used whenever a time is shown in months (365.25 / 12), stated in every figure and methods text.
-DAYS_PER_MONTH = 30.4375
+from cart_outcomes.units import DAYS_PER_MONTH
+from cart_outcomes.units import days_per_unit as unit_scale
 
-_UNIT_SCALE = {"days": 1.0, "months": DAYS_PER_MONTH}
-
-
-def unit_scale(unit: str) -> float:
-    """Days per display unit (``"days"`` -> 1, ``"months"`` -> 30.4375)."""
-    from cart_outcomes.errors import InputError
-
-    try:
-        return _UNIT_SCALE[unit]
-    except KeyError:
-        raise InputError(f"unit must be 'days' or 'months', got {unit!r}") from None
+__all__ = ["DAYS_PER_MONTH", "format_p", "format_percent", "is_missing", "round_half_up", "unit_scale"]
 
 
 def is_missing(value: object) -> bool:

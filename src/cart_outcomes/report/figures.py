@@ -11,7 +11,7 @@ Colours are the Okabe-Ito palette (Okabe M, Ito K. Color Universal Design, 2008)
 colour-vision deficiency; curves are also told apart by their labels, not by colour alone.
 
 Times are days from infusion in every input; ``unit="months"`` divides by 30.4375 (365.25 / 12) and says so on the
-axis. Numbers at risk under survival curves come from :func:`cart_outcomes.stats.at_risk_table` at the x ticks, i.e.
+axis. Numbers at risk under survival curves are the fitted result's own ``at(ticks)`` at the x ticks, i.e.
 R's ``summary(survfit, times = ticks)$n.risk`` (subjects still at risk at the tick, also when events fall on it).
 """
 
@@ -438,10 +438,9 @@ def km_figure(km_result: Any, *, logrank: Any = None, hazard_ratio: Any = None, 
         parts.append(_hr_text(hazard_ratio, hr_label))
     if parts:
         legend_title = "\n".join(parts)
-    from cart_outcomes.stats.km import at_risk_table
-
     medians = getattr(km_result, "medians", None)
-    return _curve_figure(_table_of(km_result, "km_result"), at_risk_of=lambda ticks: at_risk_table(km_result, ticks),
+    return _curve_figure(_table_of(km_result, "km_result"),
+                         at_risk_of=lambda ticks: km_result.at(ticks)[["group", "time", "n_risk"]],
                          medians=medians if isinstance(medians, pd.DataFrame) else None, what="km_result",
                          ylabel=ylabel, times=times, unit=unit, ci=ci, show_median=show_median, title=title,
                          labels=labels, legend_title=legend_title, xlabel=xlabel, width=width, height=height)

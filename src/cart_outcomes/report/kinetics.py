@@ -7,7 +7,7 @@ Built from ``results["kinetics"]``, ``results["labs"]`` and the run's tidy table
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,8 @@ from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_p, is_missing
 from cart_outcomes.report.html import FigureBlock, Section, TableBlock
-
-if TYPE_CHECKING:
-    from cart_outcomes.plan.run import RunResult
+from cart_outcomes.report.options import FigureOptions
+from cart_outcomes.results.run import RunResult
 
 UNITS = {"copies_per_ug_dna": "copies/µg gDNA", "cells_per_ul": "cells/µL", "percent_of_cd3": "% of CD3+ cells"}
 MATRICES = {"peripheral_blood": "Peripheral blood", "bone_marrow": "Bone marrow", "csf": "CSF"}
@@ -110,11 +109,11 @@ def _persistence_table(kin: Mapping[str, Any], pct: int, series: pd.DataFrame) -
     return pd.DataFrame(rows) if rows else None
 
 
-def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict, pct: int):
+def _kinetics_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict, pct: int):
     kin = run.results["kinetics"]
     opts = kin["options"]
     window = opts.get("window", [0, 28])
-    day = run.results["conventions"]["response_day"]
+    day = run.record.conventions.response_day
     series = pd.DataFrame(kin["series"])
     listing = "; ".join(f"{series_label(s.matrix, s.assay, s.unit)}: {_plural(s.n_patients, 'patient')}, "
                         f"{_plural(s.n_samples, 'sample')}" for s in series.itertuples())
@@ -134,7 +133,7 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
     ]
     figures, tables = [], []
     samples = run.tables["kinetics_samples"]
-    if run.plan.figures.kinetics:
+    if plot.kinetics:
         for s in longitudinal.itertuples():
             sub = samples[(samples["matrix"] == s.matrix) & (samples["assay"] == s.assay) & (samples["unit"] == s.unit)]
             drawn = sub.assign(value=np.where(sub["below_loq"], 0.0, sub["value"].astype(float)))
@@ -151,7 +150,7 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
                                      "expansion; CV: geometric coefficient of variation."))
             out_tables[f"kinetics_by_{by}"] = table
     primary = longitudinal.iloc[0] if len(longitudinal) else None
-    if primary is not None and run.plan.figures.kinetics:
+    if primary is not None and plot.kinetics:
         p = params[(params["matrix"] == primary["matrix"]) & (params["assay"] == primary["assay"])
                    & (params["unit"] == primary["unit"])]
         if "response" in p.columns:
@@ -171,14 +170,15 @@ def _kinetics_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict
     return paragraphs, figures, tables
 
 
-def _labs_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict, pct: int):
+def _labs_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict, pct: int):
     labs = run.results["labs"]
     paragraphs, figures, tables = [], [], []
     summary = run.tables.get("lab_trajectories")
-    if run.plan.figures.labs and summary is not None and len(summary):
-        labels = {a: LAB_LABELS.get(a, a) for a in run.plan.labs.analytes}
+    if plot.labs and summary is not None and len(summary):
+        labels = {a: LAB_LABELS.get(a, a) for a in labs["drawn_analytes"]}
         labels = {a: (lbl if a in LAB_LABELS else f"{a} ({LABS.column(a).unit})") for a, lbl in labels.items()}
-        thresholds = {"anc_per_ul": run.plan.labs.anc_threshold, "platelets_per_ul": run.plan.labs.platelet_threshold}
+        thresholds = {"anc_per_ul": labs["options"]["anc_threshold"],
+                      "platelets_per_ul": labs["options"]["platelet_threshold"]}
         fig = F.lab_trajectory_figure(summary, labels, thresholds=thresholds)
         caption = ("Laboratory values by day after infusion: median over patients (line) and interquartile range "
                    "(band); per patient and day the lowest blood count and the highest inflammation marker. Dashed: "
@@ -212,16 +212,17 @@ def _labs_parts(run: RunResult, figs: dict, add: AddFigure, out_tables: dict, pc
     return paragraphs, figures, tables
 
 
-def kinetics_section(run: RunResult, figs: dict, add: AddFigure, out_tables: dict, pct: int) -> Section | None:
+def kinetics_section(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict,
+                     pct: int) -> Section | None:
     """The 'Kinetics and laboratory course' section, or ``None`` when the cohort has neither table."""
     paragraphs, figures, tables = [], [], []
     if run.results.get("kinetics", {}).get("available"):
-        parts = _kinetics_parts(run, figs, add, out_tables, pct)
+        parts = _kinetics_parts(run, plot, figs, add, out_tables, pct)
         paragraphs += parts[0]
         figures += parts[1]
         tables += parts[2]
     if run.results.get("labs", {}).get("available"):
-        parts = _labs_parts(run, figs, add, out_tables, pct)
+        parts = _labs_parts(run, plot, figs, add, out_tables, pct)
         paragraphs += parts[0]
         figures += parts[1]
         tables += parts[2]
@@ -231,7 +232,7 @@ def kinetics_section(run: RunResult, figs: dict, add: AddFigure, out_tables: dic
                    tables=tables)
 
 
-def kinetics_methods(results: Mapping[str, Any]) -> list[str]:
+def kinetics_methods(results: Mapping[str, Any], response_day: int) -> list[str]:
     """Methods sentences for the kinetics and laboratory analyses that were run (none when neither was)."""
     out = []
     kin = results.get("kinetics", {})
@@ -241,8 +242,8 @@ def kinetics_methods(results: Mapping[str, Any]) -> list[str]:
         kinds = {(t["by"], t["test"]) for t in kin["tests"] if t.get("method")}
         compared = []
         if ("response", "wilcoxon") in kinds:
-            compared.append("responders and non-responders were compared with the Wilcoxon rank-sum test (exact "
-                            "without ties)")
+            compared.append(f"responders and non-responders at day {response_day} were compared with the Wilcoxon "
+                            "rank-sum test (exact without ties)")
         if ("crs_grade", "spearman") in kinds:
             compared.append("the association with the maximum CRS grade was measured by Spearman's rank correlation")
         out.append(

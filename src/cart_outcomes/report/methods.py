@@ -88,8 +88,10 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         - ``hazard_ratio``: ``cox``, ``logrank`` or ``mantel-haenszel``; ``ties`` (``efron``, ``breslow``,
           ``exact``) for Cox models.
         - ``binomial_ci``: ``clopper-pearson``, ``wilson`` or ``jeffreys``.
-        - ``competing_risks``: true to describe Aalen-Johansen cumulative incidence (relapse vs non-relapse
-          mortality).
+        - ``response``: mapping with ``day``, ``denominator`` (``all_infused`` or ``evaluable``) and ``categories``
+          (e.g. ``"CR+CRi+CRh+PR"``) of the response rates.
+        - ``competing_risks``: true (or the ``conf_type`` of its intervals) to describe Aalen-Johansen cumulative
+          incidence (relapse vs non-relapse mortality).
         - ``time_dependent``: subset of ``landmark``, ``time_dependent_cox``, ``mantel_byar``, ``simon_makuch``;
           ``landmark_day``.
         - ``table1_tests``: true to describe the Table 1 tests.
@@ -148,6 +150,8 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         s.append(f"Groups were compared with {_list([named[t] for t in tests])}; all tests were two-sided.")
     if "hazard_ratio" in o:
         sentence = f"Effects are given as {_choice(_HR, 'hazard_ratio', o['hazard_ratio'])}"
+        if str(o["hazard_ratio"]).lower() == "cox" and "conf_level" in o:
+            sentence += f" at the {int(round(100 * float(o['conf_level'])))}% level"
         if str(o["hazard_ratio"]).lower() == "cox" and "ties" in o:
             sentence += f", using {_choice(_TIES, 'ties', o['ties'])}"
         s.append(sentence + ".")
@@ -156,9 +160,19 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
     if "binomial_ci" in o:
         s.append(f"Proportions (e.g. the overall response rate) are given with "
                  f"{_choice(_BINOMIAL, 'binomial_ci', o['binomial_ci'])}.")
+    if "response" in o:
+        r = dict(o["response"])
+        denominator = {"all_infused": "all infused patients, not evaluable and missing assessments counted as "
+                                      "non-responders",
+                       "evaluable": "evaluable patients only, not evaluable and missing assessments excluded"}
+        s.append(f"Response was assessed at day {r['day']}; response rates ({str(r['categories']).replace('+', ', ')}) "
+                 f"use as denominator {_choice(denominator, 'response denominator', r['denominator'])}.")
     if o.get("competing_risks"):
-        s.append("Relapse and non-relapse mortality were treated as competing risks: their cumulative incidence was "
-                 "estimated with the Aalen-Johansen estimator (tied times handled exactly, without jittering).")
+        sentence = ("Relapse and non-relapse mortality were treated as competing risks: their cumulative incidence "
+                    "was estimated with the Aalen-Johansen estimator (tied times handled exactly, without jittering)")
+        if isinstance(o["competing_risks"], str):
+            sentence += f"; pointwise intervals used {_choice(_CONF_TYPE, 'conf_type', o['competing_risks'])}"
+        s.append(sentence + ".")
     td = [str(t).lower() for t in o.get("time_dependent", ())]
     if td:
         bad = [t for t in td if t not in _TIME_DEPENDENT]

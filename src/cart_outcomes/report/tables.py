@@ -1,16 +1,16 @@
 """Publication tables (Table 1, response, survival summary, safety, HSCT naive vs corrected) and their CSV/XLSX export.
 
-Every builder returns a display-ready :class:`pandas.DataFrame` of strings (the layout a journal prints), with the
-statistical test or interval method named in the table. Exports protect against spreadsheet formula injection: a text
-cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is written with a leading apostrophe so Excel,
-LibreOffice and Google Sheets show it as text instead of evaluating it (OWASP "CSV injection"); numbers, negative ones
-included, stay numbers.
+Every builder formats numbers that were computed below the report (tidy summaries, result records) into a
+display-ready :class:`pandas.DataFrame` of strings (the layout a journal prints), with the statistical test or
+interval method named in the table; nothing here computes a statistic. Exports protect against spreadsheet formula
+injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is written with a leading
+apostrophe so Excel, LibreOffice and Google Sheets show it as text instead of evaluating it (OWASP "CSV injection");
+numbers, negative ones included, stay numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up, unit_scale
+from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up
 from cart_outcomes.report._stamp import document_time
 
 __all__ = [
@@ -31,14 +31,13 @@ __all__ = [
     "safety_table",
     "survival_summary_table",
     "write_csv",
+    "write_workbook",
     "write_xlsx",
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-#: Largest number of tables the exact r x c Fisher test enumerates before it falls back to the chi-squared test.
-FISHER_MAX_TABLES = 200_000
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -76,15 +75,47 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8")
     return path
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", "_", str(name)).strip() or "Sheet"
-    base = base[:31]
-    candidate, k = base, 2
-    while candidate.lower() in used:
-        suffix = f" ({k})"
-        candidate, k = base[: 31 - len(suffix)] + suffix, k + 1
-    used.add(candidate.lower())
-    return candidate
+def _cells(column: pd.Series) -> list[Any]:
+    """One column as the values xlsxwriter writes: numbers (also text that is exactly a plain number, so display
+    counts are numbers) as floats, booleans as booleans, missing as ``None`` (an empty cell), other text as text."""
+    out: list[Any] = []
+    for value in column.tolist():
+        if is_missing(value):
+            out.append(None)
+        elif isinstance(value, (bool, np.bool_)):
+            out.append(bool(value))
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            out.append(float(value) if np.isfinite(value) else None)
+        elif isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+            out.append(float(value))
+        else:
+            out.append(str(value))
+    return out
+
+
+def _sheet(wb: Any, name: str, frame: pd.DataFrame, bold: Any) -> None:
+    ws = wb.add_worksheet(name)
+    safe = _neutralise_frame(frame)
+    ws.write_row(0, 0, [str(c) for c in safe.columns], bold)
+    for j, column in enumerate(safe.columns):
+        ws.write_column(1, j, _cells(safe[column]))
+    ws.freeze_panes(1, 0)
+
+
+def _clean_sheet_name(name: str) -> str:
+    return re.sub(r"[\[\]:*?/\\']", "_", str(name)).strip() or "Sheet"
+
+
+def _open_workbook(path: Path, timestamp: dt.datetime | None) -> tuple[Any, Any]:
+    """An xlsxwriter workbook that stores text as text, created at ``timestamp`` (default: the fixed document time;
+    xlsxwriter stamps zip entries with a fixed date, so the same tables give the same bytes), and a bold format."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    created = (timestamp or document_time()).astimezone(dt.UTC).replace(tzinfo=None)
+    wb.set_properties({"created": created, "author": "cart-outcomes"})
+    return wb, wb.add_format({"bold": True})
 
 
 def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path, *,
@@ -92,121 +123,47 @@ def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Pa
     """Write one table, or several as named sheets, to an .xlsx workbook.
 
     Text cells are stored as strings (never formulas or links; risky ones with a leading apostrophe), numbers as
-    numbers, missing values as empty cells. The header row is bold and frozen. Written with xlsxwriter, which is
-    several times faster than openpyxl for writing. The workbook's created time is ``timestamp`` (default:
-    :func:`~cart_outcomes.report._stamp.document_time`) and xlsxwriter stamps zip entries with a fixed date, so the
-    same tables give the same bytes.
+    numbers, missing values as empty cells. The header row is bold and frozen. Sheet names are cleaned of the
+    characters Excel refuses; two names that are the same after cleaning or longer than 31 characters are an error
+    (use :func:`write_workbook` for generated names). Written column by column with xlsxwriter; the workbook's
+    created time is ``timestamp`` (default :func:`~cart_outcomes.report._stamp.document_time`).
     """
-    import xlsxwriter
-
     if isinstance(tables, pd.DataFrame):
         tables = {"Table": tables}
+    names = [_clean_sheet_name(n) for n in tables]
+    long = [n for n in names if len(n) > 31]
+    if long or len({n.lower() for n in names}) < len(names):
+        raise InputError(f"sheet names must be unique and at most 31 characters: {names}")
     path = Path(path)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    created = (timestamp or document_time()).astimezone(dt.UTC).replace(tzinfo=None)
-    wb.set_properties({"created": created, "author": "cart-outcomes"})
-    bold = wb.add_format({"bold": True})
-    used: set[str] = set()
-    for name, frame in tables.items():
-        ws = wb.add_worksheet(_sheet_name(name, used))
-        safe = _neutralise_frame(frame)
-        for j, header in enumerate(safe.columns):
-            ws.write_string(0, j, str(header), bold)
-        for i, row in enumerate(safe.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                if is_missing(value):
-                    continue
-                if isinstance(value, (bool, np.bool_)):
-                    ws.write_boolean(i, j, bool(value))
-                elif isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value):
-                    ws.write_number(i, j, float(value))
-                else:
-                    ws.write_string(i, j, str(value))
-        ws.freeze_panes(1, 0)
+    wb, bold = _open_workbook(path, timestamp)
+    for name, frame in zip(names, tables.values(), strict=True):
+        _sheet(wb, name, frame, bold)
     wb.close()
     return path
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# tests used by Table 1
+def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.DataFrame], path: str | Path, *,
+                   timestamp: dt.datetime | None = None) -> Path:
+    """The run's workbook: an ``Index`` sheet, then every display table (``T01`` ...) and every tidy data table
+    (``D01`` ...), each in its own namespace so a display table never overwrites a data table of the same name.
 
-
-def _fisher_rxc(table: np.ndarray) -> float | None:
-    """Exact two-sided Fisher p for an r x c table as R's ``fisher.test`` (tables no more likely than the observed,
-    relative tolerance 1e-7); ``None`` when more than FISHER_MAX_TABLES tables would have to be enumerated."""
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        return 1.0
-    rows, cols = table.sum(axis=1), table.sum(axis=0)
-    lg = [math.lgamma(k + 1) for k in range(int(table.sum()) + 1)]
-
-    def cell_term(x: np.ndarray) -> float:
-        return -sum(lg[int(v)] for v in x.ravel())
-
-    observed = cell_term(table)
-    # one state per partial table: remaining row sums and log prod(1/x!) over the columns filled so far
-    states: list[tuple[tuple[int, ...], float]] = [(tuple(int(r) for r in rows), 0.0)]
-    for c in cols[:-1]:
-        nxt: list[tuple[tuple[int, ...], float]] = []
-        for remaining, logp in states:
-            for split in _compositions(int(c), remaining):
-                nxt.append((tuple(r - s for r, s in zip(remaining, split, strict=True)),
-                            logp - sum(lg[s] for s in split)))
-                if len(nxt) > FISHER_MAX_TABLES:
-                    return None
-        states = nxt
-    const = sum(lg[int(r)] for r in rows) + sum(lg[int(c)] for c in cols) - lg[int(table.sum())]
-    total = 0.0
-    threshold = observed + math.log1p(1e-7)
-    for remaining, logp in states:
-        logp_full = logp - sum(lg[r] for r in remaining)  # the last column takes what is left
-        if logp_full <= threshold:
-            total += math.exp(logp_full + const)
-    return min(1.0, total)
-
-
-def _compositions(total: int, bounds: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """All ways to split ``total`` into len(bounds) non-negative parts with part i <= bounds[i]."""
-    if len(bounds) == 1:
-        return [(total,)] if total <= bounds[0] else []
-    out = []
-    rest_capacity = sum(bounds[1:])
-    for first in range(max(0, total - rest_capacity), min(total, bounds[0]) + 1):
-        out.extend((first, *tail) for tail in _compositions(total - first, bounds[1:]))
-    return out
-
-
-def _categorical_test(values: pd.Series, groups: pd.Series) -> tuple[float, str]:
-    from scipy.stats import chi2_contingency, fisher_exact
-
-    table = pd.crosstab(values, groups).to_numpy()
-    if table.shape == (2, 2):
-        return float(fisher_exact(table).pvalue), "Fisher's exact test"
-    p = _fisher_rxc(table)
-    if p is not None:
-        return p, "Fisher's exact test"
-    return float(chi2_contingency(table, correction=False).pvalue), "Pearson's chi-squared test"
-
-
-def _continuous_test(values: pd.Series, groups: pd.Series) -> tuple[float, str]:
-    """R ``wilcox.test`` (two groups; exact or normal approximation by R's rule) or ``kruskal.test`` (3+ groups).
-
-    No test (NaN, "") with fewer than two groups, or when every value is the same (R's p-value is then NaN).
+    Sheet names are the prefix and the table name cut to Excel's 31 characters; the prefix keeps them unique and the
+    index gives every sheet's full table name and kind. ``timestamp`` as in :func:`write_xlsx`.
     """
-    from cart_outcomes.stats import kruskal_wallis, wilcoxon_rank_sum
-
-    samples = [values[groups == g].to_numpy(dtype=float) for g in dict.fromkeys(groups.tolist())]
-    samples = [s for s in samples if s.size]
-    if len(samples) < 2 or np.unique(np.concatenate(samples)).size == 1:
-        return math.nan, ""
-    if len(samples) == 2:
-        res = wilcoxon_rank_sum(*samples)
-        if res.p_value_method == "exact":
-            return res.p_value, "Wilcoxon rank-sum test (exact)"
-        return res.p_value, "Wilcoxon rank-sum test (normal approximation, continuity correction)"
-    codes = np.repeat(np.arange(len(samples)), [s.size for s in samples])
-    return kruskal_wallis(np.concatenate(samples), codes).p_value, "Kruskal-Wallis test"
+    path = Path(path)
+    wb, bold = _open_workbook(path, timestamp)
+    sheets = []
+    for prefix, kind, tables in (("T", "display table (as in the report)", display),
+                                 ("D", "data table (tables/<name>.csv)", data)):
+        for k, (name, frame) in enumerate(tables.items(), start=1):
+            sheets.append((_clean_sheet_name(f"{prefix}{k:02d} {name}")[:31], kind, name, frame))
+    index = pd.DataFrame({"Sheet": [s[0] for s in sheets], "Kind": [s[1] for s in sheets],
+                          "Table": [s[2] for s in sheets], "Rows": [len(s[3]) for s in sheets]})
+    _sheet(wb, "Index", index, bold)
+    for sheet, _kind, _name, frame in sheets:
+        _sheet(wb, sheet, frame, bold)
+    wb.close()
+    return path
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -218,228 +175,135 @@ def _fmt(v: float, digits: int) -> str:
     return str(int(v)) if v.is_integer() else f"{v:.{digits}f}"
 
 
-def _group_levels(patients: pd.DataFrame, by: str | None) -> list[Any]:
-    if by is None:
-        return []
-    if by not in patients.columns:
-        raise InputError(f"by column {by!r} is not in the table; columns are {list(patients.columns)}")
-    column = patients[by]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return [c for c in column.cat.categories if (column == c).any()]
-    return sorted(pd.unique(column.dropna()), key=lambda v: (str(type(v)), v))  # independent of row order
-
-
-def baseline_table(patients: pd.DataFrame, variables: Sequence[str] | Mapping[str, str], *, by: str | None = None,
-                   categorical: Sequence[str] = (), digits: int = 1, missing_label: str = "Missing") -> pd.DataFrame:
-    """Table 1: baseline characteristics overall and by group, with p-values and the test named on each row.
-
-    Parameters
-    ----------
-    patients
-        One row per patient.
-    variables
-        Columns to summarise, or a mapping column -> display label (in display order).
-    by
-        Optional grouping column; adds one column per group (patients with a missing group count only in "All")
-        and a p-value comparing the groups.
-    categorical
-        Numeric columns to treat as categorical (e.g. ECOG). Non-numeric and boolean columns always are.
+def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str = "Missing") -> pd.DataFrame:
+    """Table 1 from the tidy summary of :func:`cart_outcomes.stats.contingency.summarise_by_group`.
 
     Returns
     -------
     DataFrame
-        ``Characteristic``, ``All (N = n)``, one column per group ``<group> (N = n)``, and with ``by``: ``p`` and
+        ``Characteristic``, ``All (N = n)``, one column per group ``<group> (N = n)``, and with groups: ``p`` and
         ``Test``. Continuous variables: ``median (range)`` on one row; categorical: a header row then one row per
         level with ``n (%)`` (percent of patients with a known value); a ``Missing`` row when values are missing.
-
-    Notes
-    -----
-    Tests, as R: categorical -> Fisher's exact test (``fisher.test``; exact r x c enumeration, or Pearson's
-    chi-squared without continuity correction when more than 200,000 tables would be needed); continuous with two
-    groups -> Wilcoxon rank-sum (``wilcox.test``: exact without ties when both groups have < 50 patients, otherwise
-    the normal approximation with continuity correction); three or more groups -> Kruskal-Wallis (``kruskal.test``).
     """
-    labels = dict(variables) if isinstance(variables, Mapping) else {v: v for v in variables}
-    missing_cols = [c for c in labels if c not in patients.columns]
-    if missing_cols:
-        raise InputError(f"baseline_table: column(s) {missing_cols} not in the table")
-    levels = _group_levels(patients, by)
-    subsets = [("All", patients)] + [(str(g), patients[patients[by] == g]) for g in levels]
-    headers = [f"{name} (N = {len(sub)})" for name, sub in subsets]
+    groups = list(dict.fromkeys(summary["group"]))
+    sizes = summary.drop_duplicates("group").set_index("group")["group_n"]
+    with_test = len(groups) > 1
     rows: list[list[str]] = []
 
     def add(label: str, cells: list[str], p: str = "", test: str = "") -> None:
-        rows.append([label, *cells, *([p, test] if levels else [])])
+        rows.append([label, *cells, *([p, test] if with_test else [])])
 
-    for column, label in labels.items():
-        series = patients[column]
-        is_cat = (column in categorical or pd.api.types.is_bool_dtype(series)
-                  or not pd.api.types.is_numeric_dtype(series))
-        p_text = test = ""
-        if len(levels) >= 2:
-            known = series.notna() & patients[by].notna()
-            if known.any():
-                p, test = (_categorical_test if is_cat else _continuous_test)(series[known], patients[by][known])
-                p_text = format_p(p) if test else ""
-        if is_cat:
-            add(f"{label}, n (%)", ["" for _ in subsets], p_text, test)
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                categories = list(series.cat.categories)
-            else:  # sorted, so the table does not depend on row order
-                categories = sorted(pd.unique(series.dropna()), key=lambda v: (str(type(v)), v))
-            for cat in categories:
-                add(f"    {cat}", [format_percent(int((sub[column] == cat).sum()), int(sub[column].notna().sum()))
-                                   for _, sub in subsets])
+    for _variable, block in summary.groupby("variable", sort=False):
+        first = block.iloc[0]
+        p_text = format_p(first["p"]) if first["test"] else ""
+        values = block[block["level"] != "<missing>"]
+        if first["kind"] == "categorical":
+            add(f"{first['label']}, n (%)", ["" for _ in groups], p_text, first["test"])
+            for level, rows_of in values.groupby("level", sort=False):
+                by = rows_of.set_index("group")
+                add(f"    {level}", [format_percent(int(by.loc[g, "n"]), int(by.loc[g, "n_known"])) for g in groups])
         else:
-            cells = []
-            for _, sub in subsets:
-                v = pd.to_numeric(sub[column]).dropna()
-                cells.append("NA" if v.empty else
-                             f"{_fmt(v.median(), digits)} ({_fmt(v.min(), digits)}–{_fmt(v.max(), digits)})")
-            add(f"{label}, median (range)", cells, p_text, test)
-        if series.isna().any():
-            add(f"    {missing_label}", [str(int(sub[column].isna().sum())) for _, sub in subsets])
-    columns = ["Characteristic", *headers, *(["p", "Test"] if levels else [])]
+            by = values.set_index("group")
+            add(f"{first['label']}, median (range)",
+                ["NA" if not by.loc[g, "n"] else f"{_fmt(by.loc[g, 'median'], digits)} "
+                 f"({_fmt(by.loc[g, 'minimum'], digits)}–{_fmt(by.loc[g, 'maximum'], digits)})" for g in groups],
+                p_text, first["test"])
+        missing = block[block["level"] == "<missing>"]
+        if len(missing):
+            by = missing.set_index("group")
+            add(f"    {missing_label}", [str(int(by.loc[g, "n"])) for g in groups])
+    columns = ["Characteristic", *[f"{g} (N = {int(sizes[g])})" for g in groups], *(["p", "Test"] if with_test else [])]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _binomial_ci(x: int, n: int, conf_level: float, method: str) -> tuple[float, float]:
-    from cart_outcomes.stats import binomial_ci
-
-    if method not in ("clopper-pearson", "wilson"):
-        raise InputError(f"method must be 'clopper-pearson' or 'wilson', got {method!r}")
-    ci = binomial_ci(x, n, method=method, conf_level=conf_level)
-    return ci.lower, ci.upper
 
 
 def _pct(proportion: float, digits: int = 0) -> str:
     return round_half_up(100.0 * proportion, digits)
 
 
-def _method_name(method: str) -> str:
-    return {"clopper-pearson": "Clopper-Pearson exact", "wilson": "Wilson score"}[method]
-
-
-def response_table(patients: pd.DataFrame, column: str = "day28_response", *,
-                   responders: Sequence[str] = ("CR", "CRi", "PR"), categories: Sequence[str] | None = None,
-                   by: str | None = None, conf_level: float = 0.95, method: str = "clopper-pearson",
-                   overall_label: str = "Overall response") -> pd.DataFrame:
-    """Response table: n (%) per response category and the response rate with its confidence interval.
-
-    The denominator is every patient in the column (a missing response counts as "Not evaluable", never dropped).
-    The response rate row is ``x/N (pct%)`` with the ``conf_level`` interval by ``method`` (Clopper-Pearson exact as
-    R's ``binom.test``, or Wilson score as ``prop.test(correct = FALSE)``).
-    """
-    if column not in patients.columns:
-        raise InputError(f"response column {column!r} is not in the table")
-    values = patients[column].astype(object).where(patients[column].notna(), "Not evaluable")
-    if categories is None:
-        categories = list(dict.fromkeys([*[r for r in responders if (values == r).any()], *pd.unique(values)]))
-    levels = _group_levels(patients, by)
-    subsets = [("All", values)] + [(str(g), values[patients[by] == g]) for g in levels]
-    pct = int(round(conf_level * 100))
-    rows = [[str(cat)] + [format_percent(int((v == cat).sum()), len(v)) for _, v in subsets] for cat in categories]
-    ci_cells = []
-    for _, v in subsets:
-        x, n = int(v.isin(list(responders)).sum()), len(v)
-        if n == 0:
-            ci_cells.append("0/0")
-            continue
-        lo, hi = _binomial_ci(x, n, conf_level, method)
-        ci_cells.append(f"{x}/{n} ({_pct(x / n)}%; {pct}% CI {_pct(lo)}–{_pct(hi)}%)")
-    rows.append([f"{overall_label} ({' + '.join(responders)}), {_method_name(method)} {pct}% CI", *ci_cells])
-    return pd.DataFrame(rows, columns=["Response", *[f"{name} (N = {len(v)})" for name, v in subsets]])
-
-
-def survival_summary_table(km_result: Any, *, landmarks: Sequence[float] = (), unit: str = "months",
-                           labels: Mapping[Any, str] | None = None, digits: int = 1) -> pd.DataFrame:
-    """Survival summary per group: N, events, median with CI, and landmark survival with CI.
+def response_table(counts: pd.DataFrame, rates: Sequence[Mapping[str, Any]], *, conf_pct: int,
+                   measures: Mapping[str, str], method: str) -> pd.DataFrame:
+    """Response table: n (%) per response category and the response rates with their confidence intervals.
 
     Parameters
     ----------
-    km_result
-        :func:`cart_outcomes.stats.kaplan_meier` result (uses ``.medians`` and ``.at(times)``).
-    landmarks
-        Landmark times in ``unit`` (e.g. ``(6, 12)`` months); converted to days with 30.4375 days per month.
-    unit
-        Unit of the median and of the landmark labels.
-
-    Returns
-    -------
-    DataFrame
-        ``Group, N, Events, Median (95% CI), <unit>`` and one ``Rate at <unit> <t> (95% CI)`` column per landmark; a
-        median or limit that is not reached prints ``NR``. The CI type is the result's ``conf_type``.
+    counts : ``response, n`` per category (``missing`` for no recorded response), as
+        :func:`cart_outcomes.endpoints.response.response_rates` returns them.
+    rates : the rate records (``measure, categories, responders, n, estimate, lower, upper``) of the same run, so
+        the table shows the rates (and denominator) of ``results.json``.
+    conf_pct, measures, method : interval level, display names of the measures, interval method.
     """
-    scale = unit_scale(unit)
-    medians = km_result.medians
-    pct = int(round(100 * float(getattr(km_result, "options", {}).get("conf_level", 0.95))))
-    at = km_result.at([float(t) * scale for t in landmarks]) if landmarks else None
+    counts = counts[counts["n"] > 0]
+    total = int(counts["n"].sum())
+    rows = [[("Not recorded" if r["response"] == "missing" else str(r["response"])), format_percent(int(r["n"]), total)]
+            for _, r in counts.iterrows()]
+    for r in rates:
+        x, n = int(r["responders"]), int(r["n"])
+        cell = "0/0" if n == 0 else (f"{x}/{n} ({_pct(r['estimate'])}%; {conf_pct}% CI {_pct(r['lower'])}–"
+                                     f"{_pct(r['upper'])}%)")
+        label = measures.get(r["measure"], str(r["measure"]))
+        rows.append([f"{label} ({' + '.join(str(r['categories']).split('+'))}), {method} {conf_pct}% CI", cell])
+    return pd.DataFrame(rows, columns=["Response", f"All (N = {total})"])
+
+
+def survival_summary_table(groups: Sequence[Mapping[str, Any]], *, endpoint: str, unit: str, conf_pct: int,
+                           digits: int = 1) -> pd.DataFrame:
+    """Survival summary per group from the survival records: N, events, median with CI, and the rate at each
+    requested time with CI.
+
+    ``groups`` are the records of one analysis (``group, n, events, median, lower, upper`` in ``unit``, and
+    ``rates`` with ``label, survival, lower, upper``). Columns: ``Group, N, Events, Median (95% CI), <unit>`` and one
+    ``<label> <ENDPOINT> (95% CI)`` per rate (e.g. ``6-month OS (95% CI)``); a median or limit not reached is
+    ``NR``.
+    """
+    def fmt(v: Any) -> str:
+        return "NR" if is_missing(v) else f"{float(v):.{digits}f}"
+
+    def pct(v: Any) -> str:
+        return "NA" if is_missing(v) else f"{100 * float(v):.{digits}f}"
+
+    labels = list(dict.fromkeys(r["label"] for g in groups for r in g.get("rates", [])))
     rows = []
-    for _, m in medians.iterrows():
-        group = m["group"] if "group" in medians.columns else None
-        name = (labels or {}).get(group, "All patients" if is_missing(group) else str(group))
-
-        def fmt(v: float) -> str:
-            return "NR" if is_missing(v) else f"{float(v) / scale:.{digits}f}"
-
-        row = [name, f"{m['n']:g}", f"{m['events']:g}", f"{fmt(m['median'])} ({fmt(m['lower'])}–{fmt(m['upper'])})"]
-        for t in landmarks:
-            sub = at[np.isclose(at["time"].to_numpy(dtype=float), float(t) * scale)]
-            if "group" in at.columns and not is_missing(group):
-                sub = sub[sub["group"] == group]
-            s, lo, hi = (sub[c].iloc[0] if len(sub) else math.nan for c in ("survival", "lower", "upper"))
-            row.append("NA" if is_missing(s) else
-                       f"{100 * s:.{digits}f}% ({'NA' if is_missing(lo) else f'{100 * lo:.{digits}f}'}–"
-                       f"{'NA' if is_missing(hi) else f'{100 * hi:.{digits}f}'})")
+    for g in groups:
+        row = ["All patients" if g["group"] in (None, "all") else str(g["group"]), f"{g['n']:g}", f"{g['events']:g}",
+               f"{fmt(g['median'])} ({fmt(g['lower'])}–{fmt(g['upper'])})"]
+        by_label = {r["label"]: r for r in g.get("rates", [])}
+        for label in labels:
+            r = by_label.get(label)
+            row.append("NA" if r is None or is_missing(r["survival"]) else
+                       f"{pct(r['survival'])}% ({pct(r['lower'])}–{pct(r['upper'])})")
         rows.append(row)
-    unit_word = unit
-    columns = ["Group", "N", "Events", f"Median ({pct}% CI), {unit_word}"]
-    columns += [f"Rate at {unit_word[:-1]} {t:g} ({pct}% CI)" for t in landmarks]
+    columns = ["Group", "N", "Events", f"Median ({conf_pct}% CI), {unit}"]
+    columns += [f"{label[0].upper()}{label[1:]} {endpoint.upper()} ({conf_pct}% CI)" for label in labels]
     return pd.DataFrame(rows, columns=columns)
 
 
-def safety_table(patients: pd.DataFrame, columns: Mapping[str, str], *, max_grade: int = 5, conf_level: float = 0.95,
-                 method: str = "clopper-pearson") -> pd.DataFrame:
-    """Grade distribution per toxicity: any grade, each grade, and grade >= 3, as n (%) with exact CIs.
+_CATEGORY = {"any_grade": "Any grade", "grade_3_or_higher": "Grade ≥ 3"}
 
-    ``columns`` maps per-patient maximum-grade columns to names, e.g. ``{"crs_max_grade": "CRS"}``. The denominator
-    is the number of patients with a known grade (0 = no event); patients with a missing grade are counted in a
-    ``Not assessed`` row.
-    """
-    pct = int(round(conf_level * 100))
+
+def safety_table(distribution: pd.DataFrame, *, conf_pct: int, names: Mapping[str, str] | None = None
+                 ) -> pd.DataFrame:
+    """Grade distribution per toxicity and grading system from
+    :func:`cart_outcomes.toxicity.grade_distribution` rows (``toxicity, system, category, n, n_total, percent,
+    lower, upper``): ``Toxicity, System, Grade, n/N (%)`` and the exact interval of every category."""
     rows = []
-    for column, name in columns.items():
-        if column not in patients.columns:
-            raise InputError(f"safety_table: column {column!r} is not in the table")
-        grades = pd.to_numeric(patients[column], errors="raise")
-        known = grades.dropna().astype(int)
-        bad = known[(known < 0) | (known > max_grade)]
-        if len(bad):
-            raise InputError(f"column {column!r} has grades outside 0..{max_grade} at rows {bad.index[:5].tolist()}")
-        n = len(known)
-
-        def line(label: str, x: int, with_ci: bool, name: str = name, n: int = n) -> list[str]:
-            ci = ""
-            if with_ci and n:
-                lo, hi = _binomial_ci(x, n, conf_level, method)
-                ci = f"{_pct(lo)}–{_pct(hi)}%"
-            return [name, label, format_percent(x, n), ci]
-
-        rows.append(line("Any grade", int((known >= 1).sum()), True))
-        rows += [line(f"Grade {g}", int((known == g).sum()), False) for g in range(1, max_grade + 1)]
-        rows.append(line("Grade ≥ 3", int((known >= 3).sum()), True))
-        if grades.isna().any():
-            rows.append([name, "Not assessed", str(int(grades.isna().sum())), ""])
-    return pd.DataFrame(rows, columns=["Toxicity", "Grade", "n (%)", f"{pct}% CI ({_method_name(method)})"])
+    for _, d in distribution.iterrows():
+        tox = str(d["toxicity"])
+        rows.append([(names or {}).get(tox, tox.upper()), str(d["system"]),
+                     _CATEGORY.get(d["category"], str(d["category"]).replace("grade_", "Grade ")),
+                     f"{int(d['n'])}/{int(d['n_total'])} ({float(d['percent']):.1f}%)",
+                     f"{100 * float(d['lower']):.1f}%–{100 * float(d['upper']):.1f}%"])
+    return pd.DataFrame(rows, columns=["Toxicity", "System", "Grade", "n/N (%)",
+                                       f"{conf_pct}% CI (Clopper-Pearson)"])
 
 
-def hsct_comparison_table(analyses: pd.DataFrame) -> pd.DataFrame:
+def hsct_comparison_table(analyses: pd.DataFrame, *, conf_pct: int = 95) -> pd.DataFrame:
     """Naive vs immortal-time-corrected HSCT analyses side by side.
 
     ``analyses`` has one row per analysis with columns ``analysis`` (e.g. "Naive log-rank (HSCT vs no HSCT)",
     "Landmark at day 60", "Time-dependent Cox", "Mantel-Byar"), ``handles_immortal_time`` (bool), ``estimate``
     (HR or NaN), ``lower``, ``upper``, ``p_value`` and optionally ``n``, ``events``, ``note``.
-    The returned table flags the naive rows as biased in favour of HSCT (guarantee-time bias).
+    The returned table flags the naive rows as biased in favour of HSCT (guarantee-time bias); ``conf_pct`` is the
+    level of the intervals given (the results' ``conf_level``).
     """
     needed = ["analysis", "handles_immortal_time", "estimate", "lower", "upper", "p_value"]
     missing = [c for c in needed if c not in analyses.columns]
@@ -458,6 +322,6 @@ def hsct_comparison_table(analyses: pd.DataFrame) -> pd.DataFrame:
                 row.append("" if is_missing(a[extra]) else f"{a[extra]:g}")
         row.append("" if "note" not in analyses.columns or is_missing(a["note"]) else str(a["note"]))
         rows.append(row)
-    columns = ["Analysis", "Accounts for immortal time", "HR (95% CI)", "p"]
+    columns = ["Analysis", "Accounts for immortal time", f"HR ({conf_pct}% CI)", "p"]
     columns += [c.capitalize() for c in ("n", "events") if c in analyses.columns]
     return pd.DataFrame(rows, columns=[*columns, "Note"])

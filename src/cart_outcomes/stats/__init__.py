@@ -14,6 +14,7 @@ from cart_outcomes.stats.competing import (
     gray_test,
 )
 from cart_outcomes.stats.cox import CoxResult, PHTest, cox_ph
+from cart_outcomes.stats.finegray import finegray
 from cart_outcomes.stats.km import (
     KaplanMeier,
     ReverseKMFollowup,
@@ -91,6 +92,7 @@ __all__: list[str] = [
     "event_counts",
     "exact_logrank_test",
     "fine_gray",
+    "finegray",
     "fisher_exact",
     "gray_test",
     "hazard_ratio_logrank",

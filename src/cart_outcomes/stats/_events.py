@@ -43,10 +43,10 @@ class EventTable:
         return self.n_event.shape[1]
 
 
-def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
-    """``(bin, origin, size)`` with ``bin = t - origin`` (a new intp array) in ``0..size-1`` when the times are
-    integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the range starts near 0 (one pass
-    less)."""
+def _dense_index(t: np.ndarray, scale: int = 1) -> tuple[np.ndarray | None, int, int]:
+    """``(bin, origin, size)`` with ``bin = (t - origin) * scale`` (a new intp array; ``t - origin`` in
+    ``0..size-1``) when the times are integers in a compact range, else ``(None, 0, 0)``. ``origin`` is 0 when the
+    range starts near 0 (one pass less); integer times are converted and scaled in one pass."""
     tmin, tmax = t.min(), t.max()
     span = float(tmax) - float(tmin)
     if span > _DENSE_RANGE_FACTOR * t.size + 1024:
@@ -54,7 +54,12 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
     origin = 0 if 0 <= tmin <= span else int(tmin)
     size = int(tmax) - origin + 1
     if t.dtype.kind in "iu":
-        return (np.subtract(t, origin, dtype=np.intp) if origin else t.astype(np.intp)), origin, size
+        if not origin:
+            return (np.multiply(t, scale, dtype=np.intp) if scale != 1 else t.astype(np.intp)), origin, size
+        idx = np.subtract(t, origin, dtype=np.intp)
+        if scale != 1:
+            idx *= scale
+        return idx, origin, size
     if not (abs(float(tmin)) < 2.0**52 and abs(float(tmax)) < 2.0**52):
         return None, 0, 0
     head = t[:64]
@@ -65,7 +70,19 @@ def _dense_index(t: np.ndarray) -> tuple[np.ndarray | None, int, int]:
         return None, 0, 0
     if origin:
         idx -= origin
+    if scale != 1:
+        idx *= scale
     return idx, origin, size
+
+
+def continuous(t: np.ndarray) -> bool:
+    """Cheap test (two reductions and a look at the first 64 values) that ``t`` are not integer days in a compact
+    range: float times with a fractional part among the first 64, or a range too wide to count by bincount."""
+    if t.dtype.kind != "f" or t.size <= _SMALL_N:
+        return False
+    span = float(t.max()) - float(t.min())
+    head = t[:64]
+    return span > _DENSE_RANGE_FACTOR * t.size + 1024 or not np.array_equal(head, np.floor(head))
 
 
 def event_table(
@@ -93,20 +110,22 @@ def event_table(
     simple = group is None and entry is None and weights is None
     if simple and time.size <= _SMALL_N:
         return _one_group_sorted(time, ev)
-    idx, origin, size = _dense_index(time)
+    # one bincount for all cells: (time index, group, event) -> (t k + g) 2 + e = 2k t + 2g + e, built in place in
+    # the index array (memory: one intp array; integer days are converted and scaled in one pass)
+    idx, origin, size = _dense_index(time, 2 * k)
     dense = idx is not None
     if simple and not dense:
         return _one_group_sorted(time, ev)
     if not dense:
         uniq, idx = np.unique(time, return_inverse=True)
         size = uniq.size
-    # one bincount for all cells: (time index, group, event), built in place in ``idx`` (memory: one intp array)
+        idx *= 2 * k
     cell = idx
     if group is not None:
-        cell *= k
         codes = np.asarray(group)
-        cell += codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
-    cell *= 2
+        codes = codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
+        cell += codes
+        cell += codes
     cell += ev
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     if weights is not None and weights.dtype.kind in "iu":  # frequency weights (event counts): integer sums, as rows
@@ -196,3 +215,45 @@ def _one_group_sorted(time: np.ndarray, ev: np.ndarray) -> EventTable:
         n_censor=(leaving - n_event)[:, None],
         n=np.array([float(ts.size)]),
     )
+
+
+def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One group, one status per row (0 = censored, 1..n_status-1 = causes): ``(time, n_risk, counts)`` with
+    ``n_risk`` (m,) integer and ``counts`` (m, n_status) float, the number of rows of each status at each distinct
+    exit time.
+
+    Integer days (and small n) go through :func:`event_table`'s bincount. Other times are value-sorted as 64-bit keys
+    that pack the time's bits with one status flag (non-negative doubles order like their bit patterns), one sort
+    per cause: value sorts are several times faster than the indirect sort ``np.unique(return_inverse=True)`` needs,
+    and the distinct times, risk sets and counts then follow from run starts and prefix sums (``reduceat`` only when
+    times are tied).
+    """
+    if time.size <= _SMALL_N or _dense_index(time)[0] is not None:
+        tab = event_table(time, np.ones(time.size, bool), status, n_status)
+        return tab.time, tab.n_risk.sum(axis=1), tab.n_event
+    top = np.uint64(1 << 63)
+    # abs(): -0.0 (which passes a >= 0 check) must sort with 0.0; shifting makes room for the flag bit, the xor
+    # with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
+    bits = np.abs(np.asarray(time, dtype=np.float64)).view(np.uint64) << np.uint64(1)
+    grid = n_risk = starts = counts = None
+    for s in range(1, n_status):
+        key = bits | (status == s)
+        key ^= top
+        key = key.view(np.int64)
+        key.sort()
+        if grid is None:
+            ts = ((key.view(np.uint64) ^ top) >> np.uint64(1)).view(np.float64)
+            first = np.empty(ts.size, dtype=bool)
+            first[0] = True
+            np.not_equal(ts[1:], ts[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            grid = ts[starts]
+            n_risk = ts.size - starts  # integers, as event_table's unweighted counts
+            counts = np.empty((grid.size, n_status))
+        flag = key & 1
+        counts[:, s] = flag if starts.size == flag.size else np.add.reduceat(flag, starts)
+    leaving = np.empty_like(n_risk)
+    np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
+    leaving[-1] = n_risk[-1]
+    counts[:, 0] = leaving - counts[:, 1:].sum(axis=1)
+    return grid, n_risk, counts

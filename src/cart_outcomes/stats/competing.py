@@ -27,7 +27,7 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
-from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats._events import event_table, status_table
 
 __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence", "fine_gray", "gray_test"]
 
@@ -128,75 +128,190 @@ def _cause_index(coded: _Coded, cause: Any) -> int:
 class _AJ:
     time: np.ndarray  # (m,)
     n_risk: np.ndarray  # (m,)
-    n_event: np.ndarray  # (m, K)
+    n_event: np.ndarray  # (K, m)
     n_censor: np.ndarray  # (m,)
-    estimate: np.ndarray  # (m, K)
-    var_ij: np.ndarray  # (m, K)
-    var_cmprsk: np.ndarray  # (m, K)
+    estimate: np.ndarray  # (K, m)
+    var_ij: np.ndarray  # (K, m)
+    var_cmprsk: np.ndarray  # (K, m)
 
 
-def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarray | None = None) -> _AJ:
-    """Aalen-Johansen CIFs of causes 1..k with two variances, on the grid of distinct times of ``t``.
+@dataclass(frozen=True, slots=True)
+class _Influence:
+    """The pieces of the infinitesimal-jackknife influence on F_k(t) at each distinct time u (arrays (K, m) or (m,)).
 
-    1. Count, at each distinct time u, the number at risk n(u), the events d_k(u) of each cause and censorings.
-    2. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
-    3. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
-       U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
-       sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
-    4. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
+    A subject still at risk after u has U(u) = -cum_a(u) + cum_b(u) F(u); one leaving at x has, for every t >= x,
+    U(t) = alpha(x) - beta(x) F(t) with (alpha, beta) = (-cum_a, -cum_b) if censored, (alpha_k, beta_e) if failing
+    from cause k, (alpha_o, beta_e) if failing from another cause.
     """
-    tab = event_table(t, np.ones(t.size, bool), status, k + 1, weights=weights)
-    n = tab.n_risk.sum(axis=1)
-    cens = tab.n_event[:, 0]
-    dk = tab.n_event[:, 1:]
-    d = dk.sum(axis=1)
+
+    d: np.ndarray  # (m,) events of any cause
+    surv: np.ndarray  # (m,) all-cause KM S(u)
+    sm: np.ndarray  # (m,) S(u-)
+    f: np.ndarray  # (K, m) F_k(u)
+    cum_a: np.ndarray  # (K, m)
+    cum_b: np.ndarray  # (m,)
+    alpha_k: np.ndarray  # (K, m)
+    alpha_o: np.ndarray  # (K, m)
+    beta_e: np.ndarray  # (m,)
+
+
+def _influence(n: np.ndarray, dk: np.ndarray) -> _Influence:
+    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m); the expressions keep one
+    evaluation order, so results are bit-stable."""
+    d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
     dl = d / n
     surv = np.cumprod(1.0 - dl)
     sm = np.concatenate(([1.0], surv[:-1]))  # S(u-)
-    jump = sm[:, None] * dk / n[:, None]
-    f = np.cumsum(jump, axis=0)
-
-    # --- infinitesimal jackknife (step 3) ---
+    jump = sm * dk / n
+    f = np.cumsum(jump, axis=1)
     inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
     np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
-    a = (jump + (dl * inv)[:, None] * f) / n[:, None]
-    b = dl * inv / n
-    cum_a = np.cumsum(a, axis=0)
-    cum_b = np.cumsum(b)[:, None]
-    alpha_k = (sm[:, None] + f * inv[:, None]) / n[:, None] - cum_a  # subjects failing from cause k at u
-    alpha_o = f * inv[:, None] / n[:, None] - cum_a  # subjects failing from another cause at u
-    beta_e = (inv / n)[:, None] - cum_b  # any failure at u
-    n_o = d[:, None] - dk
-    qaa = cens[:, None] * cum_a**2 + dk * alpha_k**2 + n_o * alpha_o**2
-    qab = cens[:, None] * cum_a * cum_b + (dk * alpha_k + n_o * alpha_o) * beta_e
-    qbb = cens[:, None] * cum_b**2 + d[:, None] * beta_e**2
-    after = (n - d - cens)[:, None]  # still at risk after u: alpha = -A(u), beta = -B(u)
-    saa = np.cumsum(qaa, axis=0) + after * cum_a**2
-    sab = np.cumsum(qab, axis=0) + after * cum_a * cum_b
-    sbb = np.cumsum(qbb, axis=0) + after * cum_b**2
-    var_ij = np.maximum(saa - 2 * f * sab + f**2 * sbb, 0.0)
+    dl_inv = dl * inv
+    a = (jump + dl_inv * f) / n
+    del jump
+    cum_a = np.cumsum(a, axis=1)
+    del a
+    cum_b = np.cumsum(dl_inv / n)
+    f_inv = f * inv
+    alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
+    alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
+    del f_inv
+    beta_e = inv / n - cum_b  # any failure at u
+    return _Influence(d, surv, sm, f, cum_a, cum_b, alpha_k, alpha_o, beta_e)
 
-    # --- cmprsk cuminc variance (step 4) ---
-    inv_s = np.zeros_like(surv)
-    np.divide(1.0, surv, out=inv_s, where=surv > 0)
-    nm1 = np.maximum(n - 1.0, 1.0)
+
+def _rmean(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray, tau: float):
+    """Restricted mean time in each state up to ``tau`` and its infinitesimal-jackknife SE, as R
+    ``summary(survfit(..., influence = TRUE), rmean = tau)$table``: states (s0), 1..K (arrays of K + 1).
+
+    1. Step weights w_j = max(0, min(t_{j+1}, tau) - t_j) (t_{m+1} = infinity: the curves stay flat to tau);
+       rmean_k = sum_j w_j F_k(t_j); the event-free state adds [0, min(t_1, tau)) at probability 1.
+    2. The influence of subject i on the integral is sum_j w_j U_i(t_j): for a subject leaving at index x it is
+       P(x) + alpha(x) W(>= x) - beta(x) WF(>= x), with P the prefix sum of w (-cum_a + cum_b F) before x and W,
+       WF suffix sums of w and w F; its square summed over the (exit time, status) classes is the variance.
+    3. The event-free state is 1 - F_any (all causes pooled): same influence up to the sign.
+    """
+    nxt = np.append(time[1:], np.inf)
+    w = np.maximum(np.minimum(nxt, tau) - time, 0.0)
+    d = dk.sum(axis=0)
+    rmean, var = [], []
+    for events in (d[None, :], dk):
+        p = _influence(n, events)
+        prefix = np.zeros_like(p.f)  # sum over j < x of w_j U(t_j) of those still at risk
+        np.cumsum((w * (p.cum_b * p.f - p.cum_a))[:, :-1], axis=1, out=prefix[:, 1:])
+        w_ge = np.cumsum(w[::-1])[::-1]
+        wf_ge = np.cumsum((w * p.f)[:, ::-1], axis=1)[:, ::-1]
+        i_cens = prefix - p.cum_a * w_ge + p.cum_b * wf_ge
+        i_own = prefix + p.alpha_k * w_ge - p.beta_e * wf_ge
+        i_other = prefix + p.alpha_o * w_ge - p.beta_e * wf_ge
+        var.append((cens * i_cens**2 + events * i_own**2 + (d - events) * i_other**2).sum(axis=1))
+        rmean.append((w * p.f).sum(axis=1))
+        surv = p.surv
+    s0 = min(time[0], tau) + float((w * surv).sum())
+    return np.concatenate(([s0], rmean[1])), np.sqrt(np.concatenate((var[0], var[1])))
+
+
+def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarray | None = None) -> _AJ:
+    """Aalen-Johansen CIFs of causes 1..k with their two variances, on the grid of distinct times of ``t``
+    (``weights``: the numbers of rows of event-count cells)."""
+    if weights is None:
+        time, n, counts = status_table(t, status, k + 1)
+    else:
+        tab = event_table(t, np.ones(t.size, bool), status, k + 1, weights=weights)
+        time, n, counts = tab.time, tab.n_risk.sum(axis=1), tab.n_event
+    return _aj_from_counts(time, n, counts[:, 1:], counts[:, 0])
+
+
+def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
+    """Aalen-Johansen CIFs and variances from event counts (the core; also used on counts computed elsewhere).
+
+    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (m, K) events per cause, ``cens`` (m,).
+
+    1. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
+    2. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
+       U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
+       sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
+    3. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
+    """
+    dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
+    p = _influence(n, dk)
+    d, surv, sm, f, cum_a, cum_b = p.d, p.surv, p.sm, p.f, p.cum_a, p.cum_b
+    alpha_k, alpha_o, beta_e = p.alpha_k, p.alpha_o, p.beta_e
+    del p
+    a2, b2 = cum_a**2, cum_b**2
+    n_o = d - dk
+    qaa = cens * a2 + dk * alpha_k**2 + n_o * alpha_o**2
+    qab = cens * cum_a * cum_b + (dk * alpha_k + n_o * alpha_o) * beta_e
+    del alpha_k, alpha_o, n_o
+    qbb = cens * b2 + d * beta_e**2
+    after = n - d - cens  # still at risk after u: alpha = -A(u), beta = -B(u)
+    saa = np.cumsum(qaa, axis=1)
+    saa += after * a2
+    sab = np.cumsum(qab, axis=1)
+    sab += after * cum_a * cum_b
+    del qaa, qab, a2, cum_a
+    sbb = np.cumsum(qbb) + after * b2
+    var_ij = saa - 2 * f * sab
+    var_ij += f**2 * sbb
+    np.maximum(var_ij, 0.0, out=var_ij)
+    del saa, sab
+
+    # --- cmprsk cuminc variance (step 3), on the times with an event (elsewhere every increment is exactly 0) ---
+    ev = np.flatnonzero(d > 0)
+    inv_s = np.zeros(ev.size)
+    s_e, sm_e, n_e, d_e = surv[ev], sm[ev], n[ev], d[ev]
+    np.divide(1.0, s_e, out=inv_s, where=s_e > 0)
+    nm1 = np.maximum(n_e - 1.0, 1.0)
+    sm2, n2, inv_s2 = sm_e**2, n_e**2, inv_s**2
+    n_ev = np.cumsum(d > 0)  # number of event times up to each row
+    carried = np.zeros(ev.size + 1)
     var_c = np.empty_like(f)
-    for j in range(k):
-        d1, d2 = dk[:, j], d - dk[:, j]
-        fj = f[:, j]
+    for j in range(dk.shape[0]):
+        d1 = dk[j, ev]
+        d2 = d_e - d1
+        fj = f[j, ev]
         t5_2 = np.where(d2 > 1, 1 - (d2 - 1) / nm1, 1.0)
-        t6_2 = np.where((d2 > 0) & (surv > 0), sm**2 * t5_2 * d2 / n**2, 0.0)
+        t6_2 = np.where((d2 > 0) & (s_e > 0), sm2 * t5_2 * d2 / n2, 0.0)
         t5_1 = np.where(d1 > 1, 1 - (d1 - 1) / nm1, 1.0)
-        t6_1 = np.where(d1 > 0, sm**2 * t5_1 * d1 / n**2, 0.0)
+        t6_1 = np.where(d1 > 0, sm2 * t5_1 * d1 / n2, 0.0)
         t4_1 = 1 + inv_s * fj
         v1 = np.cumsum((fj * inv_s) ** 2 * t6_2 + t4_1**2 * t6_1)
         v2 = np.cumsum(inv_s * fj * inv_s * t6_2 + inv_s * t4_1 * t6_1)
-        v3 = np.cumsum(inv_s**2 * t6_2 + inv_s**2 * t6_1)
+        v3 = np.cumsum(inv_s2 * t6_2 + inv_s2 * t6_1)
         v = v1 + fj**2 * v3 - 2 * fj * v2
-        # cmprsk updates the variance only at times with an event of the cause; carry it forward in between
+        # cmprsk updates the variance only at times with an event of the cause; carry it forward in between (over
+        # the event times, then onto every row through its number of event times so far; 0 before the first)
         last = np.maximum.accumulate(np.where(d1 > 0, np.arange(d1.size), -1))
-        var_c[:, j] = np.where(last >= 0, v[np.maximum(last, 0)], 0.0)
-    return _AJ(tab.time, n, dk, cens, f, var_ij, np.maximum(var_c, 0.0))
+        carried[1:] = np.where(last >= 0, v[np.maximum(last, 0)], 0.0)
+        np.take(carried, n_ev, out=var_c[j])
+    np.maximum(var_c, 0.0, out=var_c)
+    return _AJ(time, n, dk, cens, f, var_ij, var_c)
+
+
+def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
+    """The tidy table, cause-major blocks within each group, written straight into preallocated columns that the
+    frame wraps without copying: no per-time Python, no concatenation, no consolidation, no object-dtype inference
+    (each of which cost tens of ms at n = 1e6)."""
+    k = len(labels)
+    sizes = [p[0].time.size * k for p in parts]
+    total = sum(sizes)
+    floats = np.empty((len(_CIF_COLUMNS) - 3, total))  # every column but group, cause and the integer n_risk
+    n_risk = np.empty(total, dtype=np.result_type(*(p[0].n_risk.dtype for p in parts)))
+    group, cause = np.empty(total, dtype=object), np.empty(total, dtype=object)
+    lab = np.asarray(labels, dtype=object)[:, None]
+    off = 0
+    for (aj, se, se_c, lo, hi), level, size in zip(parts, levels, sizes, strict=True):
+        m, sl = aj.time.size, slice(off, off + size)
+        group[sl] = level
+        cause[sl].reshape(k, m)[:] = lab
+        n_risk[sl].reshape(k, m)[:] = aj.n_risk
+        for row, arr in enumerate((aj.time, aj.n_event, aj.n_censor, aj.estimate, se, se_c, lo, hi)):
+            floats[row, sl].reshape(k, m)[:] = arr
+        off += size
+    names = [c for c in _CIF_COLUMNS if c not in ("group", "cause", "n_risk")]
+    cols = {"group": group, "cause": cause, "n_risk": n_risk} | dict(zip(names, floats, strict=True))
+    table = pd.DataFrame({c: cols[c] for c in _CIF_COLUMNS}, copy=False)  # copy=False: no consolidation copy
+    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +329,10 @@ class CumulativeIncidence(_common.TableResult):
     causes : cause codes in the order used; ``labels`` their display labels. ``groups`` the group levels.
     options : conf_type, conf_level, variance, method, R equivalents and the package version.
     excluded : rows left out (always empty: missing time or event codes are errors, not exclusions).
+
+    Methods: ``at(times)`` landmark values; ``states()`` every state of the multi-state model with the event-free
+    state "(s0)" (R's ``pstate``, ``std.err``, CI, ``n.risk``, ``n.event``); ``rmean(tau)`` restricted mean time in
+    each state with its SE.
     """
 
     table: pd.DataFrame
@@ -243,6 +362,77 @@ class CumulativeIncidence(_common.TableResult):
                 frame[col] = np.where(idx >= 0, vals, before)
             rows.append(pd.DataFrame(frame))
         return pd.concat(rows, ignore_index=True)
+
+    def _counts(self):
+        """Per group: ``(level, time, n_risk, n_event (K, m), n_censor)`` read back from the table."""
+        k = len(self.labels)
+        tab = self.table
+        group = tab["group"].to_numpy()
+        cols = {c: tab[c].to_numpy() for c in ("time", "n_risk", "n_event", "n_censor")}
+        bounds = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1], [True])))
+        for level, lo, hi in zip(self.groups, bounds[:-1], bounds[1:], strict=True):
+            m = (hi - lo) // k
+            yield (level, cols["time"][lo:lo + m], cols["n_risk"][lo:lo + m],
+                   cols["n_event"][lo:hi].reshape(k, m), cols["n_censor"][lo:lo + m])
+
+    def states(self) -> pd.DataFrame:
+        """Probability of every state of the multi-state model, the event-free state ``"(s0)"`` first, as R's
+        ``survfit(Surv(time, factor(event)) ~ by)`` reports them.
+
+        Returns ``group, state, time, n_risk, n_event, estimate, std_err, lower, upper``, one row per group x state
+        x distinct time: ``estimate`` is R's ``pstate`` (for "(s0)" the all-cause Kaplan-Meier), ``std_err`` the
+        infinitesimal-jackknife SE (``std.err``), ``lower``/``upper`` its CI with ``options["conf_type"]`` and
+        ``conf_level`` (always from the IJ SE, as survfit, whatever ``options["variance"]``). ``n_risk`` and
+        ``n_event`` are R's ``n.risk`` and ``n.event`` columns: the event-free state holds everyone at risk and
+        receives no events; a cause's state is absorbing (``n_risk`` 0) and receives that cause's events.
+        """
+        z = _common.z_value(self.options["conf_level"])
+        conf_type = self.options["conf_type"]
+        frames = []
+        for level, time, n, dk, cens in self._counts():
+            k, m = dk.shape
+            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[:, None], cens)
+            aj = _aj_from_counts(time, n, dk.T, cens)
+            est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
+            se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
+            se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
+            se_log = np.divide(se, est, out=np.zeros_like(se), where=est > 0)
+            lo, hi = _common.confint(est, se_log, se, conf_type, z)
+            frames.append(pd.DataFrame({
+                "group": level,
+                "state": np.repeat(np.asarray(["(s0)", *self.labels], dtype=object), m),
+                "time": np.tile(time, k + 1),
+                "n_risk": np.concatenate((n, np.zeros(k * m, dtype=n.dtype))),
+                "n_event": np.concatenate((np.zeros(m), dk.ravel())),
+                "estimate": est.ravel(), "std_err": se.ravel(), "lower": lo.ravel(), "upper": hi.ravel(),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def rmean(self, tau: float) -> pd.DataFrame:
+        """Restricted mean time in each state up to ``tau``, with its infinitesimal-jackknife SE.
+
+        R equivalent: ``summary(survfit(Surv(time, factor(event)) ~ by, influence = TRUE), rmean = tau)$table``
+        (columns ``n, nevent, rmean, se(rmean)``; ``print(fit, rmean = tau)`` shows the same). For the event-free
+        state "(s0)" it is the restricted mean event-free time (the RMST of the all-cause curve); for a cause, the
+        mean time lost to that cause before ``tau``. Curves stay flat after their last time (up to any ``tau``).
+
+        Returns ``group, state, n, n_event, rmean, std_err`` (one row per group x state, states "(s0)" then the
+        causes). ``tau`` before the earliest time of all groups is an error, as in R.
+        """
+        if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating) or not np.isfinite(tau):
+            raise InputError(f"tau must be a finite number, got {tau!r}")
+        first = float(self.table["time"].min())
+        if tau < first:
+            raise InputError(f"tau={tau} is before the first time ({first:g}); R stops with 'Truncation point for "
+                             "the mean is < smallest survival'")
+        rows = []
+        for level, time, n, dk, cens in self._counts():
+            rm, se = _rmean(time, n, dk, cens, float(tau))
+            events = np.concatenate(([0.0], dk.sum(axis=1)))
+            for state, r, s, e in zip(["(s0)", *self.labels], rm, se, events, strict=True):
+                rows.append({"group": level, "state": state, "n": int(n[0]), "n_event": e, "rmean": r,
+                             "std_err": s})
+        return pd.DataFrame(rows)
 
 
 def cumulative_incidence(
@@ -281,7 +471,7 @@ def cumulative_incidence(
     -------
     CumulativeIncidence
         ``.table`` (group, cause, time, n_risk, n_event, n_censor, estimate, std_err, std_err_cmprsk, lower,
-        upper) and ``.at(times)`` for landmark rates.
+        upper), ``.at(times)`` for landmark rates, ``.states()`` (the event-free state too) and ``.rmean(tau)``.
 
     Notes
     -----
@@ -310,27 +500,17 @@ def cumulative_incidence(
         gv, glab = _inputs.column(frame, by, "by")
         gcode, levels = _inputs.groups(gv, glab, coded.time.size)
     k = len(coded.codes)
-    cols: dict[str, list] = {c: [] for c in _CIF_COLUMNS}
-    for gi, level in enumerate(levels):
+    parts = []
+    for gi in range(len(levels)):
         sel = gcode == gi
         aj = _aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel])
-        m = aj.time.size
         se = np.sqrt(aj.var_ij)
         se_c = np.sqrt(aj.var_cmprsk)
         se_ci = se if variance == "ij" else se_c
         se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
         lo, hi = _common.confint(aj.estimate, se_log, se_ci, conf_type, z)
-        # cause-major blocks within the group: (m, k) arrays read column by column
-        cols["group"].append(np.full(m * k, level, dtype=object))
-        cols["cause"].append(np.repeat(np.asarray(coded.labels, dtype=object), m))
-        cols["time"].append(np.tile(aj.time, k))
-        cols["n_risk"].append(np.tile(aj.n_risk, k))
-        cols["n_event"].append(aj.n_event.T.ravel())
-        cols["n_censor"].append(np.tile(aj.n_censor, k))
-        for name, arr in (("estimate", aj.estimate), ("std_err", se), ("std_err_cmprsk", se_c), ("lower", lo),
-                          ("upper", hi)):
-            cols[name].append(arr.T.ravel())
-    table = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+        parts.append((aj, se, se_c, lo, hi))
+    table = _cif_table(parts, levels, coded.labels)
     options = {
         "method": "Aalen-Johansen",
         "conf_type": conf_type,

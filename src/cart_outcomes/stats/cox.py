@@ -566,6 +566,7 @@ def cox_ph(
     weights: str | Any | None = None,
     *,
     iter_max: int = core.ITER_MAX,
+    conf_level: float = CONF_LEVEL,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model, as R ``survival::coxph``.
 
@@ -596,6 +597,7 @@ def cox_ph(
     weights : case weights (> 0), R ``weights=``. Non-integer weights (inverse-probability weights, ``finegray``
         weights) make the robust variance the default.
     iter_max : maximum Newton-Raphson iterations (R ``coxph.control(iter.max = 20)``).
+    conf_level : level of the Wald intervals of the hazard ratios (R ``summary(fit, conf.int = 0.95)``).
 
     Returns
     -------
@@ -624,6 +626,7 @@ def cox_ph(
     """
     if ties not in _TIES:
         raise InputError(f"ties must be one of {_TIES}, got {ties!r}")
+    _common.check_level(conf_level)
     if isinstance(iter_max, bool) or not isinstance(iter_max, int | np.integer) or iter_max < 1:
         raise InputError(f"iter_max must be a positive integer, got {iter_max!r}")
     frame = _inputs.as_frame(data)
@@ -755,7 +758,7 @@ def cox_ph(
     tests.insert(1, ("wald", core.wtest(rvar, beta), len(beta)))
     use_se = np.sqrt(np.diag(rvar))
     z = beta / use_se
-    q = _common.z_value(CONF_LEVEL)
+    q = _common.z_value(conf_level)
     # a diverging coefficient (monotone likelihood, already reported as a StatisticalWarning) overflows exp() to inf,
     # which is R's answer (Inf); silence only that numpy warning, here (no global state)
     with np.errstate(over="ignore"):
@@ -789,7 +792,7 @@ def cox_ph(
         "strata": list(strata_cols),
         "counting_process": st is not None,
         "weights": weights if isinstance(weights, str) else (None if weights is None else "array"),
-        "conf_level": CONF_LEVEL,
+        "conf_level": conf_level,
         "conf_type": "wald (hazard-ratio scale: exp(coef -/+ z se))",
         "iter_max": int(iter_max),
         "eps": core.EPS,

@@ -458,7 +458,8 @@ def landmark(
         ``"unexposed"`` (missing = never exposed).
     exposed_after : patients exposed after the landmark stay ``"unexposed"`` (default, intention-to-treat at the
         landmark) or are excluded (``"exclude"``, a sensitivity analysis).
-    conf_type, conf_level, profile : passed to :func:`~cart_outcomes.stats.km.kaplan_meier`.
+    conf_type, conf_level, profile : passed to :func:`~cart_outcomes.stats.km.kaplan_meier` (``conf_level`` also
+        to the Cox model).
 
     ties : ties method of the Cox model (default "efron", as R).
 
@@ -523,7 +524,8 @@ def landmark(
     note = None
     if out["group"].nunique() >= 2:
         lr = logrank_test(out, "time", "event", by="group")
-        cx = cox_ph(out, "time", "event", ["exposed" if exposure_time is not None else "group"], ties=ties)
+        cx = cox_ph(out, "time", "event", ["exposed" if exposure_time is not None else "group"], ties=ties,
+                    conf_level=conf_level)
     else:
         note = f"only one group ({out['group'].iloc[0]!r}) at the landmark: no log-rank test or Cox model"
     options = dict(km.options)

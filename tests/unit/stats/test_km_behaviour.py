@@ -65,3 +65,28 @@ def test_reverse_km_labels_and_swap():
     rev = kaplan_meier(DF, "t", 1 - DF.e)
     np.testing.assert_array_equal(res.reverse_km.survival, rev.survival)
     assert "reverse Kaplan-Meier" in res.options["method"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_continuous_by_group_sorted_path_equals_grid_path(seed, monkeypatch):
+    # continuous times by group take a per-group sorted path (memory, issue 18); it must give the grid path's
+    # numbers exactly: ties, an empty integer level (codes 0, 2, 3), a last time where everyone dies
+    from cart_outcomes.stats import km
+
+    rng = np.random.default_rng(seed)
+    n = 6000 + 500 * seed
+    t = np.round(rng.exponential(100, n), seed % 3) + 0.25
+    t[:64] += 0.125  # fractional among the first values: the sorted path is taken
+    e = rng.random(n) < 0.6
+    e[t == t.max()] = True
+    g = rng.choice([0, 2, 3], n)
+    assert km.continuous(t)
+    fast = kaplan_meier(None, t, e, by=g)
+    monkeypatch.setattr(km, "continuous", lambda _t: False)
+    grid = kaplan_meier(None, t, e, by=g)
+    assert fast.groups == grid.groups == (0, 2, 3)
+    for name in ("offsets", "n", "n_weighted", "time", "n_risk", "n_event", "n_censor", "survival", "std_err"):
+        a, b = getattr(fast, name), getattr(grid, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), name
+    pd.testing.assert_frame_equal(fast.table, grid.table)
+    pd.testing.assert_frame_equal(fast.medians, grid.medians)

@@ -1,18 +1,60 @@
-"""The documented structure of ``results.json`` (schema version 2: version 1 plus ``kinetics`` and ``labs``).
+"""The records a run is made of: pydantic models that *are* ``results.json`` (schema version 3).
 
-``docs/results.schema.json`` is generated from these models (``python -m cart_outcomes.plan``) and a test keeps it
-current and checks a real run against it. Top-level sections and the keys that carry each number (estimate, CI,
-n, events, test, definition) are fixed; tables of rows keep the columns of the tidy frames they come from.
-Fields are added in later schema versions, never renamed or removed within one.
+``Results.model_dump(mode="json", exclude_unset=True)`` is ``results.json``; ``docs/results.schema.json`` is
+generated from these models (``python -m cart_outcomes.plan``) and a test keeps it current and checks a real run
+against it. Top-level sections and the keys that carry each number (estimate, CI, n, events, test, definition) are
+fixed; tables of rows keep the columns of the tidy frames they come from. Version 3 (version 2 plus typed
+``conventions``: every option that changes a number or a word, recorded once for the report and the methods text;
+times of survival records in ``conventions.time_unit``). Fields are added in later schema versions, never renamed
+or removed within one.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = ["SCHEMA_VERSION", "Conventions", "Results", "jsonable", "num", "records", "results_json_schema"]
+
+SCHEMA_VERSION = 3
+
 Row = dict[str, Any]
+
+
+def num(x: Any) -> float | int | bool | None:
+    """A JSON-safe number: NaN/inf become ``None``; numpy scalars become Python numbers."""
+    if x is None or x is pd.NA:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    f = float(x)
+    return None if not math.isfinite(f) else f
+
+
+def records(frame: pd.DataFrame) -> list[Row]:
+    """DataFrame rows as JSON-safe dicts."""
+    return [{k: (num(v) if isinstance(v, (int, float, np.number, np.bool_)) or v is pd.NA else v)
+             for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def jsonable(value: Any) -> Any:
+    """Options mappings as JSON-safe values (tuples become lists, numpy numbers become Python numbers)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, (int, float, np.number)):
+        return num(value)
+    return str(value)
 
 
 class _Open(BaseModel):
@@ -131,15 +173,42 @@ class LabsBlock(_Open):
         "n_died_first, n_censored: Aalen-Johansen incidence of recovery, death before recovery competing.")
 
 
+class Conventions(_Closed):
+    """Every option that changes a number or a word of the outputs, as run (the methods text is written from it)."""
+
+    time_zero: str
+    time_unit: Literal["days", "months"] = Field(description="Unit of every time in survival, comparison and "
+                                                 "follow-up records, tables and figure axes.")
+    days_per_month: float
+    conf_level: float = Field(description="Level of every interval: KM, CIF, Cox and Fine-Gray HRs, proportions.")
+    conf_type: str = Field(description="Pointwise transform of Kaplan-Meier intervals (log, log-log, plain).")
+    cif_conf_type: str = Field(description="Pointwise transform of cumulative-incidence intervals.")
+    profile: str | None = Field(description="Named software profile that set conf_type (R, SAS, Prism), if any.")
+    median_rule: Literal["r"] = Field(description="R quantile.survfit: midpoint of a flat stretch at S = 0.5.")
+    followup_method: Literal["reverse_km"]
+    binomial_ci: Literal["clopper-pearson"]
+    cox_ties: str
+    cox_ci: Literal["wald"]
+    hsct: str
+    new_therapy: str
+    nonresponder_event: str
+    responses_counted: list[str]
+    complete_responses: list[str]
+    response_day: int
+    response_column: str = Field(description="The patients column the response rates were computed from.")
+    response_denominator: Literal["all_infused", "evaluable"]
+    toxicity_criteria: str = Field(description="Grading system of toxicity graded from observations.")
+
+
 class Results(_Closed):
     """The whole ``results.json`` document."""
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     title: str
     software: dict[str, str]
     input: Input
     plan: Row = Field(description="The plan as run, every default filled in.")
-    conventions: Row = Field(description="Time zero, CI type, median rule, ties, censoring rules.")
+    conventions: Conventions
     data_quality: DataQuality
     cohort: Row
     response: list[Row]
@@ -152,6 +221,7 @@ class Results(_Closed):
 
 
 def results_json_schema() -> str:
+    """The JSON schema of ``results.json`` (committed as docs/results.schema.json)."""
     import json
 
     return json.dumps(Results.model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,21 +1,33 @@
 """De-identification of every output: study codes instead of patient ids, no calendar dates.
 
-Applied by the runner to each table before anything is drawn or written when ``--deidentify`` is given. Days from
-infusion are kept (they carry the analysis); calendar dates, and columns the caller names as identifying, are
-dropped. The code map (id -> code) is returned to the caller and is never written into the report.
+:func:`deidentify_run` is the one function that de-identifies a run; the runner applies it once, before anything is
+drawn or written, when ``--deidentify`` is given. Days from infusion are kept (they carry the analysis); calendar
+dates, free-text columns and columns the caller names as identifying are dropped. The code map (id -> code) is never
+kept or written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from cart_outcomes.errors import InputError
 
-__all__ = ["apply_code_map", "date_columns", "deidentify"]
+if TYPE_CHECKING:
+    from cart_outcomes.results.run import RunResult
+
+__all__ = ["DATE_REMOVED", "FREE_TEXT_COLUMNS", "apply_code_map", "date_columns", "deidentify", "deidentify_run"]
+
+#: Free-text columns removed by de-identification (they may name people or places).
+FREE_TEXT_COLUMNS = ("notes", "note", "comments", "comment")
+_DATE_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\b"  # ISO date [time]
+                        r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b")  # day/month/year either way
+DATE_REMOVED = "[date removed]"
 
 _DATE_NAME = re.compile(r"(^|_)(date|datetime|dob|birth(day|date)?)($|_)", re.IGNORECASE)
 
@@ -92,3 +104,52 @@ def apply_code_map(frame: pd.DataFrame, code_map: Mapping[str, str], *, id_colum
     out = frame.copy()
     out[id_column] = text.map(lambda v: None if v is None else code_map[v])
     return out
+
+
+def code_text(text: str, code_map: Mapping[str, str]) -> str:
+    """Replace every original id (longest first, as whole tokens) and every calendar date in free text."""
+    for pid in sorted(code_map, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(pid)}(?![\w-])", code_map[pid], text)
+    return _DATE_TEXT.sub(DATE_REMOVED, text)
+
+
+def _code_records(value: Any, code_map: Mapping[str, str]) -> Any:
+    """A copy of a JSON-like value with ids coded and dates removed in every string."""
+    if isinstance(value, dict):
+        return {k: (code_map.get(str(v), v) if k == "patient_id" and v is not None else _code_records(v, code_map))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_code_records(v, code_map) for v in value]
+    if isinstance(value, str):
+        return code_text(value, code_map)
+    return value
+
+
+def _code_table(frame: pd.DataFrame, code_map: Mapping[str, str]) -> pd.DataFrame:
+    out = frame.drop(columns=[c for c in date_columns(frame) if c != "patient_id"]
+                     + [c for c in FREE_TEXT_COLUMNS if c in frame.columns])
+    if "patient_id" in out.columns:
+        out = apply_code_map(out, code_map)
+    for column in out.columns:
+        if column != "patient_id" and out[column].dtype == object:
+            out[column] = out[column].map(lambda v: code_text(v, code_map) if isinstance(v, str) else v)
+    return out
+
+
+def deidentify_run(run: RunResult) -> RunResult:
+    """The run with patient ids replaced by study codes (``PT-01`` ...) and calendar dates removed everywhere.
+
+    The patients frame loses its date and free-text columns and gets coded ids; every table with a ``patient_id``
+    column is coded; in the record every ``patient_id`` value is coded and ids and dates inside text (validation
+    messages, values) are replaced. Day counts from infusion are kept. The code map is not kept anywhere; applying
+    it twice changes nothing.
+    """
+    from cart_outcomes.results.records import Results
+
+    if run.deidentified:
+        return run
+    drop = [c for c in FREE_TEXT_COLUMNS if c in run.patients.columns]
+    patients, code_map = deidentify(run.patients, drop=drop)
+    tables = {name: _code_table(t, code_map) for name, t in run.tables.items()}
+    record = Results.model_validate(_code_records(run.results, code_map))
+    return dataclasses.replace(run, record=record, tables=tables, patients=patients, deidentified=True)

@@ -1,0 +1,95 @@
+"""What every section module of the plan shares: the quality log, populations, the plan's statistical options
+resolved once, and time conversion between days (every computation) and the plan's time unit (every record)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from cart_outcomes.plan.model import Plan
+from cart_outcomes.units import days_per_unit
+
+ENDPOINT_NAMES = {
+    "os": "Overall survival",
+    "pfs": "Progression-free survival",
+    "efs": "Event-free survival",
+    "rfs": "Relapse-free survival",
+    "dor": "Duration of response",
+    "cir": "Cumulative incidence of relapse/progression",
+    "nrm": "Non-relapse mortality",
+}
+
+
+class Part(NamedTuple):
+    """What a section returns: its record(s) for results.json, its tidy tables, and its fitted results by key."""
+
+    record: Any
+    tables: dict[str, pd.DataFrame]
+    fits: dict[Any, Any]
+
+
+@dataclass
+class QualityLog:
+    """Warnings and exclusions met while analysing; they go to ``data_quality`` in results.json and the report."""
+
+    warnings: list[dict] = field(default_factory=list)
+    exclusions: list[dict] = field(default_factory=list)
+
+    def exclude(self, analysis: str, frame: pd.DataFrame) -> None:
+        """Record every ``patient_id, reason`` row of ``frame`` as left out of ``analysis``."""
+        for pid, reason in zip(frame["patient_id"], frame["reason"], strict=True):
+            self.exclusions.append({"analysis": analysis, "patient_id": str(pid), "reason": str(reason)})
+
+
+def response_column(plan: Plan) -> str:
+    """The patients column holding the response at the plan's ``response_day`` (``day28_response`` for day 28)."""
+    return f"day{plan.endpoints.response_day}_response"
+
+
+def population(frame: pd.DataFrame, plan: Plan, which: str) -> pd.DataFrame:
+    """``all`` infused patients, or ``responders`` (response at ``response_day`` in the plan's response set)."""
+    if which == "all":
+        return frame
+    return frame[frame[response_column(plan)].isin(plan.endpoints.responses)]
+
+
+def conf_type(plan: Plan) -> str:
+    """The pointwise CI transform of every curve (KM and cumulative incidence): the profile's, else conf_type."""
+    from cart_outcomes.stats.km import PROFILES
+
+    s = plan.statistics
+    return PROFILES[s.profile] if s.profile is not None else s.conf_type
+
+
+def km_options(plan: Plan) -> dict[str, Any]:
+    """Keyword arguments of every Kaplan-Meier fit."""
+    s = plan.statistics
+    return {"conf_type": None if s.profile else s.conf_type, "profile": s.profile, "conf_level": s.conf_level}
+
+
+def scale(plan: Plan) -> float:
+    """Days per unit of the plan's ``statistics.time_unit``."""
+    return days_per_unit(plan.statistics.time_unit)
+
+
+def to_days(plan: Plan, times: Iterable[float]) -> list[float]:
+    """Times given in the plan's time unit (``rates_at``, ``landmark_days``) as days."""
+    return [float(t) * scale(plan) for t in times]
+
+
+def in_unit(rows: list[dict], plan: Plan, keys: Iterable[str] = ("time",)) -> list[dict]:
+    """Copies of record rows with the time-valued ``keys`` divided by days per unit (unchanged for days)."""
+    f = scale(plan)
+    keys = tuple(keys)
+    return [{k: (v / f if k in keys and isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+             for k, v in row.items()} for row in rows]
+
+
+def time_label(plan: Plan, t_days: float) -> str:
+    """How a time is named in labels: ``day 182.6`` or ``6-month``."""
+    if plan.statistics.time_unit == "months":
+        return f"{t_days / scale(plan):g}-month"
+    return f"day {t_days:g}"

@@ -1,0 +1,71 @@
+"""The cohort section of a run: derived endpoint columns and the counts of baseline characteristics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cart_outcomes.endpoints import tte
+from cart_outcomes.endpoints.followup import derive_followup
+from cart_outcomes.plan.model import Plan
+from cart_outcomes.results.records import num
+from cart_outcomes.stats.contingency import summarise_by_group
+
+#: Baseline columns of Table 1, in display order (those present with at least one value are shown).
+TABLE1_VARIABLES = {
+    "age_years": "Age, years",
+    "sex": "Sex",
+    "diagnosis": "Diagnosis",
+    "car_t_source": "CAR-T source",
+    "car_t_product": "CAR-T product",
+    "dose_cells_per_kg": "Dose, cells/kg",
+    "lines_of_prior_therapy": "Lines of prior therapy",
+    "prior_hsct": "Prior HSCT",
+    "extramedullary_disease": "Extramedullary disease",
+    "bridging_therapy": "Bridging therapy",
+}
+#: Numeric baseline columns summarised as categories.
+TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
+
+
+def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns."""
+    o = plan.endpoints
+    common = {"hsct": o.hsct, "new_therapy": o.new_therapy}
+    failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}
+    frame = tte.derive_os(patients, **common)
+    frame = tte.derive_pfs(frame, **common, **failure)
+    frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event)
+    frame = tte.derive_rfs(frame, **common)
+    frame = tte.derive_dor(frame, **common, responses=tuple(o.responses))
+    frame = tte.derive_cir_nrm(frame, **common, **failure)
+    return derive_followup(frame)
+
+
+def endpoint_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tidy endpoints table: patient id and every derived time, event, status and source column."""
+    keep = ["patient_id"] + [c for c in frame.columns if c.endswith(("_time_days", "_event", "_status", "_source"))]
+    return frame[keep]
+
+
+def cohort_section(patients: pd.DataFrame) -> dict[str, Any]:
+    """Counts of the baseline categorical columns and summaries of age (for Table 1 and the abstract)."""
+    rec: dict[str, Any] = {"n": int(len(patients))}
+    for col in ("sex", "diagnosis", "car_t_source", "day28_response", "best_response", "hsct_intent"):
+        if col in patients:
+            counts = patients[col].fillna("missing").astype(str).value_counts().sort_index()
+            rec[col] = {str(k): int(v) for k, v in counts.items()}
+    if "age_years" in patients and patients["age_years"].notna().any():
+        age = patients["age_years"].astype(float)
+        rec["age_years"] = {"median": num(age.median()), "min": num(age.min()), "max": num(age.max()),
+                            "n_missing": int(age.isna().sum())}
+    return rec
+
+
+def table1(patients: pd.DataFrame) -> pd.DataFrame:
+    """The tidy Table 1 summary (one row per variable x level; median and range or counts) of the baseline
+    columns present with at least one value."""
+    variables = {c: label for c, label in TABLE1_VARIABLES.items()
+                 if c in patients.columns and patients[c].notna().any()}
+    return summarise_by_group(patients, variables, categorical=[c for c in TABLE1_CATEGORICAL if c in variables])

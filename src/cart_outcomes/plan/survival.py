@@ -1,0 +1,130 @@
+"""The follow-up and survival sections of a run: reverse-KM follow-up, Kaplan-Meier analyses with the log-rank
+test, and cumulative incidence of relapse and non-relapse mortality with Gray's test.
+
+Computation is in days; every time in the records (medians, limits, rate times) is in the plan's
+``statistics.time_unit``, and ``rates_at`` is read in that unit too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cart_outcomes import stats
+from cart_outcomes.plan._common import (
+    ENDPOINT_NAMES,
+    Part,
+    conf_type,
+    in_unit,
+    km_options,
+    population,
+    time_label,
+    to_days,
+)
+from cart_outcomes.plan.model import COMPETING, Analysis, Plan
+from cart_outcomes.results.records import num, records
+
+CIR_CAUSES = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
+_FOLLOWUP_TIMES = ("median_followup", "lower", "upper", "median_observed", "min_observed", "max_observed")
+
+
+def followup_section(frame: pd.DataFrame, plan: Plan) -> Part:
+    """Median follow-up by reverse Kaplan-Meier and the plain summary of observation times."""
+    fu = stats.reverse_km_followup(frame, "os_time_days", "os_event", **km_options(plan))
+    row = in_unit(records(fu.table), plan, _FOLLOWUP_TIMES)[0]
+    row["definition"] = (
+        "median_followup/lower/upper: reverse Kaplan-Meier (Schemper & Smith 1996) of time from infusion, deaths "
+        "censored; median_observed/min_observed/max_observed: plain summary of every patient's observation time "
+        "(to death or last follow-up)"
+    )
+    return Part(row, {"followup": fu.table}, {})
+
+
+def rate_rows(at: pd.DataFrame, plan: Plan) -> list[dict]:
+    """Rows of ``fit.at(days)`` as records: times in the plan's unit, each with its label (``6-month``)."""
+    rows = records(at)
+    for row in rows:
+        row["label"] = time_label(plan, float(row["time"]))
+    return in_unit(rows, plan)
+
+
+def km_groups(km: Any, rates_at_days: list[float], plan: Plan) -> list[dict]:
+    """One record per group: n, events, median with CI (in the plan's unit) and rates at the given days."""
+    at = km.at(rates_at_days) if rates_at_days else None
+    out = []
+    for rec in in_unit(records(km.medians), plan, ("median", "lower", "upper")):
+        g = rec["group"]
+        rec["rates"] = rate_rows(at[at["group"] == g].drop(columns="group"), plan) if at is not None else []
+        out.append(rec)
+    return out
+
+
+def logrank_record(lr: Any) -> dict:
+    return {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
+
+
+def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+    t, e = f"{a.endpoint}_time_days", f"{a.endpoint}_event"
+    data = sub[sub[t].notna()]
+    km = stats.kaplan_meier(data, t, e, by=a.by, **km_options(plan))
+    rec: dict[str, Any] = {
+        "groups": km_groups(km, to_days(plan, a.rates_at), plan),
+        "method": "Kaplan-Meier; Greenwood variance",
+        "options": dict(km.options),
+    }
+    if a.by is not None:
+        rec["logrank"] = logrank_record(stats.logrank_test(data, t, e, by=a.by))
+    return rec, km.table, km
+
+
+def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+    data = sub[sub["cir_time_days"].notna()]
+    present = sorted(set(data["cir_status"].astype(int)) - {0} | {1, 2})
+    causes = {k: CIR_CAUSES[k] for k in present}
+    label = causes[1 if a.endpoint == "cir" else 2]
+    ci = stats.cumulative_incidence(data, "cir_time_days", "cir_status", by=a.by, causes=causes,
+                                    conf_level=plan.statistics.conf_level, conf_type=conf_type(plan))
+    tab = ci.table[ci.table["cause"] == label]
+    rates = ci.at(to_days(plan, a.rates_at)) if a.rates_at else None
+    rec: dict[str, Any] = {
+        "cause": label,
+        "competing": [v for v in causes.values() if v != label],
+        "groups": [
+            {"group": g, "rates": rate_rows(rates[(rates["group"] == g) & (rates["cause"] == label)], plan)
+             if rates is not None else []}
+            for g in ci.groups
+        ],
+        "method": "Aalen-Johansen cumulative incidence (competing risks, exact ties, no jitter)",
+        "options": dict(ci.options),
+    }
+    if a.by is not None:
+        gt = stats.gray_test(data, "cir_time_days", "cir_status", by=a.by, cause=1 if a.endpoint == "cir" else 2)
+        rec["gray_test"] = records(gt.table)
+    return rec, tab, ci
+
+
+def analysis_id(a: Analysis) -> str:
+    return "_".join((a.endpoint, a.population, a.by or "overall"))
+
+
+def survival_section(frame: pd.DataFrame, plan: Plan) -> Part:
+    """One record per analysis of the plan, its tidy table, and its fitted KM / cumulative incidence by id."""
+    out, tables, fits = [], {}, {}
+    for a in plan.effective_analyses():
+        sub = population(frame, plan, a.population)
+        key = analysis_id(a)
+        analyse = _competing_analysis if a.endpoint in COMPETING else _tte_analysis
+        rec, tab, fit = analyse(sub, a, plan)
+        fits[key] = fit
+        out.append({
+            "id": key,
+            "endpoint": a.endpoint,
+            "name": ENDPOINT_NAMES[a.endpoint],
+            "population": a.population,
+            "by": a.by,
+            "n": int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum()),
+            **rec,
+        })
+        tables[f"survival_{key}"] = tab
+    return Part(out, tables, fits)

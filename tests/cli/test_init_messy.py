@@ -1,0 +1,95 @@
+"""From a clinician's own sheet to a correct report in two commands, with no edit of sheet or plan.
+
+The sheets in tests/fixtures/messy/ (made by make_messy_sheets.py from the same 24 patients) go through
+``cart-outcomes init`` then ``cart-outcomes run``; every number is compared with R survival/cmprsk on the canonical
+truth of those patients (tests/reference/messy_sheets.R -> messy_sheets.json).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cart_outcomes.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "messy"
+R = json.loads((ROOT / "tests" / "reference" / "messy_sheets.json").read_text())
+CLOSED = 1e-10
+SHEETS = ["centre_title_row.xlsx", "centre_semicolon_latin1.csv"]
+
+
+def _init_and_run(tmp_path: Path, name: str) -> tuple[str, dict]:
+    shutil.copy(FIXTURES / name, tmp_path / name)
+    runner = CliRunner()
+    init = runner.invoke(app, ["init", str(tmp_path / name)])
+    assert init.exit_code == 0, init.output
+    run = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--quiet"])
+    assert run.exit_code == 0, run.output
+    assert run.output.strip().splitlines()[-1] == f"open the report: {tmp_path / 'study-report' / 'report.html'}"
+    return init.output, json.loads((tmp_path / "study-report" / "results.json").read_text())
+
+
+def _rate(groups: list[dict], t: float) -> dict:
+    [g] = groups
+    return next(r for r in g["rates"] if r["time"] == t)
+
+
+@pytest.fixture(scope="module", params=SHEETS)
+def ran(request, tmp_path_factory):
+    return _init_and_run(tmp_path_factory.mktemp("messy"), request.param)
+
+
+def test_numbers_equal_R_with_no_edit(ran):
+    _, res = ran
+    assert res["input"]["n_patients"] == R["n"]
+    orr = next(r for r in res["response"] if r["measure"] == "overall_response")
+    assert (orr["responders"], orr["n"]) == (R["orr"]["responders"], R["orr"]["n"])
+    for k in ("estimate", "lower", "upper"):
+        assert orr[k] == pytest.approx(R["orr"][k], rel=CLOSED)
+    surv = {s["endpoint"]: s for s in res["survival"]}
+    for ep in ("os", "pfs"):
+        [g] = surv[ep]["groups"]
+        assert (g["n"], g["events"], g["median"], g["lower"], g["upper"]) == (
+            R[ep]["n"], R[ep]["events"], R[ep]["median"], R[ep]["median_lower"], R[ep]["median_upper"])
+        year = _rate(surv[ep]["groups"], 365.25)
+        for mine, theirs in (("survival", "at_12m"), ("lower", "at_12m_lower"), ("upper", "at_12m_upper")):
+            assert year[mine] == pytest.approx(R[ep][theirs], rel=CLOSED)
+    for ep in ("cir", "nrm"):
+        year = _rate(surv[ep]["groups"], 365.25)
+        assert year["estimate"] == pytest.approx(R[f"{ep}_12m"], rel=CLOSED)
+        assert year["std_err_cmprsk"] ** 2 == pytest.approx(R[f"{ep}_12m_var"], rel=CLOSED)
+    naive = {c["endpoint"]: c["naive"]["logrank"] for c in res["comparisons"]}
+    for ep in ("os", "pfs"):
+        assert naive[ep]["p"] == pytest.approx(R["hsct_responders"][ep]["p"], rel=CLOSED)
+    crs = {d["category"]: d for d in res["toxicity"]["crs"]["distribution"]}
+    for mine, theirs in (("any_grade", "crs_any"), ("grade_3_or_higher", "crs_grade3")):
+        assert crs[mine]["n"] == R[theirs]["n"]
+        assert (crs[mine]["lower"], crs[mine]["upper"]) == pytest.approx((R[theirs]["lower"], R[theirs]["upper"]),
+                                                                          rel=CLOSED)
+
+
+def test_every_assumption_is_in_data_quality(ran):
+    _, res = ran
+    rules = {w["rule"] for w in res["data_quality"]["warnings"]}
+    assert {"FOLLOWUP_AT_DEATH", "BEST_RESPONSE_FROM_DAY28", "ASSESSMENT_AT_NOMINAL_DAY",
+            "DISEASE_DEATH_AS_PROGRESSION"} <= rules
+    disease = next(w for w in res["data_quality"]["warnings"] if w["rule"] == "DISEASE_DEATH_AS_PROGRESSION")
+    assert disease["patients"] == ["117", "118", "119", "120", "121", "122"]  # the primary-refractory deaths
+
+
+def test_init_says_what_it_guessed(ran):
+    out, _ = ran
+    assert "dates read as %d/%m/%Y" in out and "'Cause of death' -> death_cause" in out
+    assert "'LDH' -> unmapped" in out
+
+
+def test_run_given_a_spreadsheet_says_run_init_first():
+    result = CliRunner().invoke(app, ["run", str(FIXTURES / "centre_title_row.xlsx")])
+    assert result.exit_code == 2
+    assert "is a data file" in result.output and "cart-outcomes init" in result.output
+    assert "Traceback" not in result.output
