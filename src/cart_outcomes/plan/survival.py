@@ -12,10 +12,9 @@ from typing import Any
 import pandas as pd
 
 from cart_outcomes import stats
-from cart_outcomes.cohort.schema import CIR_CAUSES
+from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.plan._common import (
-    ENDPOINT_NAMES,
     Part,
     conf_type,
     in_unit,
