@@ -219,6 +219,12 @@ CRS_OBSERVATIONS = Table(
         _PID_LONG,
         *_day(),
         Column("temperature_c", "number", "Maximum body temperature.", unit="degC", minimum=30, maximum=45),
+        Column("sbp_mmhg", "number", "Lowest systolic blood pressure (bedside wording: hypotension is SBP below the "
+               "plan's toxicity.hypotension_sbp_mmhg, default 90).", unit="mmHg", minimum=20, maximum=300),
+        _text("vasopressor_names", "Vasopressors given, as written at the bedside (e.g. 'norepinephrine + "
+              "vasopressin'); counted into vasopressors/vasopressin when those are blank."),
+        _text("oxygen", "Oxygen support as written at the bedside ('RA', 'NC 4 L/min', 'HFNC 40 L/min', 'BiPAP'); "
+              "read into oxygen_device/oxygen_flow_l_min when those are blank."),
         _bool("hypotension", "Hypotension attributable to CRS."),
         Column("vasopressors", "integer", "Number of vasopressors other than vasopressin.", minimum=0, maximum=10),
         _bool("vasopressin", "Vasopressin given."),

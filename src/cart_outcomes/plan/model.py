@@ -115,6 +115,11 @@ class ToxicitySection(_Strict):
     icans: bool = True
     icaht: bool = True
     criteria: Literal["astct2019"] = "astct2019"
+    hypotension_sbp_mmhg: float = Field(
+        default=90.0, gt=0, le=200,
+        description="Daily CRS sheets giving a systolic blood pressure: hypotension is SBP below this (mmHg). ASTCT "
+        "2019 states no number; SBP < 90 is the usual adult threshold.",
+    )
 
 
 class KineticsSection(_Strict):

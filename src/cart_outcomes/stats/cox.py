@@ -291,9 +291,12 @@ class CoxResult:
                 f"collapse: give one value per row of the data ({m.n_data}) or of the rows used ({m.rows.size}), "
                 f"got {keys.size}"
             )
-        if keys.size == m.n_data:
-            return keys[m.rows]
-        return keys[np.argsort(np.argsort(m.rows))]
+        keys = keys[m.rows] if keys.size == m.n_data else keys[np.argsort(np.argsort(m.rows))]
+        missing = pd.isna(keys)
+        if missing.any():
+            bad = np.isin(np.arange(m.n_data), m.rows[missing])
+            raise InputError(f"collapse: missing value for data {_inputs.rows(bad)}")
+        return keys
 
     def _stratum_labels(self) -> np.ndarray:
         """R's strata labels (``sex=1``, ``sex=1, inst=3``) indexed by stratum code."""
@@ -473,7 +476,7 @@ class CoxResult:
         return pd.concat(parts, ignore_index=True)
 
     def survfit(
-        self, newdata: Any = None, *, conf_type: str = "log", conf_level: float = 0.95
+        self, newdata: Any = None, *, conf_type: str = "log", conf_level: float | None = None
     ) -> pd.DataFrame:
         """Predicted survival curves with standard errors and pointwise CIs, R ``survfit(fit, newdata, conf.type=)``.
 
@@ -485,11 +488,13 @@ class CoxResult:
         lower, upper`` (and ``stratum``): every distinct exit time of the stratum (R ``censor=TRUE``); ``n_*``
         weighted; ``std_chaz`` is R's ``$std.err`` (SE of the cumulative hazard, Tsiatis' formula with the term for
         estimating beta, using ``vcov``), ``std_err = survival * std_chaz`` as ``summary.survfit`` prints it;
-        ``conf_type`` ``"log"`` (R default), ``"log-log"`` or ``"plain"`` at ``conf_level``.
+        ``conf_type`` ``"log"`` (R default), ``"log-log"`` or ``"plain"`` at ``conf_level`` (default: the fit's
+        ``conf_level``, 0.95 unless set, R ``conf.int``).
         """
         if conf_type not in _common.CONF_TYPES:
             raise InputError(f"conf_type must be one of {_common.CONF_TYPES}, got {conf_type!r}")
-        z = _common.z_value(_common.check_level(conf_level))
+        level = self.options["conf_level"] if conf_level is None else conf_level
+        z = _common.z_value(_common.check_level(level))
         m = self._model
         curves = self._curves()
         if newdata is None:
