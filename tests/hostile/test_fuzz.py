@@ -42,24 +42,38 @@ def _mutate(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
     rows = [list(r) for r in rows]
     for _ in range(rng.randint(1, 6)):
         kind = rng.random()
-        i, j = rng.randrange(1, len(rows)), rng.randrange(len(rows[0]))
+        i, j = rng.randrange(1, max(len(rows), 2)), rng.randrange(max(len(rows[0]), 1))
         if kind < 0.6:
-            rows[i][j] = rng.choice(HOSTILE)
+            if j < len(rows[i]):
+                rows[i][j] = rng.choice(HOSTILE)
         elif kind < 0.7:
             rows.insert(i, list(rows[i]))  # a duplicated row
         elif kind < 0.75:
             rows.insert(i, [""] * len(rows[0]))  # a blank row
         elif kind < 0.8:
             for r in rows:
-                del r[j]  # a dropped column
+                del r[j:j + 1]  # a dropped column
         elif kind < 0.85:
-            rows[0][j] = rng.choice(HOSTILE[:12] + [rows[0][j].upper(), rows[0][j] + " "])  # a mangled header
+            if j < len(rows[0]):
+                rows[0][j] = rng.choice(HOSTILE[:12] + [rows[0][j].upper(), rows[0][j] + " "])  # a mangled header
         elif kind < 0.9:
             rows.append([rng.choice(HOSTILE) for _ in rows[0]])  # a junk row
         elif kind < 0.95:
             rows[i] = rows[i][: rng.randrange(len(rows[i]) + 1)]  # a short row
         else:
             rows.insert(0, ["Cohort export " + rng.choice(HOSTILE)])  # a title row
+    return rows
+
+
+def _mild(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
+    """Mutations a valid cohort survives: hostile but unique ids, blank rows (the ids are not in other tables)."""
+    rows = [list(r) for r in rows]
+    k = rows[0].index("patient_id")
+    for i in range(1, len(rows)):
+        if rng.random() < 0.5:
+            rows[i][k] = f"{rng.choice(HOSTILE[4:20])}{i}"
+    for _ in range(rng.randint(0, 3)):
+        rows.insert(rng.randrange(1, len(rows) + 1), [""] * len(rows[0]))
     return rows
 
 
@@ -87,9 +101,12 @@ def test_mutated_cohorts_never_raise_and_never_lose_a_patient_silently(tmp_path)
     for case in range(N_COHORTS):
         folder = tmp_path / f"c{case}"
         folder.mkdir()
-        mutated = _mutate(patients, rng)
+        if case % 3 == 0:  # mild: the cohort should still validate, and every patient must be there
+            mutated = _mild(patients, rng)
+        else:
+            mutated = _mutate(patients, rng)
+            _write(_mutate(crs, rng) if rng.random() < 0.5 else crs, folder / "crs_observations.csv", rng)
         _write(mutated, folder / "patients.csv", rng)
-        _write(_mutate(crs, rng) if rng.random() < 0.5 else crs, folder / "crs_observations.csv", rng)
         try:
             cohort = read_cohort(folder)
         except InputError:
@@ -161,7 +178,7 @@ def test_mutated_plans_run_or_fail_cleanly_through_the_cli(tmp_path, seed):
     name = "".join(rng.choice(HOSTILE[4:12] + ["../", "/", "x" * 200]) for _ in range(3))
     title = rng.choice(HOSTILE[4:12])
     text = text.replace("name: responders_by_hsct", f"name: {json.dumps(name)}")  # JSON strings are YAML
-    text = re.sub(r"^title: .*$", f"title: {json.dumps(title + ' CD7')}", text, flags=re.MULTILINE)
+    text = re.sub(r"^title: .*$", lambda _: f"title: {json.dumps(title + ' CD7')}", text, flags=re.MULTILINE)
     (study / "study.yaml").write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", str(study / "study.yaml"), "--out", str(out), "--quiet"])
