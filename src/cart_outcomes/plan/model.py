@@ -34,7 +34,8 @@ class _Strict(BaseModel):
 class DataSection(DataMapping):
     """Where the cohort is (``source``, required in a plan) and how it maps onto the canonical schema."""
 
-    source: str = Field(description="Cohort file or folder, relative to the plan file.")
+    source: str = Field(description="Cohort file or folder; a relative path is resolved against the "
+                        "plan's folder and may lead outside it (../data/cohort.xlsx); the report footer names it.")
 
 
 class EndpointOptions(_Strict):
