@@ -145,3 +145,18 @@ def test_a_source_outside_the_plan_folder_is_read_and_named_in_results_and_foote
     assert run.results["input"]["source_path"] == "../data"  # relative to the plan's folder, never absolute
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "read from data.source &#39;../data&#39; (outside the plan&#39;s folder)" in page
+
+
+def test_tables_too_long_for_the_workbook_are_listed_not_written(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from cart_outcomes.report import tables
+
+    monkeypatch.setattr(tables, "MAX_XLSX_ROWS", 3)
+    path = tables.write_workbook({"small": pd.DataFrame({"a": [1, 2]})},
+                                 {"endpoints": pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"]})},
+                                 tmp_path / "t.xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames == ["Index", "T01 small"]
+    index = list(book["Index"].iter_rows(values_only=True))
+    assert index[2] == (None, "not in this workbook: more than 3 rows; see tables/<name>.csv", "endpoints", 4)
