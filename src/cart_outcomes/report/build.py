@@ -389,6 +389,7 @@ SYSTEM_NAMES = {
     "CTCAE_v4": "CTCAE version 4.03",
     "MSKCC": "the MSKCC criteria (Park et al., N Engl J Med 2018)",
     "CARTOX": "the CARTOX criteria (Neelapu et al., Nat Rev Clin Oncol 2018)",
+    "grading system not stated": "criteria the source data do not state (pre-graded; grades reported as recorded)",
 }
 
 
