@@ -105,7 +105,7 @@ class EventCounts(Result):
                 f"{fixed[name]!r}; count again with the columns you need (cart_outcomes.engine.event_counts)"
             )
         out = {name: fixed[name] for name in given}
-        out["weights"] = self.frame[ROWS].to_numpy(dtype=float)
+        out["weights"] = self.frame[ROWS].to_numpy(dtype=np.int64)
         return out
 
     def refuse(self, function: str, why: str) -> InputError:
