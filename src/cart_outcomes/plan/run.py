@@ -126,7 +126,11 @@ def run_plan(
     source = Path(plan.data.source)
     cohort = read_cohort(source if source.is_absolute() else base / source, plan.data).require_valid()
     patients = cohort.patients
-    check_plan_columns(plan, cohort.provided["patients"])
+    from cart_outcomes.cohort.schema import PATIENTS
+
+    # canonical columns with values, and the sheet's own columns (kept unchecked, e.g. a day-90 response)
+    extra = tuple(c for c in patients.columns if c not in PATIENTS.names)
+    check_plan_columns(plan, tuple(cohort.provided["patients"]) + extra)
     data = dict(cohort.tables)
 
     step("deriving endpoints")
