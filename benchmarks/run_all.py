@@ -7,7 +7,8 @@ benchmarks run"); its peers are timed interleaved inside ``run`` (``_timing.inte
 the markers ``<!-- BEGIN run_all: bench_<name> -->`` and ``<!-- END run_all: bench_<name> -->`` of README.md, each
 with the date, the load average and the command that produced it; a module without markers gets a new section at
 the end. Nothing between markers is edited by hand. Modules are imported lazily one after the other, so a failure
-in one is reported (exit status 1) without losing the others' tables.
+in one is reported (exit status 1) without losing the others' tables; a module that does not follow the interface
+is skipped with a message (exit status 1).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import inspect
 import os
 import platform
 import re
@@ -99,12 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"no such benchmark(s): {sorted(unknown)}; found {names}")
         names = [n for n in names if n in wanted]
-    sections, failed = {}, []
+    sections, failed, skipped = {}, [], []
     for name in names:
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         try:
             mod = importlib.import_module(name)
+            if not (hasattr(mod, "TITLE") and list(inspect.signature(mod.run).parameters) == ["quick"]):
+                skipped.append(name)
+                print(f"## {name}: skipped, it does not follow the interface (TITLE and run(quick) -> rows; see "
+                      "README.md)", file=sys.stderr, flush=True)
+                continue
             rows = mod.run(args.quick)
         except Exception:  # noqa: BLE001 -- one broken benchmark must not lose the others' tables
             failed.append(name)
@@ -118,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write and sections:
         write(sections, environment())
         print(f"wrote {len(sections)} section(s) into {README.relative_to(HERE.parent)}")
-    if failed:
-        print(f"failed: {failed}", file=sys.stderr)
+    if failed or skipped:
+        print(f"failed: {failed}; skipped (not following the interface): {skipped}", file=sys.stderr)
         return 1
     return 0
 

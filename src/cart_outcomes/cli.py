@@ -95,14 +95,14 @@ def grade(
     for col in table.columns:
         rt.add_column(str(col), overflow="fold")
     for row in table.itertuples(index=False):
-        rt.add_row(*["" if pd.isna(v) else str(v) for v in row])
+        rt.add_row(*["" if pd.isna(v) else _markup(v) for v in row])
     console.print(rt)
     console.print(f"criteria: {result.criteria.get('citation', '')}", markup=False)
     for p in result.problems:
-        console.print(f"warning: {p}", markup=False)
+        console.print(_shown(f"warning: {p}"), markup=False)
     if len(result.excluded):
         for row in result.excluded.itertuples(index=False):
-            console.print(f"not graded: patient {row.patient_id}: {row.reason}", markup=False)
+            console.print(_shown(f"not graded: patient {row.patient_id}: {row.reason}"), markup=False)
 
 
 #: Columns of the per-patient kinetics table shown in the terminal, with short headers (the JSON and CSV carry every
@@ -166,7 +166,8 @@ def kinetics(
         rt.add_column(header, overflow="fold", justify="right" if pd.api.types.is_numeric_dtype(table[col]) else "left")
     for row in table[list(_KINETICS_SHOWN)].itertuples(index=False):
         rt.add_row(*["" if pd.isna(v) else f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 100
-                     else f"{v:g}" if isinstance(v, float) else _KINETICS_SHORT.get(str(v), str(v)) for v in row])
+                     else f"{v:g}" if isinstance(v, float) else _markup(_KINETICS_SHORT.get(str(v), str(v)))
+                     for v in row])
     console.print(rt)
     console.print("AUC end: observed or interpolated = the window is covered; last sample = the AUC stops at the last "
                   "sample (never extrapolated); 0 after BLQ = the level is 0 after the first BLQ sample. lost = first "
@@ -181,7 +182,7 @@ def _read_long_table(file: str, sheet: str):
 
     path = Path(file)
     if not path.exists():
-        typer.echo(f"Error: file {file!r} does not exist", err=True)
+        typer.echo(_shown(f"Error: file {file!r} does not exist"), err=True)
         raise typer.Exit(EXIT_USAGE)
     try:
         if path.is_dir():
@@ -194,7 +195,8 @@ def _read_long_table(file: str, sheet: str):
             with pd.ExcelFile(path, engine=engine) as book:
                 sheets = book.sheet_names
                 if sheet not in sheets:
-                    typer.echo(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})", err=True)
+                    typer.echo(_shown(f"Error: {file}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})"),
+                               err=True)
                     raise typer.Exit(EXIT_DATA)
                 data = None if "patients" in sheets else pd.read_excel(book, sheet_name=sheet)
             if data is None:  # a whole cohort workbook
@@ -206,7 +208,7 @@ def _read_long_table(file: str, sheet: str):
     except typer.Exit:
         raise
     except Exception as exc:  # any reader failure is a data problem, reported without a traceback
-        typer.echo(f"Error: cannot read {file}: {exc}", err=True)
+        typer.echo(_shown(f"Error: cannot read {file}: {exc}"), err=True)
         raise typer.Exit(EXIT_DATA) from None
 
 
@@ -218,16 +220,15 @@ def _exit_with_data_problems(exc: Exception, output_format: str, where: str, ver
     from cart_outcomes.errors import ValidationFailed
 
     if not isinstance(exc, ValidationFailed):
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(_shown(f"Error: {exc}"), err=True)
         raise typer.Exit(EXIT_DATA) from None
     if output_format == "json":
         typer.echo(json.dumps({"ok": False, "problems": [_problem_dict(p) for p in exc.problems]}, indent=2,
                               default=str))
     else:
         errors = [p for p in exc.problems if p.severity == "error"]
-        typer.echo(f"{where}: {len(errors)} problem(s); nothing was {verb}", err=True)
-        for p in exc.problems:
-            typer.echo(f"  {p}", err=True)
+        typer.echo(_shown(f"{where}: {len(errors)} problem(s); nothing was {verb}"), err=True)
+        typer.echo("\n".join(f"  {_shown(p)}" for p in exc.problems), err=True)
     raise typer.Exit(EXIT_DATA) from None
 
 
@@ -240,8 +241,23 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+def _shown(value: object) -> str:
+    """User text as the terminal must show it: control, invisible and direction-changing characters written
+    ``<U+XXXX>`` (line feeds kept), so no cell can move the cursor, clear the screen or make a hyperlink."""
+    from cart_outcomes._text import neutralise
+
+    return neutralise(str(value), keep_newlines=True)
+
+
+def _markup(value: object) -> str:
+    """User text for a place rich reads as markup: :func:`_shown`, then ``[`` escaped (a cell ``[/x]`` is text)."""
+    from rich.markup import escape
+
+    return escape(_shown(value))
+
+
 def _fail_usage(message: str) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {_shown(message)}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -280,6 +296,11 @@ def validate(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA)
 
 
+#: Most problems ``validate`` shows as a table; beyond, one line each (rich lays out every row of a table together:
+#: minutes for 100,000 rows).
+TABLE_MAX_PROBLEMS = 500
+
+
 def _print_report(cohort) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -289,8 +310,14 @@ def _print_report(cohort) -> None:
         console = Console(highlight=False, width=160)
     report = cohort.report
     tables = ", ".join(f"{k} ({len(v)} rows)" for k, v in cohort.tables.items())
-    console.print(f"[bold]{cohort.source}[/bold]: {len(cohort.patients)} patient(s); tables: {tables}")
-    if report.problems:
+    console.print(f"[bold]{_markup(cohort.source)}[/bold]: {len(cohort.patients)} patient(s); tables: "
+                  f"{_markup(tables)}")
+    if len(report.problems) > TABLE_MAX_PROBLEMS:  # one line each: linear, as fast as --format json
+        import sys
+
+        sys.stdout.write("".join(f"{p.severity}: {_shown(p)}\n" for p in report.problems))
+        sys.stdout.flush()
+    elif report.problems:
         table = Table(header_style="bold")
         table.add_column("severity", no_wrap=True)
         table.add_column("rule", no_wrap=True)
@@ -303,8 +330,8 @@ def _print_report(cohort) -> None:
             where = [] if p.table in (None, "patients") else [p.table]
             where += [f"patient {p.patient_id}"] if p.patient_id else []
             where += [f"row {p.row}"] if p.row is not None else []
-            table.add_row(f"[{style}]{p.severity}[/{style}]", p.rule, ", ".join(where), p.column or "",
-                          p.value or "", p.message)
+            table.add_row(f"[{style}]{p.severity}[/{style}]", p.rule, _markup(", ".join(where)),
+                          _markup(p.column or ""), _markup(p.value or ""), _markup(p.message))
         console.print(table)
     verdict = "[green]valid[/green]" if report.ok else "[red]NOT valid: nothing will be analysed[/red]"
     console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): {verdict}")
@@ -347,12 +374,11 @@ def _run_with_progress(job, quiet: bool):
 
             result = job(step)
     except ValidationFailed as exc:
-        console.print(f"[red]{exc}[/red]")
-        for p in exc.problems:
-            console.print(f"  {p}", markup=False)
+        console.print(f"[red]{_markup(exc)}[/red]")
+        console.print("\n".join(f"  {_shown(p)}" for p in exc.problems), markup=False)
         raise typer.Exit(EXIT_DATA) from None
     except (CartOutcomesError, OSError) as exc:
-        console.print(f"[red]Error:[/red] {exc}", markup=True, highlight=False)
+        console.print(f"[red]Error:[/red] {_markup(exc)}", markup=True, highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     _print_summary(result)
     return result
@@ -371,7 +397,7 @@ def _print_summary(result) -> None:
     r = result.results
     conv = result.record.conventions
     pct = f"{100 * conv.conf_level:g}% CI"
-    console.print(f"[bold]{r['title']}[/bold]: {r['input']['n_patients']} patients")
+    console.print(f"[bold]{_markup(r['title'])}[/bold]: {r['input']['n_patients']} patients")
     for rec in r["response"]:
         at = f"day {conv.response_day}" if rec["column"] == conv.response_column else "best response"
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
@@ -380,9 +406,10 @@ def _print_summary(result) -> None:
         for g in s.get("groups", []):
             if "median" in g:
                 med = "not reached" if g["median"] is None else f"{g['median']:g} {conv.time_unit}"
-                console.print(f"  median {s['endpoint'].upper()} ({g['group']}): {med}", markup=False)
+                console.print(_shown(f"  median {s['endpoint'].upper()} ({g['group']}): {med}"), markup=False)
     for c in r["comparisons"]:
-        line = f"  {c['comparison']}, {c['endpoint'].upper()}: naive log-rank p = {_p(c['naive']['logrank']['p'])}"
+        line = (f"  {_markup(c['comparison'])}, {c['endpoint'].upper()}: naive log-rank p = "
+                f"{_p(c['naive']['logrank']['p'])}")
         if "immortal_time" in c:
             cox = c["time_dependent_cox"]["coefficients"][0]["p"]
             line += (f"; time-dependent Cox p = {_p(cox)}; Mantel-Byar p = {_p(c['mantel_byar']['p'])} "
@@ -392,7 +419,7 @@ def _print_summary(result) -> None:
     if n_warn:
         console.print(f"  [yellow]{n_warn} data-quality warning(s): see the report[/yellow]")
     if result.out_dir is not None:
-        console.print(f"wrote {len(result.files)} file(s) to {result.out_dir}")
+        console.print(f"wrote {len(result.files)} file(s) to {_markup(result.out_dir)}")
 
 
 @app.command()
@@ -413,20 +440,20 @@ def init(
         _fail_usage(str(exc))
     for sg in result.sheets:
         if sg.table is None:
-            typer.echo(f"sheet {sg.sheet!r}: not a cohort table, ignored")
+            typer.echo(_shown(f"sheet {sg.sheet!r}: not a cohort table, ignored"))
             continue
         mapped = [g for g in sg.columns if g.column]
-        typer.echo(f"sheet {sg.sheet!r} -> {sg.table}: header on row {sg.header_row}, {sg.n_rows} rows, "
-                   f"{len(mapped)} of {len(sg.columns)} columns mapped")
+        typer.echo(_shown(f"sheet {sg.sheet!r} -> {sg.table}: header on row {sg.header_row}, {sg.n_rows} rows, "
+                          f"{len(mapped)} of {len(sg.columns)} columns mapped"))
         for g in sg.columns:
-            typer.echo(f"  {g.header!r} -> {g.column or 'unmapped'}  ({g.evidence})")
+            typer.echo(_shown(f"  {g.header!r} -> {g.column or 'unmapped'}  ({g.evidence})"))
         for column, recodes in sg.values.items():
-            typer.echo(f"  values of {column}: " + ", ".join(f"{k!r} -> {v}" for k, (v, _) in recodes.items()))
+            typer.echo(_shown(f"  values of {column}: " + ", ".join(f"{k!r} -> {v}" for k, (v, _) in recodes.items())))
         for column, raw in sg.unmapped_values.items():
-            typer.echo(f"  values of {column} with no guess (fill them in): " + ", ".join(map(repr, raw)))
+            typer.echo(_shown(f"  values of {column} with no guess (fill them in): " + ", ".join(map(repr, raw))))
     if result.date_format:
         typer.echo(f"dates read as {result.date_format}")
-    typer.echo(f"wrote {result.path}; check it, then run:  cart-outcomes run {result.path}")
+    typer.echo(_shown(f"wrote {result.path}; check it, then run:  cart-outcomes run {result.path}"))
 
 
 _DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet")
@@ -458,7 +485,7 @@ def run(
     result = _run_with_progress(lambda step: run_plan(plan, out, deidentify=deidentify, progress=step), quiet)
     report = next((f for f in result.files if f.name == "report.html"), None)
     if report is not None:
-        typer.echo(f"open the report: {report}")
+        typer.echo(_shown(f"open the report: {report}"))
 
 
 @app.command()

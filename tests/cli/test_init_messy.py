@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "messy"
 R = json.loads((ROOT / "tests" / "reference" / "messy_sheets.json").read_text())
 CLOSED = 1e-10
-SHEETS = ["centre_title_row.xlsx", "centre_semicolon_latin1.csv"]
+SHEETS = ["centre_title_row.xlsx", "centre_semicolon_latin1.csv", "centre_two_sheets.xlsx"]
 
 
-def _init_and_run(tmp_path: Path, name: str) -> tuple[str, dict]:
+def _init_and_run(tmp_path: Path, name: str) -> tuple[str, str, dict]:
     shutil.copy(FIXTURES / name, tmp_path / name)
     runner = CliRunner()
     init = runner.invoke(app, ["init", str(tmp_path / name)])
@@ -31,7 +31,7 @@ def _init_and_run(tmp_path: Path, name: str) -> tuple[str, dict]:
     run = runner.invoke(app, ["run", str(tmp_path / "study.yaml"), "--quiet"])
     assert run.exit_code == 0, run.output
     assert run.output.strip().splitlines()[-1] == f"open the report: {tmp_path / 'study-report' / 'report.html'}"
-    return init.output, json.loads((tmp_path / "study-report" / "results.json").read_text())
+    return name, init.output, json.loads((tmp_path / "study-report" / "results.json").read_text())
 
 
 def _rate(groups: list[dict], t: float) -> dict:
@@ -45,7 +45,7 @@ def ran(request, tmp_path_factory):
 
 
 def test_numbers_equal_R_with_no_edit(ran):
-    _, res = ran
+    _, _, res = ran
     assert res["input"]["n_patients"] == R["n"]
     orr = next(r for r in res["response"] if r["measure"] == "overall_response")
     assert (orr["responders"], orr["n"]) == (R["orr"]["responders"], R["orr"]["n"])
@@ -74,7 +74,7 @@ def test_numbers_equal_R_with_no_edit(ran):
 
 
 def test_every_assumption_is_in_data_quality(ran):
-    _, res = ran
+    _, _, res = ran
     rules = {w["rule"] for w in res["data_quality"]["warnings"]}
     assert {"FOLLOWUP_AT_DEATH", "BEST_RESPONSE_FROM_DAY28", "ASSESSMENT_AT_NOMINAL_DAY",
             "DISEASE_DEATH_AS_PROGRESSION"} <= rules
@@ -83,9 +83,15 @@ def test_every_assumption_is_in_data_quality(ran):
 
 
 def test_init_says_what_it_guessed(ran):
-    out, _ = ran
-    assert "dates read as %d/%m/%Y" in out and "'Cause of death' -> death_cause" in out
-    assert "'LDH' -> unmapped" in out
+    name, out, res = ran
+    assert "'Cause of death' -> death_cause" in out
+    if name == "centre_two_sheets.xlsx":  # date cells; the daily sheet is recognised and graded
+        assert "sheet 'CRS daily' -> crs_observations" in out
+        assert "'Vasopressors' -> vasopressor_names" in out and "'O2' -> oxygen" in out
+        assert res["toxicity"]["crs"]["basis"] == "graded from crs_observations (ASTCT2019)"
+        assert "CRS_FROM_BEDSIDE" in {w["rule"] for w in res["data_quality"]["warnings"]}
+    else:  # DD/MM/YYYY text, extra columns kept
+        assert "dates read as %d/%m/%Y" in out and "'LDH' -> unmapped" in out
 
 
 def test_run_given_a_spreadsheet_says_run_init_first():

@@ -1,5 +1,5 @@
 # Reference values for the post-fit tools of cart_outcomes.stats.cox_ph (R survival 3.5-3): residuals() of every
-# type, predict() (lp, risk, expected, terms; se.fit), basehaz(), survfit.coxph curves with std.err and CI,
+# type, predict() (lp, risk, expected, survival, terms; se.fit), basehaz(), survfit.coxph curves with std.err and CI,
 # concordance pair counts, fit$means, cox.zph output (all transforms), the robust default for non-integer case
 # weights, and finegray() + weighted counting-process coxph (with cmprsk::crr beside it).
 # Regenerate from the repository root:  Rscript tests/reference/cox_extras.R
@@ -77,11 +77,13 @@ extras <- function(fit, newdata, strata_ref = FALSE, collapse = NULL, exact = FA
                        tied_risk = unname(cc["tied.x"]), tied_time = unname(cc["tied.y"]),
                        tied_both = unname(cc["tied.xy"]), value = unname(cc["concordance"]), se = unname(cc["std"])),
     residuals = list(martingale = col(residuals(fit, "martingale")), deviance = col(residuals(fit, "deviance")),
+                     partial = m(residuals(fit, "partial")),
                      martingale_weighted = col(residuals(fit, "martingale", weighted = TRUE))),
     basehaz = list(centered = col(basehaz(fit)$hazard), uncentered = col(basehaz(fit, centered = FALSE)$hazard),
                    time = col(basehaz(fit)$time)),
     survfit_means = sfit(fit, NULL)$log,
     predict = list(lp = pr(fit, "lp"), risk = pr(fit, "risk"), expected = pr(fit, "expected"),
+                   survival = pr(fit, "survival"),
                    terms = pr(fit, "terms"), lp_sample = pr(fit, "lp", reference = "sample"),
                    terms_strata = pr_nose(fit, "terms", reference = "strata")))
   if (!exact) {
@@ -107,6 +109,8 @@ extras <- function(fit, newdata, strata_ref = FALSE, collapse = NULL, exact = FA
       terms = pr(fit, "terms", newdata = newdata), lp_sample = pr(fit, "lp", newdata = newdata, reference = "sample"),
       expected = if (ncol(fit$y) == 2) pr(fit, "expected", newdata = newdata)
                  else pr_nose(fit, "expected", newdata = newdata),
+      survival = if (ncol(fit$y) == 2) pr(fit, "survival", newdata = newdata)
+                 else pr_nose(fit, "survival", newdata = newdata),
       survfit = sfit(fit, newdata))
   }
   out
@@ -147,7 +151,9 @@ cases$tied_not_robust <- list(summary = summ(coxph(Surv(time, event) ~ x + z + s
 
 # ---- finegray ------------------------------------------------------------------------------------------------
 fg_case <- function(data, formula, etype, covs, every = 1L) {
-  pd <- finegray(formula, data = data, etype = etype, id = rowid)
+  fg_fit(finegray(formula, data = data, etype = etype, id = rowid), covs, every)
+}
+fg_fit <- function(pd, covs, every = 1L) {
   fit <- coxph(as.formula(paste("Surv(fgstart, fgstop, fgstatus) ~", paste(covs, collapse = " + "))),
                weights = fgwt, data = pd)
   keep <- seq(1L, nrow(pd), by = every)     # big expansions: every k-th row, plus the column sums
@@ -169,6 +175,8 @@ tied$cr <- ifelse(tied$event == 1, ifelse(seq_len(nrow(tied)) %% 3 == 0, 2, 1), 
 tied$crf <- factor(tied$cr, 0:2, labels = c("censor", "one", "two"))
 fg$tied <- fg_case(tied, Surv(time, crf) ~ x + z + rowid, "one", c("x", "z"))
 fg$tied_strata <- fg_case(tied, Surv(time, crf) ~ x + strata(g) + rowid, "one", c("x"))
+fg$tied_weights <- fg_fit(finegray(Surv(time, crf) ~ x + z + rowid, data = tied, etype = "one", weights = w),
+                          c("x", "z"))
 # untied times: crr and finegray + coxph estimate the same model (times jittered deterministically)
 ut <- tied
 ut$time <- ut$time + seq_len(nrow(ut)) / 100

@@ -121,6 +121,9 @@ def test_residuals_against_R(name):
     close(res.residuals("martingale"), ref["martingale"], "martingale")
     close(res.residuals("deviance"), ref["deviance"], "deviance")
     close(res.residuals("martingale", weighted=True), ref["martingale_weighted"], "martingale weighted")
+    partial = res.residuals("partial")
+    close(partial, ref["partial"], "partial")
+    assert partial.columns.tolist() == res.predict(type="terms").columns.tolist()
     if "score" not in ref:
         with pytest.raises(ValueError, match="not available for ties='exact'"):
             res.residuals("score")
@@ -157,7 +160,7 @@ def test_collapsed_residuals_against_R(name):
 @pytest.mark.parametrize("name", with_ref("predict"))
 def test_predict_against_R(name):
     res, ref = fit(name), CASES[name]["predict"]
-    for kind in ("lp", "risk", "expected"):
+    for kind in ("lp", "risk", "expected", "survival"):
         got = res.predict(type=kind, se_fit=True)
         close(got["fit"], ref[kind]["fit"], kind)
         close(got["se_fit"], ref[kind]["se"], kind + " se")
@@ -186,10 +189,11 @@ def test_predict_newdata_against_R(name):
     close(terms.iloc[:, :k], ref["terms"]["fit"], "terms")
     close(terms.iloc[:, k:], ref["terms"]["se"], "terms se")
     counting = res.options["counting_process"]
-    got = res.predict(nd, type="expected", se_fit=not counting)
-    close(got["fit"], ref["expected"]["fit"], "expected")
-    if not counting:
-        close(got["se_fit"], ref["expected"]["se"], "expected se")
+    for kind in ("expected", "survival"):
+        got = res.predict(nd, type=kind, se_fit=not counting)
+        close(got["fit"], ref[kind]["fit"], kind)
+        if not counting:
+            close(got["se_fit"], ref[kind]["se"], kind + " se")
 
 
 @pytest.mark.parametrize("name", with_ref("basehaz"))

@@ -29,6 +29,7 @@ SPECS = {
     "mgus2_death": (MGUS2, "etime", "event", 2, {}, ["age", "sex"]),
     "tied": (TIED, "time", "cr", 1, {}, ["x", "z"]),
     "tied_strata": (TIED, "time", "cr", 1, {"strata": "g"}, ["x"]),
+    "tied_weights": (TIED, "time", "cr", 1, {"weights": "w"}, ["x", "z"]),
     "untied": (UNTIED, "time", "cr", 1, {}, ["x", "z"]),
 }
 RTOL = 1e-10

@@ -15,15 +15,13 @@ import pandas as pd
 
 from cart_outcomes.cohort._problems import Problem
 from cart_outcomes.cohort.mapping import builtin_value
-from cart_outcomes.cohort.schema import Column, Table
+from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS, Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "."})
 _MISSING_ANY_CASE = frozenset({f(t) for t in MISSING_TOKENS for f in (str.lower, str.upper, str.title)} | {"NaN"})
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#ERROR"})
-TRUE_TOKENS = frozenset({"yes", "y", "true", "t", "1"})
-FALSE_TOKENS = frozenset({"no", "n", "false", "f", "0"})
 
 _KIND = {str: "s", float: "n", int: "n", np.float64: "n", np.int64: "n", bool: "b", np.bool_: "b",
          dt.datetime: "d", dt.date: "d", pd.Timestamp: "d", dt.time: "t", type(None): "x"}

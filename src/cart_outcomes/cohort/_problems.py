@@ -13,6 +13,12 @@ RULES: dict[str, tuple[Severity, str]] = {
     # the file
     "EMPTY_FILE": ("error", "The file (or folder, or the patients sheet) holds nothing."),
     "UNREADABLE_FILE": ("error", "The file is not a readable workbook, CSV or parquet file."),
+    "TOO_LARGE": ("error", "The file is over a reading limit (cells, rows, unpacked size or compression ratio; see "
+                           "docs/security.md): nothing is read from it."),
+    "NESTED_VALUE": ("warning", "A parquet column of lists, structs, maps or bytes: its cells are read as their "
+                                "JSON text (and a typed column then flags each one)."),
+    "TIMEZONE_DATETIME": ("warning", "A parquet column of timezone-aware times: read as the calendar date in its own "
+                                     "time zone."),
     "MISSING_TABLE": ("error", "No `patients` sheet in a multi-sheet workbook or folder."),
     "NO_DATA_ROWS": ("error", "The patients sheet has a header row but no patients."),
     "UNKNOWN_SHEET": ("warning", "A sheet that is not a cohort table (ignored; the closest table name is "
@@ -37,6 +43,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "DATE_DAY_MISMATCH": ("error", "Both `<event>_date` and `<event>_day` are given and disagree."),
     # values
     "BLANK_ID": ("error", "A row without patient_id."),
+    "UNSAFE_ID": ("warning", "A patient_id with control, invisible or direction-changing characters (one id could "
+                             "display as another): each is written <U+XXXX> in every table and output."),
     "DUPLICATE_ID": ("error", "A patient_id repeated in the patients table."),
     "MISSING_VALUE": ("error", "A required cell is blank (e.g. last follow-up, or infusion_date when the patient's "
                                "events are dates)."),

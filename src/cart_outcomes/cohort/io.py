@@ -20,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._text import UNSAFE_CHARACTERS, neutralise
 from cart_outcomes.cohort._cohort import Cohort, empty_table, typed_empty
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
@@ -127,6 +128,24 @@ def _pid(df: pd.DataFrame, i: int) -> str | None:
     return None if pd.isna(v) else str(v)
 
 
+def _neutral_ids(t: Table, ids: pd.Series, rows: np.ndarray, header: str, problems: list[Problem]) -> pd.Series:
+    """Ids with their control, invisible and bidi characters written ``<U+XXXX>`` (the same in every table, so
+    rows still link); each such patient gets an UNSAFE_ID warning in the patients table."""
+    unsafe = ids.str.contains(UNSAFE_CHARACTERS, na=False).to_numpy(dtype=bool)
+    if not unsafe.any():
+        return ids
+    ids = ids.copy()
+    ids[unsafe] = ids[unsafe].map(neutralise)
+    if t.name == "patients":
+        for i in np.flatnonzero(unsafe):
+            shown = str(ids.iat[i])
+            problems.append(Problem("UNSAFE_ID", "warning",
+                                    f"the id holds control, invisible or direction-changing characters, so it could "
+                                    f"display as another id; it is shown as {shown!r} in every output",
+                                    table=t.name, patient_id=shown, row=int(rows[i]), column=header, value=shown))
+    return ids
+
+
 def detect_date_format(texts: pd.Series) -> str | None:
     """``'%d/%m/%Y'`` when some text date such as 19/01/2023 can only be day-first and none can only be
     month-first (``'%m/%d/%Y'`` the other way round); ``None`` when the texts prove neither or contradict."""
@@ -175,6 +194,7 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
         cols[name] = reader.parse()
         problems.extend(reader.problems)
         if name == "patient_id":
+            cols[name] = _neutral_ids(t, cols[name], sheet.rows, canon[name][1], problems)
             ids = cols[name].to_numpy(dtype=object, na_value=None)
     data = {"source_row": cols["source_row"]}
     for c in t.columns:

@@ -257,12 +257,16 @@ def load_mapping_from_plan(path: str | Path) -> DataMapping:
     """
     import yaml
 
+    from cart_outcomes._yaml import YamlLimitError, load_yaml, read_yaml_text
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"analysis plan not found: {p}")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        _, raw = load_yaml(read_yaml_text(p))
+    except YamlLimitError as exc:
+        raise InputError(f"{p}: {exc}") from None
+    except yaml.YAMLError as exc:
         raise InputError(f"{p}: not a readable YAML file ({exc})") from None
     if raw is not None and not isinstance(raw, dict):
         raise InputError(f"{p}: the plan must be a YAML mapping with a 'data' section")

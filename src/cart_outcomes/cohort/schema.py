@@ -21,11 +21,37 @@ from pathlib import Path
 from typing import Literal
 
 DType = Literal["text", "integer", "number", "date", "day", "boolean", "category"]
-DTYPES: tuple[str, ...] = ("text", "integer", "number", "date", "day", "boolean", "category")
 
-RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD", "NE")
+#: Responses counted as an objective response unless told otherwise (overall response = CR + CRi + CRh + PR).
+ORR_RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh", "PR")
+#: Responses counted as complete remission (CR/CRi; CRh is a CRi with partial count recovery, so it counts too).
+CR_RESPONSES: tuple[str, ...] = ("CR", "CRi", "CRh")
+#: Evaluated but not responding.
+NON_RESPONSES: tuple[str, ...] = ("SD", "NR", "PD")
+#: Every response, best first; NE = not evaluable.
+RESPONSES: tuple[str, ...] = (*ORR_RESPONSES, *NON_RESPONSES, "NE")
 #: Rank of each response, best first; NE (not evaluable) has no rank. SD and NR are the same depth of response.
 RESPONSE_RANK: dict[str, int] = {"CR": 0, "CRh": 1, "CRi": 2, "PR": 3, "SD": 4, "NR": 4, "PD": 5}
+#: Cell texts read as true / false in boolean columns (compared without case and surrounding blanks).
+TRUE_TOKENS = frozenset({"yes", "y", "true", "t", "1"})
+FALSE_TOKENS = frozenset({"no", "n", "false", "f", "0"})
+#: Endpoint codes and their names: the time-to-event endpoints, then relapse/progression and non-relapse mortality
+#: (the two causes of one competing-risk analysis).
+ENDPOINT_NAMES: dict[str, str] = {
+    "os": "Overall survival",
+    "pfs": "Progression-free survival",
+    "efs": "Event-free survival",
+    "rfs": "Relapse-free survival",
+    "dor": "Duration of response",
+    "cir": "Cumulative incidence of relapse/progression",
+    "nrm": "Non-relapse mortality",
+}
+COMPETING_ENDPOINTS: tuple[str, ...] = ("cir", "nrm")
+#: Causes of the relapse / non-relapse mortality analysis by status code (``cir_status``) and how they are shown.
+CIR_CAUSES: dict[int, str] = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
+CAUSE_LABELS: dict[str, str] = {"relapse/progression": "Relapse/progression",
+                                "non-relapse death": "Non-relapse mortality", "allo-HSCT": "Allo-HSCT (competing)",
+                                "new therapy": "New therapy (competing)"}
 GRADING_SYSTEMS: tuple[str, ...] = ("ASTCT2019", "Lee2014", "Penn", "MSKCC", "CARTOX", "CTCAE")
 KINETICS_MATRICES: tuple[str, ...] = ("peripheral_blood", "bone_marrow", "csf")
 KINETICS_UNITS: tuple[str, ...] = ("copies_per_ug_dna", "cells_per_ul", "percent_of_cd3")
@@ -193,6 +219,12 @@ CRS_OBSERVATIONS = Table(
         _PID_LONG,
         *_day(),
         Column("temperature_c", "number", "Maximum body temperature.", unit="degC", minimum=30, maximum=45),
+        Column("sbp_mmhg", "number", "Lowest systolic blood pressure (bedside wording: hypotension is SBP below the "
+               "plan's toxicity.hypotension_sbp_mmhg, default 90).", unit="mmHg", minimum=20, maximum=300),
+        _text("vasopressor_names", "Vasopressors given, as written at the bedside (e.g. 'norepinephrine + "
+              "vasopressin'); counted into vasopressors/vasopressin when those are blank."),
+        _text("oxygen", "Oxygen support as written at the bedside ('RA', 'NC 4 L/min', 'HFNC 40 L/min', 'BiPAP'); "
+              "read into oxygen_device/oxygen_flow_l_min when those are blank."),
         _bool("hypotension", "Hypotension attributable to CRS."),
         Column("vasopressors", "integer", "Number of vasopressors other than vasopressin.", minimum=0, maximum=10),
         _bool("vasopressin", "Vasopressin given."),

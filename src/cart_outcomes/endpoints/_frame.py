@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.schema import RESPONSES
 from cart_outcomes.errors import InputError
 
-RESPONSE_CATEGORIES = ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD", "NE")
 _SHOW = 5
 
 
@@ -62,12 +62,12 @@ def response_values(patients: pd.DataFrame, column: str) -> np.ndarray:
     """Object array of a response column (None when empty), checking the vocabulary."""
     require(patients, [column])
     values = patients[column].astype(object).where(patients[column].notna(), None).to_numpy()
-    bad = np.array([v is not None and v not in RESPONSE_CATEGORIES for v in values], dtype=bool)
+    bad = np.array([v is not None and v not in RESPONSES for v in values], dtype=bool)
     if bad.any():
         shown = sorted({str(v) for v in values[bad]})
         raise InputError(
             f"column {column!r}: unknown response {shown} for patient(s) {patient_list(patients)(bad)}; "
-            f"allowed: {', '.join(RESPONSE_CATEGORIES)}"
+            f"allowed: {', '.join(RESPONSES)}"
         )
     return values
 
@@ -75,9 +75,9 @@ def response_values(patients: pd.DataFrame, column: str) -> np.ndarray:
 def check_categories(option: str, categories: Iterable[str]) -> tuple[str, ...]:
     """A tuple of response categories, each from the schema vocabulary."""
     cats = tuple(categories)
-    unknown = [c for c in cats if c not in RESPONSE_CATEGORIES]
+    unknown = [c for c in cats if c not in RESPONSES]
     if unknown or not cats:
-        raise InputError(f"{option}: {unknown or 'nothing'} given; choose from {', '.join(RESPONSE_CATEGORIES)}")
+        raise InputError(f"{option}: {unknown or 'nothing'} given; choose from {', '.join(RESPONSES)}")
     return cats
 
 

@@ -17,15 +17,14 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes._version import __version__
+from cart_outcomes.cohort.schema import CR_RESPONSES, ORR_RESPONSES, RESPONSES
 from cart_outcomes.endpoints._frame import (
-    RESPONSE_CATEGORIES,
     check_categories,
     in_categories,
     patient_list,
     require,
     response_values,
 )
-from cart_outcomes.endpoints.tte import CR_RESPONSES, ORR_RESPONSES
 from cart_outcomes.errors import DataQualityWarning, InputError
 from cart_outcomes.stats import binomial_ci
 
@@ -204,8 +203,8 @@ def response_rates(
     )
     counts = pd.DataFrame(
         {
-            "response": [*RESPONSE_CATEGORIES, "missing"],
-            "n": [int(sum(v == c for v in values)) for c in RESPONSE_CATEGORIES] + [int(missing.sum())],
+            "response": [*RESPONSES, "missing"],
+            "n": [int(sum(v == c for v in values)) for c in RESPONSES] + [int(missing.sum())],
         }
     )
     options = {

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort.schema import CR_RESPONSES, NON_RESPONSES, ORR_RESPONSES
 from cart_outcomes.endpoints._frame import (
     check_categories,
     day_values,
@@ -61,13 +62,6 @@ __all__ = [
     "derive_rfs",
     "derive_time_to_event",
 ]
-
-#: Responses counted as "response" unless told otherwise (overall response = CR + CRi + CRh + PR).
-ORR_RESPONSES = ("CR", "CRi", "CRh", "PR")
-#: Responses counted as complete remission (CR/CRi; CRh is a CRi with partial count recovery, so it counts too).
-CR_RESPONSES = ("CR", "CRi", "CRh")
-#: Evaluated but not responding.
-NON_RESPONSES = ("SD", "NR", "PD")
 
 FailureDay = Literal["assessment", "day0"]
 
@@ -275,7 +269,7 @@ def derive_efs(
     A response of ``NE`` or a missing response is not an induction failure.
     """
     complete = check_categories("complete_responses", complete_responses)
-    failing = tuple(c for c in ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD") if c not in complete)
+    failing = tuple(c for c in (*ORR_RESPONSES, *NON_RESPONSES) if c not in complete)
     failure = _failure_source(
         patients,
         name="induction_failure",

@@ -7,7 +7,6 @@ without regard to case and surrounding blanks, each distinct value normalised on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +16,11 @@ import pandas as pd
 from cart_outcomes.cohort.schema import KINETICS_ASSAY_UNITS as ASSAY_UNITS
 from cart_outcomes.cohort.schema import KINETICS_MATRICES as MATRICES
 from cart_outcomes.cohort.schema import KINETICS_UNITS as UNITS
-from cart_outcomes.cohort.validate import Problem
+from cart_outcomes.cohort.validate import Problem, ProblemCollector, boolean_cells, cell_text, input_frame
 from cart_outcomes.errors import InputError, ValidationFailed
 
 ASSAYS = tuple(ASSAY_UNITS)
 REQUIRED = ("patient_id", "day", "assay", "value", "unit")
-_TRUE = {"true", "1", "1.0", "yes", "y", "t"}
-_FALSE = {"false", "0", "0.0", "no", "n", "f", ""}
 _SHOW = 50
 
 
@@ -48,36 +45,6 @@ class Rows:
     row_rule: str
 
 
-class _Problems:
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self.problems: list[Problem] = []
-        if "source_row" in frame:
-            src = pd.to_numeric(frame["source_row"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            pos = np.arange(len(frame)) + 2.0
-            self.rows = np.where(np.isnan(src), pos, src).astype(np.int64)
-            self.rule = "row numbers are the spreadsheet rows of column 'source_row'"
-        else:
-            self.rows = np.arange(len(frame), dtype=np.int64) + 2
-            self.rule = "row numbers count the header as row 1 (first data row = row 2)"
-
-    def add(self, mask: np.ndarray, rule: str, column: str, message: str | Callable[[str], str]) -> None:
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            return
-        ids = self.frame["patient_id"].to_numpy(dtype=object) if "patient_id" in self.frame else None
-        vals = self.frame[column].to_numpy(dtype=object) if column in self.frame else None
-        for i in idx:
-            value = None if vals is None else _text_of(vals[i])
-            pid = None if ids is None else _text_of(ids[i])
-            text = message(value) if callable(message) else message
-            self.problems.append(Problem(rule=rule, severity="error", message=text, table="kinetics",
-                                         patient_id=pid or None, row=int(self.rows[i]), column=column, value=value))
-
-    def finish(self) -> None:
-        _raise(self.problems, self.rule, "prevent the analysis")
-
-
 def _raise(problems: list[Problem], row_rule: str, what: str) -> None:
     """Raise one ``ValidationFailed`` (an ``InputError``) listing every problem, in row order."""
     if not problems:
@@ -88,16 +55,6 @@ def _raise(problems: list[Problem], row_rule: str, what: str) -> None:
     more = f"\n... and {len(problems) - _SHOW} more (see .problems)" if len(problems) > _SHOW else ""
     raise ValidationFailed(problems, f"kinetics: {len(problems)} problem(s) in {n_rows} row(s) {what} "
                                      f"({row_rule}):\n{shown}{more}")
-
-
-def _text_of(v: Any) -> str | None:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def _vocabulary(col: pd.Series, vocab: tuple[str, ...]) -> np.ndarray:
@@ -123,19 +80,6 @@ def _number(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return num, bad
 
 
-def _boolean(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(values, mask of cells that are not true/false/yes/no/1/0); blank = False."""
-    if col.dtype == bool:
-        return col.to_numpy(), np.zeros(len(col), bool)
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    flag = np.zeros(len(uniques) + 1, np.int8)  # 0 false, 1 true, 2 not a boolean; last entry = missing
-    for i, u in enumerate(uniques):
-        t = str(u.item() if isinstance(u, np.generic) else u).strip().lower()
-        flag[i] = 1 if t in _TRUE else (0 if t in _FALSE else 2)
-    f = flag[codes]
-    return f == 1, f == 2
-
-
 def _patient_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes that sort the patients in their natural order, numbers numerically, else as text; missing mask)."""
     try:
@@ -150,15 +94,7 @@ def _patient_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def read_rows(kinetics: Any) -> Rows:
     """Check ``kinetics`` (a frame, or a Cohort: its kinetics table) and return its rows sorted by series and day;
     raise one located error for all bad rows."""
-    from cart_outcomes.toxicity._validate import from_cohort
-
-    kinetics = from_cohort(kinetics, "kinetics")
-    if not isinstance(kinetics, pd.DataFrame):
-        try:
-            kinetics = pd.DataFrame(kinetics)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"kinetics: expected a pandas DataFrame ({exc})") from None
-    frame = kinetics
+    frame = input_frame(kinetics, "kinetics")
     missing_cols = [c for c in REQUIRED if c not in frame.columns]
     if missing_cols:
         raise InputError(f"kinetics: required column(s) {missing_cols} missing (columns present: "
@@ -166,7 +102,7 @@ def read_rows(kinetics: Any) -> Rows:
     if len(frame) == 0:
         raise InputError("kinetics: the table has no rows: nothing to analyse")
     n = len(frame)
-    chk = _Problems(frame)
+    chk = ProblemCollector(frame, "kinetics")
 
     pcode, no_id = _patient_codes(frame["patient_id"])
     chk.add(no_id, "BLANK_ID", "patient_id", "patient_id is missing")
@@ -198,7 +134,7 @@ def read_rows(kinetics: Any) -> Rows:
                     lambda v, a=a: f"{v!r} is not a unit of assay {a!r} (expected one of {list(ASSAY_UNITS[a])})")
 
     if "below_loq" in frame:
-        blq, bad_bool = _boolean(frame["below_loq"])
+        blq, bad_bool, _ = boolean_cells(frame["below_loq"])  # blank = False
         chk.add(bad_bool, "BAD_BOOLEAN", "below_loq", lambda v: f"{v!r} is not true/false, yes/no or 1/0")
     else:
         blq = np.zeros(n, bool)
@@ -214,7 +150,7 @@ def read_rows(kinetics: Any) -> Rows:
         lloq, not_num = _number(frame["lloq"])
         chk.add(not_num, "BAD_NUMBER", "lloq", lambda v: f"{v!r} is not a number")
         chk.add(np.isinf(lloq) | (lloq < 0), "OUT_OF_RANGE", "lloq", lambda v: f"{v} is not a finite number >= 0")
-    chk.finish()
+    _raise(chk.problems, chk.row_rule, "prevent the analysis")
 
     quant = ~blq & (value > 0)  # an exact 0 without the flag is not quantifiable either
     key = ((pcode.astype(np.int64) * 3 + matrix) * 3 + assay) * 3 + unit
@@ -233,7 +169,7 @@ def read_rows(kinetics: Any) -> Rows:
     value = np.where(quant, value, np.nan)
     return Rows(keys=keys, series=np.cumsum(new) - 1, day=day[order], value=value[order],
                 quantifiable=quant[order], row=chk.rows[order], order=order, patient_id=frame["patient_id"],
-                row_rule=chk.rule)
+                row_rule=chk.row_rule)
 
 
 def duplicate_error(rows: Rows, starts: np.ndarray, n_rows: np.ndarray) -> None:
@@ -243,12 +179,12 @@ def duplicate_error(rows: Rows, starts: np.ndarray, n_rows: np.ndarray) -> None:
     for s in np.flatnonzero(n_rows > 1):
         r = np.arange(starts[s], starts[s] + n_rows[s])
         k = keys.iloc[int(rows.series[r[0]])]
-        day = _text_of(rows.day[r[0]])
+        day = cell_text(rows.day[r[0]])
         listed = ", ".join(str(int(x)) for x in rows.row[r])
         for i in r:
             problems.append(Problem(
                 rule="DUPLICATE_SAMPLE", severity="error", table="kinetics",
-                patient_id=_text_of(rows.patient_id.iloc[rows.order[i]]),
+                patient_id=cell_text(rows.patient_id.iloc[rows.order[i]]),
                 row=int(rows.row[i]), column="day", value=day,
                 message=f"{n_rows[s]} samples on day {day} for {k['matrix']}/{k['assay']}/{k['unit']} (rows "
                         f"{listed}); duplicates='error' (use duplicates='mean' to average the replicates)"))

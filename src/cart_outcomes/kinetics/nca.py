@@ -26,13 +26,13 @@ import pandas as pd
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.kinetics._input import UNITS, duplicate_error, read_rows
+from cart_outcomes.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from cart_outcomes.cohort.io import Cohort
 
 __all__ = ["NCAResult", "noncompartmental"]
 
-DAYS_PER_MONTH = 30.4375
 AUC_METHODS = ("linear", "linear-up/log-down")
 BLQ_RULES = ("zero-then-stop", "zero", "drop")
 WINDOW_ENDS = ("interpolate", "last_sample")

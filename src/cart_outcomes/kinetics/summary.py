@@ -27,7 +27,6 @@ SERIES = ["matrix", "assay", "unit"]
 #: Parameters summarised on the log scale (geometric mean and CV%); the others by median and range only.
 GEOMETRIC = ("cmax", "auc", "clast")
 TESTS = ("auto", "wilcoxon", "kruskal", "spearman", "none")
-_EXCLUDED = ["patient_id", "reason"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,16 +12,6 @@ import pandas as pd
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.units import days_per_unit
 
-ENDPOINT_NAMES = {
-    "os": "Overall survival",
-    "pfs": "Progression-free survival",
-    "efs": "Event-free survival",
-    "rfs": "Relapse-free survival",
-    "dor": "Duration of response",
-    "cir": "Cumulative incidence of relapse/progression",
-    "nrm": "Non-relapse mortality",
-}
-
 
 class Part(NamedTuple):
     """What a section returns: its record(s) for results.json, its tidy tables, and its fitted results by key."""

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes import stats
-from cart_outcomes.plan._common import ENDPOINT_NAMES, Part, km_options, population, to_days
+from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+from cart_outcomes.plan._common import Part, km_options, population, to_days
 from cart_outcomes.plan.model import Comparison, Plan
 from cart_outcomes.plan.survival import km_groups, logrank_record, rate_rows
 from cart_outcomes.results.records import num, records

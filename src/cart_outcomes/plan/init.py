@@ -47,6 +47,8 @@ __all__ = ["ColumnGuess", "InitResult", "SheetGuess", "init_plan"]
 #: Smallest difflib similarity for a spelling guess of a header or a value.
 FUZZY_CUTOFF = 0.85
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+#: Numeric or coded columns whose bedside wording has its own column (names, not counts; text, not codes).
+_TEXT_FORMS = {"vasopressors": "vasopressor_names", "oxygen_device": "oxygen"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ def _map_columns(sheet, table: Table) -> list[ColumnGuess]:
             cells = [v for v in sheet.values[:, j] if v is not None and v != ""]
             if col.dtype == "date" and col.alternative and cells and all(_is_number(v) for v in cells):
                 column, evidence = col.alternative, evidence + "; the cells are numbers, so days after infusion"
+            elif column in _TEXT_FORMS and any(isinstance(v, str) and not _is_number(v) for v in cells):
+                column, evidence = _TEXT_FORMS[column], evidence + "; the cells are words, read at the bedside"
         if column is not None and column in taken:
             column, evidence = None, f"also looks like {column}, already mapped from '{taken[column]}'"
         if column is not None:
@@ -352,6 +356,9 @@ def _render(src: Path, target: Path, guesses: list[SheetGuess], date_format: str
         if "hsct_intent" in mapped:
             lines += ["    exposure_filter:", "      hsct_intent: consolidative"]
         lines += ["    endpoints: [os, pfs]", "    rates_at: [365.25]"]
+    if "sbp_mmhg" in mapped:
+        lines += ["", "toxicity:", "  hypotension_sbp_mmhg: 90   # daily CRS sheet: hypotension = SBP < 90 mmHg or "
+                  "any vasopressor (ASTCT 2019 states no number)"]
     if "crs_grade" in mapped and "crs_grading_system" not in mapped and not any(
             sg.table == "crs_observations" for sg in guesses):
         lines += ["", "# CRS grades are pre-graded and the sheet does not say by which system: add a column",

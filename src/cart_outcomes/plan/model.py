@@ -11,19 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cart_outcomes._yaml import YamlLimitError, load_yaml, read_yaml_text
 from cart_outcomes.cohort.mapping import DataMapping
+from cart_outcomes.cohort.schema import ENDPOINT_NAMES, ORR_RESPONSES
 from cart_outcomes.errors import InputError
+from cart_outcomes.units import DAYS_PER_MONTH
 
 PLAN_VERSION = 1
 
-Endpoint = Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
-TIME_TO_EVENT: tuple[str, ...] = ("os", "pfs", "efs", "rfs", "dor")
-COMPETING: tuple[str, ...] = ("cir", "nrm")
+Endpoint = Literal[tuple(ENDPOINT_NAMES)]
 
 
 class _Strict(BaseModel):
@@ -55,8 +56,8 @@ class EndpointOptions(_Strict):
         description="Response-rate denominator: every infused patient (NE and missing count as non-responders), "
         "or evaluable patients only (the others are listed as exclusions).",
     )
-    responses: list[Literal["CR", "CRi", "CRh", "PR"]] = Field(
-        default=["CR", "CRi", "CRh", "PR"], description="Responses counted as an objective response."
+    responses: list[Literal[ORR_RESPONSES]] = Field(
+        default=list(ORR_RESPONSES), description="Responses counted as an objective response."
     )
 
 
@@ -116,6 +117,11 @@ class ToxicitySection(_Strict):
     icans: bool = True
     icaht: bool = True
     criteria: Literal["astct2019"] = "astct2019"
+    hypotension_sbp_mmhg: float = Field(
+        default=90.0, gt=0, le=200,
+        description="Daily CRS sheets giving a systolic blood pressure: hypotension is SBP below this (mmHg). ASTCT "
+        "2019 states no number; SBP < 90 is the usual adult threshold.",
+    )
 
 
 class KineticsSection(_Strict):
@@ -223,7 +229,7 @@ class Plan(_Strict):
 def standard_analyses(time_unit: Literal["days", "months"] = "days") -> list[Analysis]:
     """OS, PFS, EFS and DOR overall with 6- and 12-month rates (given in ``time_unit``); relapse and NRM as
     competing risks."""
-    rates = [6.0, 12.0] if time_unit == "months" else [182.625, 365.25]
+    rates = [6.0, 12.0] if time_unit == "months" else [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH]
     return [
         Analysis(endpoint="os", rates_at=rates),
         Analysis(endpoint="pfs", rates_at=rates),
@@ -243,7 +249,8 @@ class PlanError(InputError):
 
 
 def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map every key path in a composed YAML document to its 1-based line number."""
+    """Map every key path in a composed YAML document to its 1-based line number (aliases are followed:
+    :func:`~cart_outcomes._yaml.load_yaml` has bounded the expanded size)."""
     out = {} if out is None else out
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -269,13 +276,14 @@ def _locate(loc: tuple, lines: dict[tuple, int]) -> int | None:
 def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
     """Parse plan text; every problem is reported at once with its line number."""
     try:
-        node = yaml.compose(text)
-        raw: Any = yaml.safe_load(text)
+        node, raw = load_yaml(text)
+    except YamlLimitError as exc:
+        raise PlanError(source, [str(exc)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise PlanError(source, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    if not isinstance(raw, dict):
+    if node is None or not isinstance(raw, dict):
         raise PlanError(source, ["line 1: the plan must be a mapping with at least a 'data' section"])
     lines = _line_index(node)
     try:
@@ -296,7 +304,11 @@ def load_plan(path: str | Path) -> Plan:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"analysis plan not found: {p}")
-    return parse_plan(p.read_text(encoding="utf-8"), source=str(p))
+    try:
+        text = read_yaml_text(p)
+    except YamlLimitError as exc:
+        raise PlanError(str(p), [str(exc)]) from None
+    return parse_plan(text, source=str(p))
 
 
 def plan_json_schema() -> str:

@@ -62,7 +62,7 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
 def conventions(plan: Plan) -> Conventions:
     """Every option of the plan that changes a number or a word, as the results record it."""
     s, e = plan.statistics, plan.endpoints
-    from cart_outcomes.endpoints.tte import CR_RESPONSES
+    from cart_outcomes.cohort.schema import CR_RESPONSES
 
     return Conventions(
         time_zero="CAR-T infusion (day 0)", time_unit=s.time_unit, days_per_month=DAYS_PER_MONTH,

@@ -28,6 +28,16 @@ def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, p
     obs_table, grader = {"crs": ("crs_observations", toxicity.grade_crs),
                          "icans": ("neuro_assessments", toxicity.grade_icans)}[tox]
     obs = tables.get(obs_table)
+    if tox == "crs" and obs is not None and any(c in obs and obs[c].notna().any() for c in toxicity.BEDSIDE_COLUMNS):
+        sbp = plan.toxicity.hypotension_sbp_mmhg
+        obs = toxicity.crs_inputs_from_bedside(obs, hypotension_sbp_mmhg=sbp)
+        log.warnings.append({"rule": "CRS_FROM_BEDSIDE", "severity": "warning", "patient_id": None, "row": None,
+                             "column": None, "value": None, "table": obs_table,
+                             "message": f"CRS graded from bedside wording: hypotension = SBP < {sbp:g} mmHg (option "
+                                        "toxicity.hypotension_sbp_mmhg) or any vasopressor; vasopressor names "
+                                        "counted (a blank cell = none), oxygen text read as device and "
+                                        "flow; tocilizumab/steroids mask fever from the day given; other cause and "
+                                        "CRS death taken as no when not recorded (ASTCT 2019)"})
     if obs is not None and len(obs):
         with warnings.catch_warnings():  # the grader's data-quality warnings are kept in result.problems
             warnings.simplefilter("ignore", DataQualityWarning)

@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 
 from cart_outcomes import stats
+from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
+from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.plan._common import (
-    ENDPOINT_NAMES,
     Part,
     conf_type,
     in_unit,
@@ -22,10 +23,9 @@ from cart_outcomes.plan._common import (
     time_label,
     to_days,
 )
-from cart_outcomes.plan.model import COMPETING, Analysis, Plan
+from cart_outcomes.plan.model import Analysis, Plan
 from cart_outcomes.results.records import num, records
 
-CIR_CAUSES = {1: "relapse/progression", 2: "non-relapse death", 3: "allo-HSCT", 4: "new therapy"}
 _FOLLOWUP_TIMES = ("median_followup", "lower", "upper", "median_observed", "min_observed", "max_observed")
 
 

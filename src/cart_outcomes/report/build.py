@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cart_outcomes.cohort.schema import CAUSE_LABELS
+from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p, is_missing
@@ -35,9 +37,6 @@ __all__ = ["ReportOutputs", "build_report", "report_outputs"]
 
 #: Largest cohort drawn as a swimmer plot (one bar per patient: beyond this it is neither readable nor fast).
 SWIMMER_MAX_PATIENTS = 100
-COMPETING = ("cir", "nrm")
-CAUSE_LABELS = {"relapse/progression": "Relapse/progression", "non-relapse death": "Non-relapse mortality",
-                "allo-HSCT": "Allo-HSCT (competing)", "new therapy": "New therapy (competing)"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+
 __all__ = ["SCHEMA_VERSION", "Conventions", "Results", "jsonable", "num", "records", "results_json_schema"]
 
 SCHEMA_VERSION = 3
@@ -98,7 +100,7 @@ class GroupEstimate(_Open):
 
 class SurvivalAnalysis(_Open):
     id: str
-    endpoint: Literal["os", "pfs", "efs", "rfs", "dor", "cir", "nrm"]
+    endpoint: Literal[tuple(ENDPOINT_NAMES)]
     name: str
     population: str
     by: str | None

@@ -115,7 +115,8 @@ def concordance(start, stop, event, stratum, w, lp, cluster=None) -> dict[str, f
 
 def _tied_deaths(key: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """R ``tied.y`` and ``tied.xy``: weighted pairs (w_i w_j, each pair once) of deaths at the same time in the same
-    stratum, with different and with equal scores (neither kind enters the concordance)."""
+    stratum (integer ``key``), with different and with equal scores (integer ranks ``score``); neither kind enters
+    the concordance."""
 
     def pairs(codes: np.ndarray) -> float:
         sw = np.bincount(codes, w)
@@ -123,6 +124,6 @@ def _tied_deaths(key: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[flo
         return float(np.sum(sw * sw - sw2) / 2)
 
     same_time = np.unique(key, return_inverse=True)[1]
-    both = np.unique(np.column_stack([key, score]), axis=0, return_inverse=True)[1].ravel()
+    both = np.unique(same_time * (int(score.max(initial=0)) + 1) + score, return_inverse=True)[1]
     tied_both = pairs(both)
     return pairs(same_time) - tied_both, tied_both

@@ -24,8 +24,8 @@ from cart_outcomes.stats._concordance import concordance as _concordance
 from cart_outcomes.stats._events import event_table
 
 _TIES = ("efron", "breslow", "exact")
-_RESIDUALS = ("martingale", "deviance", "score", "schoenfeld", "dfbeta", "dfbetas", "scaledsch")
-_PREDICT = ("lp", "risk", "expected", "terms")
+_RESIDUALS = ("martingale", "deviance", "score", "schoenfeld", "dfbeta", "dfbetas", "scaledsch", "partial")
+_PREDICT = ("lp", "risk", "expected", "survival", "terms")
 _TRANSFORMS = ("km", "rank", "identity", "log")
 CONF_LEVEL = 0.95
 
@@ -217,7 +217,8 @@ class CoxResult:
         Parameters
         ----------
         type : ``"martingale"`` (default), ``"deviance"``, ``"score"``, ``"schoenfeld"``, ``"dfbeta"``,
-            ``"dfbetas"`` or ``"scaledsch"`` (not for ``ties="exact"`` except martingale and deviance, as R).
+            ``"dfbetas"``, ``"scaledsch"`` or ``"partial"`` (martingale plus ``predict(type="terms")``, one column
+            per term); score and Schoenfeld types are not available for ``ties="exact"``, as in R.
         weighted : multiply by the case weights; ``None`` is R's default (True for dfbeta/dfbetas, else False).
         collapse : sum the rows within groups (R ``collapse=``): an array aligned with the data given to
             :func:`cox_ph` (or with the rows used), or ``True`` for the fit's ``cluster``. Not for Schoenfeld types.
@@ -234,7 +235,7 @@ class CoxResult:
             raise InputError(f"type must be one of {_RESIDUALS}, got {type!r}")
         m = self._model
         efron = m.method == "efron"
-        if m.method == "exact" and type not in ("martingale", "deviance"):
+        if m.method == "exact" and type not in ("martingale", "deviance", "partial"):
             raise InputError(f"{type} residuals are not available for ties='exact' (as in R)")
         if weighted is None:
             weighted = type in ("dfbeta", "dfbetas")
@@ -249,7 +250,7 @@ class CoxResult:
             index = pd.MultiIndex.from_arrays([m.rows[dead], m.stop[dead]], names=["row", "time"])
             return pd.DataFrame(r, index=index, columns=m.names)
         status = m.event.astype(float)
-        if type in ("martingale", "deviance"):
+        if type in ("martingale", "deviance", "partial"):
             r = post.martingale(m.rs, m.x, m.beta, efron)[:, None]
         else:
             r = core.score_residuals(m.rs, m.x, m.beta, efron)
@@ -261,6 +262,10 @@ class CoxResult:
             r = r * m.w[:, None]
         order = np.argsort(m.rows)
         r, status, index = r[order], status[order], pd.Index(m.rows[order], name="row")
+        columns = m.names
+        if type == "partial":
+            terms = self.predict(type="terms")
+            r, columns = r + terms.to_numpy(), list(terms.columns)
         if collapse is not None:
             keys = self._collapse_keys(collapse)[order]
             codes, uniq = pd.factorize(pd.Series(keys), sort=True)
@@ -271,7 +276,7 @@ class CoxResult:
             r = post.deviance(r[:, 0], status)[:, None]
         if type in ("martingale", "deviance"):
             return pd.Series(r[:, 0], index=index, name=type)
-        return pd.DataFrame(r, index=index, columns=m.names)
+        return pd.DataFrame(r, index=index, columns=columns)
 
     def _collapse_keys(self, collapse: Any) -> np.ndarray:
         """Collapse keys in the sorted row order of the model."""
@@ -286,9 +291,12 @@ class CoxResult:
                 f"collapse: give one value per row of the data ({m.n_data}) or of the rows used ({m.rows.size}), "
                 f"got {keys.size}"
             )
-        if keys.size == m.n_data:
-            return keys[m.rows]
-        return keys[np.argsort(np.argsort(m.rows))]
+        keys = keys[m.rows] if keys.size == m.n_data else keys[np.argsort(np.argsort(m.rows))]
+        missing = pd.isna(keys)
+        if missing.any():
+            bad = np.isin(np.arange(m.n_data), m.rows[missing])
+            raise InputError(f"collapse: missing value for data {_inputs.rows(bad)}")
+        return keys
 
     def _stratum_labels(self) -> np.ndarray:
         """R's strata labels (``sex=1``, ``sex=1, inst=3``) indexed by stratum code."""
@@ -347,7 +355,8 @@ class CoxResult:
             ``type="expected"`` also the time column, and the start column of (start, stop] fits). ``None``: the
             rows used in the fit, indexed by their row in the data.
         type : ``"lp"`` (linear predictor), ``"risk"`` (exp(lp)), ``"expected"`` (expected number of events given
-            the covariates and follow-up, R's cumulative hazard times risk) or ``"terms"`` (one column per term).
+            the covariates and follow-up, R's cumulative hazard times risk), ``"survival"`` (exp(-expected), the
+            probability of being event-free over the follow-up) or ``"terms"`` (one column per term).
         se_fit : add ``se_fit`` (standard errors from ``vcov``, robust when the fit is; for ``risk`` R's
             ``se * sqrt(risk)``; for ``expected`` on new (start, stop] rows not available, as R's is wrong there).
         reference : centring of lp/risk/terms: ``"strata"`` (R default except for terms: covariate means within
@@ -373,10 +382,14 @@ class CoxResult:
             index = pd.Index(m.rows[order], name="row")
             xnew, srow = xraw, ostrat
         else:
-            nd, xnew, srow = self._newdata(newdata, stratified and (reference == "strata" or type == "expected"))
+            by_stratum = reference == "strata" or type in ("expected", "survival")
+            nd, xnew, srow = self._newdata(newdata, stratified and by_stratum)
             index = nd.index
-        if type == "expected":
+        if type in ("expected", "survival"):
             fit, se = self._expected(newdata, xnew, srow, order, se_fit)
+            if type == "survival":  # R: exp(-expected), se * exp(-expected)
+                fit = np.exp(-fit)
+                se = se * fit if se_fit else se
             return self._frame(index, fit, se if se_fit else None)
         if stratified and reference == "strata":
             w = m.w[order]
@@ -463,7 +476,7 @@ class CoxResult:
         return pd.concat(parts, ignore_index=True)
 
     def survfit(
-        self, newdata: Any = None, *, conf_type: str = "log", conf_level: float = 0.95
+        self, newdata: Any = None, *, conf_type: str = "log", conf_level: float | None = None
     ) -> pd.DataFrame:
         """Predicted survival curves with standard errors and pointwise CIs, R ``survfit(fit, newdata, conf.type=)``.
 
@@ -475,11 +488,13 @@ class CoxResult:
         lower, upper`` (and ``stratum``): every distinct exit time of the stratum (R ``censor=TRUE``); ``n_*``
         weighted; ``std_chaz`` is R's ``$std.err`` (SE of the cumulative hazard, Tsiatis' formula with the term for
         estimating beta, using ``vcov``), ``std_err = survival * std_chaz`` as ``summary.survfit`` prints it;
-        ``conf_type`` ``"log"`` (R default), ``"log-log"`` or ``"plain"`` at ``conf_level``.
+        ``conf_type`` ``"log"`` (R default), ``"log-log"`` or ``"plain"`` at ``conf_level`` (default: the fit's
+        ``conf_level``, 0.95 unless set, R ``conf.int``).
         """
         if conf_type not in _common.CONF_TYPES:
             raise InputError(f"conf_type must be one of {_common.CONF_TYPES}, got {conf_type!r}")
-        z = _common.z_value(_common.check_level(conf_level))
+        level = self.options["conf_level"] if conf_level is None else conf_level
+        z = _common.z_value(_common.check_level(level))
         m = self._model
         curves = self._curves()
         if newdata is None:

@@ -14,6 +14,7 @@ from cart_outcomes.toxicity.ae_tables import (
     icaht_distribution,
     onset_duration_summary,
 )
+from cart_outcomes.toxicity.bedside import BEDSIDE_COLUMNS, crs_inputs_from_bedside
 from cart_outcomes.toxicity.criteria import available_criteria, load_criteria
 from cart_outcomes.toxicity.crs import CRS_COLUMNS, grade_crs
 from cart_outcomes.toxicity.hematotox import car_hematotox, hematotox_points
@@ -30,6 +31,7 @@ from cart_outcomes.toxicity.labs import (
 from cart_outcomes.toxicity.pregraded import normalise_system, patient_grades, pregraded_grades
 
 __all__ = [
+    "BEDSIDE_COLUMNS",
     "CRS_COLUMNS",
     "GradingResult",
     "HematologicRecovery",
@@ -42,6 +44,7 @@ __all__ = [
     "available_criteria",
     "car_hematotox",
     "check_labs",
+    "crs_inputs_from_bedside",
     "exposure_summary",
     "grade_crs",
     "grade_distribution",

@@ -1,10 +1,10 @@
 """Located checks of toxicity observation tables (vectorised; every problem names patient, row, column, value).
 
-Problems are the shared :class:`cart_outcomes.cohort.validate.Problem` (rule, severity, message, table, patient_id,
-row, column, value) and the rule codes are the cohort's where they mean the same thing (BEFORE_INFUSION,
-OUT_OF_RANGE, VOCABULARY, BAD_NUMBER, BAD_BOOLEAN, MISSING_VALUE, MISSING_COLUMN, IMPLAUSIBLE_AGE, GRADE_RANGE);
-toxicity adds CONTRADICTION, WRONG_TOOL and MISSING_SYSTEM. ``row`` is the row number the user sees in the
-spreadsheet (header = row 1, first data row = row 2); ``value`` is the cell as text.
+Problems are collected by the cohort's :class:`~cart_outcomes.cohort.validate.ProblemCollector` (rule, severity,
+message, table, patient_id, row, column, value) and the rule codes are the cohort's where they mean the same thing
+(BEFORE_INFUSION, OUT_OF_RANGE, VOCABULARY, BAD_NUMBER, BAD_BOOLEAN, MISSING_VALUE, MISSING_COLUMN, IMPLAUSIBLE_AGE,
+GRADE_RANGE); toxicity adds CONTRADICTION, WRONG_TOOL and MISSING_SYSTEM. ``row`` is the row number the user sees
+in the spreadsheet (header = row 1, first data row = row 2); ``value`` is the cell as text.
 """
 
 from __future__ import annotations
@@ -17,48 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cart_outcomes.cohort.validate import Problem
-from cart_outcomes.errors import DataQualityWarning, InputError, ValidationFailed
+from cart_outcomes.cohort.validate import Problem, ProblemCollector, boolean_cells, input_frame
+from cart_outcomes.errors import DataQualityWarning, ValidationFailed
 
 _SHOW = 20
 
 
 
 
-class Checker:
-    """Collects problems over a frame (lazy, like pandera's lazy mode) and raises once at the end."""
+class Checker(ProblemCollector):
+    """Collects problems over a toxicity table (lazy, like pandera's lazy mode) and raises once at the end."""
 
     def __init__(self, data: Any, table: str, id_column: str = "patient_id") -> None:
-        data = from_cohort(data, table)
-        if not isinstance(data, pd.DataFrame):
-            try:
-                data = pd.DataFrame(data)
-            except (TypeError, ValueError) as exc:
-                raise InputError(f"{table}: expected a pandas DataFrame ({exc})") from None
-        self.frame = data
-        self.table = table
-        # spreadsheet row numbers: the cohort reader's ``source_row`` when present, else header = row 1
-        self.rows = (data["source_row"].to_numpy(dtype=int) if "source_row" in data
-                     else np.arange(len(data), dtype=int) + 2)
-        self.id_column = id_column
-        self.problems: list[Problem] = []
-
-    # -- collection -----------------------------------------------------------------------------------------------
-    def add(self, mask: np.ndarray, rule: str, column: str | None, message: Any, severity: str = "error") -> None:
-        """Record one problem per True row of ``mask``; ``message`` is a string or a callable of the value."""
-        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if idx.size == 0:
-            return
-        ids = self.frame[self.id_column].to_numpy() if self.id_column in self.frame else None
-        vals = self.frame[column].to_numpy() if column is not None and column in self.frame else None
-        for i in idx:
-            value = _plain(vals[i]) if vals is not None else None
-            text = message(_fmt(value) if value is not None else None) if callable(message) else message
-            pid = _plain(ids[i]) if ids is not None else None
-            self.problems.append(Problem(rule=rule, severity=severity, message=text, table=self.table,
-                                         patient_id=None if pid is None else str(pid), row=int(self.rows[i]),
-                                         column=column,
-                                         value=None if value is None else _fmt(value)))
+        super().__init__(input_frame(data, table), table, id_column=id_column)
 
     def require_columns(self, columns: Sequence[str], *, allow_empty: bool = False) -> bool:
         if len(self.frame) == 0 and not allow_empty:
@@ -93,14 +64,8 @@ class Checker:
 
     def boolean(self, column: str, *, required: bool = True) -> np.ndarray:
         """Booleans from bool/0/1/yes/no/true/false; missing -> False with a warning (or error if ``required``)."""
-        raw = self.frame[column]
-        if raw.dtype == bool:
-            return raw.to_numpy()
-        text = _normalised_text(raw)
-        truthy = np.isin(text, ["true", "1", "1.0", "yes", "y", "t"])
-        falsy = np.isin(text, ["false", "0", "0.0", "no", "n", "f"])
-        missing = raw.isna().to_numpy()
-        self.add(~(truthy | falsy | missing), "BAD_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
+        truthy, bad, missing = boolean_cells(self.frame[column])
+        self.add(bad, "BAD_BOOLEAN", column, lambda v: f"{v!r} is not true/false")
         self.add(missing, "MISSING_VALUE", column, "value is missing (counted as false)",
                  severity="error" if required else "warning")
         return truthy
@@ -156,34 +121,3 @@ def _normalised_text(raw: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     norm = np.array([str(u).strip().lower() for u in uniques] + [None], dtype=object)
     return norm[codes]
-
-
-def from_cohort(data: Any, table: str) -> Any:
-    """The canonical ``table`` of a :class:`~cart_outcomes.cohort.io.Cohort` (columns absent from the source dropped,
-    so a missing required column is reported as such); any other input is returned unchanged.
-
-    A cohort with validation errors is never analysed: ``ValidationFailed`` lists its errors.
-    """
-    from cart_outcomes.cohort.io import Cohort
-
-    if not isinstance(data, Cohort):
-        return data
-    data.require_valid()
-    frame = data.table(table)
-    provided = set(data.provided.get(table, ()))
-    keep = [c for c in frame.columns if c in provided or c == "source_row" or frame[c].notna().any()]
-    return frame[keep]
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    if v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return v

@@ -58,6 +58,8 @@ def test_collapse_by_the_fit_cluster_and_located_errors():
     np.testing.assert_allclose(by_column.T @ by_column, fit.vcov, rtol=1e-12)
     with pytest.raises(InputError, match="one value per row"):
         fit.residuals("score", collapse=[1, 2])
+    with pytest.raises(InputError, match=r"collapse: missing value for data row\(s\) 3"):
+        fit.residuals("score", collapse=D["site"].where(D.index != 3))
     with pytest.raises(InputError, match="type must be one of"):
         fit.residuals("pearson")
     with pytest.raises(InputError, match="not available for ties='exact'"):
@@ -66,3 +68,13 @@ def test_collapse_by_the_fit_cluster_and_located_errors():
         fit.predict(pd.DataFrame({"z": [1]}))
     with pytest.raises(InputError, match="follow-up column"):
         fit.predict(pd.DataFrame({"x": [1]}), type="expected")
+
+
+def test_survfit_limits_follow_the_fit_conf_level_unless_given():
+    fit90 = cox_ph(D, "time", "event", ["x"], conf_level=0.9)
+    new = pd.DataFrame({"x": [0.3]})
+    default = fit90.survfit(new)
+    assert default[["lower", "upper"]].equals(fit90.survfit(new, conf_level=0.9)[["lower", "upper"]])
+    wider = fit90.survfit(new, conf_level=0.95)
+    inner = default["std_chaz"] > 0
+    assert (wider.loc[inner, "lower"] < default.loc[inner, "lower"]).all()
