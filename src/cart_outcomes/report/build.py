@@ -188,10 +188,6 @@ def _group_label(group: Any) -> str:
     return "All patients" if group in (None, "all") else str(group)
 
 
-def _rate_column(run: RunResult, label: str, endpoint: str) -> str:
-    return f"{label[0].upper()}{label[1:]} {endpoint.upper()} ({_conf_pct(run)}% CI)"
-
-
 def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section:
     conv = run.record.conventions
     figures, tables, drawn_cif = [], [], set()

@@ -85,6 +85,34 @@ def continuous(t: np.ndarray) -> bool:
     return span > _DENSE_RANGE_FACTOR * t.size + 1024 or not np.array_equal(head, np.floor(head))
 
 
+def group_rows(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unweighted ``(n, n_event, n_risk)`` with ``n_event`` and ``n_risk`` as contiguous (k, m) float rows (group,
+    distinct time): the transposed :func:`event_table` counts, built for continuous times without its (m, k, 2) cell
+    grid (two bincounts over ``group * m + time index``), so memory stays near three (k, m) arrays."""
+    k = int(n_groups)
+    uniq, inv = np.unique(time, return_inverse=True)
+    m = uniq.size
+    del uniq
+    key = np.multiply(group, m, dtype=np.intp)
+    key += inv
+    del inv
+    leaving = np.bincount(key, minlength=k * m).reshape(k, m)
+    key = key[np.asarray(event, dtype=bool)]
+    n_event = np.bincount(key, minlength=k * m)
+    del key
+    d_t = n_event.reshape(k, m).astype(float)
+    del n_event
+    n = leaving.sum(axis=1).astype(float)
+    r_t = leaving.astype(float)
+    del leaving
+    # at risk: exits at or after each time, summed from the last time backwards (as event_table), in place
+    backwards = r_t[:, ::-1]
+    np.cumsum(backwards, axis=1, out=backwards)
+    return n, d_t, r_t
+
+
 def event_table(
     time: np.ndarray,
     event: np.ndarray,
@@ -120,12 +148,16 @@ def event_table(
         size = uniq.size
         idx *= 2 * k
     cell = idx
-    if group is not None:
+    if group is None:
+        cell += ev
+    else:
         codes = np.asarray(group)
-        codes = codes if np.can_cast(codes.dtype, np.intp) else codes.astype(np.intp)  # no copy for int32 codes
-        cell += codes
-        cell += codes
-    cell += ev
+        if not np.can_cast(codes.dtype, np.intp) or np.iinfo(codes.dtype).max < 2 * k - 1:
+            codes = codes.astype(np.intp)  # no copy for int32 codes; a type too narrow for 2g + e widened
+        low = np.left_shift(codes, 1)  # 2g + e in the codes' own (narrow) integer type: one pass less over ``cell``
+        low += ev
+        cell += low
+        del low
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
     g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
     if group is None:

@@ -109,8 +109,8 @@ def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False
         raise InputError(f"column {label!r}: length {e.size} differs from the time column ({n})")
     if e.dtype == bool:
         return e
-    if e.dtype.kind in "iu":  # fast path (no float copy): two reductions, one conversion
-        if e.size and (e.min() < 0 or e.max() > 1):
+    if e.dtype.kind in "iu":  # fast path (no float copy): one reduction (negatives are > 1 as unsigned), one conversion
+        if e.size and e.view(np.dtype(f"u{e.itemsize}")).max() > 1:
             bad = (e != 0) & (e != 1)
             raise InputError(f"column {label!r}: event must be 0/1 or boolean; bad value in {rows(bad)}")
         return e.astype(bool)

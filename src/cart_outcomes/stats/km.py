@@ -616,10 +616,11 @@ def _fit_sorted_groups(
         tab = _one_group_sorted(t[sel], ev[sel])
         del sel
         # n_risk kept as the grid path keeps unweighted counts (int64): both paths give identical results
-        n_risk = tab.n_risk[:, 0].astype(np.int64)
-        for key, a in zip(parts, (tab.time, n_risk, tab.n_event[:, 0], tab.n_censor[:, 0]), strict=True):
-            parts[key].append(a)
-        del tab
+        parts["time"].append(tab.time)
+        parts["n_risk"].append(tab.n_risk[:, 0].astype(np.int64))
+        parts["n_event"].append(tab.n_event[:, 0])
+        parts["n_censor"].append(tab.n_censor[:, 0])
+        del tab  # nothing else may hold a group's arrays: the parts are freed column by column below
         kept.append(level)
         records.append(size)
     offsets = np.concatenate(([0], np.cumsum([a.size for a in parts["time"]])))
@@ -635,17 +636,16 @@ def _fit_sorted_groups(
         np.divide(d[r], n[r], out=s)  # S = cumprod(1 - d/n), in place
         np.subtract(1.0, s, out=s)
         np.cumprod(s, out=s)
-        nd = n[r] - d[r]
-        den = np.multiply(n[r], nd, out=nd)
-        if den.min() > 0:
-            g = se_log[r]
-            np.divide(d[r], den, out=g)
+        g = se_log[r]  # n (n - d), then d / (n (n - d)), cumulated: in place, as _greenwood computes it
+        np.subtract(n[r], d[r], out=g)
+        np.multiply(n[r], g, out=g)
+        if g.min() > 0:
+            np.divide(d[r], g, out=g)
             np.cumsum(g, out=g)
             np.sqrt(g, out=g)
             np.multiply(s, g, out=std_err[r])
         else:
             se_log[r], std_err[r] = _greenwood(s, n[r].astype(float), d[r])
-        del nd, den
     n_records = np.array(records, dtype=np.intp)
     return KaplanMeier(
         groups=tuple(kept),

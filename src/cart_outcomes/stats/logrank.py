@@ -38,7 +38,7 @@ from scipy.special import chdtrc
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
-from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats._events import continuous, event_table, group_rows
 
 __all__ = [
     "ExactLogrankResult",
@@ -329,9 +329,14 @@ def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
     The (m, k) counts are transposed to contiguous (k, m) rows first: every sum and product below then runs over
     contiguous memory (at m ~ 1e6 distinct times, products with (m, k) column views cost several times more).
     """
-    tab = event_table(time, event, group, k, weights=weights)
-    d_t = np.ascontiguousarray(tab.n_event.T)
-    r_t = np.ascontiguousarray(tab.n_risk.T)
+    if weights is None and continuous(time):  # no (m, k, 2) grid: memory near the (k, m) rows themselves
+        n_group, d_t, r_t = group_rows(time, event, group, k)
+    else:
+        tab = event_table(time, event, group, k, weights=weights)
+        n_group = tab.n
+        d_t = np.ascontiguousarray(tab.n_event.T)
+        r_t = np.ascontiguousarray(tab.n_risk.T, dtype=float)  # float: exact counts, no cast copy in r_t @ rate
+        del tab
     d = d_t.sum(axis=0)
     r = r_t.sum(axis=0)  # >= 1 on every grid row (someone exits there)
     events = d_t.sum(axis=1)
@@ -345,14 +350,17 @@ def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
         w = r
     else:
         w = np.sqrt(r)
+    observed = events if w is None else d_t @ w
+    del d_t  # memory: only the pooled d and the (k, m) risk sets are needed from here
     rate = d / r if w is None else w * d / r  # (weighted) hazard increment
     # hypergeometric factor divided by r; zero when r == 1 (then d * (r - d) == 0 as well)
     h = r - 1.0
     np.maximum(h, 1.0, out=h)
     h *= r
-    cr = (r - d) / h
+    cr = r - d
+    cr /= h
+    del h
     cr *= rate if w is None else rate * w
-    observed = events if w is None else d_t @ w
     expected = r_t @ rate
     if k == 2:  # 2 x 2: one dot product
         v = (cr * r_t[0]) @ r_t[1]
@@ -360,7 +368,7 @@ def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
     else:
         variance = -((r_t * cr) @ r_t.T)
         variance.flat[:: k + 1] += r_t @ (cr * r)
-    return observed, expected, variance, tab.n, events
+    return observed, expected, variance, n_group, events
 
 
 def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _Sums:

@@ -283,3 +283,27 @@ def test_two_strata_columns_equal_their_combination():
     assert two.statistic == pytest.approx(one.statistic, rel=1e-12)
     assert two.options["n_strata"] == 4
     assert two.options["strata"] == ["s1", "s2"]
+
+
+@pytest.mark.parametrize("kw", [{}, {"rho": 1}, {"weights": "tarone-ware"}, {"strata": "s"}])
+def test_continuous_rows_path_equals_grid_path(kw, monkeypatch):
+    # continuous times skip event_table's (m, k, 2) grid (memory, issue 18); the numbers must be the grid path's
+    from cart_outcomes.stats import logrank
+
+    rng = np.random.default_rng(3)
+    n = 12_000
+    df = pd.DataFrame(
+        {
+            "t": np.round(rng.exponential(50, n), 2) + 0.005,
+            "e": rng.random(n) < 0.7,
+            "g": rng.integers(0, 3, n),
+            "s": rng.integers(0, 2, n),
+        }
+    )
+    assert logrank.continuous(df["t"].to_numpy())
+    fast = logrank_test(df, "t", "e", "g", **kw)
+    monkeypatch.setattr(logrank, "continuous", lambda _t: False)
+    grid = logrank_test(df, "t", "e", "g", **kw)
+    assert fast.statistic == grid.statistic and fast.df == grid.df
+    for name in ("n", "events", "observed", "expected", "variance"):
+        assert np.array_equal(getattr(fast, name), getattr(grid, name)), name
