@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cart_outcomes"
 #: (errors, units, _version, _yaml, _text) are the ground every floor stands on. ``engine`` reads big sources like
 #: ``cohort`` but returns ``stats.EventCounts``, so it stands on ``stats``.
 FLOORS = {
-    "_text": 0, "_version": 0, "_yaml": 0, "errors": 0, "units": 0,
+    "_version": 0, "errors": 0, "units": 0, "_text": 0, "_yaml": 0, "_result": 0,
     "cohort": 1,
     "stats": 2,
     "engine": 3, "endpoints": 3, "toxicity": 3, "kinetics": 3,

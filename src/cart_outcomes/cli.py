@@ -82,7 +82,7 @@ def grade(
     table = result.table
     if output_format == "json":
         payload = {"ok": True, "kind": kind, "system": result.system, "criteria": result.criteria,
-                   "options": result.options, "patients": json.loads(table.to_json(orient="records")),
+                   "options": dict(result.options), "patients": json.loads(table.to_json(orient="records")),
                    "problems": [_problem_dict(p) for p in result.problems],
                    "excluded": json.loads(result.excluded.to_json(orient="records"))}
         typer.echo(json.dumps(payload, indent=2, default=str))

@@ -130,7 +130,8 @@ def event_table(
     event : boolean event indicator.
     group : integer group codes in ``0..n_groups-1`` (``None`` = one group).
     entry : optional entry (start) times, ``entry < time`` (checked by the caller).
-    weights : optional case weights (``None`` = 1 each).
+    weights : optional case weights (``None`` = 1 each). Integer weights are frequencies (the rows of event
+        counts): the counts then have the integer dtype of unweighted rows, so every later sum is the rows' own.
     """
     k = int(n_groups)
     ev = np.asarray(event, dtype=bool)
@@ -159,6 +160,8 @@ def event_table(
         cell += low
         del low
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
+    if weights is not None and weights.dtype.kind in "iu":  # frequency weights (event counts): integer sums, as rows
+        counts = counts.astype(np.int64)
     g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
     if group is None:
         n_total = np.array([float(time.size) if weights is None else float(np.sum(weights))])
