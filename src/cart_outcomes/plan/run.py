@@ -144,7 +144,7 @@ def run_plan(
     step("follow-up")
     followup = survival.followup_section(frame, plan)
     step("survival")
-    surv = survival.survival_section(frame, plan)
+    surv = survival.survival_section(frame, plan, log)
     step("comparisons")
     comp = comparisons.comparison_section(frame, plan)
     step("toxicity")
