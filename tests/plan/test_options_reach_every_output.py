@@ -135,7 +135,7 @@ def base(tmp_path_factory) -> dict:
     return _run(tmp_path_factory.mktemp("base"), "base")
 
 
-INTERVALS = ["*lower", "*upper"]
+INTERVALS = ["*lower", "*upper", "*.options.r_equivalent"]  # the R call states conf.type and conf.int too
 
 
 def test_time_unit_months(base, tmp_path):
