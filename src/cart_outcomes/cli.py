@@ -499,5 +499,22 @@ def demo(
     _run_with_progress(lambda step: run_demo(out, progress=step), quiet)
 
 
+@app.command(name="app")
+def app_command(
+    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: a free one).")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the link only; do not open a browser.")]
+    = False,
+) -> None:
+    """Start the local web app: upload a sheet, check the mapping, run, read and download (127.0.0.1 only)."""
+    from cart_outcomes.app import serve
+
+    if port is not None and not 1 <= port <= 65535:
+        _fail_usage(f"--port {port}: give a port between 1 and 65535")
+    try:
+        serve(port, open_browser=not no_browser, announce=lambda url: typer.echo(url))
+    except OSError as exc:
+        _fail_usage(f"cannot serve on 127.0.0.1:{port}: {exc}")
+
+
 def main() -> None:
     app()
