@@ -82,7 +82,7 @@ def grade(
     table = result.table
     if output_format == "json":
         payload = {"ok": True, "kind": kind, "system": result.system, "criteria": result.criteria,
-                   "options": result.options, "patients": json.loads(table.to_json(orient="records")),
+                   "options": dict(result.options), "patients": json.loads(table.to_json(orient="records")),
                    "problems": [_problem_dict(p) for p in result.problems],
                    "excluded": json.loads(result.excluded.to_json(orient="records"))}
         typer.echo(json.dumps(payload, indent=2, default=str))
@@ -415,6 +415,9 @@ def _print_summary(result) -> None:
             line += (f"; time-dependent Cox p = {_p(cox)}; Mantel-Byar p = {_p(c['mantel_byar']['p'])} "
                      "[yellow](exposure after infusion: read the corrected analyses)[/yellow]")
         console.print(line)
+    for w in r["data_quality"]["warnings"]:
+        if w.get("rule") == "ANALYSIS_SKIPPED":
+            console.print(f"  [yellow]skipped:[/yellow] {w['message']}")
     n_warn = r["data_quality"]["n_warnings"]
     if n_warn:
         console.print(f"  [yellow]{n_warn} data-quality warning(s): see the report[/yellow]")

@@ -90,8 +90,11 @@ def test_init_says_what_it_guessed(ran):
         assert "'Vasopressors' -> vasopressor_names" in out and "'O2' -> oxygen" in out
         assert res["toxicity"]["crs"]["basis"] == "graded from crs_observations (ASTCT2019)"
         assert "CRS_FROM_BEDSIDE" in {w["rule"] for w in res["data_quality"]["warnings"]}
-    else:  # DD/MM/YYYY text, extra columns kept
+    else:  # DD/MM/YYYY text, extra columns kept; pre-graded CRS without a stated system
         assert "dates read as %d/%m/%Y" in out and "'LDH' -> unmapped" in out
+        assert res["toxicity"]["crs"]["systems"] == ["grading system not stated"]
+        unstated = next(w for w in res["data_quality"]["warnings"] if w["rule"] == "GRADING_SYSTEM_NOT_STATED")
+        assert len(unstated["patients"]) == 24
 
 
 def test_run_given_a_spreadsheet_says_run_init_first():

@@ -9,6 +9,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import hostile_cases as H
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -136,3 +137,26 @@ def test_document_times_are_fixed_without_a_stated_date(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert generation_time() is None and document_time() == FIXED_TIME
     assert generation_time(dt.date(2026, 1, 2)) == dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+
+def test_a_source_outside_the_plan_folder_is_read_and_named_in_results_and_footer(tmp_path):
+    out = tmp_path / "out"
+    run = run_plan(H.outside_source_plan(tmp_path), out=out)
+    assert run.results["input"]["source_path"] == "../data"  # relative to the plan's folder, never absolute
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "read from data.source &#39;../data&#39; (outside the plan&#39;s folder)" in page
+
+
+def test_tables_too_long_for_the_workbook_are_listed_not_written(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from cart_outcomes.report import tables
+
+    monkeypatch.setattr(tables, "MAX_XLSX_ROWS", 3)
+    path = tables.write_workbook({"small": pd.DataFrame({"a": [1, 2]})},
+                                 {"endpoints": pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"]})},
+                                 tmp_path / "t.xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames == ["Index", "T01 small"]
+    index = list(book["Index"].iter_rows(values_only=True))
+    assert index[2] == (None, "not in this workbook: more than 3 rows; see tables/<name>.csv", "endpoints", 4)

@@ -99,3 +99,22 @@ def test_counts_refuse_what_they_cannot_give():
         co.kaplan_meier(counts, by="other")
     with pytest.raises(InputError, match="exact_logrank_test cannot be computed from event counts"):
         co.exact_logrank_test(counts, "t", "e", "g")
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_larger_data_bitwise(continuous):
+    """Long vectors (thousands of distinct times) go through BLAS and einsum paths: still the rows' bits."""
+    rng = np.random.default_rng(11)
+    n = 20_000
+    time = rng.exponential(300, n) if continuous else rng.integers(1, 2000, n)
+    cause = rng.choice([0, 1, 2], n, p=[0.3, 0.5, 0.2])
+    df = pd.DataFrame({"time": time, "event": (cause > 0).astype(int), "cause": cause,
+                       "arm": rng.choice(list("abcd"), n), "site": rng.integers(0, 3, n)})
+    counts = co.event_counts(df, "time", "event", by="arm", strata="site")
+    for kw in WEIGHTS:
+        rows = co.logrank_test(df, "time", "event", "arm", strata="site", **kw)
+        _same_test(rows, co.logrank_test(counts, **kw), ("statistic", "p_value", "variance"))
+    same(co.kaplan_meier(df, "time", "event", by="arm").table, co.kaplan_meier(counts).table)
+    causes = co.event_counts(df, "time", "cause", by="arm", strata="site")
+    same(co.cumulative_incidence(df, "time", "cause", by="arm").table, co.cumulative_incidence(causes).table)
+    same(co.gray_test(df, "time", "cause", "arm", strata="site").table, co.gray_test(causes).table)

@@ -68,7 +68,10 @@ class ColumnReader:
         self.recode, self.date_format, self.decimal = recode or {}, date_format, decimal
         self.problems: list[Problem] = []
         self.raw = raw = self._recoded(raw)
-        self.kind = raw.map(type).map(_KIND).fillna("o").to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):  # every CSV cell: one C pass
+            self.kind = np.where(pd.isna(raw).to_numpy(), "x", "s").astype(object)
+        else:
+            self.kind = raw.map(type).map(_KIND).fillna("o").to_numpy(dtype=object)
         odd = self.kind == "o"
         if odd.any():  # other numpy scalar types (int32, float32 ... from parquet)
             self.kind[odd] = raw[odd].map(_kind_of).to_numpy(dtype=object)

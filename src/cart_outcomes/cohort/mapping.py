@@ -173,7 +173,8 @@ class DataMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: str | None = Field(default=None, description="Cohort file or folder, relative to the plan file.")
+    source: str | None = Field(default=None, description="Cohort file or folder; a relative path is resolved "
+                                  "against the plan's folder and may lead outside it (../data/cohort.xlsx).")
     columns: dict[str, str] = Field(default_factory=dict, description="User header -> canonical column name.")
     values: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="Per canonical column: user value -> canonical value."

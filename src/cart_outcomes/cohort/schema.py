@@ -203,10 +203,11 @@ PATIENTS = Table(
              "Consolidative (in response, before progression) or salvage (after progression)."),
         *_event("new_therapy", "Start of the next anti-cancer therapy (other than HSCT)."),
         Column("crs_grade", "integer", "Maximum CRS grade (pre-graded).", **_GRADE),
-        _cat("crs_grading_system", GRADING_SYSTEMS, "System used for crs_grade.", default="ASTCT2019"),
+        _cat("crs_grading_system", GRADING_SYSTEMS, "System used for crs_grade; blank = not stated (reported as "
+             "'grading system not stated', never assumed)."),
         *_event("crs_onset", "Date of CRS onset."),
         Column("icans_grade", "integer", "Maximum ICANS grade (pre-graded).", **_GRADE),
-        _cat("icans_grading_system", GRADING_SYSTEMS, "System used for icans_grade.", default="ASTCT2019"),
+        _cat("icans_grading_system", GRADING_SYSTEMS, "System used for icans_grade; blank = not stated."),
         *_event("icans_onset", "Date of ICANS onset."),
     ),
 )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.cohort.schema import CR_RESPONSES, ORR_RESPONSES, RESPONSES
 from cart_outcomes.endpoints._frame import (
@@ -82,7 +83,7 @@ def derive_response(
 
 
 @dataclass(frozen=True, slots=True)
-class ResponseRates:
+class ResponseRates(Result):
     """Response rates with exact confidence intervals.
 
     Attributes
@@ -214,6 +215,7 @@ def response_rates(
         "denominator": denominator,
         "conf_level": conf_level,
         "ci_method": "clopper-pearson (exact)",
+        "r_equivalent": "binom.test(x, n)$conf.int per response category",
         "version": __version__,
     }
     return ResponseRates(table=pd.DataFrame(rows), counts=counts, excluded=excluded, options=options)

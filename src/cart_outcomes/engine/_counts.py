@@ -62,17 +62,24 @@ def source_bytes(source: Any) -> int | None:
 
 def choose_engine(source: Any, engine: str = "auto") -> str:
     """The engine for ``source``: ``engine`` itself unless it is ``"auto"``, which picks ``"duckdb"`` for an Ibis
-    table, a DuckDB database or files larger than :data:`AUTO_DUCKDB_BYTES` in total, and ``"memory"`` otherwise."""
+    table, a DuckDB database or Parquet/CSV files larger than :data:`AUTO_DUCKDB_BYTES` in total, and ``"memory"``
+    otherwise (smaller files, spreadsheets, a folder of cohort tables, a missing source)."""
     if engine != "auto":
         if engine not in ENGINES:
             raise InputError(f"engine must be one of {[*ENGINES, 'auto']}, got {engine!r}")
         return engine
     if not isinstance(source, str | os.PathLike):
         return "memory" if _is_frame(source) else "duckdb"
-    if os.fspath(source).lower().endswith(_DB_SUFFIXES):
+    path = os.fspath(source).lower()
+    if path.endswith(_DB_SUFFIXES):
         return "duckdb"
-    size = source_bytes(source)
-    return "duckdb" if size is not None and size > AUTO_DUCKDB_BYTES else "memory"
+    try:
+        files = _files(source)
+    except InputError:  # nothing to count here: the cohort readers report the missing source in their words
+        return "memory"
+    if not all(f.lower().endswith((".parquet", ".pq", *_CSV_SUFFIXES)) for f in files):
+        return "memory"  # spreadsheets and statistical files are cohorts, read in memory
+    return "duckdb" if sum(os.path.getsize(f) for f in files) > AUTO_DUCKDB_BYTES else "memory"
 
 
 def _is_frame(obj: Any) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.kinetics._input import UNITS, duplicate_error, read_rows
@@ -52,7 +53,7 @@ TABLE_COLUMNS = [
 
 
 @dataclass(frozen=True, slots=True)
-class NCAResult:
+class NCAResult(Result):
     """Result of :func:`noncompartmental`.
 
     Attributes
@@ -358,6 +359,7 @@ def noncompartmental(
         "quantifiable": "below_loq not true and value > 0 (an exact 0 counts as below quantification)",
         "loss": "first of >= 2 consecutive BLQ samples after the last quantifiable sample",
         "auc_units": {u: f"{u} x day" for u in UNITS},
+        "r_equivalent": "PKNCA::pk.nca (no CAR-T conventions: BLQ, window end and persistence are this package's)",
         "version": __version__,
     })
     return NCAResult(table=table, persistence=persistence, options=options)

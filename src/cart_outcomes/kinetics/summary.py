@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import binomial_ci, kruskal_wallis, spearman, wilcoxon_rank_sum
@@ -30,7 +31,7 @@ TESTS = ("auto", "wilcoxon", "kruskal", "spearman", "none")
 
 
 @dataclass(frozen=True, slots=True)
-class KineticsSummary:
+class KineticsSummary(Result):
     """``table``: one row per series x parameter x group; ``tests``: one row per series x parameter;
     ``excluded``: patients left out (no group value) and why; ``options``: test rule, formulas, version."""
 
@@ -159,7 +160,9 @@ def summarize_kinetics(nca: Any, groups: pd.DataFrame, *, by: str,
             tests.append({**dict(zip(SERIES, key, strict=True)), "parameter": parameter, "by": by,
                           **_test_row(kind, series, parameter, by)})
     options = {"by": by, "test": kind, "geometric": "exp(mean(log x)) over positive values; CV% = "
-               "100 * sqrt(exp(sd(log x)^2) - 1)", "version": __version__}
+               "100 * sqrt(exp(sd(log x)^2) - 1)",
+               "r_equivalent": "wilcox.test / kruskal.test / cor.test(method = 'spearman') by parameter",
+               "version": __version__}
     return KineticsSummary(pd.DataFrame(rows), pd.DataFrame(tests), excluded.reset_index(drop=True), options)
 
 

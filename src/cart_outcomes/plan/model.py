@@ -34,7 +34,8 @@ class _Strict(BaseModel):
 class DataSection(DataMapping):
     """Where the cohort is (``source``, required in a plan) and how it maps onto the canonical schema."""
 
-    source: str = Field(description="Cohort file or folder, relative to the plan file.")
+    source: str = Field(description="Cohort file or folder; a relative path is resolved against the "
+                        "plan's folder and may lead outside it (../data/cohort.xlsx); the report footer names it.")
 
 
 class EndpointOptions(_Strict):
@@ -276,8 +277,12 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         raise PlanError(source, [str(exc)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise PlanError(source, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+        position = getattr(exc, "position", None)  # a ReaderError (a character YAML forbids) has no mark
+        line = mark.line + 1 if mark is not None else text.count("\n", 0, position) + 1 if position is not None else 1
+        char = getattr(exc, "character", None)
+        code = f"U+{char if isinstance(char, int) else ord(char):04X}" if char not in (None, "") else "a character"
+        problem = getattr(exc, "problem", None) or f"{code} is not allowed in YAML text"
+        raise PlanError(source, [f"line {line}: not valid YAML ({problem})"]) from None
     if node is None or not isinstance(raw, dict):
         raise PlanError(source, ["line 1: the plan must be a mapping with at least a 'data' section"])
     lines = _line_index(node)

@@ -11,6 +11,7 @@ The plan orchestrates: each section module (``cohort``, ``response``, ``survival
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def run_plan(
     step("follow-up")
     followup = survival.followup_section(frame, plan)
     step("survival")
-    surv = survival.survival_section(frame, plan)
+    surv = survival.survival_section(frame, plan, log)
     step("comparisons")
     comp = comparisons.comparison_section(frame, plan)
     step("toxicity")
@@ -155,7 +156,8 @@ def run_plan(
         schema_version=SCHEMA_VERSION,
         title=plan.title,
         software=_software(),
-        input={"source": Path(cohort.source).name, "sha256": dict(cohort.sha256), "n_patients": int(len(patients))},
+        input={"source": Path(cohort.source).name, "source_path": Path(os.path.normpath(source)).as_posix(),
+               "sha256": dict(cohort.sha256), "n_patients": int(len(patients))},
         plan=plan.model_dump(mode="json"),
         conventions=conventions(plan),
         data_quality={"warnings": log.warnings, "n_warnings": len(log.warnings), "exclusions": log.exclusions},

@@ -53,7 +53,18 @@ def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, p
             grades = pd.concat([grades, extra], ignore_index=True)
         return grades, result, f"graded from {obs_table} ({result.system})"
     if f"{tox}_grade" in patients and patients[f"{tox}_grade"].notna().any():
-        grades = toxicity.pregraded_grades(patients, tox)
+        scol = f"{tox}_grading_system"
+        unstated = patients[f"{tox}_grade"].notna() & (patients[scol].isna() if scol in patients else True)
+        with warnings.catch_warnings():  # stated and unstated grades are kept apart: logged below, never pooled
+            warnings.simplefilter("ignore", DataQualityWarning)
+            grades = toxicity.pregraded_grades(patients, tox, default_system=toxicity.NOT_STATED, on_mixed="separate")
+        if unstated.any():
+            ids = patients.loc[unstated, "patient_id"].astype(str).tolist()
+            log.warnings.append({"rule": "GRADING_SYSTEM_NOT_STATED", "severity": "warning", "patient_id": None,
+                                 "row": None, "column": f"{tox}_grade", "value": None, "table": "patients",
+                                 "message": f"{tox}_grade is pre-graded but the sheet does not say by which system "
+                                            f"(patients {', '.join(ids)}): reported as 'grading system not stated', "
+                                            f"not as ASTCT 2019; add a {scol} column", "patients": ids})
         ungraded = grades.loc[grades["grade"].isna(), ["patient_id"]].assign(reason=f"no {tox}_grade recorded")
         log.exclude(f"{tox} grade distribution", ungraded)
         systems = ", ".join(sorted(grades.loc[grades["grade"].notna(), "system"].dropna().unique()))

@@ -16,6 +16,7 @@ from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.plan._common import (
     Part,
+    QualityLog,
     conf_type,
     in_unit,
     km_options,
@@ -108,12 +109,24 @@ def analysis_id(a: Analysis) -> str:
     return "_".join((a.endpoint, a.population, a.by or "overall"))
 
 
-def survival_section(frame: pd.DataFrame, plan: Plan) -> Part:
-    """One record per analysis of the plan, its tidy table, and its fitted KM / cumulative incidence by id."""
+def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> Part:
+    """One record per analysis of the plan, its tidy table, and its fitted KM / cumulative incidence by id.
+
+    An analysis with no patient in its population (DOR when nobody responded) is skipped, never a crash: with
+    ``log``, a one-line ``ANALYSIS_SKIPPED`` warning says which and why.
+    """
     out, tables, fits = [], {}, {}
     for a in plan.effective_analyses():
         sub = population(frame, plan, a.population)
         key = analysis_id(a)
+        n = int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum())
+        if n == 0:
+            if log is not None:
+                log.warnings.append({"rule": "ANALYSIS_SKIPPED", "severity": "warning", "patient_id": None,
+                                     "row": None, "column": None, "value": None, "table": None,
+                                     "message": f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: no "
+                                                "patient in its population"})
+            continue
         analyse = _competing_analysis if a.endpoint in COMPETING else _tte_analysis
         rec, tab, fit = analyse(sub, a, plan)
         fits[key] = fit
@@ -123,7 +136,7 @@ def survival_section(frame: pd.DataFrame, plan: Plan) -> Part:
             "name": ENDPOINT_NAMES[a.endpoint],
             "population": a.population,
             "by": a.by,
-            "n": int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum()),
+            "n": n,
             **rec,
         })
         tables[f"survival_{key}"] = tab

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -388,6 +389,7 @@ SYSTEM_NAMES = {
     "CTCAE_v4": "CTCAE version 4.03",
     "MSKCC": "the MSKCC criteria (Park et al., N Engl J Med 2018)",
     "CARTOX": "the CARTOX criteria (Neelapu et al., Nat Rev Clin Oncol 2018)",
+    "grading system not stated": "criteria the source data do not state (pre-graded; grades reported as recorded)",
 }
 
 
@@ -453,13 +455,21 @@ def _list_names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _input_text(record: Mapping[str, Any]) -> str:
+    """``patients.csv, read from data.source '../data' (outside the plan's folder)``: what was read, and from where."""
+    path = str(record["source_path"])
+    where = ("an absolute path" if Path(path).is_absolute()
+             else "outside the plan's folder" if path == ".." or path.startswith("../") else "in the plan's folder")
+    return f"{record['source']}, read from data.source {path!r} ({where})"
+
+
 def _footer(run: RunResult, date: str | None) -> Footer:
     """The reproducibility footer; ``date`` is the stated generation date as text, or ``None`` (not recorded)."""
     import yaml
 
     res = run.results
     sha = "; ".join(f"{name}: {digest}" for name, digest in sorted(res["input"]["sha256"].items()))
-    extra = [("Input", str(res["input"]["source"])), ("Patients", str(res["input"]["n_patients"])),
+    extra = [("Input", _input_text(res["input"])), ("Patients", str(res["input"]["n_patients"])),
              ("Software", ", ".join(f"{k} {v}" for k, v in res["software"].items()))]
     extra.append(("Outputs", "de-identified: patient ids replaced by study codes, calendar dates removed"
                   if run.deidentified else "identifiable (not de-identified)"))

@@ -69,6 +69,9 @@ class _Closed(BaseModel):
 
 class Input(_Closed):
     source: str = Field(description="File or folder name of the cohort (no path).")
+    source_path: str = Field(
+        description="data.source as read: normalised and relative to the plan's folder (e.g. "
+        "'../data/cohort.xlsx', which lies outside it), or absolute when the plan gave an absolute path.")
     sha256: dict[str, str] = Field(description="SHA-256 of every file read.")
     n_patients: int
 

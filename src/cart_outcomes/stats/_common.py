@@ -11,7 +11,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
@@ -69,18 +68,3 @@ def confint(
         lower[~ok] = np.nan
         upper[~ok] = np.nan
     return lower, upper
-
-
-class TableResult:
-    """Mixin of the results whose ``table`` is their tidy frame: ``to_frame()`` (a copy the caller may change) and
-    the notebook display. Declares no slots of its own, so ``@dataclass(frozen=True, slots=True)`` results keep
-    theirs."""
-
-    __slots__ = ()
-
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy ``table`` (a copy)."""
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common
 
@@ -31,7 +32,7 @@ ROWS = "n_rows"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class EventCounts:
+class EventCounts(Result):
     """Rows collapsed to distinct cells, with the number of rows in each: the input of the estimators at scale.
 
     Attributes
@@ -104,7 +105,7 @@ class EventCounts:
                 f"{fixed[name]!r}; count again with the columns you need (cart_outcomes.engine.event_counts)"
             )
         out = {name: fixed[name] for name in given}
-        out["weights"] = self.frame[ROWS].to_numpy(dtype=float)
+        out["weights"] = self.frame[ROWS].to_numpy(dtype=np.int64)
         return out
 
     def refuse(self, function: str, why: str) -> InputError:
@@ -172,4 +173,5 @@ def event_counts(
     if ROWS in keys:
         raise InputError(f"event_counts: {ROWS!r} is reserved for the row numbers; rename that column")
     frame = data.groupby(keys, sort=True, dropna=False, observed=True).size().rename(ROWS).reset_index()
-    return EventCounts(frame, time, event, by, strata_cols, entry, _common.options(engine="memory"))
+    return EventCounts(frame, time, event, by, strata_cols, entry, _common.options(
+        engine="memory", r_equivalent="aggregate(cbind(n.risk, n.event) ~ time + by, data) (survfit's counts)"))

@@ -130,7 +130,8 @@ def event_table(
     event : boolean event indicator.
     group : integer group codes in ``0..n_groups-1`` (``None`` = one group).
     entry : optional entry (start) times, ``entry < time`` (checked by the caller).
-    weights : optional case weights (``None`` = 1 each).
+    weights : optional case weights (``None`` = 1 each). Integer weights are frequencies (the rows of event
+        counts): the counts then have the integer dtype of unweighted rows, so every later sum is the rows' own.
     """
     k = int(n_groups)
     ev = np.asarray(event, dtype=bool)
@@ -159,6 +160,8 @@ def event_table(
         cell += low
         del low
     counts = np.bincount(cell, weights=weights, minlength=size * k * 2).reshape(size, k, 2)
+    if weights is not None and weights.dtype.kind in "iu":  # frequency weights (event counts): integer sums, as rows
+        counts = counts.astype(np.int64)
     g = None if group is None or (entry is None and weights is None) else np.asarray(group, dtype=np.intp)
     if group is None:
         n_total = np.array([float(time.size) if weights is None else float(np.sum(weights))])
@@ -251,15 +254,25 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
     ``n_risk`` (m,) integer and ``counts`` (m, n_status) float, the number of rows of each status at each distinct
     exit time.
 
-    Integer days (and small n) go through :func:`event_table`'s bincount. Other times are value-sorted as 64-bit keys
+    Integer days are counted with one ``bincount`` over (day, status) cells (small n through :func:`event_table`).
+    Other times are value-sorted as 64-bit keys
     that pack the time's bits with one status flag (non-negative doubles order like their bit patterns), one sort
     per cause: value sorts are several times faster than the indirect sort ``np.unique(return_inverse=True)`` needs,
     and the distinct times, risk sets and counts then follow from run starts and prefix sums (``reduceat`` only when
     times are tied).
     """
-    if time.size <= _SMALL_N or _dense_index(time)[0] is not None:
+    if time.size <= _SMALL_N:
         tab = event_table(time, np.ones(time.size, bool), status, n_status)
         return tab.time, tab.n_risk.sum(axis=1), tab.n_event
+    idx, origin, size = _dense_index(time)
+    if idx is not None:  # one bincount over (day, status) cells, built in place in the fresh index array
+        idx *= n_status
+        idx += status
+        counts = np.bincount(idx, minlength=size * n_status).reshape(size, n_status)
+        keep = counts.any(axis=1)
+        counts = counts[keep]
+        n_risk = np.cumsum(counts.sum(axis=1)[::-1])[::-1]
+        return (np.flatnonzero(keep) + origin).astype(float), n_risk, counts.astype(float)
     top = np.uint64(1 << 63)
     # abs(): -0.0 (which passes a >= 0 check) must sort with 0.0; shifting makes room for the flag bit, the xor
     # with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)

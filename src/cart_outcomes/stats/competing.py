@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, ndtr
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
@@ -343,7 +344,7 @@ def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class CumulativeIncidence(_common.TableResult):
+class CumulativeIncidence(Result):
     """Aalen-Johansen cumulative incidence functions, per group and cause.
 
     Attributes
@@ -561,7 +562,7 @@ def cumulative_incidence(
 # Gray's test
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class GrayTest(_common.TableResult):
+class GrayTest(Result):
     """Gray's K-sample test of equal cumulative incidence, one row per cause.
 
     Attributes
@@ -728,7 +729,7 @@ def gray_test(
 # Fine-Gray
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class FineGray:
+class FineGray(Result):
     """Fine-Gray proportional subdistribution hazards model (as ``cmprsk::crr``).
 
     Attributes

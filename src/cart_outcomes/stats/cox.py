@@ -8,6 +8,7 @@ post-fit tools (``ph_test`` = ``cox.zph``, ``predict_survival`` = ``survfit.coxp
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc, ndtr
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import DataQualityWarning, InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _formula, _inputs
@@ -59,7 +61,7 @@ class _Model:
 
 
 @dataclass(frozen=True, slots=True)
-class PHTest:
+class PHTest(Result):
     """Test of proportional hazards (R ``cox.zph``, survival 3.x score test), one row per term and ``GLOBAL``.
 
     ``table`` columns: ``term, statistic, df, p``. ``residuals`` is the data of R's ``plot(cox.zph(fit))``, long:
@@ -80,9 +82,14 @@ class PHTest:
     def _repr_html_(self) -> str:
         return f"<p>cox.zph score test, transform={self.transform}</p>" + self.table.to_html(index=False)
 
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The transform and the R call (read-only)."""
+        return _common.options(transform=self.transform, r_equivalent=f'cox.zph(fit, transform = "{self.transform}")')
+
 
 @dataclass(frozen=True, slots=True)
-class CoxResult:
+class CoxResult(Result):
     """Result of :func:`cox_ph`.
 
     Attributes

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
@@ -128,7 +129,7 @@ def _findq(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class KaplanMeier:
+class KaplanMeier(Result):
     """Result of :func:`kaplan_meier`: one curve per group, stored as numpy arrays (rows ordered group, time).
 
     Attributes
@@ -591,6 +592,7 @@ def _options(
         median_rule="first time S <= 0.5; midpoint of a flat S = 0.5 stretch (tolerance sqrt(eps)), as R",
         entry=entry,
         weights=weights,
+        r_equivalent=f'survfit(Surv(time, event) ~ by, conf.type = "{conf_type}", conf.int = {conf_level:g})',
     )
 
 
@@ -733,7 +735,7 @@ def _cell_sum(idx: np.ndarray, g: np.ndarray, v: np.ndarray, m: int, k: int) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class RMSTComparison(_common.TableResult):
+class RMSTComparison(Result):
     """Result of :func:`compare_rmst` (survRM2 ``rmst2`` without covariates).
 
     Attributes
@@ -913,7 +915,7 @@ def _wald(est: float, se: float, z: float, log: bool) -> tuple[float, float, flo
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ReverseKMFollowup:
+class ReverseKMFollowup(Result):
     """Result of :func:`reverse_km_followup`.
 
     ``table`` columns: ``group, n, median_followup, lower, upper`` (reverse Kaplan-Meier median and its CI),
@@ -998,11 +1000,12 @@ def reverse_km_followup(
         ],
         axis=1,
     )
-    options = _common.options(
+    options = _common.options(**{
         **fit.options,
-        method="reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
-        observed="plain median, quartiles (numpy/R type 7) and range of all observation times",
-    )
+        "method": "reverse Kaplan-Meier (censoring as the event), median by the R print.survfit rule",
+        "observed": "plain median, quartiles (numpy/R type 7) and range of all observation times",
+        "r_equivalent": "survfit(Surv(time, 1 - event) ~ by) (reverse Kaplan-Meier); summary(time)",
+    })
     return ReverseKMFollowup(_table=table, reverse_km=fit, options=options)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
@@ -74,7 +75,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class LogrankResult(_common.TableResult):
+class LogrankResult(Result):
     """Result of :func:`logrank_test`.
 
     Attributes
@@ -124,7 +125,7 @@ class LogrankResult(_common.TableResult):
 
 
 @dataclass(frozen=True, slots=True)
-class TrendTestResult(_common.TableResult):
+class TrendTestResult(Result):
     """Result of :func:`logrank_trend_test`: ``statistic`` (chi-square on 1 df), ``df``, ``p_value``, ``z``
     (signed: positive when higher scores have more events than expected), per-group ``scores``, ``observed``,
     ``expected``, ``variance`` and ``options``."""
@@ -156,7 +157,7 @@ class TrendTestResult(_common.TableResult):
 
 
 @dataclass(frozen=True, slots=True)
-class LogrankHazardRatio(_common.TableResult):
+class LogrankHazardRatio(Result):
     """Result of :func:`hazard_ratio_logrank`: hazard ratios of ``group`` vs ``reference`` by the log-rank O/E
     ratio and the Mantel-Haenszel methods (GraphPad Prism's two choices). These are *not* Cox hazard ratios.
 
@@ -200,7 +201,7 @@ class LogrankHazardRatio(_common.TableResult):
 
 
 @dataclass(frozen=True, slots=True)
-class ExactLogrankResult(_common.TableResult):
+class ExactLogrankResult(Result):
     """Result of :func:`exact_logrank_test`.
 
     Attributes
@@ -660,6 +661,7 @@ def hazard_ratio_logrank(
             strata=x.labels.get("strata"),
             n_strata=x.n_strata,
             columns=x.labels,
+            r_equivalent="(O/E ratios and exp((O-E)/V)) from survival::survdiff's obs, exp and var",
         ),
     )
 

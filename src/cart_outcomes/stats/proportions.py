@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common
 
@@ -46,7 +47,7 @@ def _count(value: Any, name: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class BinomialCI:
+class BinomialCI(Result):
     """A proportion ``x / n`` with its confidence interval (``method`` names the interval, ``options`` the R call)."""
 
     x: int
@@ -126,7 +127,7 @@ def _check_alternative(alternative: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class BinomialTest:
+class BinomialTest(Result):
     """Exact binomial test of ``x`` successes in ``n`` trials against the proportion ``p``, with the
     Clopper-Pearson interval of the same ``alternative`` (``options`` names the R call)."""
 
@@ -246,11 +247,11 @@ def _binom_two_sided(x: int, n: int, p: float, binom: Any) -> float:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class FisherExact:
+class FisherExact(Result):
     """Fisher's exact test on a 2x2 table: ``p_value`` (of ``alternative``), conditional MLE ``odds_ratio`` and its
-    exact CI (one-sided for a one-sided alternative, as R)."""
+    exact CI (one-sided for a one-sided alternative, as R). ``table`` holds the 2x2 counts tested."""
 
-    table: np.ndarray
+    table: pd.DataFrame
     alternative: str
     p_value: float
     odds_ratio: float
@@ -311,7 +312,7 @@ def fisher_exact(table: Any, conf_level: float = 0.95, alternative: str = "two-s
     ti = tf.astype(np.int64)
     p, estimate, lower, upper = _fisher_2x2(ti, level, alternative)
     return FisherExact(
-        table=ti,
+        table=pd.DataFrame(ti, index=["row_1", "row_2"], columns=["col_1", "col_2"]),
         alternative=alternative,
         p_value=p,
         odds_ratio=estimate,

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats.proportions import _zeroin
@@ -133,7 +134,7 @@ def _undefined(what: str) -> None:
 # Wilcoxon rank sum
 
 
-class _OneRow:
+class _OneRow(Result):
     """``to_frame()`` for a test result: one row with every attribute except ``options``."""
 
     __slots__ = ()
@@ -422,7 +423,7 @@ def _r_flag(v: bool | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class KruskalWallis(_common.TableResult):
+class KruskalWallis(Result):
     """Result of :func:`kruskal_wallis`.
 
     Attributes

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError, StatisticalWarning
-from cart_outcomes.stats import _common, _inputs
+from cart_outcomes.stats import _inputs
 from cart_outcomes.stats._events import event_table
 from cart_outcomes.stats.cox import CoxResult, cox_ph
 from cart_outcomes.stats.km import KaplanMeier, kaplan_meier
@@ -165,7 +166,7 @@ def split_at_exposure(
 # Mantel-Byar
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class MantelByar(_common.TableResult):
+class MantelByar(Result):
     """Mantel-Byar test: the log-rank test with patients switching state at their exposure time.
 
     Attributes
@@ -277,7 +278,7 @@ def mantel_byar(data: Any, time: Any, event: Any, exposure_time: Any) -> MantelB
 # Simon-Makuch
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class SimonMakuch(_common.TableResult):
+class SimonMakuch(Result):
     """Simon-Makuch curves: product-limit survival per current exposure state, the exposed state entered late.
 
     Attributes
@@ -389,7 +390,7 @@ def simon_makuch(
 # Landmark
 # ----------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class Landmark:
+class Landmark(Result):
     """A landmark analysis: patients still under follow-up at the landmark, time re-zeroed there.
 
     Attributes

@@ -28,7 +28,7 @@ from cart_outcomes.toxicity.labs import (
     lab_trajectories,
     recovery_incidence,
 )
-from cart_outcomes.toxicity.pregraded import normalise_system, patient_grades, pregraded_grades
+from cart_outcomes.toxicity.pregraded import NOT_STATED, normalise_system, patient_grades, pregraded_grades
 
 __all__ = [
     "BEDSIDE_COLUMNS",
@@ -39,6 +39,7 @@ __all__ = [
     "LAB_COLUMNS",
     "LabFlags",
     "LabTrajectories",
+    "NOT_STATED",
     "SafetyTable",
     "adverse_event_table",
     "available_criteria",

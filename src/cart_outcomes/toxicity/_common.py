@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
 
 
@@ -42,7 +43,7 @@ def episode_summary(patient_id: np.ndarray, day: np.ndarray, grade: np.ndarray) 
 
 
 @dataclass(frozen=True, slots=True)
-class GradingResult:
+class GradingResult(Result):
     """Result of a grading function.
 
     Attributes
@@ -79,4 +80,4 @@ def criteria_header(crit: dict[str, Any]) -> dict[str, Any]:
 
 
 def base_options(**kw: Any) -> dict[str, Any]:
-    return {**kw, "cart_outcomes_version": __version__}
+    return {"r_equivalent": None, **kw, "version": __version__}

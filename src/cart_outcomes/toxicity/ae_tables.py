@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import binomial_ci
 from cart_outcomes.toxicity._common import GradingResult, base_options
@@ -24,7 +25,7 @@ __all__ = ["SafetyTable", "adverse_event_table", "exposure_summary", "grade_dist
 
 
 @dataclass(frozen=True, slots=True)
-class SafetyTable:
+class SafetyTable(Result):
     """A tidy safety table plus the options that produced it (conf_level, CI method, software version)."""
 
     table: pd.DataFrame

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes.toxicity._common import base_options
 from cart_outcomes.toxicity.criteria import load_criteria
 from cart_outcomes.toxicity.icaht import check_labs
@@ -21,7 +22,7 @@ __all__ = ["LabFlags", "iechs_lab_flags"]
 
 
 @dataclass(frozen=True, slots=True)
-class LabFlags:
+class LabFlags(Result):
     """IEC-HS supporting flags: ``table`` (one row per patient and day) and the ``options`` (thresholds, citation)."""
 
     table: pd.DataFrame

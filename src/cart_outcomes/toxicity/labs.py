@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cart_outcomes._result import Result
 from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.errors import InputError, ValidationFailed
 from cart_outcomes.toxicity._common import base_options, patient_key
@@ -44,7 +45,7 @@ _ICAHT = ("Rejeski K, Subklewe M, et al. Immune effector cell-associated hematot
 
 
 @dataclass(frozen=True, slots=True)
-class _LabResult:
+class _LabResult(Result):
     """A per-row ``table`` (what ``to_frame()`` returns), its ``summary``, the ``options`` and ``notes``."""
 
     table: pd.DataFrame

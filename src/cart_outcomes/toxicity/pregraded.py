@@ -19,7 +19,10 @@ from cart_outcomes.errors import DataQualityWarning, InputError
 from cart_outcomes.toxicity._common import GradingResult
 from cart_outcomes.toxicity._validate import Checker
 
-__all__ = ["SYSTEM_ALIASES", "normalise_system", "patient_grades", "pregraded_grades"]
+__all__ = ["NOT_STATED", "SYSTEM_ALIASES", "normalise_system", "patient_grades", "pregraded_grades"]
+
+#: The system of a pre-graded grade whose sheet does not say which system graded it (never assumed to be ASTCT).
+NOT_STATED = "grading system not stated"
 
 #: spelling variants -> canonical grading-system tag (case, spaces, dots, dashes and underscores ignored)
 SYSTEM_ALIASES = {

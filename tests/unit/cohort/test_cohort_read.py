@@ -44,7 +44,7 @@ def test_xlsx_patients_frame(tmp_path: Path) -> None:
     assert p["death_day"].isna().sum() == 5  # P02, P03, P05 died; the other five keep a missing death day
     assert c.sha256 == {"c.xlsx": hashlib.sha256(path.read_bytes()).hexdigest()}
     assert "death_date" in c.provided["patients"] and "death_day" not in c.provided["patients"]
-    assert (p["crs_grading_system"] == "ASTCT2019").all()  # default filled for the absent column
+    assert p["crs_grading_system"].isna().all()  # absent: not stated, never assumed to be ASTCT 2019
 
 
 @pytest.mark.parametrize("encoding,sep", [("utf-8", ","), ("utf-8-sig", ";"), ("latin-1", "\t")])

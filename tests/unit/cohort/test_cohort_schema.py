@@ -31,7 +31,7 @@ def test_contract_columns_exist() -> None:
                  "crs_onset_date", "cr_date", "response_assessment_date"):
         assert name in pts
     assert pts.column("patient_id").unique and pts.column("last_followup_date").required
-    assert pts.column("crs_grading_system").default == "ASTCT2019"
+    assert pts.column("crs_grading_system").default is None  # a blank system is not stated, never assumed
     assert pts.column("icans_grading_system").vocabulary == GRADING_SYSTEMS
     assert pts.column("day28_response").vocabulary == RESPONSES == ("CR", "CRi", "CRh", "PR", "SD", "NR", "PD", "NE")
 

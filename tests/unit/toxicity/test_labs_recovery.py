@@ -277,7 +277,7 @@ def test_same_shape_whatever_the_flags():
     a = hematologic_recovery(pd.DataFrame(rows))
     b = hematologic_recovery(pd.DataFrame(rows), calendar_days=True, consecutive=1, from_day=-3)
     assert list(a.table.columns) == list(b.table.columns) and list(a.summary.columns) == list(b.summary.columns)
-    assert a.options.keys() == b.options.keys() and "cart_outcomes_version" in a.options
+    assert a.options.keys() == b.options.keys() and "version" in a.options
 
 
 # ---- the vectorised run lengths agree with a plain per-day reading of the rule, on generated cohorts
