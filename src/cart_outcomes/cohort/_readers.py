@@ -20,11 +20,12 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort import _readstat
 from cart_outcomes.cohort._problems import Problem
 from cart_outcomes.errors import InputError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-SUFFIXES = (*EXCEL_SUFFIXES, ".csv", ".parquet")
+SUFFIXES = (*EXCEL_SUFFIXES, ".csv", ".parquet", *_readstat.SUFFIXES)
 
 #: Reading limits (docs/security.md): past any of them a file is a TOO_LARGE error and nothing is read from it.
 #: Most cells of one table (rows x columns of the area its cells span); 2 million labs rows of 10 columns.
@@ -453,6 +454,8 @@ def read_raw(path: Path, header_row: int | None = None) -> RawSource:
     elif suffix == ".csv":
         if not _csv_too_large(path, src, path.stem):
             _read_csv(path, src, path.stem, header_row)
+    elif suffix in _readstat.SUFFIXES:
+        src.sheets.append(_sheet_from_grid(path.stem, path.name, _readstat.read_labelled(path), 1, src.problems, 1))
     else:
         _read_parquet(path, src, path.stem)
     return src

@@ -2,7 +2,8 @@
 
 Supported sources: ``.xlsx``/``.xlsm``/``.xls`` (one sheet per table, sheet name = table name; a single-sheet
 workbook is the ``patients`` table), ``.csv`` (UTF-8, with or without BOM, or Latin-1; comma, semicolon or tab),
-``.parquet``, or a folder of ``<table>.csv``/``<table>.parquet`` files.
+``.parquet``, SPSS/Stata/SAS files (``.sav``, ``.zsav``, ``.dta``, ``.sas7bdat``, ``.xpt``: the patients table, read
+with its value and variable labels), or a folder of ``<table>.csv``/``<table>.parquet`` files.
 
 Reading never stops at the first problem and never raises on bad data: every unreadable cell is recorded as a
 located :class:`~cart_outcomes.cohort.validate.Problem` and the cohort's ``report`` lists them with the results of

@@ -220,7 +220,9 @@ def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool =
     Parameters
     ----------
     sheet : path
-        ``.xlsx``/``.xlsm``/``.xls`` workbook (any sheets), ``.csv`` (any delimiter and encoding) or ``.parquet``.
+        ``.xlsx``/``.xlsm``/``.xls`` workbook (any sheets), ``.csv`` (any delimiter and encoding), ``.parquet``, or
+        an SPSS/Stata/SAS file (``.sav``, ``.zsav``, ``.dta``, ``.sas7bdat``, ``.xpt``; value labels are read as
+        the values, variable labels as headers: :mod:`cart_outcomes.cohort._readstat`).
     out : path, optional
         Plan file to write (default: ``study.yaml`` next to the sheet).
     force : bool
