@@ -526,7 +526,7 @@ def cumulative_incidence(
     if by is None:
         gcode, levels = np.zeros(coded.time.size, np.intp), ["all"]
     else:
-        gv, glab = _inputs.column(frame, by, "by")
+        gv, glab = _inputs.column(frame, by, "by", categorical=True)
         gcode, levels = _inputs.groups(gv, glab, coded.time.size)
     k = len(coded.codes)
     parts = []
@@ -685,12 +685,12 @@ def gray_test(
                                                                            strata=strata).values())
     coded = _code_events(data, time, event, causes, censor)
     frame = _inputs.as_frame(data)
-    gv, glab = _inputs.column(frame, by, "by")
+    gv, glab = _inputs.column(frame, by, "by", categorical=True)
     gcode, levels = _inputs.groups(gv, glab, coded.time.size, min_levels=2)
     if strata is None:
         scode, slevels = np.zeros(coded.time.size, np.intp), [None]
     else:
-        sv, slab = _inputs.column(frame, strata, "strata")
+        sv, slab = _inputs.column(frame, strata, "strata", categorical=True)
         scode, slevels = _inputs.groups(sv, slab, coded.time.size)
     ng = len(levels)
     which = range(1, len(coded.codes) + 1) if cause is None else [_cause_index(coded, cause)]

@@ -503,9 +503,11 @@ def landmark(
             late = (reason == "") & ~np.isnan(h) & (h > at) & (h < t)
             reason[late] = "exposed after the landmark"
     else:
-        gv, glab = _inputs.column(frame, group, "group")
+        gv, glab = _inputs.column(frame, group, "group", categorical=True)
         codes, levels = _inputs.groups(gv, glab, n)
         labels = np.asarray(levels, dtype=object)[codes]
+        if isinstance(gv, pd.Categorical):  # keep the declared level order for KM, log-rank and Cox (R's factor)
+            labels = pd.Categorical(labels, categories=levels)
     keep = reason == ""
     if not keep.any():
         raise InputError(f"landmark at {at:g}: no patient is still under follow-up (every {tlab!r} <= {at:g})")
