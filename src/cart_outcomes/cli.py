@@ -432,13 +432,16 @@ def init(
     out: Annotated[Path | None, typer.Option("--out", help="Plan to write (default: study.yaml next to the "
                                                            "sheet).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
+    redcap_dictionary: Annotated[Path | None, typer.Option(
+        "--redcap-dictionary", help="SHEET is a REDCap 'CSV (raw data)' export and this its data dictionary CSV.")
+    ] = None,
 ) -> None:
     """Write a commented study.yaml for your own sheet: every column and value guess with its evidence."""
     from cart_outcomes.errors import CartOutcomesError
     from cart_outcomes.plan.init import init_plan
 
     try:
-        result = init_plan(sheet, out, force=force)
+        result = init_plan(sheet, out, force=force, redcap_dictionary=redcap_dictionary)
     except CartOutcomesError as exc:
         _fail_usage(str(exc))
     for sg in result.sheets:
