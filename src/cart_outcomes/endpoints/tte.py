@@ -326,15 +326,16 @@ def derive_rfs(
     )
 
 
-def _first_response_day(patients: pd.DataFrame, responses: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _first_response_day(patients: pd.DataFrame, responses: tuple[str, ...],
+                        response_column: str = "day28_response") -> tuple[np.ndarray, np.ndarray]:
     """(first response day, responder mask) following the numbered rules of :func:`derive_dor`."""
     best = response_values(patients, "best_response")
     responder = in_categories(best, responses)
     first = np.full(len(patients), np.nan)
     if "first_response_day" in patients.columns:
         first = day_values(patients, "first_response_day")
-    if "day28_response" in patients.columns and "response_assessment_day" in patients.columns:
-        at_assessment = in_categories(response_values(patients, "day28_response"), responses)
+    if response_column in patients.columns and "response_assessment_day" in patients.columns:
+        at_assessment = in_categories(response_values(patients, response_column), responses)
         assess = day_values(patients, "response_assessment_day")
         first = np.where(np.isnan(first) & at_assessment, assess, first)
     if "cr_day" in patients.columns:
@@ -343,7 +344,7 @@ def _first_response_day(patients: pd.DataFrame, responses: tuple[str, ...]) -> t
     if undated.any():
         raise InputError(
             f"derive_dor: no first-response day for responder(s) {patient_list(patients)(undated)}; give "
-            "'first_response_day', or 'response_assessment_day' with a responding 'day28_response', or 'cr_day'"
+            f"'first_response_day', or 'response_assessment_day' with a responding {response_column!r}, or 'cr_day'"
         )
     return np.where(responder, first, np.nan), responder
 
@@ -355,6 +356,7 @@ def derive_dor(
     new_therapy: Handling = "ignore",
     death: Literal["event", "censor"] = "event",
     responses: Sequence[str] = ORR_RESPONSES,
+    response_column: str = "day28_response",
 ) -> pd.DataFrame:
     """Duration of response: ``dor_time_days``, ``dor_event``, ``dor_status``, ``dor_source``.
 
@@ -370,12 +372,15 @@ def derive_dor(
         from disease only" definitions).
     responses : sequence of str
         Best responses defining the population (default CR, CRi, CRh, PR).
+    response_column : str
+        Response at the prespecified assessment (default ``day28_response``; the plan passes
+        ``day<response_day>_response``).
 
     Notes
     -----
     Population: patients whose ``best_response`` is in ``responses``. Time zero, the first response day:
     1. ``first_response_day`` when the table has it and it is filled;
-    2. else ``response_assessment_day`` when ``day28_response`` is a response;
+    2. else ``response_assessment_day`` when ``response_column`` is a response;
     3. else ``cr_day``; a responder with none of these is an error.
     Then: event ``progression``, event ``death`` (or censoring when ``death="censor"``), optional HSCT / new
     therapy censoring or competing event, otherwise censored on ``last_followup_day``.
@@ -383,7 +388,7 @@ def derive_dor(
     responses = check_categories("responses", responses)
     if death not in ("event", "censor"):
         raise InputError(f"death={death!r} is not one of ('event', 'censor')")
-    first, responder = _first_response_day(patients, responses)
+    first, responder = _first_response_day(patients, responses, response_column)
     frame = patients.copy()
     frame["_dor_origin_day"] = first
     competing, censors = _intercurrent(hsct, new_therapy)

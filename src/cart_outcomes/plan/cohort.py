@@ -36,9 +36,10 @@ def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}
     frame = tte.derive_os(patients, **common)
     frame = tte.derive_pfs(frame, **common, **failure)
-    frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event)
+    at_assessment = f"day{o.response_day}_response"  # the plan's response_day decides the column, not only a label
+    frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event, response_column=at_assessment)
     frame = tte.derive_rfs(frame, **common)
-    frame = tte.derive_dor(frame, **common, responses=tuple(o.responses))
+    frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
     frame = tte.derive_cir_nrm(frame, **common, **failure)
     return derive_followup(frame)
 

@@ -119,7 +119,8 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
                           f"(one bar per patient); this cohort has {len(frame)}.")
     elif plot.swimmer and "last_followup_day" in frame.columns:
         colour = next((c for c in ("diagnosis", "car_t_source") if c in frame.columns and frame[c].notna().any()), None)
-        fig = F.swimmer_figure(frame, responses=tuple(conv.complete_responses), colour_by=colour, unit=unit)
+        fig = F.swimmer_figure(frame, responses=tuple(conv.complete_responses), response_column=conv.response_column,
+                               assessment_day=conv.response_day, colour_by=colour, unit=unit)
         caption = ("Swimmer plot: one bar per patient from infusion to death or last follow-up, longest follow-up "
                    "on top; markers show complete response (" + ", ".join(conv.complete_responses) + "), allo-HSCT, "
                    "relapse/progression and death; an arrow marks an ongoing response.")

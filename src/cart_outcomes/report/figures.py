@@ -601,6 +601,7 @@ _RESPONSE_MARKERS = {
 
 
 def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", responses: Sequence[str] = ("CR", "CRi"),
+                   response_column: str = "day28_response", assessment_day: float = 28.0,
                    colour_by: str | None = None, unit: str = "days", title: str | None = None,
                    width: float = 6.5) -> Figure:
     """Swimmer plot: one bar per patient from infusion (day 0) to death or last follow-up, longest on top.
@@ -610,9 +611,11 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
     patients
         One row per patient with ``id_column`` and ``last_followup_day``; optional ``death_day``,
         ``progression_day`` (relapse/progression), ``hsct_day``, ``cr_day`` (day a response in ``responses`` was
-        first recorded) and ``day28_response`` (used at day 28 when ``cr_day`` is missing).
+        first recorded) and ``response_column`` (used at ``assessment_day`` when ``cr_day`` is missing).
     responses
         Response categories drawn with the response marker.
+    response_column, assessment_day
+        The response at the primary assessment and its day (the run's recorded conventions).
     colour_by
         Optional column colouring the bars (e.g. diagnosis or product).
 
@@ -634,9 +637,9 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
     end = death.where(death.notna(), last)
     progression, hsct = col("progression_day"), col("hsct_day")
     response_day = col("cr_day")
-    if "day28_response" in patients.columns:
-        at28 = patients["day28_response"].isin(list(responses))
-        response_day = response_day.where(response_day.notna() | ~at28, 28.0)
+    if response_column in patients.columns:
+        at_assessment = patients[response_column].isin(list(responses))
+        response_day = response_day.where(response_day.notna() | ~at_assessment, float(assessment_day))
     order = end.sort_values(ascending=True, kind="stable").index  # bottom to top: longest on top
     n = len(order)
 

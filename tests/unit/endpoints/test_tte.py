@@ -335,3 +335,13 @@ def test_bad_options_are_named(cohort, call, message):
 def test_not_a_dataframe():
     with pytest.raises(InputError, match="DataFrame"):
         derive_os([{"death_day": 1}])
+
+
+def test_dor_origin_follows_the_response_column_of_the_plan(cohort):
+    # F responded (PR) at the plan's assessment, recorded in day90_response; its day28_response says NR
+    frame = cohort.assign(day90_response=cohort["day28_response"])
+    frame.loc[frame.patient_id == "F", "day28_response"] = "NR"
+    with pytest.raises(InputError, match="'day28_response'"):
+        derive_dor(frame)  # by default the day-28 column decides, and F has no dated response there
+    got = outcome(derive_dor(frame, response_column="day90_response"), "dor")
+    assert got["F"] == (92, True, 1, "progression")  # assessment day 28 to progression day 120
