@@ -432,13 +432,16 @@ def init(
     out: Annotated[Path | None, typer.Option("--out", help="Plan to write (default: study.yaml next to the "
                                                            "sheet).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
+    redcap_dictionary: Annotated[Path | None, typer.Option(
+        "--redcap-dictionary", help="SHEET is a REDCap 'CSV (raw data)' export and this its data dictionary CSV.")
+    ] = None,
 ) -> None:
     """Write a commented study.yaml for your own sheet: every column and value guess with its evidence."""
     from cart_outcomes.errors import CartOutcomesError
     from cart_outcomes.plan.init import init_plan
 
     try:
-        result = init_plan(sheet, out, force=force)
+        result = init_plan(sheet, out, force=force, redcap_dictionary=redcap_dictionary)
     except CartOutcomesError as exc:
         _fail_usage(str(exc))
     for sg in result.sheets:
@@ -500,6 +503,23 @@ def demo(
     from cart_outcomes.plan.demo import run_demo
 
     _run_with_progress(lambda step: run_demo(out, progress=step), quiet)
+
+
+@app.command(name="app")
+def app_command(
+    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: a free one).")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the link only; do not open a browser.")]
+    = False,
+) -> None:
+    """Start the local web app: upload a sheet, check the mapping, run, read and download (127.0.0.1 only)."""
+    from cart_outcomes.app import serve
+
+    if port is not None and not 1 <= port <= 65535:
+        _fail_usage(f"--port {port}: give a port between 1 and 65535")
+    try:
+        serve(port, open_browser=not no_browser, announce=lambda url: typer.echo(url))
+    except OSError as exc:
+        _fail_usage(f"cannot serve on 127.0.0.1:{port}: {exc}")
 
 
 def main() -> None:

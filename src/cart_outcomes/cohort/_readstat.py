@@ -37,8 +37,8 @@ def _known(header: str) -> bool:
     return normalise_header(header) in _CANONICAL or synonym_column(header) is not None
 
 
-def _header(name: str, label: str | None) -> str:
-    """Rule 2: the variable's label when it names a column and the variable's name does not."""
+def choose_header(name: str, label: str | None) -> str:
+    """Rule 2: the label when it names a column (or a clinical wording of one) and the name does not."""
     if label and not _known(name) and _known(label):
         return label.strip()
     return name
@@ -67,7 +67,7 @@ def read_labelled(path: Path) -> np.ndarray:
                          f"({type(exc).__name__}: {exc})") from None
     labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names), strict=True))
     grid = np.empty((len(frame) + 1, frame.shape[1]), dtype=object)
-    grid[0] = [_header(str(c), labels.get(c)) for c in frame.columns]
+    grid[0] = [choose_header(str(c), labels.get(c)) for c in frame.columns]
     for j, c in enumerate(frame.columns):
         values = frame[c].astype(object).to_numpy(copy=True)
         values[pd.isna(values)] = None

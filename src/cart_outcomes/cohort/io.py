@@ -299,6 +299,10 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
     """
     p = Path(path)
     mapping = mapping or DataMapping()
+    if mapping.redcap_dictionary:
+        from cart_outcomes.cohort.redcap import read_redcap
+
+        return _cohort_from_source(read_redcap(p, p.parent / mapping.redcap_dictionary), mapping, str(p))
     return _cohort_from_source(read_raw(p, mapping.header_row), mapping, str(p))
 
 
@@ -318,11 +322,17 @@ def cohort_from_frames(frames: Mapping[str, pd.DataFrame], mapping: DataMapping 
     return _cohort_from_source(src, mapping or DataMapping(), source)
 
 
-def read_sheets(path: str | Path, header_row: int | None = None) -> tuple[RawSheet, ...]:
+def read_sheets(path: str | Path, header_row: int | None = None, *,
+                redcap_dictionary: str | Path | None = None) -> tuple[RawSheet, ...]:
     """Every sheet of a file as read, before any mapping: headers, untyped cells, spreadsheet row numbers.
 
     For ``cart-outcomes init``, which proposes the mapping. Unreadable files raise :class:`InputError`.
+    ``redcap_dictionary``: the file is a REDCap export read with this data dictionary (:mod:`.redcap`).
     """
+    if redcap_dictionary is not None:
+        from cart_outcomes.cohort.redcap import read_redcap
+
+        return tuple(read_redcap(Path(path), Path(redcap_dictionary)).sheets)
     src = read_raw(Path(path), header_row)
     fatal = [p for p in src.problems if p.rule in ("EMPTY_FILE", "UNREADABLE_FILE")]
     if fatal:

@@ -48,7 +48,8 @@ for _t in TABLES.values():
 #: Clinical wordings of canonical headers (English and common abbreviations), compared after lower-casing and
 #: turning every run of other characters into one underscore. One source of truth for reading and for ``init``.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "patient_id": ("Pt ID", "Patient", "Patient number", "Patient no", "Pt", "ID", "UPN", "Subject ID", "Case"),
+    "patient_id": ("Pt ID", "Patient", "Patient number", "Patient no", "Pt", "ID", "UPN", "Subject ID", "Case",
+                   "Record ID"),
     "infusion_date": ("Date of CAR-T", "CAR-T date", "Infusion date", "Date of infusion", "CAR-T infusion",
                       "CAR-T infusion date", "Infusion", "Day 0", "D0"),
     "age_years": ("Age", "Age at infusion", "Age (years)", "Age at CAR-T"),
@@ -184,6 +185,8 @@ class DataMapping(BaseModel):
     header_row: int | None = Field(default=None, ge=1, description="Spreadsheet row holding the headers (default: "
                                    "the first row under any title rows).")
     decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of numbers written as text.")
+    redcap_dictionary: str | None = Field(default=None, description="REDCap data dictionary CSV, relative to the "
+                                          "source's folder: the source is then a REDCap raw-data export.")
 
     @field_validator("columns", "values", mode="before")
     @classmethod

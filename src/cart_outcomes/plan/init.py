@@ -214,7 +214,8 @@ def _date_evidence(texts: list[str], fmt: str) -> str:
     return "from the text dates"
 
 
-def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool = False) -> InitResult:
+def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool = False,
+              redcap_dictionary: str | Path | None = None) -> InitResult:
     """Write a commented starter ``study.yaml`` for a clinician's sheet (the Python form of ``cart-outcomes init``).
 
     Parameters
@@ -227,6 +228,9 @@ def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool =
         Plan file to write (default: ``study.yaml`` next to the sheet).
     force : bool
         Overwrite an existing plan file.
+    redcap_dictionary : path, optional
+        ``sheet`` is a REDCap "CSV (raw data)" export and this is its data dictionary (:mod:`.cohort.redcap`); the
+        plan's ``data`` names both files.
 
     Returns
     -------
@@ -244,7 +248,7 @@ def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool =
     target = src.with_name("study.yaml") if out is None else Path(out)
     if target.exists() and not force:
         raise InputError(f"{target} already exists; give another --out or --force to overwrite it")
-    sheets = read_sheets(src)
+    sheets = read_sheets(src, redcap_dictionary=redcap_dictionary)
     tables = _assign_tables(sheets)
     guesses: list[SheetGuess] = []
     date_texts: list[str] = []
@@ -270,6 +274,10 @@ def init_plan(sheet: str | Path, out: str | Path | None = None, *, force: bool =
 
     date_format = detect_date_format(pd.Series(date_texts, dtype=object)) if date_texts else None
     text = _render(src, target, guesses, date_format, date_texts, decimal, single=len(sheets) == 1)
+    if redcap_dictionary is not None:  # relative to the export's folder, where read_cohort looks for it
+        rel = Path(redcap_dictionary).resolve()
+        rel = rel.relative_to(src.resolve().parent) if rel.is_relative_to(src.resolve().parent) else rel
+        text = text.replace("\ndata:\n", f"\ndata:\n  redcap_dictionary: {_q(str(rel))}    # its data dictionary\n", 1)
     target.write_text(text, encoding="utf-8")
     return InitResult(text, target, tuple(guesses), date_format, decimal)
 
