@@ -26,6 +26,7 @@ from cart_outcomes.stats import (
     binomial_ci,
     binomial_test,
     compare_rmst,
+    cox_counts,
     cox_ph,
     cumulative_incidence,
     event_counts,
@@ -100,6 +101,7 @@ def _crs():
 BUILDERS: dict[str, Callable[[], Result]] = {
     "BinomialCI": lambda: binomial_ci(8, 12),
     "BinomialTest": lambda: binomial_test(8, 12),
+    "CoxCountsResult": lambda: cox_counts(event_counts(SURV, "time", "event", by="arm")),
     "CoxResult": lambda: cox_ph(SURV, "time", "event", ["age"]),
     "CumulativeIncidence": lambda: cumulative_incidence(SURV, "time", "cause", by="arm"),
     "EventCounts": lambda: event_counts(SURV, "time", "event", by="arm"),

@@ -5,6 +5,7 @@ collapsed to distinct cells, from :func:`event_counts` or :mod:`cart_outcomes.en
 """
 
 from cart_outcomes.stats._counts import EventCounts, event_counts
+from cart_outcomes.stats._cox_counts import CoxCountsResult, cox_counts
 from cart_outcomes.stats.competing import (
     CumulativeIncidence,
     FineGray,
@@ -63,6 +64,7 @@ from cart_outcomes.stats.timedep import (
 __all__: list[str] = [
     "BinomialCI",
     "BinomialTest",
+    "CoxCountsResult",
     "CoxResult",
     "CumulativeIncidence",
     "EventCounts",
@@ -87,6 +89,7 @@ __all__: list[str] = [
     "compare_rmst",
     "binomial_ci",
     "binomial_test",
+    "cox_counts",
     "cox_ph",
     "cumulative_incidence",
     "event_counts",
