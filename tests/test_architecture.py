@@ -11,7 +11,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "cart_outcomes"
 
 #: Floor of each subpackage (a module may import from its own floor and the floors below). Top-level helpers
-#: (errors, units, _version, _text, _yaml) are the ground every floor stands on. ``engine`` reads big sources like
+#: (errors, units, _version, _yaml, _text) are the ground every floor stands on. ``engine`` reads big sources like
 #: ``cohort`` but returns ``stats.EventCounts``, so it stands on ``stats``.
 FLOORS = {
     "_version": 0, "errors": 0, "units": 0, "_text": 0, "_yaml": 0, "_result": 0,

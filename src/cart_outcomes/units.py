@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from cart_outcomes.errors import InputError
 
-__all__ = ["DAYS_PER_MONTH", "TimeUnit", "days_per_unit", "unit_word"]
+__all__ = ["DAYS_PER_MONTH", "days_per_unit"]
 
 #: Days per month whenever a time is given in months (365.25 / 12), stated in every table, figure and methods text.
 DAYS_PER_MONTH = 30.4375
-
-TimeUnit = Literal["days", "months"]
 
 _SCALE = {"days": 1.0, "months": DAYS_PER_MONTH}
 
@@ -22,9 +18,3 @@ def days_per_unit(unit: str) -> float:
         return _SCALE[unit]
     except KeyError:
         raise InputError(f"unit must be 'days' or 'months', got {unit!r}") from None
-
-
-def unit_word(unit: str, *, singular: bool = False) -> str:
-    """``"days"``/``"day"`` or ``"months"``/``"month"``."""
-    days_per_unit(unit)
-    return unit[:-1] if singular else unit

@@ -159,4 +159,4 @@ def test_tables_too_long_for_the_workbook_are_listed_not_written(tmp_path, monke
     book = load_workbook(path)
     assert book.sheetnames == ["Index", "T01 small"]
     index = list(book["Index"].iter_rows(values_only=True))
-    assert index[2] == (None, "not in this workbook: more than 3 rows; see tables/<name>.csv", "endpoints", 4)
+    assert index[2] == (None, "not in this workbook: more than 3 rows; see tables/<name>.csv", "endpoints", None, 4)

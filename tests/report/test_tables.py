@@ -19,6 +19,7 @@ from report_cases import (
     safety_distribution,
 )
 
+from cart_outcomes.errors import InputError
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p
 from cart_outcomes.stats.contingency import summarise_by_group
@@ -160,3 +161,29 @@ def test_docx_round_trip(cohort, tmp_path):
     assert read[1:] == table1.astype(str).to_numpy().tolist()
     texts = [p.text for p in doc.paragraphs]
     assert "Table 1. Baseline <characteristics>" in texts and "Exact CI." in texts
+
+
+def test_workbook_keeps_display_and_data_tables_apart(tmp_path):
+    from openpyxl import load_workbook
+
+    long = "simon_makuch_responders_by_consolidative_hsct_os"
+    display = {"response": pd.DataFrame({"Response": ["CR"], "All (N = 12)": ["4 (33%)"], "N": ["12"]})}
+    data = {"response": pd.DataFrame({"measure": ["orr"], "n": [12]}), long: pd.DataFrame({"time": [1.0]}),
+            long + "_pfs": pd.DataFrame({"time": [2.0]})}
+    wb = load_workbook(T.write_workbook(display, data, tmp_path / "t.xlsx", captions={"response": "Day-28 response"}))
+    index = list(wb["Index"].iter_rows(min_row=2, values_only=True))
+    assert index[0][3] == "Day-28 response" and index[1][3] is None
+    assert [(r[1].split()[0], r[2]) for r in index] == [("display", "response"), ("data", "response"), ("data", long),
+                                                         ("data", long + "_pfs")]
+    assert len(set(wb.sheetnames)) == len(wb.sheetnames) == 5  # the same name twice and two long names: 4 sheets
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+    shown = wb[index[0][0]]
+    assert shown["C2"].value == 12 and shown["C2"].data_type == "n"  # a display count is a number
+    assert shown["B2"].value == "4 (33%)"
+    assert wb[index[3][0]]["A2"].value == 2.0  # each long name kept its own table
+
+
+def test_write_xlsx_refuses_sheet_names_that_would_collide(tmp_path):
+    frame = pd.DataFrame({"a": [1]})
+    with pytest.raises(InputError, match="unique"):
+        T.write_xlsx({"x" * 40: frame, "x" * 41: frame}, tmp_path / "t.xlsx")

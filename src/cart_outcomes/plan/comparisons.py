@@ -2,8 +2,9 @@
 naively (to reproduce published work) beside the landmark analysis, the time-dependent Cox model, the Mantel-Byar
 test and Simon-Makuch curves.
 
-``rates_at`` and ``landmark_days`` are read in the plan's ``statistics.time_unit``; times in the records are in that
-unit; every Cox interval is at the plan's ``conf_level``.
+``rates_at`` is read in the plan's ``statistics.time_unit`` and times in the records are in that unit, except the
+landmarks, which are days as their name says (``landmark_days``, recorded as ``at``); every Cox interval is at the
+plan's ``conf_level``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from cart_outcomes import stats
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
-from cart_outcomes.plan._common import Part, km_options, population, scale, to_days
+from cart_outcomes.plan._common import Part, km_options, population, to_days
 from cart_outcomes.plan.model import Comparison, Plan
 from cart_outcomes.plan.survival import km_groups, logrank_record, rate_rows
 from cart_outcomes.results.records import num, records
@@ -114,12 +115,12 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
         },
         "landmarks": [],
     }
-    for at in to_days(plan, c.landmark_days):
+    for at in c.landmark_days:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             lm = stats.landmark(data, t, e, at, exposure_time=h, ties=s.ties, **km_options(plan))
         rec: dict[str, Any] = {
-            "at": num(at / scale(plan)),
+            "at": num(at),
             "n": int(len(lm.data)),
             "excluded": {k: int(v) for k, v in lm.n_excluded.items()},
             "groups": km_groups(lm.km, [r - at for r in rates_at if r > at], plan),

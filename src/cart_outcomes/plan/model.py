@@ -73,12 +73,13 @@ class StatisticsOptions(_Strict):
 
 
 class Analysis(_Strict):
-    """One endpoint, optionally by a baseline group, with rates at landmark times (in days)."""
+    """One endpoint, optionally by a baseline group, with rates at chosen times (in ``statistics.time_unit``)."""
 
     endpoint: Endpoint
     by: str | None = None
     population: Literal["all", "responders"] = "all"
-    rates_at: list[float] = Field(default_factory=list, description="Days at which to report rates, e.g. 182.6.")
+    rates_at: list[float] = Field(default_factory=list, description="Times at which to report rates, in "
+                                  "statistics.time_unit: e.g. 182.625 (days) or 6 (months).")
 
 
 class Comparison(_Strict):
@@ -96,8 +97,9 @@ class Comparison(_Strict):
     exposure_filter: dict[str, str] = Field(
         default_factory=dict, description="Only exposures whose columns have these values, e.g. hsct_intent."
     )
-    landmark_days: list[float] = Field(default_factory=list)
-    rates_at: list[float] = Field(default_factory=list)
+    landmark_days: list[float] = Field(default_factory=list, description="Landmark days after infusion.")
+    rates_at: list[float] = Field(default_factory=list, description="Times at which to report rates, in "
+                                  "statistics.time_unit.")
     exact_test: bool = True
 
     @model_validator(mode="after")
@@ -220,12 +222,15 @@ class Plan(_Strict):
 
     def effective_analyses(self) -> list[Analysis]:
         """The plan's analyses, or the standard CAR-T analysis when the section is absent."""
-        return list(self.analyses) if self.analyses is not None else standard_analyses()
+        if self.analyses is not None:
+            return list(self.analyses)
+        return standard_analyses(self.statistics.time_unit)
 
 
-def standard_analyses() -> list[Analysis]:
-    """OS, PFS, EFS and DOR overall with 6- and 12-month rates; relapse and NRM as competing risks."""
-    rates = [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH]
+def standard_analyses(time_unit: Literal["days", "months"] = "days") -> list[Analysis]:
+    """OS, PFS, EFS and DOR overall with 6- and 12-month rates (given in ``time_unit``); relapse and NRM as
+    competing risks."""
+    rates = [6.0, 12.0] if time_unit == "months" else [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH]
     return [
         Analysis(endpoint="os", rates_at=rates),
         Analysis(endpoint="pfs", rates_at=rates),

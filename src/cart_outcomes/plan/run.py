@@ -63,7 +63,7 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
 def conventions(plan: Plan) -> Conventions:
     """Every option of the plan that changes a number or a word, as the results record it."""
     s, e = plan.statistics, plan.endpoints
-    from cart_outcomes.endpoints.tte import CR_RESPONSES
+    from cart_outcomes.cohort.schema import CR_RESPONSES
 
     return Conventions(
         time_zero="CAR-T infusion (day 0)", time_unit=s.time_unit, days_per_month=DAYS_PER_MONTH,
@@ -127,7 +127,11 @@ def run_plan(
     source = Path(plan.data.source)
     cohort = read_cohort(source if source.is_absolute() else base / source, plan.data).require_valid()
     patients = cohort.patients
-    check_plan_columns(plan, cohort.provided["patients"])
+    from cart_outcomes.cohort.schema import PATIENTS
+
+    # canonical columns with values, and the sheet's own columns (kept unchecked, e.g. a day-90 response)
+    extra = tuple(c for c in patients.columns if c not in PATIENTS.names)
+    check_plan_columns(plan, tuple(cohort.provided["patients"]) + extra)
     data = dict(cohort.tables)
 
     step("deriving endpoints")

@@ -189,10 +189,6 @@ def _group_label(group: Any) -> str:
     return "All patients" if group in (None, "all") else str(group)
 
 
-def _rate_column(run: RunResult, label: str, endpoint: str) -> str:
-    return f"{label[0].upper()}{label[1:]} {endpoint.upper()} ({_conf_pct(run)}% CI)"
-
-
 def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section:
     conv = run.record.conventions
     figures, tables, drawn_cif = [], [], set()
@@ -239,11 +235,7 @@ def _cox_note(cox: Mapping[str, Any], note: str) -> str:
     return "; ".join(x for x in (note, warned) if x)
 
 
-def _at_label(run: RunResult, at: float) -> str:
-    return f"{at:g} months" if run.record.conventions.time_unit == "months" else f"day {at:g}"
-
-
-def _comparison_rows(run: RunResult, c: Mapping[str, Any]) -> pd.DataFrame:
+def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     labels = c.get("labels", {})
     arm = f"{labels.get('exposed', 'exposed')} vs {labels.get('unexposed', 'unexposed')}"
     naive = c["naive"]
@@ -261,7 +253,7 @@ def _comparison_rows(run: RunResult, c: Mapping[str, Any]) -> pd.DataFrame:
         excluded = "; ".join(f"{k}: {v}" for k, v in lm["excluded"].items())
         lr = lm.get("logrank")
         lm_cox = lm.get("cox") or {}
-        rows.append({"analysis": f"Landmark at {_at_label(run, lm['at'])} (exposed by then vs not)",
+        rows.append({"analysis": f"Landmark at day {lm['at']:g} (exposed by then vs not)",
                      "handles_immortal_time": True, "estimate": lm_cox.get("hazard_ratio"),
                      "lower": lm_cox.get("lower"), "upper": lm_cox.get("upper"),
                      "p_value": lr["p"] if lr else None, "n": lm["n"],
@@ -312,7 +304,7 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
                        "day of exposure) with the Mantel-Byar p and the numbers at risk in each state.")
             figures.append(_add(figs, f"simon_makuch_{c['comparison']}_{c['endpoint']}", fig, caption))
         if "immortal_time" in c:
-            table = T.hsct_comparison_table(_comparison_rows(run, c), conf_pct=_conf_pct(run))
+            table = T.hsct_comparison_table(_comparison_rows(c), conf_pct=_conf_pct(run))
             tables.append(TableBlock(table, f"{title}: naive and immortal-time-corrected analyses side by side",
                                      note="Read the rows that account for immortal time; the naive rows only "
                                           "reproduce the published analysis."))
@@ -437,7 +429,7 @@ def _methods_section(run: RunResult) -> Section:
             "time_dependent_cox", "mantel_byar", "simon_makuch"]
         days = sorted({lm["at"] for c in timedep for lm in c["landmarks"]})
         if days:
-            options["landmark_day"] = " and ".join(_at_label(run, d) for d in days)
+            options["landmark_day"] = " and day ".join(f"{d:g}" for d in days)
     if timedep or any((c["naive"].get("cox")) for c in res["comparisons"]):
         options["hazard_ratio"] = "cox"
         options["ties"] = conv.cox_ties

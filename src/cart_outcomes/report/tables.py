@@ -148,13 +148,13 @@ MAX_XLSX_ROWS = 100_000
 
 
 def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.DataFrame], path: str | Path, *,
-                   timestamp: dt.datetime | None = None) -> Path:
+                   captions: Mapping[str, str] | None = None, timestamp: dt.datetime | None = None) -> Path:
     """The run's workbook: an ``Index`` sheet, then every display table (``T01`` ...) and every tidy data table
     (``D01`` ...), each in its own namespace so a display table never overwrites a data table of the same name.
 
     Sheet names are the prefix and the table name cut to Excel's 31 characters; the prefix keeps them unique and the
-    index gives every sheet's full table name and kind. A table of more than :data:`MAX_XLSX_ROWS` rows gets no
-    sheet; the index says so. ``timestamp`` as in :func:`write_xlsx`.
+    index gives every sheet's full table name, its kind and (display tables) its caption in the report. A table of
+    more than :data:`MAX_XLSX_ROWS` rows gets no sheet; the index says so. ``timestamp`` as in :func:`write_xlsx`.
     """
     path = Path(path)
     wb, bold = _open_workbook(path, timestamp)
@@ -162,12 +162,15 @@ def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.Da
     for prefix, kind, tables in (("T", "display table (as in the report)", display),
                                  ("D", "data table (tables/<name>.csv)", data)):
         for k, (name, frame) in enumerate(tables.items(), start=1):
-            sheet = _clean_sheet_name(f"{prefix}{k:02d} {name}")[:31]
+            sheet, what = _clean_sheet_name(f"{prefix}{k:02d} {name}")[:31], kind
             if len(frame) > MAX_XLSX_ROWS:  # in tables/<name>.csv only: the sheet would take minutes, or not fit
-                sheet, kind = "", f"not in this workbook: more than {MAX_XLSX_ROWS:,} rows; see tables/<name>.csv"
-            sheets.append((sheet, kind, name, frame))
+                sheet, what = "", f"not in this workbook: more than {MAX_XLSX_ROWS:,} rows; see tables/<name>.csv"
+            sheets.append((sheet, what, name, frame))
+    captions = captions or {}
     index = pd.DataFrame({"Sheet": [s[0] for s in sheets], "Kind": [s[1] for s in sheets],
-                          "Table": [s[2] for s in sheets], "Rows": [len(s[3]) for s in sheets]})
+                          "Table": [s[2] for s in sheets],
+                          "Caption": [captions.get(s[2]) if s[1].startswith("display") else None for s in sheets],
+                          "Rows": [len(s[3]) for s in sheets]})
     _sheet(wb, "Index", index, bold)
     for sheet, _kind, _name, frame in sheets:
         if sheet:

@@ -89,7 +89,10 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
                 files.append(save_figure(fig, path))
     blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
     if options.xlsx:
-        files.append(write_workbook(outputs.tables, run.tables, out / "tables.xlsx", timestamp=stamp))
+        captions = {name: b.caption for name, frame in outputs.tables.items() for b in blocks.values()
+                    if b.frame is frame}
+        files.append(write_workbook(outputs.tables, run.tables, out / "tables.xlsx", captions=captions,
+                                    timestamp=stamp))
     if options.docx and blocks:
         files.append(write_docx({c: b.frame for c, b in blocks.items()}, out / "tables.docx",
                                 title=str(run.record.title), notes={c: b.note for c, b in blocks.items() if b.note},
