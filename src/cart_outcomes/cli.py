@@ -385,7 +385,11 @@ def _run_with_progress(job, quiet: bool):
 
 
 def _p(value: float | None) -> str:
-    return "NA" if value is None else f"{value:.3f}"
+    """``p = 0.073`` or ``p < 0.001``, as the report prints it (never ``p = 0.000``)."""
+    from cart_outcomes.report._format import format_p
+
+    shown = format_p(float("nan") if value is None else value)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def _print_summary(result) -> None:
@@ -408,11 +412,11 @@ def _print_summary(result) -> None:
                 med = "not reached" if g["median"] is None else f"{g['median']:g} {conv.time_unit}"
                 console.print(_shown(f"  median {s['endpoint'].upper()} ({g['group']}): {med}"), markup=False)
     for c in r["comparisons"]:
-        line = (f"  {_markup(c['comparison'])}, {c['endpoint'].upper()}: naive log-rank p = "
+        line = (f"  {_markup(c['comparison'])}, {c['endpoint'].upper()}: naive log-rank "
                 f"{_p(c['naive']['logrank']['p'])}")
         if "immortal_time" in c:
             cox = c["time_dependent_cox"]["coefficients"][0]["p"]
-            line += (f"; time-dependent Cox p = {_p(cox)}; Mantel-Byar p = {_p(c['mantel_byar']['p'])} "
+            line += (f"; time-dependent Cox {_p(cox)}; Mantel-Byar {_p(c['mantel_byar']['p'])} "
                      "[yellow](exposure after infusion: read the corrected analyses)[/yellow]")
         console.print(line)
     for w in r["data_quality"]["warnings"]:

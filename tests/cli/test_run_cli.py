@@ -23,7 +23,8 @@ def test_demo_writes_results_and_prints_the_headline_numbers(tmp_path, monkeypat
     out = tmp_path / "cart-outcomes-demo"
     assert json.loads((out / "results.json").read_text())["input"]["n_patients"] == 12
     assert "overall_response: 8/12 = 66.7%" in result.output
-    assert "naive log-rank p = 0.022" in result.output and "Mantel-Byar p = 0.142" in result.output
+    # p-values as the report prints them (format_p: three decimals below 0.1, two above, "< 0.001")
+    assert "naive log-rank p = 0.022" in result.output and "Mantel-Byar p = 0.14" in result.output
     assert new_output_dir(tmp_path).name == "cart-outcomes-demo-2"
 
 
@@ -51,3 +52,11 @@ def test_run_exit_2_for_usage_problems(tmp_path):
     result = runner.invoke(app, ["run", str(plan), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 2 and "line 3: data.colums: unknown key" in result.output
     assert "Traceback" not in result.output
+
+
+def test_summary_p_values_are_never_printed_as_zero():
+    from cart_outcomes.cli import _p
+
+    assert [_p(2e-9), _p(0.0004), _p(0.0734), _p(0.142), _p(None)] == [
+        "p < 0.001", "p < 0.001", "p = 0.073", "p = 0.14", "p = NA"]
+

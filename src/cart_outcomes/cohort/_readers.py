@@ -28,8 +28,9 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SUFFIXES = (*EXCEL_SUFFIXES, ".csv", ".parquet", *_readstat.SUFFIXES)
 
 #: Reading limits (docs/security.md): past any of them a file is a TOO_LARGE error and nothing is read from it.
-#: Most cells of one table (rows x columns of the area its cells span); 2 million labs rows of 10 columns.
-MAX_TABLE_CELLS = 20_000_000
+#: Most cells of one table (rows x columns of the area its cells span): a registry extract of 1 million patients x
+#: 50 columns, or 5 million labs rows of 10 columns (a 1,000,000-patient run of the seed plan peaks at 4.8 GB).
+MAX_TABLE_CELLS = 50_000_000
 #: Most cells a workbook sheet may span (calamine reads the whole area from A1 to its last cell into memory).
 MAX_SHEET_CELLS = 5_000_000
 #: Largest CSV file read, bytes.
