@@ -21,3 +21,31 @@ def test_no_responder_skips_dor_with_a_reason(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["run", str(tmp_path / "study.yaml"), "--quiet"])
     assert out.exit_code == 0, out.output
     assert "skipped: Duration of response (responders) not analysed" in out.output
+
+
+def _sheet_without_day28(tmp_path: Path, plan: str) -> Path:
+    (tmp_path / "p.csv").write_text("patient_id,best_response,cr_day,response_assessment_day,death_day,"
+                                    "last_followup_day\nA,CR,30,30,,100\nB,NR,,28,50,50\nC,SD,,28,,200\n"
+                                    "D,NE,,,120,120\n")
+    (tmp_path / "study.yaml").write_text("data:\n  source: p.csv\n" + plan)
+    return tmp_path / "study.yaml"
+
+
+def test_default_plan_skips_response_analyses_without_day28_column(tmp_path: Path) -> None:
+    res = run_plan(_sheet_without_day28(tmp_path, "")).results
+    skips = [w["message"] for w in res["data_quality"]["warnings"] if w["rule"] == "ANALYSIS_SKIPPED"]
+    reason = "not analysed: the sheet has no 'day28_response' column"
+    assert skips == [f"Day-28 response rates {reason}", f"Event-free survival (all) {reason}",
+                     f"Duration of response (responders) {reason}"]
+    assert [r["column"] for r in res["response"]] == ["best_response"] * 2  # best response is still analysed
+    assert [s["endpoint"] for s in res["survival"]] == ["os", "pfs", "cir", "nrm"]
+    assert not [w for w in res["data_quality"]["warnings"] if w["rule"] == "MISSING_RESPONSE"]
+    out = CliRunner().invoke(app, ["run", str(tmp_path / "study.yaml"), "--quiet"])
+    assert out.exit_code == 0, out.output
+    assert f"skipped: Event-free survival (all) {reason}" in out.output
+
+
+def test_plan_asking_for_day28_response_still_fails_early(tmp_path: Path) -> None:
+    out = CliRunner().invoke(app, ["run", str(_sheet_without_day28(tmp_path, "endpoints:\n  response_day: 28\n"))])
+    assert out.exit_code != 0
+    assert "endpoints: response_day=28 needs the column 'day28_response'" in out.output

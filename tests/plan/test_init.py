@@ -49,3 +49,16 @@ def test_never_overwrites_without_force(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already exists"):
         init_plan(path)
     assert "last_followup_day" in init_plan(path, force=True).text  # numbers: days, not dates
+
+
+def test_sheet_without_day28_response_gets_a_plan_that_runs(tmp_path: Path) -> None:
+    from cart_outcomes.plan.run import run_plan
+
+    path = _sheet(tmp_path, ["Pt ID", "Date of CAR-T", "Last FU", "Date of death", "alloHSCT date"],
+                  [["1", D(2023, 1, 2), D(2023, 5, 1), None, D(2023, 3, 1)],
+                   ["2", D(2023, 2, 2), D(2023, 6, 1), D(2023, 6, 1), None]])
+    plan = load_plan(init_plan(path).path)
+    assert "response_day" not in plan.endpoints.model_fields_set
+    assert [a.endpoint for a in plan.analyses] == ["os", "pfs", "efs", "cir", "nrm"] and not plan.comparisons
+    res = run_plan(plan, base_dir=tmp_path).results
+    assert [s["endpoint"] for s in res["survival"]] == ["os", "pfs", "cir", "nrm"]

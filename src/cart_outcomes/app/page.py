@@ -158,13 +158,18 @@ def _server(input, output, session):
         version()
         if ws.guess is None:
             return ui.p("Upload a sheet first.")
-        blocks = []
+        blocks, shown = [], set()
         for sg in ws.guess.sheets:
             if sg.table is None:
                 blocks.append(ui.p(f"Sheet '{sg.sheet}': not a cohort table, ignored."))
                 continue
             rows = []
             for g in sg.columns:
+                if g.header in shown:  # the plan maps a header once for every sheet: one drop-down
+                    rows.append(tags.tr(tags.td(g.header), tags.td(ws.columns[g.header] or "(not analysed)"),
+                                        tags.td("as in the sheet above")))
+                    continue
+                shown.add(g.header)
                 choices = {"": "(not analysed)", **{c: c for c in ws.choices_for(g.header)}}
                 rows.append(tags.tr(tags.td(g.header),
                                     tags.td(ui.input_select(_map_id(ws, g.header), None, choices,
@@ -301,11 +306,11 @@ def _server(input, output, session):
         return tags.iframe(srcdoc=report_html(), sandbox="", class_="report", id="report-frame",
                            title="report")
 
-    @render.download(filename="cart-outcomes-results.zip", media_type="application/zip")
+    @render.download_button(filename="cart-outcomes-results.zip", media_type="application/zip")
     def download():
         yield ws.zip_bytes()
 
-    @render.download(filename="cart-outcomes-results-deidentified.zip", media_type="application/zip")
+    @render.download_button(filename="cart-outcomes-results-deidentified.zip", media_type="application/zip")
     async def download_deid():
         await _run(deidentify=True)
         yield ws.zip_bytes(deidentify=True)

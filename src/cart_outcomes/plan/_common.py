@@ -39,6 +39,19 @@ def response_column(plan: Plan) -> str:
     return f"day{plan.endpoints.response_day}_response"
 
 
+def response_asked(plan: Plan) -> bool:
+    """Whether the plan asks for the response-day response itself (``response_day`` set, or an analysis or
+    comparison of responders); otherwise a sheet without the column has its response analyses skipped."""
+    populations = [a.population for a in plan.analyses or []] + [c.population for c in plan.comparisons]
+    return "response_day" in plan.endpoints.model_fields_set or "responders" in populations
+
+
+def skipped(log: QualityLog, message: str) -> None:
+    """Log a one-line ``ANALYSIS_SKIPPED`` warning: which analysis was not run, and why."""
+    log.warnings.append({"rule": "ANALYSIS_SKIPPED", "severity": "warning", "patient_id": None, "row": None,
+                         "column": None, "value": None, "table": None, "message": message})
+
+
 def population(frame: pd.DataFrame, plan: Plan, which: str) -> pd.DataFrame:
     """``all`` infused patients, or ``responders`` (response at ``response_day`` in the plan's response set)."""
     if which == "all":

@@ -341,7 +341,7 @@ def _render(src: Path, target: Path, guesses: list[SheetGuess], date_format: str
         "endpoints:",
         "  hsct: ignore              # allo-HSCT after CAR-T does not censor (clinical definitions 7.1)",
         "  nonresponder_event: assessment",
-        "  response_day: 28",
+        *(["  response_day: 28"] if "day28_response" in mapped else []),  # else its analyses are skipped
         "",
         "statistics:",
         "  conf_type: log-log",
@@ -351,11 +351,13 @@ def _render(src: Path, target: Path, guesses: list[SheetGuess], date_format: str
     ]
     for ep, pop in (("os", "all"), ("pfs", "all"), ("efs", "all"), ("dor", "responders"), ("cir", "all"),
                     ("nrm", "all")):
+        if pop == "responders" and "day28_response" not in mapped:  # responders are read from day28_response
+            continue
         lines.append(f"  - endpoint: {ep}")
         if pop != "all":
             lines.append(f"    population: {pop}")
         lines.append("    rates_at: [182.625, 365.25]")
-    if "hsct_date" in mapped or "hsct_day" in mapped:
+    if ("hsct_date" in mapped or "hsct_day" in mapped) and "day28_response" in mapped:
         lines += [
             "",
             "comparisons:                # the sheet has an allo-HSCT date",

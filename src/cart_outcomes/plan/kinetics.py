@@ -57,7 +57,8 @@ def kinetics_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, max_g
     out["series"] = records(series)
     samples = kin[["patient_id", "day", "matrix", "assay", "unit", "value", "below_loq"]].assign(
         below_loq=kin["below_loq"].fillna(False).astype(bool))
-    comparisons = [("response", _responder_groups(frame, plan), ["Responder", "Non-responder"])]
+    comparisons = ([("response", _responder_groups(frame, plan), ["Responder", "Non-responder"])]
+                   if response_column(plan) in frame.columns else [])
     if max_grades is not None and "crs_max_grade" in max_grades:
         comparisons.append(("crs_grade", max_grades[["patient_id", "crs_max_grade"]]
                             .rename(columns={"crs_max_grade": "crs_grade"}), None))
@@ -71,12 +72,14 @@ def kinetics_section(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, max_g
         log.exclude(f"kinetics by {by}", summary.excluded)
         summaries.append(summary.table.assign(by=by))
         tests.append(summary.tests)
-    out["summary"] = records(pd.concat(summaries, ignore_index=True))
-    out["tests"] = records(pd.concat(tests, ignore_index=True))
+    if summaries:  # none when neither the response-day column nor CRS grades were recorded
+        frames.update(kinetics_summary=pd.concat(summaries, ignore_index=True),
+                      kinetics_tests=pd.concat(tests, ignore_index=True))
+    out["summary"] = records(frames["kinetics_summary"]) if summaries else []
+    out["tests"] = records(frames["kinetics_tests"]) if summaries else []
     persistence = persistence_rates(nca, conf_level=plan.statistics.conf_level)
     out["persistence"] = records(persistence)
-    frames.update(kinetics_summary=pd.concat(summaries, ignore_index=True),
-                  kinetics_tests=pd.concat(tests, ignore_index=True), kinetics_persistence=persistence)
+    frames.update(kinetics_persistence=persistence)
     return Part(out, frames, {})
 
 

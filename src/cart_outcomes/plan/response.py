@@ -9,7 +9,7 @@ import pandas as pd
 
 from cart_outcomes.endpoints.response import response_rates
 from cart_outcomes.errors import DataQualityWarning
-from cart_outcomes.plan._common import Part, QualityLog, response_column
+from cart_outcomes.plan._common import Part, QualityLog, response_column, skipped
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import records
 
@@ -22,8 +22,10 @@ def response_section(frame: pd.DataFrame, plan: Plan, log: QualityLog) -> Part:
     e = plan.endpoints
     column = response_column(plan)
     rows, counts, tables = [], [], {}
+    if column not in frame.columns:
+        skipped(log, f"Day-{e.response_day} response rates not analysed: the sheet has no {column!r} column")
     for col in (column, "best_response"):
-        if col != column and (col not in frame.columns or frame[col].isna().all()):
+        if col not in frame.columns or (col != column and frame[col].isna().all()):
             continue
         with warnings.catch_warnings():  # a missing response is reported through the log, not as a Python warning
             warnings.simplefilter("ignore", DataQualityWarning)
@@ -37,11 +39,12 @@ def response_section(frame: pd.DataFrame, plan: Plan, log: QualityLog) -> Part:
             tables["response"] = table
         else:
             tables["best_response"] = table
-    missing = frame[frame[column].isna()]
+    missing = frame[frame[column].isna()] if column in frame.columns else frame.iloc[:0]
     counted = "counted as a non-responder" if e.response_denominator == "all_infused" else "excluded"
     log.warnings += [{"rule": "MISSING_RESPONSE", "severity": "warning", "patient_id": str(pid),
                       "row": None if pd.isna(row) else int(row), "column": column, "value": None,
                       "message": f"no day-{e.response_day} response recorded: {counted}", "table": "patients"}
                      for pid, row in zip(missing["patient_id"], missing.get("source_row", pd.NA), strict=False)]
-    tables["response_counts"] = pd.concat(counts, ignore_index=True)
+    if counts:
+        tables["response_counts"] = pd.concat(counts, ignore_index=True)
     return Part(rows, tables, {})

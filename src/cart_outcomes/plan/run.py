@@ -45,7 +45,7 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
     provided = (*provided, *(c[:-5] + "_day" for c in provided if c.endswith("_date")))  # days computed from dates
     missing = []
     column = _common.response_column(plan)
-    if column not in provided:
+    if column not in provided and _common.response_asked(plan):
         missing.append(f"endpoints: response_day={plan.endpoints.response_day} needs the column {column!r}")
     for a in plan.effective_analyses():
         if a.by and a.by not in provided:
@@ -131,12 +131,15 @@ def run_plan(
 
     # canonical columns with values, and the sheet's own columns (kept unchecked, e.g. a day-90 response)
     extra = tuple(c for c in patients.columns if c not in PATIENTS.names)
-    check_plan_columns(plan, tuple(cohort.provided["patients"]) + extra)
+    provided = tuple(cohort.provided["patients"]) + extra
+    check_plan_columns(plan, provided)
     data = dict(cohort.tables)
 
     step("deriving endpoints")
     derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
     frame = cohort_part.derive_endpoints(derived.patients, plan)
+    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
+        frame = frame.drop(columns=_common.response_column(plan))
     log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
                              + [rule.to_dict() for rule in derived.rules])
     step("response")

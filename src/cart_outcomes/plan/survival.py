@@ -21,6 +21,8 @@ from cart_outcomes.plan._common import (
     in_unit,
     km_options,
     population,
+    response_column,
+    skipped,
     time_label,
     to_days,
 )
@@ -116,7 +118,13 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
     ``log``, a one-line ``ANALYSIS_SKIPPED`` warning says which and why.
     """
     out, tables, fits = [], {}, {}
+    column = response_column(plan)
     for a in plan.effective_analyses():
+        if column not in frame.columns and (a.population == "responders" or a.endpoint == "efs"):
+            if log is not None:  # responders and induction failure (EFS) are read from the response-day column
+                skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: the sheet has no "
+                             f"{column!r} column")
+            continue
         sub = population(frame, plan, a.population)
         key = analysis_id(a)
         n = int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum())
