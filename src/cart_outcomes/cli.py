@@ -493,6 +493,11 @@ def run(
             n += 1
             out = plan.parent / f"{plan.stem}-report-{n}"
     result = _run_with_progress(lambda step: run_plan(plan, out, deidentify=deidentify, progress=step), quiet)
+    _name_the_report(result)
+
+
+def _name_the_report(result) -> None:
+    """The last line of ``run`` and ``demo``: the report to open."""
     report = next((f for f in result.files if f.name == "report.html"), None)
     if report is not None:
         typer.echo(_shown(f"open the report: {report}"))
@@ -506,7 +511,7 @@ def demo(
     """Run the bundled CD7 CAR-T seed study (12 patients) end to end and write its report."""
     from cart_outcomes.plan.demo import run_demo
 
-    _run_with_progress(lambda step: run_demo(out, progress=step), quiet)
+    _name_the_report(_run_with_progress(lambda step: run_demo(out, progress=step), quiet))
 
 
 @app.command(name="app")

@@ -25,6 +25,7 @@ def test_demo_writes_results_and_prints_the_headline_numbers(tmp_path, monkeypat
     assert "overall_response: 8/12 = 66.7%" in result.output
     # p-values as the report prints them (format_p: three decimals below 0.1, two above, "< 0.001")
     assert "naive log-rank p = 0.022" in result.output and "Mantel-Byar p = 0.14" in result.output
+    assert result.output.strip().splitlines()[-1] == f"open the report: {out / 'report.html'}"
     assert new_output_dir(tmp_path).name == "cart-outcomes-demo-2"
 
 
