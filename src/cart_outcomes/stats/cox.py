@@ -538,27 +538,8 @@ class CoxResult(Result):
         R's ``summary(..., times=)`` reports nothing).
         """
         m = self._model
-        nd = _inputs.as_frame(newdata)
-        if nd is None or len(nd) == 0:
-            raise InputError("newdata: give a data frame with at least one row of covariate values")
-        need = [t.column for t in m.terms] + list(m.strata_columns)
-        miss = [c for c in need if c not in nd]
-        if miss:
-            raise InputError(f"newdata: column(s) {miss} missing (needed: {need})")
-        bad = nd[need].isna().any(axis=1).to_numpy()
-        if bad.any():
-            raise InputError(f"newdata: missing value in {_inputs.rows(bad)}")
-        xnew = _formula.design(nd, m.terms, where="newdata") - m.means
-        lp = xnew @ m.beta
-        if m.strata_columns:
-            keys = list(nd[list(m.strata_columns)].itertuples(index=False, name=None))
-            lookup = {lev: i for i, lev in enumerate(m.strata_levels)}
-            unknown = [i for i, k in enumerate(keys) if k not in lookup]
-            if unknown:
-                raise InputError(f"newdata: strata value not in the fit in row(s) {unknown[:5]}")
-            srow = np.array([lookup[k] for k in keys])
-        else:
-            srow = np.zeros(len(nd), dtype=int)
+        nd, xnew, srow = self._newdata(newdata, need_strata=True)
+        lp = (xnew - m.means) @ m.beta
         rs = m.rs
         haz = core.hazard_terms(rs, m.x, m.beta, m.method == "efron")[0]
         out = []
