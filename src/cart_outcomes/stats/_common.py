@@ -68,3 +68,14 @@ def confint(
         lower[~ok] = np.nan
         upper[~ok] = np.nan
     return lower, upper
+
+
+def wald_table(terms: list[str], beta: np.ndarray, se: np.ndarray, z: float):
+    """``term, coef, hazard_ratio, se, z, p, lower, upper``: Wald tests and CIs of log hazard ratios (R's
+    ``summary(fit)$coefficients`` and ``$conf.int``)."""
+    import pandas as pd
+    from scipy.special import ndtr
+
+    zs = beta / se
+    return pd.DataFrame({"term": terms, "coef": beta, "hazard_ratio": np.exp(beta), "se": se, "z": zs,
+                         "p": 2 * ndtr(-np.abs(zs)), "lower": np.exp(beta - z * se), "upper": np.exp(beta + z * se)})

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError, StatisticalWarning
@@ -153,17 +152,7 @@ def cox_counts(counts: EventCounts, ties: str = "efron", *, conf_level: float = 
         warnings.warn(f"cox_counts: no convergence in {_ITER_MAX} iterations", StatisticalWarning, stacklevel=2)
     vcov = np.linalg.inv(info)
     se = np.sqrt(np.diag(vcov))
-    zs = beta / se
-    table = pd.DataFrame({
-        "term": [f"{counts.by}{lev}" for lev in levels[1:]],
-        "coef": beta,
-        "hazard_ratio": np.exp(beta),
-        "se": se,
-        "z": zs,
-        "p": 2 * ndtr(-np.abs(zs)),
-        "lower": np.exp(beta - z * se),
-        "upper": np.exp(beta + z * se),
-    })
+    table = _common.wald_table([f"{counts.by}{lev}" for lev in levels[1:]], beta, se, z)
     options = dict(_common.options(ties=ties, conf_level=conf_level, reference=levels[0],
                                    strata=list(counts.strata), entry=counts.entry is not None,
                                    method="aggregated over covariate patterns",

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc, ndtr
+from scipy.special import chdtrc
 
 from cart_outcomes._result import Result
 from cart_outcomes._version import __version__
@@ -1021,19 +1021,7 @@ def fine_gray(
     hinv = np.linalg.inv(info)
     vcov = hinv @ middle @ hinv.T
     se = np.sqrt(np.diag(vcov))
-    zval = beta / se
-    coefs = pd.DataFrame(
-        {
-            "term": terms,
-            "coef": beta,
-            "hazard_ratio": np.exp(beta),
-            "se": se,
-            "z": zval,
-            "p": 2 * ndtr(-np.abs(zval)),
-            "lower": np.exp(beta - z * se),
-            "upper": np.exp(beta + z * se),
-        }
-    )
+    coefs = _common.wald_table(terms, beta, se, z)
     options = {
         "method": "Fine-Gray (cmprsk::crr)",
         "cause": coded.labels[ci - 1],
