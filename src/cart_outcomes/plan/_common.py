@@ -3,12 +3,13 @@ resolved once, and time conversion between days (every computation) and the plan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from cart_outcomes.plan import populations
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.units import days_per_unit
 
@@ -43,7 +44,8 @@ def response_asked(plan: Plan) -> bool:
     """Whether the plan asks for the response-day response itself (``response_day`` set, or an analysis or
     comparison of responders); otherwise a sheet without the column has its response analyses skipped."""
     populations = [a.population for a in plan.analyses or []] + [c.population for c in plan.comparisons]
-    return "response_day" in plan.endpoints.model_fields_set or "responders" in populations
+    return "response_day" in plan.endpoints.model_fields_set or any(
+        p == "responders" or (isinstance(p, dict) and "responders" in p) for p in populations)
 
 
 def skipped(log: QualityLog, message: str) -> None:
@@ -52,11 +54,12 @@ def skipped(log: QualityLog, message: str) -> None:
                          "column": None, "value": None, "table": None, "message": message})
 
 
-def population(frame: pd.DataFrame, plan: Plan, which: str) -> pd.DataFrame:
-    """``all`` infused patients, or ``responders`` (response at ``response_day`` in the plan's response set)."""
+def population(frame: pd.DataFrame, plan: Plan, which: str | Mapping[str, Any]) -> pd.DataFrame:
+    """``all`` infused patients, ``responders`` (response at ``response_day`` in the plan's response set), or the
+    patients meeting every condition of a mapping (:func:`cart_outcomes.plan.populations.select`)."""
     if which == "all":
         return frame
-    return frame[frame[response_column(plan)].isin(plan.endpoints.responses)]
+    return populations.select(frame, which, lambda f: f[response_column(plan)].isin(plan.endpoints.responses))
 
 
 def conf_type(plan: Plan) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cart_outcomes import stats
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+from cart_outcomes.plan import arms, populations
 from cart_outcomes.plan._common import Part, km_options, population, to_days
 from cart_outcomes.plan.model import Comparison, Plan
 from cart_outcomes.plan.survival import km_groups, logrank_record, rate_rows
@@ -146,10 +147,11 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> Part:
             t, e = f"{ep}_time_days", f"{ep}_event"
             data = sub[sub[t].notna()].copy()
             rec: dict[str, Any] = {"comparison": c.name, "endpoint": ep, "name": ENDPOINT_NAMES[ep],
-                                   "population": c.population, "n": int(len(data))}
+                                   "population": populations.describe(c.population), "n": int(len(data))}
             if c.by is not None:
                 rec["by"] = c.by
                 rec["naive"], naive_km = naive(data, t, e, c.by, to_days(plan, c.rates_at), plan, c.exact_test)
+                rec["naive"]["arms"] = arms.tte_arms(data, t, e, c.by, c, plan, f"comparisons ({c.name}, {ep})")
             else:
                 h = "_exposure_day"
                 data[h] = _exposure_days(data, c)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cart_outcomes._yaml import YamlLimitError, load_yaml, read_yaml_text
 from cart_outcomes.cohort.mapping import DataMapping
@@ -72,26 +72,91 @@ class StatisticsOptions(_Strict):
     time_unit: Literal["days", "months"] = "days"
 
 
-class Analysis(_Strict):
+#: Who is analysed: ``all`` infused patients, ``responders`` at ``response_day``, or conditions on any column
+#: (``{diagnosis: [B-ALL], age_years: ">= 65"}``, all of which must hold; see :mod:`cart_outcomes.plan.populations`).
+Population = Literal["all", "responders"] | dict[str, bool | float | str | list[float | str]]
+
+POPULATION_DESCRIPTION = (
+    "Who is analysed: 'all' infused patients, 'responders' (response at response_day counted in "
+    "endpoints.responses), or conditions on any cohort column, all of which must hold: a level or list of levels "
+    "({diagnosis: [B-ALL, LBCL]}), a comparison with a number ({age_years: '>= 65'}), and 'responders: true'.")
+
+
+def _check_population(value: Any) -> Any:
+    if isinstance(value, dict) and not value:
+        raise ValueError("a population mapping needs at least one condition, e.g. {diagnosis: [B-ALL]}")
+    return value
+
+
+def _as_text(value: Any) -> Any:
+    """Group labels written as YAML numbers (``reference: 1``) are compared as text, as the groups are."""
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_as_text(k): v for k, v in value.items()}
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+class GroupOptions(_Strict):
+    """How the groups of a ``by:`` grouping are compared beyond the overall test (multi-arm comparisons)."""
+
+    reference: str | None = Field(
+        default=None, description="Group every other group is compared with (hazard ratios by Cox and by "
+        "log-rank/Mantel-Haenszel); default: the first group (first of 'order', else in sorted order).")
+    pairwise: Literal["holm", "bonferroni", "none"] = Field(
+        default="holm", description="With three or more groups, the log-rank test (Gray's test for cir/nrm) of "
+        "every pair, p-values adjusted by this method (R p.adjust); 'none' reports unadjusted p-values.")
+    order: list[str] | None = Field(
+        default=None, description="The groups in their natural order (e.g. [low, mid, high]): the log-rank test "
+        "for trend is run with scores 1, 2, 3, ... in this order.")
+    scores: dict[str, float] | None = Field(
+        default=None, description="A score per group for the log-rank test for trend (e.g. dose levels), "
+        "instead of 'order'.")
+
+    @field_validator("reference", "order", "scores", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: Any) -> Any:
+        return _as_text(value)
+
+    def _check_groups(self, by: str | None) -> None:
+        given = [k for k in ("reference", "order", "scores") if getattr(self, k) is not None]
+        if given and by is None:
+            raise ValueError(f"{', '.join(given)} compare the groups of 'by'; give 'by' too")
+        if self.order is not None and self.scores is not None:
+            raise ValueError("give either 'order' (scores 1, 2, ...) or 'scores', not both")
+        if self.order is not None and len(set(self.order)) != len(self.order):
+            raise ValueError(f"order lists a group twice: {self.order}")
+
+
+class Analysis(GroupOptions):
     """One endpoint, optionally by a baseline group, with rates at chosen times (in ``statistics.time_unit``)."""
 
-    endpoint: Endpoint
-    by: str | None = None
-    population: Literal["all", "responders"] = "all"
+    endpoint: Endpoint = Field(description="The endpoint (os, pfs, efs, rfs, dor, cir, nrm; see docs/endpoints.md).")
+    by: str | None = Field(default=None, description="A baseline column to compare groups by (Kaplan-Meier or "
+                           "cumulative incidence per group, log-rank or Gray's test).")
+    population: Population = Field(default="all", description=POPULATION_DESCRIPTION)
     rates_at: list[float] = Field(default_factory=list, description="Times at which to report rates, in "
                                   "statistics.time_unit: e.g. 182.625 (days) or 6 (months).")
 
+    _population = field_validator("population")(_check_population)
 
-class Comparison(_Strict):
+    @model_validator(mode="after")
+    def _groups(self) -> Analysis:
+        self._check_groups(self.by)
+        return self
+
+
+class Comparison(GroupOptions):
     """A subgroup comparison, e.g. responders by consolidative HSCT.
 
     When ``exposure`` names a ``*_day`` column (something that happens after time zero), the naive comparison is
     run alongside the landmark analysis, the time-dependent Cox model, the Mantel-Byar test and Simon-Makuch curves.
     """
 
-    name: str
-    endpoints: list[Endpoint] = Field(default_factory=lambda: ["os", "pfs"])
-    population: Literal["all", "responders"] = "all"
+    name: str = Field(description="Unique name of the comparison (tables and figures are named after it).")
+    endpoints: list[Endpoint] = Field(default_factory=lambda: ["os", "pfs"],
+                                      description="Endpoints compared (time-to-event endpoints).")
+    population: Population = Field(default="all", description=POPULATION_DESCRIPTION)
     by: str | None = Field(default=None, description="A baseline grouping column.")
     exposure: str | None = Field(default=None, description="A *_day column giving when exposure starts.")
     exposure_filter: dict[str, str] = Field(
@@ -100,10 +165,14 @@ class Comparison(_Strict):
     landmark_days: list[float] = Field(default_factory=list, description="Landmark days after infusion.")
     rates_at: list[float] = Field(default_factory=list, description="Times at which to report rates, in "
                                   "statistics.time_unit.")
-    exact_test: bool = True
+    exact_test: bool = Field(default=True, description="With two groups and at most 40 patients, also the exact "
+                             "(permutation) log-rank test.")
+
+    _population = field_validator("population")(_check_population)
 
     @model_validator(mode="after")
     def _one_grouping(self) -> Comparison:
+        self._check_groups(self.by)
         if (self.by is None) == (self.exposure is None):
             raise ValueError("give exactly one of 'by' (baseline group) or 'exposure' (time-dependent *_day column)")
         if self.exposure is not None and not self.exposure.endswith("_day"):

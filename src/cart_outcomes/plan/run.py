@@ -24,7 +24,7 @@ from cart_outcomes.results.records import SCHEMA_VERSION, Conventions, Results
 from cart_outcomes.results.run import Fits, RunResult
 from cart_outcomes.units import DAYS_PER_MONTH
 
-__all__ = ["STEPS", "RunResult", "check_plan_columns", "conventions", "report_options", "run_plan"]
+__all__ = ["STEPS", "RunResult", "check_plan_columns", "check_populations", "conventions", "report_options", "run_plan"]
 
 Progress = Callable[[str], None]
 
@@ -58,6 +58,20 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
         have = ", ".join(provided)
         raise InputError("the plan refers to columns the cohort does not have:\n  " + "\n  ".join(missing)
                          + f"\n(columns present: {have})")
+
+
+def check_populations(plan: Plan, patients: Any) -> None:
+    """Fail before any computation when a population condition names a column the cohort does not have, a level
+    no patient has, or compares a non-numeric column with a number (every problem at once)."""
+    from cart_outcomes.plan.populations import check_population
+
+    problems = []
+    for a in plan.effective_analyses():
+        problems += check_population(a.population, patients, f"analyses ({a.endpoint})")
+    for c in plan.comparisons:
+        problems += check_population(c.population, patients, f"comparisons ({c.name})")
+    if problems:
+        raise InputError("the plan's populations do not match the cohort:\n  " + "\n  ".join(problems))
 
 
 def conventions(plan: Plan) -> Conventions:
@@ -133,6 +147,7 @@ def run_plan(
     extra = tuple(c for c in patients.columns if c not in PATIENTS.names)
     provided = tuple(cohort.provided["patients"]) + extra
     check_plan_columns(plan, provided)
+    check_populations(plan, patients)
     data = dict(cohort.tables)
 
     step("deriving endpoints")

@@ -14,6 +14,7 @@ import pandas as pd
 from cart_outcomes import stats
 from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
+from cart_outcomes.plan import arms, populations
 from cart_outcomes.plan._common import (
     Part,
     QualityLog,
@@ -78,6 +79,7 @@ def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.
     }
     if a.by is not None:
         rec["logrank"] = logrank_record(stats.logrank_test(data, t, e, by=a.by))
+        rec["arms"] = arms.tte_arms(data, t, e, a.by, a, plan, f"analyses ({a.endpoint} by {a.by})")
     return rec, km.table, km
 
 
@@ -104,11 +106,13 @@ def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dic
     if a.by is not None:
         gt = stats.gray_test(data, "cir_time_days", "cir_status", by=a.by, cause=1 if a.endpoint == "cir" else 2)
         rec["gray_test"] = records(gt.table)
+        rec["arms"] = arms.competing_arms(data, "cir_time_days", "cir_status", a.by, 1 if a.endpoint == "cir" else 2,
+                                          a, f"analyses ({a.endpoint} by {a.by})")
     return rec, tab, ci
 
 
 def analysis_id(a: Analysis) -> str:
-    return "_".join((a.endpoint, a.population, a.by or "overall"))
+    return "_".join((a.endpoint, populations.slug(a.population), a.by or "overall"))
 
 
 def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> Part:
@@ -120,20 +124,18 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
     out, tables, fits = [], {}, {}
     column = response_column(plan)
     for a in plan.effective_analyses():
-        if column not in frame.columns and (a.population == "responders" or a.endpoint == "efs"):
+        who = populations.describe(a.population)
+        if column not in frame.columns and (a.population != "all" and "responders" in a.population
+                                            or a.endpoint == "efs"):
             if log is not None:  # responders and induction failure (EFS) are read from the response-day column
-                skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: the sheet has no "
-                             f"{column!r} column")
+                skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: the sheet has no {column!r} column")
             continue
         sub = population(frame, plan, a.population)
         key = analysis_id(a)
         n = int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum())
         if n == 0:
             if log is not None:
-                log.warnings.append({"rule": "ANALYSIS_SKIPPED", "severity": "warning", "patient_id": None,
-                                     "row": None, "column": None, "value": None, "table": None,
-                                     "message": f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: no "
-                                                "patient in its population"})
+                skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: no patient in its population")
             continue
         analyse = _competing_analysis if a.endpoint in COMPETING else _tte_analysis
         rec, tab, fit = analyse(sub, a, plan)
@@ -142,7 +144,7 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
             "id": key,
             "endpoint": a.endpoint,
             "name": ENDPOINT_NAMES[a.endpoint],
-            "population": a.population,
+            "population": who,
             "by": a.by,
             "n": n,
             **rec,

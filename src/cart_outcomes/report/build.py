@@ -25,6 +25,7 @@ from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
 from cart_outcomes.report._format import format_p, is_missing
+from cart_outcomes.report.arms import arms_tables
 from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
@@ -208,6 +209,7 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
                                          note=f"Aalen-Johansen; {conv.cif_conf_type} {pct}% CI; competing: "
                                               f"{', '.join(s['competing'])}."))
                 out_tables[f"cif_{s['id']}"] = table
+            _arms_blocks(s.get("arms"), f"{s['name']}{population}{by}", f"arms_{s['id']}", pct, tables, out_tables)
             key = (s["population"], s.get("by"))
             if fit is not None and plot.cif and key not in drawn_cif:
                 drawn_cif.add(key)
@@ -223,12 +225,21 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
                                  note=f"Kaplan-Meier; {conv.conf_type} {pct}% CI; NR = not reached."
                                       + (f" Log-rank p = {format_p(logrank)}." if logrank is not None else "")))
         out_tables[f"survival_{s['id']}"] = table
+        _arms_blocks(s.get("arms"), f"{s['name']}{population}{by}", f"arms_{s['id']}", pct, tables, out_tables)
         if fit is not None and plot.km:
             fig = F.km_figure(fit, logrank=logrank, ci=plot.ci_bands, ylabel=f"{s['name']} probability",
                               unit=conv.time_unit)
             caption = f"{s['name']}{population}{by} (Kaplan-Meier) with the number of patients at risk."
             figures.append(_add(figs, f"km_{s['id']}", fig, caption))
     return Section("survival", "Survival", figures=figures, tables=tables)
+
+
+def _arms_blocks(arms: Mapping[str, Any] | None, title: str, name: str, pct: int, tables: list,
+                 out_tables: dict) -> None:
+    """The multi-arm tables of one analysis (hazard ratios, pairwise tests, trend), appended to ``tables``."""
+    for kind, table, caption, note in arms_tables(arms, title, pct):
+        tables.append(TableBlock(table, caption, note=note))
+        out_tables[f"{name}_{kind}"] = table
 
 
 def _cox_note(cox: Mapping[str, Any], note: str) -> str:
@@ -315,6 +326,8 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
             table = pd.DataFrame(rows, columns=["Group", "N", "Events", f"Median, {unit}"])
             tables.append(TableBlock(table, f"{title} (log-rank p = {format_p(c['naive']['logrank']['p'])})"))
             out_tables[f"comparison_{c['comparison']}_{c['endpoint']}"] = table
+            _arms_blocks(c["naive"].get("arms"), title, f"arms_{c['comparison']}_{c['endpoint']}", _conf_pct(run),
+                         tables, out_tables)
     return Section("hsct", "HSCT and time-dependent analyses", warnings=warnings, paragraphs=paragraphs,
                    figures=figures, tables=tables)
 
@@ -420,6 +433,16 @@ def _methods_section(run: RunResult) -> Section:
         tests.append("exact_logrank")
     if any(s.get("gray_test") for s in res["survival"]):
         tests.append("gray")
+    arms = [a for a in [s.get("arms") for s in res["survival"]] + [c["naive"].get("arms") for c in res["comparisons"]]
+            if a]
+    if any(a.get("trend") for a in arms):
+        tests.append("logrank_trend")
+    if arms:
+        options["multi_arm"] = {
+            "hazard_ratios": any(a["hazard_ratios"] for a in arms),
+            "adjust": sorted({a["pairwise"]["adjust"] for a in arms if a.get("pairwise")}),
+            "pairwise_gray": any("Gray" in a["pairwise"]["method"] for a in arms if a.get("pairwise")),
+        }
     if tests:
         options["tests"] = tests
     if any(s["endpoint"] in COMPETING for s in res["survival"]):

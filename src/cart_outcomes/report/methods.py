@@ -47,6 +47,11 @@ _HR = {
     "mantel-haenszel": "hazard ratios estimated by the Mantel-Haenszel method, as reported by GraphPad Prism "
                        "(not Cox estimates)",
 }
+_ADJUST = {
+    "holm": "Holm's method",
+    "bonferroni": "the Bonferroni method",
+    "none": "no adjustment (unadjusted p-values)",
+}
 _TIME_DEPENDENT = {
     "landmark": "a landmark analysis (patients classified by exposure status at the landmark and followed from it)",
     "time_dependent_cox": "a Cox model with the exposure as a time-dependent covariate (counting-process data)",
@@ -87,6 +92,9 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         - ``tests``: subset of ``logrank``, ``gray``, ``fisher``, ``exact_logrank``, ``logrank_trend``.
         - ``hazard_ratio``: ``cox``, ``logrank`` or ``mantel-haenszel``; ``ties`` (``efron``, ``breslow``,
           ``exact``) for Cox models.
+        - ``multi_arm``: mapping with ``hazard_ratios`` (true when each group was compared with a reference group),
+          ``adjust`` (the p-value adjustments used for pairwise tests: ``holm``, ``bonferroni``, ``none``) and
+          ``pairwise_gray`` (true when cumulative incidences were compared pairwise).
         - ``binomial_ci``: ``clopper-pearson``, ``wilson`` or ``jeffreys``.
         - ``response``: mapping with ``day``, ``denominator`` (``all_infused`` or ``evaluable``) and ``categories``
           (e.g. ``"CR+CRi+CRh+PR"``) of the response rates.
@@ -157,6 +165,17 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         s.append(sentence + ".")
     elif "ties" in o:
         s.append(f"Cox models used {_choice(_TIES, 'ties', o['ties'])}.")
+    if o.get("multi_arm"):
+        m = dict(o["multi_arm"])
+        if m.get("hazard_ratios"):
+            s.append("Each group was compared with a reference group by the hazard ratio from a Cox model with the "
+                     "grouping as a factor (Wald interval and p) and, as GraphPad Prism reports it, by the "
+                     "Mantel-Haenszel method from the log-rank test of the two groups.")
+        adjust = [_choice(_ADJUST, "adjust", a) for a in m.get("adjust", ())]
+        if adjust:
+            what = "the log-rank test" + (" (Gray's test for cumulative incidence)" if m.get("pairwise_gray") else "")
+            s.append(f"With three or more groups, every pair of groups was compared with {what} on the patients of "
+                     f"the two groups, with p-values adjusted for the number of pairs by {_list(adjust)}.")
     if "binomial_ci" in o:
         s.append(f"Proportions (e.g. the overall response rate) are given with "
                  f"{_choice(_BINOMIAL, 'binomial_ci', o['binomial_ci'])}.")

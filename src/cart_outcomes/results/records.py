@@ -101,6 +101,57 @@ class GroupEstimate(_Open):
     rates: list[Row] = Field(description="R summary(fit, times=) rows: time, n_risk, survival/estimate, CI.")
 
 
+class HazardRatioRow(_Open):
+    """One group against the reference, by one method."""
+
+    group: str
+    reference: str
+    n: int = Field(description="Patients in the group.")
+    events: int = Field(description="Events in the group.")
+    method: Literal["cox", "mantel_haenszel", "logrank_oe_ratio"] = Field(
+        description="cox: Cox model with the grouping as a factor (Wald CI and p); mantel_haenszel: exp((O-E)/V) "
+        "and logrank_oe_ratio: (O/E)/(O_ref/E_ref) from the log-rank test of the pair (GraphPad Prism's methods).")
+    hazard_ratio: float | None
+    lower: float | None
+    upper: float | None
+    p: float | None = Field(description="Wald p (cox) or the log-rank p of the pair.")
+    test: str
+
+
+class PairwiseTests(_Closed):
+    """Tests of every pair of groups on the pair's patients, p-values adjusted over all pairs (R p.adjust)."""
+
+    method: str
+    adjust: Literal["holm", "bonferroni", "none"]
+    r_equivalent: str
+    rows: list[Row] = Field(description="group1, group2, n, statistic, df, p, p_adjusted.")
+
+
+class TrendTest(_Closed):
+    statistic: float | None
+    df: int
+    p: float | None
+    z: float | None = Field(description="Signed square root of the statistic (positive: more events than "
+                            "expected in higher-scored groups).")
+    scores: dict[str, float]
+    method: str
+
+
+class Arms(_Closed):
+    """Multi-arm comparison of a ``by`` grouping: hazard ratios against a reference, pairwise tests, trend."""
+
+    by: str
+    reference: str
+    levels: list[str] = Field(description="The groups, in display order (the plan's order, else sorted).")
+    n_missing_group: int = Field(description="Patients without a value in the grouping column (left out).")
+    hazard_ratios: list[HazardRatioRow]
+    cox_tests: list[Row] | None = Field(default=None, description="Likelihood-ratio, Wald and score tests of the "
+                                        "Cox model with the grouping factor (test, statistic, df, p).")
+    pairwise: PairwiseTests | None = None
+    trend: TrendTest | None = None
+    notes: list[str] = Field(description="Warnings met while fitting (e.g. a group with no events).")
+
+
 class SurvivalAnalysis(_Open):
     id: str
     endpoint: Literal[tuple(ENDPOINT_NAMES)]
@@ -112,6 +163,7 @@ class SurvivalAnalysis(_Open):
     method: str
     options: Row
     logrank: Test | None = None
+    arms: Arms | None = None
 
 
 class Naive(_Open):
@@ -121,6 +173,7 @@ class Naive(_Open):
     cox: Row | None = Field(default=None, description="Cox HR of exposed vs unexposed with groups fixed at day 0 "
                             "(hazard_ratio, lower, upper, p, method, warnings); biased by immortal time. Landmark "
                             "rows carry the same under 'cox' with groups fixed at the landmark.")
+    arms: Arms | None = None
 
 
 class ImmortalTime(_Closed):

@@ -35,6 +35,7 @@ from cart_outcomes.stats.logrank import (
     logrank_test,
     logrank_trend_test,
 )
+from cart_outcomes.stats.multiplicity import PairwiseTests, p_adjust, pairwise_gray_test, pairwise_logrank_test
 from cart_outcomes.stats.proportions import (
     BinomialCI,
     BinomialTest,
@@ -78,6 +79,7 @@ __all__: list[str] = [
     "LogrankHazardRatio",
     "LogrankResult",
     "MantelByar",
+    "PairwiseTests",
     "PHTest",
     "RankSumTest",
     "RMSTComparison",
@@ -105,6 +107,9 @@ __all__: list[str] = [
     "logrank_test",
     "logrank_trend_test",
     "mantel_byar",
+    "p_adjust",
+    "pairwise_gray_test",
+    "pairwise_logrank_test",
     "reverse_km_followup",
     "simon_makuch",
     "spearman",
