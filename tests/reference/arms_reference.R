@@ -117,6 +117,77 @@ km_summary <- function(time, event) {
   q <- quantile(fit, probs = 0.5, conf.int = TRUE)
   list(n = length(time), events = sum(event), median = num(q$quantile), lower = num(q$lower), upper = num(q$upper))
 }
+# -- Table 1 by group: the test gtsummary's add_p() chooses by default ---------------------------------------------
+# gtsummary is not installed; the choice below follows its documented default rules (add_p.tbl_summary, test =
+# NULL): continuous -> wilcox.test (2 groups) or kruskal.test (3+); categorical -> chisq.test(correct = FALSE) when
+# every expected count is >= 5, else fisher.test. Patients with a missing value or group are left out of a test.
+table1 <- function(dat, by, continuous, categorical) {
+  g <- dat[[by]]
+  out <- list()
+  for (v in continuous) {
+    x <- suppressWarnings(as.numeric(dat[[v]]))
+    ok <- !is.na(x) & !is.na(g)
+    two <- length(unique(g[ok])) == 2
+    p <- if (two) suppressWarnings(wilcox.test(x[ok] ~ factor(g[ok]))$p.value) else kruskal.test(x[ok], factor(g[ok]))$p.value
+    q <- lapply(c(list(All = x), split(x, g)), function(y) num(quantile(y, c(0.25, 0.5, 0.75), na.rm = TRUE)))
+    out[[v]] <- list(test = if (two) "wilcox.test" else "kruskal.test", p = num(p), quartiles = q)
+  }
+  for (v in categorical) {
+    x <- dat[[v]]
+    ok <- !is.na(x) & !is.na(g)
+    tab <- table(x[ok], g[ok])
+    expected <- suppressWarnings(chisq.test(tab, correct = FALSE))$expected
+    if (all(expected >= 5)) {
+      out[[v]] <- list(test = "chisq.test", p = num(chisq.test(tab, correct = FALSE)$p.value))
+    } else {
+      # fisher.test with its default workspace (as add_p calls it); when it fails (FEXACT error 7 on large
+      # tables) the Python code reports the chi-squared p and says so: the same here
+      f <- tryCatch(fisher.test(tab)$p.value, error = function(e) NA)
+      out[[v]] <- if (is.na(f)) list(test = "chisq.test (fisher.test failed)",
+                                    p = num(suppressWarnings(chisq.test(tab, correct = FALSE))$p.value))
+                  else list(test = "fisher.test", p = num(f))
+    }
+  }
+  out
+}
+t1_cont <- c("age_years", "ldh")
+t1_cat <- c("sex", "car_t_source", "ecog", "day28_response")
+
+# -- subgroup forest: HR of car_t_source (allogeneic vs autologous) within subgroups, interaction LR test -----------
+d$x <- as.integer(d$car_t_source == "allogeneic")
+d$age65 <- ifelse(is.na(d$age_years), NA, ifelse(d$age_years >= 65, "age_years >= 65", "age_years < 65"))
+sg_hr <- function(dat) {
+  s <- summary(coxph(Surv(os_time, os_event) ~ x, data = dat, ties = "efron"))
+  list(n = nrow(dat), events = sum(dat$os_event), hazard_ratio = num(s$conf.int[1, "exp(coef)"]),
+       lower = num(s$conf.int[1, "lower .95"]), upper = num(s$conf.int[1, "upper .95"]),
+       p = num(s$coefficients[1, "Pr(>|z|)"]))
+}
+forest <- function(var) {
+  dat <- d[!is.na(d[[var]]), ]
+  dat$sub <- factor(dat[[var]])
+  fit0 <- coxph(Surv(os_time, os_event) ~ x + sub, data = dat, ties = "efron")
+  fit1 <- coxph(Surv(os_time, os_event) ~ x * sub, data = dat, ties = "efron")
+  a <- anova(fit0, fit1)
+  rows <- lapply(levels(dat$sub), function(lv) c(list(subgroup = lv), sg_hr(dat[dat$sub == lv, ])))
+  list(rows = rows, interaction = list(statistic = num(a$Chisq[2]), df = num(a$Df[2]), p = num(a[2, "Pr(>|Chi|)"])))
+}
+
+# -- sensitivity: allo-HSCT censored instead of ignored ----------------------------------------------------------
+h <- derive(d, hsct_censor = TRUE)
+sens_km <- function(dat, tcol, ecol) {
+  fit <- survfit(Surv(dat[[tcol]], dat[[ecol]]) ~ diagnosis, data = dat, conf.type = "log-log")
+  q <- quantile(fit, probs = 0.5, conf.int = TRUE)
+  s <- summary(fit, times = 365.25, extend = TRUE)
+  sd <- survdiff(Surv(dat[[tcol]], dat[[ecol]]) ~ diagnosis, data = dat)
+  list(events = num(tapply(dat[[ecol]], dat$diagnosis, sum)),
+       median = num(q$quantile), lower = num(q$lower), upper = num(q$upper), rate = num(s$surv),
+       rate_lower = num(s$lower), rate_upper = num(s$upper),
+       logrank_p = num(pchisq(sd$chisq, 2, lower.tail = FALSE)))
+}
+sens <- function(dat) list(
+  os = sens_km(dat, "os_time", "os_event"), pfs = sens_km(dat, "pfs_time", "pfs_event"),
+  cir_gray_p = num(cuminc(dat$cir_time, dat$cir_status, group = dat$diagnosis, cencode = 0)$Tests["1", "pv"]))
+
 pop <- d[d$diagnosis == "LBCL" & !is.na(d$age_years) & d$age_years >= 50, ]
 
 out <- list(
@@ -128,6 +199,10 @@ out <- list(
   cir_by_diagnosis = list(gray = num(cuminc(d$cir_time, d$cir_status, group = d$diagnosis, cencode = 0)$Tests["1", c("stat", "pv")]),
                           pairwise = pairwise_gray(d, "diagnosis", dx, 1, "holm")),
   nrm_by_diagnosis = list(pairwise = pairwise_gray(d, "diagnosis", dx, 2, "holm")),
-  pfs_lbcl_50 = km_summary(pop$pfs_time, pop$pfs_event)
+  pfs_lbcl_50 = km_summary(pop$pfs_time, pop$pfs_event),
+  table1_by_diagnosis = table1(d, "diagnosis", t1_cont, t1_cat),
+  table1_by_source = table1(d, "car_t_source", t1_cont, c("sex", "diagnosis", "ecog", "day28_response")),
+  forest = list(overall = sg_hr(d), diagnosis = forest("diagnosis"), sex = forest("sex"), age_years = forest("age65")),
+  sensitivity = list(primary = sens(d), hsct_censored = sens(h))
 )
 writeLines(json(out), file.path(root, "tests", "reference", "arms_reference.json"))

@@ -96,3 +96,77 @@ def test_a_population_of_conditions_equals_R_subset(run):
     assert (s["n"], g["events"]) == (ref["n"], ref["events"])
     assert [g["median"], g["lower"], g["upper"]] == pytest.approx([ref["median"], ref["lower"], ref["upper"]],
                                                                    rel=CLOSED_FORM)
+
+
+_R_TESTS = {"kruskal.test": "Kruskal-Wallis test", "chisq.test": "Pearson's chi-squared test",
+            "fisher.test": "Fisher's exact test", "wilcox.test": "Wilcoxon rank-sum test"}
+
+
+def _table1_against_R(record, summary, ref):
+    tests = {t["variable"]: t for t in record["tests"]}
+    for variable, r in ref.items():
+        assert tests[variable]["test"].startswith(_R_TESTS[r["test"].split(" ")[0]]), variable
+        assert ("fisher.test failed" in r["test"]) == ("too many tables" in tests[variable]["test"])
+        assert tests[variable]["p"] == pytest.approx(r["p"], rel=CLOSED_FORM), variable
+        for group, quartiles in r.get("quartiles", {}).items():
+            row = summary[(summary["variable"] == variable) & (summary["group"] == group) & summary["level"].isna()]
+            assert row[["q1", "median", "q3"]].iloc[0].tolist() == pytest.approx(quartiles, rel=CLOSED_FORM)
+
+
+def test_table1_by_three_groups_chooses_and_computes_the_tests_as_R(run):
+    assert run.results["table1"]["by"] == "diagnosis"
+    _table1_against_R(run.results["table1"], run.tables["table1"], R["table1_by_diagnosis"])
+
+
+def test_table1_by_two_groups_chooses_and_computes_the_tests_as_R(run):
+    from cart_outcomes.plan.model import load_plan
+    from cart_outcomes.plan.table1 import table1_section
+
+    plan = load_plan(HERE / "arms_cohort" / "study.yaml")
+    plan = plan.model_copy(update={"table1": plan.table1.model_copy(update={
+        "by": "car_t_source", "variables": ["age_years", "ldh", "sex", "diagnosis", "ecog", "day28_response"]})})
+    part = table1_section(run.patients, plan)
+    _table1_against_R(part.record, part.tables["table1"], R["table1_by_source"])
+
+
+def _hr(mine, ref, tol):
+    assert (mine["n"], mine["events"]) == (ref["n"], ref["events"])
+    for k in ("hazard_ratio", "lower", "upper", "p"):
+        assert mine[k] == pytest.approx(ref[k], rel=tol), k
+
+
+def test_subgroup_forest_hazard_ratios_and_interaction_p_equal_R(run):
+    forest = run.results["subgroups"][0]
+    assert (forest["group"], forest["reference"]) == ("allogeneic", "autologous")
+    _hr(forest["overall"], R["forest"]["overall"], ITERATIVE)
+    for variable in forest["subgroups"]:
+        ref = R["forest"][variable["variable"]]
+        rows = {r["subgroup"]: r for r in variable["rows"]}
+        assert sorted(rows) == sorted(r["subgroup"] for r in ref["rows"])
+        for r in ref["rows"]:
+            _hr(rows[r["subgroup"]], r, ITERATIVE)
+        inter = variable["interaction"]
+        assert inter["df"] == ref["interaction"]["df"]
+        assert inter["statistic"] == pytest.approx(ref["interaction"]["statistic"], rel=ITERATIVE)
+        assert inter["p"] == pytest.approx(ref["interaction"]["p"], rel=ITERATIVE)
+
+
+@pytest.mark.parametrize("endpoint", ["os", "pfs", "cir"])
+def test_sensitivity_rules_side_by_side_equal_R(run, endpoint):
+    rec = next(s for s in run.results["sensitivity"] if s["endpoint"] == endpoint)
+    primary, changed = rec["rules"]
+    assert (primary["rules"]["hsct"], changed["rules"]["hsct"], changed["changed"]) == ("ignore", "censor", ["hsct"])
+    for rule, key in ((primary, "primary"), (changed, "hsct_censored")):
+        ref = R["sensitivity"][key]
+        if endpoint == "cir":
+            assert rule["gray_test"][0]["p"] == pytest.approx(ref["cir_gray_p"], rel=CLOSED_FORM)
+            continue
+        ref = ref[endpoint]
+        assert rule["logrank"]["p"] == pytest.approx(ref["logrank_p"], rel=CLOSED_FORM)
+        for i, g in enumerate(rule["groups"]):
+            assert g["events"] == ref["events"][i]
+            assert [g["median"], g["lower"], g["upper"]] == pytest.approx(
+                [ref["median"][i], ref["lower"][i], ref["upper"][i]], rel=CLOSED_FORM)
+            rate = g["rates"][0]
+            assert [rate["survival"], rate["lower"], rate["upper"]] == pytest.approx(
+                [ref["rate"][i], ref["rate_lower"][i], ref["rate_upper"][i]], rel=CLOSED_FORM)

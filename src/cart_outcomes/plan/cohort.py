@@ -1,4 +1,5 @@
-"""The cohort section of a run: derived endpoint columns and the counts of baseline characteristics."""
+"""The cohort section of a run: derived endpoint columns and the counts of baseline characteristics (Table 1 is
+:mod:`cart_outcomes.plan.table1`)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,6 @@ from cart_outcomes.endpoints import tte
 from cart_outcomes.endpoints.followup import derive_followup
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import num
-from cart_outcomes.stats.contingency import summarise_by_group
-
-#: Baseline columns of Table 1, in display order (those present with at least one value are shown).
-TABLE1_VARIABLES = {
-    "age_years": "Age, years",
-    "sex": "Sex",
-    "diagnosis": "Diagnosis",
-    "car_t_source": "CAR-T source",
-    "car_t_product": "CAR-T product",
-    "dose_cells_per_kg": "Dose, cells/kg",
-    "lines_of_prior_therapy": "Lines of prior therapy",
-    "prior_hsct": "Prior HSCT",
-    "extramedullary_disease": "Extramedullary disease",
-    "bridging_therapy": "Bridging therapy",
-}
-#: Numeric baseline columns summarised as categories.
-TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
-
 
 def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns."""
@@ -62,11 +45,3 @@ def cohort_section(patients: pd.DataFrame) -> dict[str, Any]:
         rec["age_years"] = {"median": num(age.median()), "min": num(age.min()), "max": num(age.max()),
                             "n_missing": int(age.isna().sum())}
     return rec
-
-
-def table1(patients: pd.DataFrame) -> pd.DataFrame:
-    """The tidy Table 1 summary (one row per variable x level; median and range or counts) of the baseline
-    columns present with at least one value."""
-    variables = {c: label for c, label in TABLE1_VARIABLES.items()
-                 if c in patients.columns and patients[c].notna().any()}
-    return summarise_by_group(patients, variables, categorical=[c for c in TABLE1_CATEGORICAL if c in variables])

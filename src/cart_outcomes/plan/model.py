@@ -182,6 +182,100 @@ class Comparison(GroupOptions):
         return self
 
 
+#: Endpoints analysed with Kaplan-Meier and Cox models (not the competing-risk ones).
+SurvivalEndpoint = Literal[tuple(e for e in ENDPOINT_NAMES if e not in ("cir", "nrm"))]
+
+
+class SubgroupForest(_Strict):
+    """A subgroup forest plot: the hazard ratio of a two-group factor within each subgroup, with interaction p."""
+
+    name: str = Field(description="Unique name (tables and the figure are named after it).")
+    endpoint: SurvivalEndpoint = Field(description="Time-to-event endpoint (os, pfs, efs, rfs, dor).")
+    factor: str = Field(description="Two-group column whose hazard ratio is estimated in every subgroup (e.g. "
+                        "car_t_source).")
+    reference: str | None = Field(default=None, description="Group of 'factor' in the denominator of the hazard "
+                                  "ratio (default: the first in sorted order).")
+    subgroups: list[str | dict[str, str]] = Field(
+        min_length=1, description="Subgroupings: a column (one subgroup per value, e.g. diagnosis) or a condition "
+        "({age_years: '>= 65'}: the patients meeting it and the others).")
+    population: Population = Field(default="all", description=POPULATION_DESCRIPTION)
+
+    _reference_text = field_validator("reference", mode="before")(_as_text)
+    _population = field_validator("population")(_check_population)
+
+    @field_validator("subgroups")
+    @classmethod
+    def _one_condition_each(cls, value: list) -> list:
+        for item in value:
+            if isinstance(item, dict) and len(item) != 1:
+                raise ValueError(f"a condition subgrouping names one column, e.g. {{age_years: '>= 65'}}; got {item}")
+        return value
+
+
+class EndpointChanges(_Strict):
+    """The endpoint rules a sensitivity analysis changes (the others stay as in ``endpoints``)."""
+
+    hsct: Literal["ignore", "censor", "competing"] | None = Field(default=None, description="As endpoints.hsct.")
+    new_therapy: Literal["ignore", "censor", "competing"] | None = Field(default=None,
+                                                                        description="As endpoints.new_therapy.")
+    nonresponder_event: Literal["assessment", "day0"] | None = Field(
+        default=None, description="As endpoints.nonresponder_event.")
+
+
+class Sensitivity(_Strict):
+    """A sensitivity analysis: endpoints re-derived with other endpoint rules, shown beside the primary rules."""
+
+    name: str = Field(description="Unique name (tables are named after it).")
+    endpoints: list[Endpoint] = Field(default_factory=lambda: ["os", "pfs"], description="Endpoints re-analysed.")
+    change: EndpointChanges = Field(description="The rules that differ from the plan's endpoints section, e.g. "
+                                    "{hsct: censor}.")
+    population: Population = Field(default="all", description=POPULATION_DESCRIPTION)
+    by: str | None = Field(default=None, description="A baseline grouping column (log-rank or Gray's test under "
+                           "each rule).")
+    rates_at: list[float] = Field(default_factory=list, description="Times at which to report rates, in "
+                                  "statistics.time_unit.")
+
+    _population = field_validator("population")(_check_population)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Sensitivity:
+        if not self.change.model_fields_set:
+            raise ValueError("change: give at least one endpoint rule to change, e.g. {hsct: censor}")
+        return self
+
+
+class Table1Section(_Strict):
+    """Table 1: baseline characteristics overall and by a group, with a test per variable (gtsummary's defaults)."""
+
+    by: str | None = Field(default=None, description="Column whose groups get one column each (with an overall "
+                           "column and a p-value per variable); none: overall only.")
+    variables: list[str] | None = Field(
+        default=None, description="Columns to summarise, in order: schema columns or the sheet's own columns (e.g. "
+        "ldh, ecog; listed here they are kept and summarised). Default: the standard baseline columns present.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Display label per column, e.g. "
+                                   "{ldh: 'LDH, U/L'}.")
+    tests: bool = Field(default=True, description="Compare the groups of 'by': Wilcoxon rank-sum (2 groups) or "
+                        "Kruskal-Wallis (3+) for continuous variables; Pearson's chi-squared without continuity "
+                        "correction when every expected count is >= 5, else Fisher's exact test, for categorical "
+                        "ones (gtsummary add_p() defaults).")
+    missing: Literal["show", "hide"] = Field(default="show", description="An 'Unknown' row with the number of "
+                                             "patients without a value (show), or none (hide).")
+    continuous: Literal["iqr", "range"] = Field(default="iqr", description="Continuous variables as median (IQR: "
+                                                "first and third quartiles) or median (range).")
+    categorical: list[str] = Field(default_factory=list, description="Numeric columns to summarise as categories "
+                                   "(n, %) instead of median.")
+    continuous_columns: list[str] = Field(
+        default_factory=list, description="Sheet columns of numbers to summarise as continuous even when they take "
+        "fewer than 10 distinct values (which are otherwise summarised as categories, as gtsummary does).")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Table1Section:
+        both = sorted(set(self.categorical) & set(self.continuous_columns))
+        if both:
+            raise ValueError(f"column(s) {both} are listed as both categorical and continuous")
+        return self
+
+
 class ToxicitySection(_Strict):
     crs: bool = True
     icans: bool = True
@@ -275,6 +369,10 @@ class Plan(_Strict):
     statistics: StatisticsOptions = StatisticsOptions()
     analyses: list[Analysis] | None = None
     comparisons: list[Comparison] = Field(default_factory=list)
+    table1: Table1Section = Field(default=Table1Section(), description="Table 1 of baseline characteristics.")
+    subgroups: list[SubgroupForest] = Field(default_factory=list, description="Subgroup forest plots.")
+    sensitivity: list[Sensitivity] = Field(default_factory=list, description="Analyses repeated under other "
+                                           "endpoint rules, shown beside the primary ones.")
     toxicity: ToxicitySection = ToxicitySection()
     kinetics: KineticsSection = KineticsSection()
     labs: LabsSection = LabsSection()
@@ -283,10 +381,12 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Plan:
-        names = [c.name for c in self.comparisons]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"comparison names must be unique; repeated: {dup}")
+        for what, items in (("comparison", self.comparisons), ("subgroup forest", self.subgroups),
+                            ("sensitivity analysis", self.sensitivity)):
+            names = [c.name for c in items]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"{what} names must be unique; repeated: {dup}")
         return self
 
     def effective_analyses(self) -> list[Analysis]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 
-__all__ = ["RESPONDERS_KEY", "check_population", "describe", "parse_condition", "select", "slug"]
+__all__ = ["RESPONDERS_KEY", "check_population", "describe", "meets", "parse_condition", "select", "slug"]
 
 #: The key of a condition set that selects responders (not a column).
 RESPONDERS_KEY = "responders"
@@ -57,6 +57,15 @@ def _matches(series: pd.Series, levels: list) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series) and None not in numbers:
         return series.isin(numbers).fillna(False).astype(bool)
     return series.astype("string").isin([str(v) for v in levels]).fillna(False).astype(bool)
+
+
+def meets(series: pd.Series, condition: str) -> pd.Series:
+    """Rows of a numeric column meeting a comparison such as ``">= 65"`` (missing values never do)."""
+    op, value = parse_condition(condition) or (None, None)
+    if op is None:
+        raise InputError(f"{condition!r} is not a comparison such as '>= 65'")
+    numeric = pd.to_numeric(series, errors="coerce")
+    return _OPS[op](numeric, value).fillna(False).astype(bool) & numeric.notna()
 
 
 def describe(spec: str | Mapping[str, Any]) -> str:
@@ -136,10 +145,8 @@ def select(frame: pd.DataFrame, spec: str | Mapping[str, Any], responders: Calla
         if col not in frame.columns:
             raise InputError(f"population column {col!r} is not in the cohort")
         series = frame[col]
-        cond = parse_condition(value)
-        if cond is not None:
-            numeric = pd.to_numeric(series, errors="coerce")
-            keep &= _OPS[cond[0]](numeric, cond[1]).fillna(False).astype(bool) & numeric.notna()
+        if parse_condition(value) is not None:
+            keep &= meets(series, value)
         else:
             keep &= _matches(series, _levels(value))
     return frame[keep.to_numpy(bool)]

@@ -20,6 +20,8 @@ from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
 from cart_outcomes.plan import _common
 from cart_outcomes.plan.model import Plan, load_plan
+from cart_outcomes.plan.subgroups import subgroup_columns
+from cart_outcomes.plan.table1 import table1_columns
 from cart_outcomes.results.records import SCHEMA_VERSION, Conventions, Results
 from cart_outcomes.results.run import Fits, RunResult
 from cart_outcomes.units import DAYS_PER_MONTH
@@ -50,6 +52,15 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
     for a in plan.effective_analyses():
         if a.by and a.by not in provided:
             missing.append(f"analyses ({a.endpoint}): by={a.by!r}")
+    for col in table1_columns(plan):
+        if col not in provided:
+            missing.append(f"table1: {col!r}")
+    for where, col in subgroup_columns(plan):
+        if col not in provided:
+            missing.append(f"{where}: {col!r}")
+    for s in plan.sensitivity:
+        if s.by and s.by not in provided:
+            missing.append(f"sensitivity ({s.name}): by={s.by!r}")
     for c in plan.comparisons:
         for col, what in [(c.by, "by"), (c.exposure, "exposure"), *[(k, "exposure_filter") for k in c.exposure_filter]]:
             if col and col not in provided:
@@ -70,6 +81,10 @@ def check_populations(plan: Plan, patients: Any) -> None:
         problems += check_population(a.population, patients, f"analyses ({a.endpoint})")
     for c in plan.comparisons:
         problems += check_population(c.population, patients, f"comparisons ({c.name})")
+    for f in plan.subgroups:
+        problems += check_population(f.population, patients, f"subgroups ({f.name})")
+    for s in plan.sensitivity:
+        problems += check_population(s.population, patients, f"sensitivity ({s.name})")
     if problems:
         raise InputError("the plan's populations do not match the cohort:\n  " + "\n  ".join(problems))
 
@@ -127,7 +142,16 @@ def run_plan(
     from cart_outcomes.cohort import read_cohort
     from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import cohort as cohort_part
-    from cart_outcomes.plan import comparisons, kinetics, response, safety, survival
+    from cart_outcomes.plan import (
+        comparisons,
+        kinetics,
+        response,
+        safety,
+        sensitivity,
+        subgroups,
+        survival,
+        table1,
+    )
     from cart_outcomes.results.deidentify import deidentify_run
 
     step = progress or (lambda _msg: None)
@@ -152,9 +176,13 @@ def run_plan(
 
     step("deriving endpoints")
     derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
-    frame = cohort_part.derive_endpoints(derived.patients, plan)
-    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
-        frame = frame.drop(columns=_common.response_column(plan))
+    def derive(rows: Any, rules: Plan) -> Any:
+        out = cohort_part.derive_endpoints(rows, rules)
+        if _common.response_column(rules) not in provided:  # not recorded: its analyses are skipped, with a reason
+            out = out.drop(columns=_common.response_column(rules))
+        return out
+
+    frame = derive(derived.patients, plan)
     log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
                              + [rule.to_dict() for rule in derived.rules])
     step("response")
@@ -165,14 +193,17 @@ def run_plan(
     surv = survival.survival_section(frame, plan, log)
     step("comparisons")
     comp = comparisons.comparison_section(frame, plan)
+    forests = subgroups.subgroups_section(frame, plan)
+    sens = sensitivity.sensitivity_section(derived.patients, frame, plan, derive)
     step("toxicity")
     tox = safety.safety_section(data, patients, plan, log)
     step("kinetics and labs")
     kin = kinetics.kinetics_section(data, frame, tox.tables.get("toxicity_max_grades"), plan, log)
     labs = kinetics.labs_section(data, frame, plan)
 
-    tables = {"endpoints": cohort_part.endpoint_table(frame), "table1": cohort_part.table1(patients)}
-    for part in (resp, followup, surv, comp, tox, kin, labs):
+    baseline = table1.table1_section(patients, plan)
+    tables = {"endpoints": cohort_part.endpoint_table(frame)}
+    for part in (baseline, resp, followup, surv, comp, tox, kin, labs):
         tables.update(part.tables)
     record = Results(
         schema_version=SCHEMA_VERSION,
@@ -184,10 +215,13 @@ def run_plan(
         conventions=conventions(plan),
         data_quality={"warnings": log.warnings, "n_warnings": len(log.warnings), "exclusions": log.exclusions},
         cohort=cohort_part.cohort_section(patients),
+        table1=baseline.record,
         response=resp.record,
         followup=followup.record,
         survival=surv.record,
         comparisons=comp.record,
+        subgroups=forests.record,
+        sensitivity=sens.record,
         toxicity=tox.record,
         kinetics=kin.record,
         labs=labs.record,

@@ -68,7 +68,9 @@ def logrank_record(lr: Any) -> dict:
     return {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
 
 
-def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+def tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+    """Kaplan-Meier of one endpoint in ``sub`` (by ``a.by`` with the log-rank test and the multi-arm comparisons):
+    the record, the tidy curve table and the fit."""
     t, e = f"{a.endpoint}_time_days", f"{a.endpoint}_event"
     data = sub[sub[t].notna()]
     km = stats.kaplan_meier(data, t, e, by=a.by, **km_options(plan))
@@ -83,7 +85,9 @@ def _tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.
     return rec, km.table, km
 
 
-def _competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+def competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
+    """Aalen-Johansen cumulative incidence of relapse (cir) or NRM in ``sub`` (by ``a.by`` with Gray's test and
+    pairwise Gray's tests): the record, the tidy curve table and the fit."""
     data = sub[sub["cir_time_days"].notna()]
     present = sorted(set(data["cir_status"].astype(int)) - {0} | {1, 2})
     causes = {k: CIR_CAUSES[k] for k in present}
@@ -137,7 +141,7 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
             if log is not None:
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: no patient in its population")
             continue
-        analyse = _competing_analysis if a.endpoint in COMPETING else _tte_analysis
+        analyse = competing_analysis if a.endpoint in COMPETING else tte_analysis
         rec, tab, fit = analyse(sub, a, plan)
         fits[key] = fit
         out.append({

@@ -100,10 +100,21 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     res, conv, frame = run.results, run.record.conventions, run.patients
     tables = []
     summary = run.tables.get("table1")
-    if summary is not None and len(summary):
-        table1 = T.baseline_table(summary)
-        tables.append(TableBlock(table1, "Table 1. Baseline characteristics",
-                                 note="Median (range) or n (% of patients with a known value)."))
+    t1 = res.get("table1")
+    if summary is not None and len(summary) and t1:
+        table1 = T.baseline_table(summary, missing_label="Unknown", continuous=t1["continuous"],
+                                  show_missing=t1["missing"] == "show")
+        spread = "range" if t1["continuous"] == "range" else "IQR, first–third quartile"
+        note = f"Median ({spread}) or n (% of patients with a known value)."
+        if t1["by"] is not None:
+            note += (" p: Wilcoxon rank-sum (2 groups) or Kruskal-Wallis (3 or more) for continuous variables; "
+                     "Pearson's chi-squared without continuity correction when every expected count is at least "
+                     "5, else Fisher's exact test, for categorical variables (gtsummary add_p() defaults); the "
+                     "test of each variable is named.")
+            if t1["n_missing_group"]:
+                note += f" {t1['n_missing_group']} patient(s) without a value of {t1['by']} are in 'All' only."
+        caption = "Table 1. Baseline characteristics" + (f" by {t1['by']}" if t1["by"] else "")
+        tables.append(TableBlock(table1, caption, note=note))
         out_tables["table1_baseline"] = table1
     fu = res["followup"]
     unit = conv.time_unit
@@ -461,6 +472,11 @@ def _methods_section(run: RunResult) -> Section:
     if endpoints:
         paragraphs.append("Endpoints analysed: " + "; ".join(f"{name} ({code})" for name, code in endpoints.items())
                           + ". Definitions, populations and every number are recorded in results.json.")
+    t1 = res.get("table1")
+    if t1 and t1["by"] is not None and any(t["test"] for t in t1["tests"]):
+        named = sorted({t["test"] for t in t1["tests"] if t["test"]})
+        paragraphs.append(f"Baseline characteristics were compared between groups of {t1['by']} with "
+                          f"{_list_names(named)}, chosen per variable as gtsummary's add_p() does by default.")
     if conv.profile is not None:
         paragraphs.append(f"Confidence intervals follow the {conv.profile} profile.")
     paragraphs += kinetics_methods(res, conv.response_day)

@@ -188,16 +188,20 @@ def _fmt(v: float, digits: int) -> str:
     return str(int(v)) if v.is_integer() else f"{v:.{digits}f}"
 
 
-def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str = "Missing") -> pd.DataFrame:
+def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str = "Missing",
+                   continuous: str = "range", show_missing: bool = True) -> pd.DataFrame:
     """Table 1 from the tidy summary of :func:`cart_outcomes.stats.contingency.summarise_by_group`.
 
     Returns
     -------
     DataFrame
         ``Characteristic``, ``All (N = n)``, one column per group ``<group> (N = n)``, and with groups: ``p`` and
-        ``Test``. Continuous variables: ``median (range)`` on one row; categorical: a header row then one row per
-        level with ``n (%)`` (percent of patients with a known value); a ``Missing`` row when values are missing.
+        ``Test``. Continuous variables: ``median (range)`` (``continuous="range"``) or ``median (IQR)`` (first and
+        third quartiles, ``"iqr"``) on one row; categorical: a header row then one row per level with ``n (%)``
+        (percent of patients with a known value); a ``missing_label`` row when values are missing and
+        ``show_missing``.
     """
+    spread = ("minimum", "maximum") if continuous == "range" else ("q1", "q3")
     groups = list(dict.fromkeys(summary["group"]))
     sizes = summary.drop_duplicates("group").set_index("group")["group_n"]
     with_test = len(groups) > 1
@@ -217,12 +221,12 @@ def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str
                 add(f"    {level}", [format_percent(int(by.loc[g, "n"]), int(by.loc[g, "n_known"])) for g in groups])
         else:
             by = values.set_index("group")
-            add(f"{first['label']}, median (range)",
+            add(f"{first['label']}, median ({'range' if continuous == 'range' else 'IQR'})",
                 ["NA" if not by.loc[g, "n"] else f"{_fmt(by.loc[g, 'median'], digits)} "
-                 f"({_fmt(by.loc[g, 'minimum'], digits)}–{_fmt(by.loc[g, 'maximum'], digits)})" for g in groups],
+                 f"({_fmt(by.loc[g, spread[0]], digits)}–{_fmt(by.loc[g, spread[1]], digits)})" for g in groups],
                 p_text, first["test"])
         missing = block[block["level"] == "<missing>"]
-        if len(missing):
+        if len(missing) and show_missing:
             by = missing.set_index("group")
             add(f"    {missing_label}", [str(int(by.loc[g, "n"])) for g in groups])
     columns = ["Characteristic", *[f"{g} (N = {int(sizes[g])})" for g in groups], *(["p", "Test"] if with_test else [])]

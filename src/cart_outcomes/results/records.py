@@ -258,6 +258,78 @@ class Conventions(_Closed):
     toxicity_criteria: str = Field(description="Grading system of toxicity graded from observations.")
 
 
+class SubgroupHR(_Open):
+    """The factor's hazard ratio (Cox, Wald CI and p) among some patients; ``note`` says why there is none."""
+
+    n: int
+    events: int
+    hazard_ratio: float | None
+    lower: float | None
+    upper: float | None
+    p: float | None
+    note: str | None
+
+
+class SubgroupVariable(_Closed):
+    variable: str
+    n_missing: int = Field(description="Patients without a value of the subgrouping variable (not in its rows).")
+    rows: list[SubgroupHR] = Field(description="One row per subgroup (with 'subgroup', its label).")
+    interaction: Row = Field(description="statistic, df, p, method: likelihood-ratio test of the factor x "
+                             "subgroup interaction (R anova of the Cox models without and with it).")
+
+
+class SubgroupForest(_Closed):
+    """The hazard ratio of a two-group factor overall and within each subgroup (a forest plot)."""
+
+    name: str
+    endpoint: str
+    endpoint_name: str
+    population: str
+    factor: str
+    group: str
+    reference: str
+    n_missing_factor: int
+    overall: SubgroupHR
+    subgroups: list[SubgroupVariable]
+    conf_level: float
+    ties: str
+
+
+class SensitivityAnalysis(_Closed):
+    """One endpoint analysed under the plan's endpoint rules and under changed ones, side by side."""
+
+    sensitivity: str
+    endpoint: str
+    name: str
+    population: str
+    by: str | None
+    rates_at_days: list[float]
+    rules: list[Row] = Field(description="label ('primary', 'sensitivity'), rules (hsct, new_therapy, "
+                             "nonresponder_event), changed, n, groups (as survival), and logrank or gray_test "
+                             "with 'by'.")
+
+
+class Table1Test(_Closed):
+    variable: str
+    label: str
+    kind: Literal["continuous", "categorical"]
+    test: str | None = Field(description="The test that compared the groups (none without groups or values).")
+    p: float | None
+
+
+class Table1(_Closed):
+    """Table 1 options as run and the test of each variable; the counts and summaries are in tables/table1.csv."""
+
+    by: str | None
+    variables: list[str]
+    groups: list[Row] = Field(description="group ('All' first), n.")
+    n_missing_group: int = Field(description="Patients without a value of 'by' (in the All column only).")
+    continuous: Literal["iqr", "range"]
+    missing: Literal["show", "hide"]
+    tests: list[Table1Test]
+    method: str
+
+
 class Results(_Closed):
     """The whole ``results.json`` document."""
 
@@ -269,10 +341,13 @@ class Results(_Closed):
     conventions: Conventions
     data_quality: DataQuality
     cohort: Row
+    table1: Table1 | None = None
     response: list[Row]
     followup: Row
     survival: list[SurvivalAnalysis]
     comparisons: list[Comparison]
+    subgroups: list[SubgroupForest] = Field(default_factory=list)
+    sensitivity: list[SensitivityAnalysis] = Field(default_factory=list)
     toxicity: dict[str, ToxicityBlock | list[Row]]
     kinetics: KineticsBlock
     labs: LabsBlock

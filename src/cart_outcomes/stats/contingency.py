@@ -16,8 +16,8 @@ import pandas as pd
 
 from cart_outcomes.errors import InputError
 
-__all__ = ["FISHER_MAX_TABLES", "compare_categorical", "compare_continuous", "fisher_exact_rxc",
-           "summarise_by_group"]
+__all__ = ["FISHER_MAX_TABLES", "compare_categorical", "compare_categorical_gtsummary", "compare_continuous",
+           "fisher_exact_rxc", "summarise_by_group"]
 
 #: Largest number of tables the exact r x c Fisher test enumerates before it gives up (``None``).
 FISHER_MAX_TABLES = 200_000
@@ -86,6 +86,33 @@ def compare_categorical(values: pd.Series, groups: pd.Series, *, max_tables: int
     return float(chi2_contingency(table, correction=False).pvalue), "Pearson's chi-squared test"
 
 
+def compare_categorical_gtsummary(values: pd.Series, groups: pd.Series, *,
+                                  max_tables: int | None = None) -> tuple[float, str]:
+    """p and test name comparing a categorical variable across groups as gtsummary's ``add_p()`` chooses by
+    default: Pearson's chi-squared without continuity correction (R ``chisq.test(correct = FALSE)``) when every
+    expected count is at least 5, else Fisher's exact test (R ``fisher.test``).
+
+    When the exact r x c enumeration would exceed ``max_tables`` tables, the chi-squared p is returned and the test
+    name says so (R ``fisher.test`` would need a larger ``workspace``).
+    """
+    from scipy.stats import chi2_contingency, fisher_exact
+
+    table = pd.crosstab(values, groups).to_numpy()
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return math.nan, ""
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    chisq = "Pearson's chi-squared test"
+    if (expected >= 5).all():
+        return float(chi2_contingency(table, correction=False).pvalue), chisq
+    if table.shape == (2, 2):
+        return float(fisher_exact(table).pvalue), "Fisher's exact test"
+    p = fisher_exact_rxc(table, max_tables=max_tables)
+    if p is not None:
+        return p, "Fisher's exact test"
+    return (float(chi2_contingency(table, correction=False).pvalue),
+            f"{chisq} (an expected count is < 5, but the exact test would enumerate too many tables)")
+
+
 def compare_continuous(values: pd.Series, groups: pd.Series) -> tuple[float, str]:
     """p and test name comparing a continuous variable across groups: R ``wilcox.test`` (two groups; exact or
     normal approximation by R's rule) or ``kruskal.test`` (three or more).
@@ -119,7 +146,7 @@ def _levels(frame: pd.DataFrame, by: str | None) -> list[Any]:
 
 
 def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[str, str], *, by: str | None = None,
-                       categorical: Sequence[str] = ()) -> pd.DataFrame:
+                       categorical: Sequence[str] = (), tests: str = "exact") -> pd.DataFrame:
     """Tidy descriptive summary of ``variables`` overall and by ``by``, with the test comparing the groups.
 
     Parameters
@@ -128,13 +155,17 @@ def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[s
     variables : columns to summarise, or a mapping column -> label (in display order).
     by : optional grouping column; rows with a missing group count only in ``All``.
     categorical : numeric columns to treat as categorical. Non-numeric and boolean columns always are.
+    tests : ``"exact"`` (Fisher's exact test for every categorical variable: :func:`compare_categorical`),
+        ``"gtsummary"`` (gtsummary ``add_p()``'s default choice: :func:`compare_categorical_gtsummary`), or
+        ``"none"``. Continuous variables: :func:`compare_continuous` (Wilcoxon or Kruskal-Wallis) unless ``"none"``.
 
     Returns
     -------
     DataFrame with one row per variable x level x group: ``variable, label, kind`` (``continuous`` or
     ``categorical``), ``level`` (the category; ``None`` for a continuous variable; ``"<missing>"`` for the count of
     missing values), ``group`` (``"All"`` or the group value as text), ``group_n``, ``n`` (subjects at this level,
-    or with a value), ``n_known`` (with a known value), ``median, minimum, maximum`` (continuous), ``p, test``
+    or with a value), ``n_known`` (with a known value), ``median, q1, q3, minimum, maximum`` (continuous; quartiles
+    as R ``quantile()``, type 7), ``p, test``
     (same on every row of a variable; NaN and "" without groups). Categories are sorted (pandas Categorical order
     kept), so the table does not depend on row order.
 
@@ -142,6 +173,9 @@ def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[s
     -----
     Tests as R: categorical -> :func:`compare_categorical`; continuous -> :func:`compare_continuous`.
     """
+    compare = {"exact": compare_categorical, "gtsummary": compare_categorical_gtsummary, "none": None}
+    if tests not in compare:
+        raise InputError(f"tests must be one of {sorted(compare)}, got {tests!r}")
     labels = dict(variables) if isinstance(variables, Mapping) else {v: v for v in variables}
     missing_cols = [c for c in labels if c not in frame.columns]
     if missing_cols:
@@ -154,10 +188,10 @@ def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[s
         is_cat = (column in categorical or pd.api.types.is_bool_dtype(series)
                   or not pd.api.types.is_numeric_dtype(series))
         p, test = math.nan, ""
-        if len(levels) >= 2:
+        if len(levels) >= 2 and tests != "none":
             known = series.notna() & frame[by].notna()
             if known.any():
-                p, test = (compare_categorical if is_cat else compare_continuous)(series[known], frame[by][known])
+                p, test = (compare[tests] if is_cat else compare_continuous)(series[known], frame[by][known])
         base = {"variable": column, "label": label, "kind": "categorical" if is_cat else "continuous", "p": p,
                 "test": test}
         if is_cat:
@@ -172,13 +206,15 @@ def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[s
         else:
             for name, sub in subsets:
                 v = pd.to_numeric(sub[column]).dropna()
+                q1, q3 = np.quantile(v.to_numpy(float), [0.25, 0.75]) if v.size else (math.nan, math.nan)
                 rows.append({**base, "level": None, "group": name, "group_n": len(sub), "n": int(v.size),
                              "n_known": int(v.size), "median": v.median() if v.size else math.nan,
+                             "q1": q1, "q3": q3,
                              "minimum": v.min() if v.size else math.nan, "maximum": v.max() if v.size else math.nan})
         if series.isna().any():
             for name, sub in subsets:
                 rows.append({**base, "level": "<missing>", "group": name, "group_n": len(sub),
                              "n": int(sub[column].isna().sum()), "n_known": int(sub[column].notna().sum())})
-    columns = ["variable", "label", "kind", "level", "group", "group_n", "n", "n_known", "median", "minimum",
-               "maximum", "p", "test"]
+    columns = ["variable", "label", "kind", "level", "group", "group_n", "n", "n_known", "median", "q1", "q3",
+               "minimum", "maximum", "p", "test"]
     return pd.DataFrame(rows, columns=columns)
