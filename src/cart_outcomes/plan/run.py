@@ -32,7 +32,7 @@ Progress = Callable[[str], None]
 
 #: The steps a run announces to ``progress``, in order.
 STEPS = ("reading and validating the cohort", "deriving endpoints", "response", "follow-up", "survival",
-         "comparisons", "toxicity", "kinetics and labs", "writing outputs")
+         "comparisons", "regression", "toxicity", "kinetics and labs", "writing outputs")
 
 
 def _software() -> dict[str, str]:
@@ -65,6 +65,13 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
         for col, what in [(c.by, "by"), (c.exposure, "exposure"), *[(k, "exposure_filter") for k in c.exposure_filter]]:
             if col and col not in provided:
                 missing.append(f"comparisons ({c.name}): {what}={col!r}")
+    for r in plan.regression:
+        for col in [*r.covariates, *r.strata]:
+            if col not in provided:
+                missing.append(f"regression ({r.endpoint}): {col!r}")
+    for a in plan.rmst:
+        if a.by not in provided:
+            missing.append(f"rmst ({a.endpoint}): by={a.by!r}")
     if missing:
         have = ", ".join(provided)
         raise InputError("the plan refers to columns the cohort does not have:\n  " + "\n  ".join(missing)
@@ -145,7 +152,9 @@ def run_plan(
     from cart_outcomes.plan import (
         comparisons,
         kinetics,
+        regression,
         response,
+        rmst,
         safety,
         sensitivity,
         subgroups,
@@ -176,15 +185,16 @@ def run_plan(
 
     step("deriving endpoints")
     derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
-    def derive(rows: Any, rules: Plan) -> Any:
-        out = cohort_part.derive_endpoints(rows, rules)
+    log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
+                             + [rule.to_dict() for rule in derived.rules])
+
+    def derive(rows: Any, rules: Plan, quality: _common.QualityLog | None = None) -> Any:
+        out = cohort_part.derive_endpoints(rows, rules, quality)
         if _common.response_column(rules) not in provided:  # not recorded: its analyses are skipped, with a reason
             out = out.drop(columns=_common.response_column(rules))
         return out
 
-    frame = derive(derived.patients, plan)
-    log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
-                             + [rule.to_dict() for rule in derived.rules])
+    frame = derive(derived.patients, plan, log)
     step("response")
     resp = response.response_section(frame, plan, log)
     step("follow-up")
@@ -195,6 +205,9 @@ def run_plan(
     comp = comparisons.comparison_section(frame, plan)
     forests = subgroups.subgroups_section(frame, plan)
     sens = sensitivity.sensitivity_section(derived.patients, frame, plan, derive)
+    step("regression")
+    reg = regression.regression_section(frame, plan, log)
+    rm = rmst.rmst_section(frame, plan, log)
     step("toxicity")
     tox = safety.safety_section(data, patients, plan, log)
     step("kinetics and labs")
@@ -203,8 +216,10 @@ def run_plan(
 
     baseline = table1.table1_section(patients, plan)
     tables = {"endpoints": cohort_part.endpoint_table(frame)}
-    for part in (baseline, resp, followup, surv, comp, tox, kin, labs):
+    for part in (baseline, resp, followup, surv, comp, reg, rm, tox, kin, labs):
         tables.update(part.tables)
+    optional = {k: part.record for k, part in (("subgroups", forests), ("sensitivity", sens), ("regression", reg),
+                                               ("rmst", rm)) if part.record}
     record = Results(
         schema_version=SCHEMA_VERSION,
         title=plan.title,
@@ -220,8 +235,7 @@ def run_plan(
         followup=followup.record,
         survival=surv.record,
         comparisons=comp.record,
-        subgroups=forests.record,
-        sensitivity=sens.record,
+        **optional,
         toxicity=tox.record,
         kinetics=kin.record,
         labs=labs.record,

@@ -134,9 +134,12 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
             if log is not None:  # responders and induction failure (EFS) are read from the response-day column
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: the sheet has no {column!r} column")
             continue
+        time = f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"
+        if time not in frame.columns:  # not derived (DOR with an undated responder): logged when derived
+            continue
         sub = population(frame, plan, a.population)
         key = analysis_id(a)
-        n = int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum())
+        n = int(sub[time].notna().sum())
         if n == 0:
             if log is not None:
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: no patient in its population")
