@@ -1,5 +1,5 @@
-"""The cohort section of a run: derived endpoint columns and the counts of baseline characteristics (Table 1 is
-:mod:`cart_outcomes.plan.table1`)."""
+"""The cohort section of a run: derived endpoint columns and the counts of baseline characteristics (Table 1, with these
+default variables, is :mod:`cart_outcomes.plan.table1`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,23 @@ from cart_outcomes.endpoints.followup import derive_followup
 from cart_outcomes.plan._common import QualityLog, skipped
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import num
+
+#: Baseline columns of Table 1, in display order (by default those present with at least one value are shown).
+TABLE1_VARIABLES = {
+    "age_years": "Age, years",
+    "sex": "Sex",
+    "diagnosis": "Diagnosis",
+    "car_t_source": "CAR-T source",
+    "car_t_product": "CAR-T product",
+    "dose_cells_per_kg": "Dose, cells/kg",
+    "lines_of_prior_therapy": "Lines of prior therapy",
+    "prior_hsct": "Prior HSCT",
+    "extramedullary_disease": "Extramedullary disease",
+    "bridging_therapy": "Bridging therapy",
+}
+#: Numeric baseline columns summarised as categories.
+TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
+
 
 def derive_endpoints(patients: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> pd.DataFrame:
     """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns.

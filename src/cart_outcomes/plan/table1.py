@@ -16,27 +16,13 @@ import pandas as pd
 from cart_outcomes.cohort.schema import PATIENTS
 from cart_outcomes.errors import InputError
 from cart_outcomes.plan._common import Part
+from cart_outcomes.plan.cohort import TABLE1_CATEGORICAL, TABLE1_VARIABLES
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import num
 from cart_outcomes.stats.contingency import summarise_by_group
 
 __all__ = ["TABLE1_CATEGORICAL", "TABLE1_VARIABLES", "table1_columns", "table1_section"]
 
-#: Baseline columns of Table 1, in display order (by default those present with at least one value are shown).
-TABLE1_VARIABLES = {
-    "age_years": "Age, years",
-    "sex": "Sex",
-    "diagnosis": "Diagnosis",
-    "car_t_source": "CAR-T source",
-    "car_t_product": "CAR-T product",
-    "dose_cells_per_kg": "Dose, cells/kg",
-    "lines_of_prior_therapy": "Lines of prior therapy",
-    "prior_hsct": "Prior HSCT",
-    "extramedullary_disease": "Extramedullary disease",
-    "bridging_therapy": "Bridging therapy",
-}
-#: Numeric baseline columns summarised as categories.
-TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
 #: A sheet column the schema does not know, with numbers taking fewer distinct values than this, is summarised as
 #: categories (gtsummary's default rule for numeric variables), unless the plan lists it in ``continuous_columns``.
 GUESS_CATEGORIES = 10

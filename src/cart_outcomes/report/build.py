@@ -31,6 +31,7 @@ from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
+from cart_outcomes.report.subgroups import subgroups_section
 from cart_outcomes.results.run import RunResult
 
 if TYPE_CHECKING:
@@ -536,6 +537,7 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
         _survival_section(run, plot, figs, out_tables),
         _hsct_section(run, plot, figs, out_tables),
         regression_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
+        subgroups_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
         rmst_section(run, out_tables, _conf_pct(run)),
         _safety_section(run, plot, figs, out_tables),
         kinetics_section(run, plot, figs, _add, out_tables, _conf_pct(run)),

@@ -782,7 +782,8 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
                   width: float = 6.5) -> Figure:
     """Forest plot of (subgroup) hazard ratios on a log axis with N, events and "HR (95% CI)" columns.
 
-    ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom).
+    ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom); a
+    row whose ``hr`` is NaN is a heading (its term only, e.g. a subgrouping variable with its interaction p).
     """
     _require(frame, ["term", "hr", "lower", "upper"], "frame")
     values = frame[["hr", "lower", "upper"]].apply(pd.to_numeric, errors="raise").astype(float)
@@ -819,6 +820,8 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         for x, h in zip(xs, header, strict=True):
             text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=8)
         for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
+            if not math.isfinite(float(row["hr"])):  # a heading row (e.g. a subgrouping variable): no numbers
+                continue
             cells = [f"{float(row['hr']):.2f} ({float(row['lower']):.2f}–{float(row['upper']):.2f})"]
             cells += [f"{row[c]:g}" if not is_missing(row[c]) else "NA" for c in ("n", "events") if c in frame.columns]
             for x, cell in zip(xs, cells, strict=True):
