@@ -76,37 +76,41 @@ def tte_arms(data: pd.DataFrame, t: str, e: str, by: str, opts: GroupOptions, pl
     frame = _frame(data, by, ordered, [t, e])
     rec: dict[str, Any] = {"by": by, "reference": ref, "levels": levels,
                            "n_missing_group": int(labels.isna().sum()), "hazard_ratios": [], "notes": []}
+    if not frame[e].any():
+        rec["notes"].append("no events: the groups cannot be compared")
+        return rec
     events = frame.groupby(by, observed=False)[e].agg(["size", "sum"])
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught:  # kept as notes (e.g. a group without events)
         warnings.simplefilter("always")
         cox = stats.cox_ph(frame, t, e, [by], ties=s.ties, conf_level=s.conf_level)
-    rec["notes"] += [f"Cox model: {w.message}" for w in caught]
-    coef = {row["term"]: row for row in records(cox.coefficients)}
-    rec["cox_tests"] = records(cox.tests)
-    for lv in ordered[1:]:
-        counts = {"group": lv, "reference": ref, "n": int(events.loc[lv, "size"]), "events": int(events.loc[lv, "sum"])}
-        c = coef[f"{by}{lv}"]
-        rec["hazard_ratios"].append({**counts, "method": "cox", "hazard_ratio": c["hazard_ratio"],
-                                     "lower": c["lower"], "upper": c["upper"], "p": c["p"],
-                                     "test": "Wald test of the Cox coefficient"})
-        pair = frame[frame[by].isin([lv, ref])].copy()
-        pair[by] = pd.Categorical(pair[by].astype(str), categories=[ref, lv])
-        lr = stats.logrank_test(pair, t, e, by=by)
-        hr = stats.hazard_ratio_logrank(pair, t, e, by=by, reference=ref, conf_level=s.conf_level)
-        for row in records(hr.table):
-            rec["hazard_ratios"].append({**counts, "method": row["method"], "hazard_ratio": row["hazard_ratio"],
-                                         "lower": row["lower"], "upper": row["upper"], "p": num(lr.p_value),
-                                         "test": "log-rank test of the pair"})
-    if len(levels) >= 3:
-        pw = stats.pairwise_logrank_test(_frame(data, by, levels, [t, e]), t, e, by, adjust=opts.pairwise)
-        rec["pairwise"] = _pairwise(pw.table, "log-rank test of each pair (survdiff on the pair's patients)",
-                                    opts.pairwise, str(pw.options["r_equivalent"]))
-    if opts.order is not None or opts.scores is not None:
-        scores = opts.scores if opts.scores is not None else {lv: float(i + 1) for i, lv in enumerate(levels)}
-        tr = stats.logrank_trend_test(_frame(data, by, levels, [t, e]), t, e, by=by, scores=scores)
-        rec["trend"] = {"statistic": num(tr.statistic), "df": tr.df, "p": num(tr.p_value), "z": num(tr.z),
-                        "scores": {lv: float(scores[lv]) for lv in levels},
-                        "method": "log-rank test for trend, (s'(O-E))^2 / s'Vs on 1 df"}
+        coef = {row["term"]: row for row in records(cox.coefficients)}
+        rec["cox_tests"] = records(cox.tests)
+        for lv in ordered[1:]:
+            counts = {"group": lv, "reference": ref, "n": int(events.loc[lv, "size"]),
+                      "events": int(events.loc[lv, "sum"])}
+            c = coef[f"{by}{lv}"]
+            rec["hazard_ratios"].append({**counts, "method": "cox", "hazard_ratio": c["hazard_ratio"],
+                                         "lower": c["lower"], "upper": c["upper"], "p": c["p"],
+                                         "test": "Wald test of the Cox coefficient"})
+            pair = frame[frame[by].isin([lv, ref])].copy()
+            pair[by] = pd.Categorical(pair[by].astype(str), categories=[ref, lv])
+            lr = stats.logrank_test(pair, t, e, by=by)
+            hr = stats.hazard_ratio_logrank(pair, t, e, by=by, reference=ref, conf_level=s.conf_level)
+            for row in records(hr.table):
+                rec["hazard_ratios"].append({**counts, "method": row["method"], "hazard_ratio": row["hazard_ratio"],
+                                             "lower": row["lower"], "upper": row["upper"], "p": num(lr.p_value),
+                                             "test": "log-rank test of the pair"})
+        if len(levels) >= 3:
+            pw = stats.pairwise_logrank_test(_frame(data, by, levels, [t, e]), t, e, by, adjust=opts.pairwise)
+            rec["pairwise"] = _pairwise(pw.table, "log-rank test of each pair (survdiff on the pair's patients)",
+                                        opts.pairwise, str(pw.options["r_equivalent"]))
+        if opts.order is not None or opts.scores is not None:
+            scores = opts.scores if opts.scores is not None else {lv: float(i + 1) for i, lv in enumerate(levels)}
+            tr = stats.logrank_trend_test(_frame(data, by, levels, [t, e]), t, e, by=by, scores=scores)
+            rec["trend"] = {"statistic": num(tr.statistic), "df": tr.df, "p": num(tr.p_value), "z": num(tr.z),
+                            "scores": {lv: float(scores[lv]) for lv in levels},
+                            "method": "log-rank test for trend, (s'(O-E))^2 / s'Vs on 1 df"}
+    rec["notes"] += list(dict.fromkeys(str(w.message) for w in caught))
     return rec
 
 
@@ -117,9 +121,11 @@ def competing_arms(data: pd.DataFrame, t: str, status: str, by: str, cause: int,
     if labels.nunique() < 3:
         return None
     levels, ref = _levels(labels, opts, by, where)
-    pw = stats.pairwise_gray_test(_frame(data, by, levels, [t, status]), t, status, by, cause=cause,
-                                  adjust=opts.pairwise)
+    with warnings.catch_warnings(record=True) as caught:  # kept as notes (e.g. a pair without events)
+        warnings.simplefilter("always")
+        pw = stats.pairwise_gray_test(_frame(data, by, levels, [t, status]), t, status, by, cause=cause,
+                                      adjust=opts.pairwise)
     return {"by": by, "reference": ref, "levels": levels, "n_missing_group": int(labels.isna().sum()),
-            "hazard_ratios": [], "notes": [],
+            "hazard_ratios": [], "notes": list(dict.fromkeys(str(w.message) for w in caught)),
             "pairwise": _pairwise(pw.table, "Gray's test of each pair (cuminc on the pair's patients)",
                                   opts.pairwise, str(pw.options["r_equivalent"]))}

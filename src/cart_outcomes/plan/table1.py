@@ -3,8 +3,8 @@
 Variables are the plan's ``table1.variables`` (schema columns or the sheet's own columns, e.g. ``ldh``, ``ecog``),
 or by default the standard baseline columns present. A sheet column the schema does not know arrives as text; it is
 read as numbers when every value is a number, else as categories, and numbers with fewer than 10 distinct values
-are summarised as categories (gtsummary's default rule; ``table1.continuous_columns`` overrides it). Tests follow gtsummary's ``add_p()`` defaults
-(see :func:`cart_outcomes.stats.contingency.summarise_by_group` with ``tests="gtsummary"``).
+are summarised as categories (gtsummary's default rule; ``table1.continuous_columns`` overrides it). Tests follow
+gtsummary's ``add_p()`` defaults (:func:`cart_outcomes.stats.contingency.summarise_by_group`, ``tests="gtsummary"``).
 """
 
 from __future__ import annotations

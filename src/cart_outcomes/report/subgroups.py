@@ -27,7 +27,8 @@ def _forest_rows(forest: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]
 
     def add(label: str, r: Mapping[str, Any] | None, interaction: str = "") -> None:
         if r is None:
-            table.append({"Subgroup": label, "N": "", "Events": "", "HR (CI)": "", "p": "", "Interaction p": interaction})
+            table.append({"Subgroup": label, "N": "", "Events": "", "HR (CI)": "", "p": "",
+                          "Interaction p": interaction})
             plot.append({"term": f"{label}: p-int {interaction}",
                          "hr": math.nan, "lower": math.nan, "upper": math.nan, "n": math.nan, "events": math.nan})
             return
