@@ -51,14 +51,10 @@ def toxicity_table(grades: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         known, ``rule``, ``onset_day``, ``resolution_day`` (missing columns become empty).
     """
     columns = ["patient_id", "toxicity", "grade", "system", "rule", "onset_day", "resolution_day"]
-    parts = [g.assign(toxicity=tox).reindex(columns=columns) for tox, g in grades.items()]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    out = pd.concat(parts, ignore_index=True)
-    out["grade"] = out["grade"].astype("Int64")
-    out["onset_day"] = out["onset_day"].astype("Float64")
-    out["resolution_day"] = out["resolution_day"].astype("Float64")
-    return out
+    types = {"patient_id": object, "toxicity": object, "grade": "Int64", "system": object, "rule": object,
+             "onset_day": "Float64", "resolution_day": "Float64"}
+    parts = [g.assign(toxicity=tox).reindex(columns=columns).astype(types) for tox, g in grades.items()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns).astype(types)
 
 
 def endpoint_sources(frame: pd.DataFrame) -> pd.DataFrame:
