@@ -80,6 +80,8 @@ SOURCE_DESCRIPTIONS = {
     **{f"{s.name}_{how}": f"{s.description} ({how}ed)" if how == "censor" else f"{s.description} (competing)"
        for s in (HSCT, NEW_THERAPY) for how in ("censor", "competing")},
     "not_applicable": "not in the endpoint's population",
+    "adtte_event": "event as given in the ADaM ADTTE (CNSR = 0)",
+    "adtte_censor": "censored as given in the ADaM ADTTE (CNSR > 0)",
 }
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -391,8 +391,8 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     datasets, note = _build(Path(results_dir), studyid)
     for ds in datasets.values():
         _check(ds)
-    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow", "parquet")}
-    wanted = [writers[f] for f in formats]  # fail before writing anything when an extra is missing
+    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
+    wanted = [writers[f]() for f in formats]  # fail before writing anything when an extra is missing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -415,13 +415,18 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     return [*files, out / "define.csv", out / "define.html"]
 
 
-def _writer(module: str, extra: str) -> str:
-    """Import ``module`` or fail naming the extra that installs it."""
-    import importlib
+def _writer(module: str, extra: str) -> Callable[[], str]:
+    """A check that imports ``module`` or fails naming the extra that installs it."""
 
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        raise InputError(f"writing this format needs {module}: pip install 'cart-outcomes[{extra}]'") from None
-    return module
+    def check() -> str:
+        import importlib
+
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            package = module.split(".")[0]
+            raise InputError(f"writing this format needs {package}: pip install 'cart-outcomes[{extra}]'") from None
+        return module
+
+    return check
 
