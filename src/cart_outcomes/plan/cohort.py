@@ -9,6 +9,7 @@ import pandas as pd
 
 from cart_outcomes.endpoints import tte
 from cart_outcomes.endpoints.followup import derive_followup
+from cart_outcomes.plan._common import QualityLog, skipped
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import num
 from cart_outcomes.stats.contingency import summarise_by_group
@@ -34,8 +35,11 @@ TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
 GIVEN_ENDPOINTS = ("os", "pfs", "efs", "rfs", "dor")
 
 
-def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def derive_endpoints(patients: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> pd.DataFrame:
     """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns.
+
+    Duration of response is left out when a responder has no first-response day (it would have no start): with
+    ``log`` and DOR asked for, a one-line ``ANALYSIS_SKIPPED`` warning names the patients and what to add.
 
     Endpoints the cohort gives (an ADaM ADTTE read by ``cohort.adam``: ``<ep>_time_days`` and ``<ep>_event``) are
     taken as given, with source ``adtte_event``/``adtte_censor`` (``not_applicable`` where a patient has none); the
@@ -45,9 +49,9 @@ def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     given = [ep for ep in GIVEN_ENDPOINTS if {f"{ep}_time_days", f"{ep}_event"} <= set(patients.columns)]
     if given:
         stash = patients[[c for ep in given for c in (f"{ep}_time_days", f"{ep}_event")]]
-        frame = _derive(patients.drop(columns=stash.columns), plan)
+        frame = _derive(patients.drop(columns=stash.columns), plan, log)
         return _as_given(frame, stash, given)
-    return _derive(patients, plan)
+    return _derive(patients, plan, log)
 
 
 def _as_given(frame: pd.DataFrame, stash: pd.DataFrame, given: list[str]) -> pd.DataFrame:
@@ -66,7 +70,7 @@ def _as_given(frame: pd.DataFrame, stash: pd.DataFrame, given: list[str]) -> pd.
     return frame
 
 
-def _derive(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def _derive(patients: pd.DataFrame, plan: Plan, log: QualityLog | None) -> pd.DataFrame:
     o = plan.endpoints
     common = {"hsct": o.hsct, "new_therapy": o.new_therapy}
     failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}
@@ -75,9 +79,18 @@ def _derive(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     at_assessment = f"day{o.response_day}_response"  # the plan's response_day decides the column, not only a label
     frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event, response_column=at_assessment)
     frame = tte.derive_rfs(frame, **common)
-    frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
+    undated = tte.undated_responders(frame, responses=tuple(o.responses), response_column=at_assessment)
+    if not undated.any():
+        frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
+    elif log is not None and _dor_asked(plan):
+        skipped(log, "duration of response not analysed: " + tte.undated_message(frame, undated, at_assessment))
     frame = tte.derive_cir_nrm(frame, **common, **failure)
     return derive_followup(frame)
+
+
+def _dor_asked(plan: Plan) -> bool:
+    return any(a.endpoint == "dor" for a in plan.effective_analyses()) or any(
+        "dor" in c.endpoints for c in plan.comparisons)
 
 
 def endpoint_table(frame: pd.DataFrame) -> pd.DataFrame:
