@@ -392,7 +392,8 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             line = _locate(loc, lines)
             key = ".".join(str(p) for p in loc) or "(plan)"
-            msg = "unknown key (not part of the plan format)" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = ("unknown key (not part of the plan format)" if err["type"] == "extra_forbidden"
+                   else err["msg"].removeprefix("Value error, "))
             problems.append(f"line {line}: {key}: {msg}")
         raise PlanError(source, problems) from None
 

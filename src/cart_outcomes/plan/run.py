@@ -144,11 +144,11 @@ def run_plan(
 
     step("deriving endpoints")
     derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
-    frame = cohort_part.derive_endpoints(derived.patients, plan)
-    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
-        frame = frame.drop(columns=_common.response_column(plan))
     log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
                              + [rule.to_dict() for rule in derived.rules])
+    frame = cohort_part.derive_endpoints(derived.patients, plan, log)
+    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
+        frame = frame.drop(columns=_common.response_column(plan))
     step("response")
     resp = response.response_section(frame, plan, log)
     step("follow-up")
