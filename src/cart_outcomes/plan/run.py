@@ -11,6 +11,7 @@ The plan orchestrates: each section module (``cohort``, ``response``, ``survival
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -162,6 +163,7 @@ def run_plan(
         table1,
     )
     from cart_outcomes.results.deidentify import deidentify_run
+    from cart_outcomes.results.subjects import endpoint_sources, subject_table
 
     step = progress or (lambda _msg: None)
     if not isinstance(plan, Plan):
@@ -215,7 +217,9 @@ def run_plan(
     labs = kinetics.labs_section(data, frame, plan)
 
     baseline = table1.table1_section(patients, plan)
-    tables = {"endpoints": cohort_part.endpoint_table(frame)}
+    tables = {"endpoints": cohort_part.endpoint_table(frame),
+              "subjects": subject_table(frame, response_column=_common.response_column(plan)),
+              "endpoint_sources": endpoint_sources(frame)}
     for part in (baseline, resp, followup, surv, comp, reg, rm, tox, kin, labs):
         tables.update(part.tables)
     optional = {k: part.record for k, part in (("subgroups", forests), ("sensitivity", sens), ("regression", reg),
@@ -249,4 +253,9 @@ def run_plan(
     step("writing outputs")
     from cart_outcomes.report.write import write_outputs
 
-    return write_outputs(result, Path(out), report_options(plan))
+    result = write_outputs(result, Path(out), report_options(plan))
+    if plan.report.adam:
+        from cart_outcomes.export import write_adam
+
+        result = dataclasses.replace(result, files=[*result.files, *write_adam(Path(out), Path(out) / "adam")])
+    return result

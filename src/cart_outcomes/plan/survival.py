@@ -129,9 +129,10 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
     column = response_column(plan)
     for a in plan.effective_analyses():
         who = populations.describe(a.population)
-        if column not in frame.columns and (a.population != "all" and "responders" in a.population
-                                            or a.endpoint == "efs"):
-            if log is not None:  # responders and induction failure (EFS) are read from the response-day column
+        given = frame[f"{a.endpoint}_source"].isin(["adtte_event", "adtte_censor"]).any() if a.endpoint == "efs" else 0
+        if column not in frame.columns and ((a.population != "all" and "responders" in a.population)
+                                            or (a.endpoint == "efs" and not given)):
+            if log is not None:  # responders and induction failure (EFS, unless given by ADTTE) need the responses
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({who}) not analysed: the sheet has no {column!r} column")
             continue
         time = f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"
