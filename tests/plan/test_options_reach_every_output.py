@@ -1,7 +1,7 @@
 """Every plan option reaches every number and every word that depends on it, and nothing else.
 
 Each case runs the seed study twice, once as the baseline and once with one option changed, writing every output
-(results.json, report.html, tables.xlsx, tables.docx). It asserts that (1) exactly the numbers of results.json that
+(results.json, report.html, tables.xlsx, report.docx). It asserts that (1) exactly the numbers of results.json that
 depend on the option changed (paths compared leaf by leaf), (2) the words that state the option changed in the HTML
 report, in the workbook and in the Word tables alike, and (3) the old wording is gone from all three.
 """
@@ -89,7 +89,7 @@ def _run(tmp_path: Path, name: str, *, day90: bool = False, pregraded: str | Non
     run = run_plan(folder / "study.yaml", out=folder / "out")
     out = folder / "out"
     return {"results": run.results, "html": _visible((out / "report.html").read_text(encoding="utf-8")),
-            "xlsx": _zip_text(out / "tables.xlsx"), "docx": _zip_text(out / "tables.docx")}
+            "xlsx": _zip_text(out / "tables.xlsx"), "docx": _zip_text(out / "report.docx")}
 
 
 def _leaves(value, path=""):

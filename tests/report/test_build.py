@@ -19,6 +19,7 @@ from report_cases import EXAMPLE, drawn_at_risk
 
 from cart_outcomes._version import __version__
 from cart_outcomes.plan.run import run_plan
+from cart_outcomes.report._format import round_half_up
 from cart_outcomes.report.build import build_report, report_outputs
 from cart_outcomes.report.html import SECTION_ORDER, render_html
 from cart_outcomes.report.options import ReportOptions
@@ -49,7 +50,7 @@ def _visible(text: str) -> str:
 
 def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
     out = demo_run.out_dir
-    for name in ("results.json", "report.html", "tables.xlsx", "tables.docx"):
+    for name in ("results.json", "report.html", "tables.xlsx", "report.docx"):
         assert (out / name).is_file()
     svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
     assert svgs == sorted(["swimmer", "km_os_all_overall", "km_pfs_all_overall", "cif_all_overall",
@@ -227,7 +228,7 @@ def test_deidentify_leaves_no_patient_id_or_date_in_any_output(tmp_path):
     originals = [SCRIPT, FORMULA, QUOTES, "Brien", "HYPERLINK", "alert", *SEED_IDS[3:]]
     dates = [*INFUSION_DATES.strftime("%Y-%m-%d"), *INFUSION_DATES.strftime("%d/%m/%Y"), "2024-03"]
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"results.json", "report.html", "tables.xlsx", "tables.docx", "swimmer.svg",
+    assert {p.name for p in files} >= {"results.json", "report.html", "tables.xlsx", "report.docx", "swimmer.svg",
                                         "endpoints.csv", "crs_by_patient.csv"}
     for path in files:
         text = _all_text(path)
@@ -270,8 +271,9 @@ def test_kinetics_section_shows_the_numbers_of_results_json(demo_run):
     assert f"GM {cmax['geo_mean']:,.0f}, CV {cmax['geo_cv_pct']:.0f}%" in text
     month3 = next(r for r in kin["persistence"] if r["matrix"] == "peripheral_blood" and r["assay"] == "qpcr"
                   and r["month"] == 3)
-    assert f"{month3['n_detectable']}/{month3['n_evaluable']} ({month3['percent']:.0f}%" in text
+    # the rounding policy: one decimal, as every estimate with an interval in the report
+    assert f"{month3['n_detectable']}/{month3['n_evaluable']}, {round_half_up(month3['percent'], 1)}% (" in text
     anc = next(r for r in labs["recovery_incidence"] if r["lineage"] == "neutrophil" and r["day"] == 28)
-    assert f"{100 * anc['estimate']:.0f}% ({100 * anc['lower']:.0f}–" in text
+    assert f"{round_half_up(100 * anc['estimate'], 1)}% ({round_half_up(100 * anc['lower'], 1)}–" in text
     # single-time-point series (marrow at day 28, one CSF sample) stay out of the report's tables
     assert "Bone marrow, qPCR (copies/µg gDNA) Cmax" not in text

@@ -155,24 +155,6 @@ def test_xlsx_export_stores_text_not_formulas(cohort, tmp_path):
     assert all(c.data_type != "f" for sheet in wb for r in sheet.iter_rows() for c in r)
 
 
-def test_docx_round_trip(cohort, tmp_path):
-    from docx import Document
-
-    from cart_outcomes.report.docx import write_docx
-
-    table1 = T.baseline_table(summarise_by_group(cohort, {"age_years": "Age", "sex": "Sex"}, by="hsct"))
-    response = T.response_table(*response_parts(cohort), conf_pct=95, measures=MEASURES)
-    path = write_docx({"Baseline <characteristics>": table1, "Response": response},
-                      tmp_path / "t.docx", title="Tables", notes={"Response": "Exact CI."})
-    doc = Document(str(path))
-    assert len(doc.tables) == 2
-    read = [[c.text for c in row.cells] for row in doc.tables[0].rows]
-    assert read[0] == list(table1.columns)
-    assert read[1:] == table1.astype(str).to_numpy().tolist()
-    texts = [p.text for p in doc.paragraphs]
-    assert "Table 1. Baseline <characteristics>" in texts and "Exact CI." in texts
-
-
 def test_workbook_keeps_display_and_data_tables_apart(tmp_path):
     from openpyxl import load_workbook
 

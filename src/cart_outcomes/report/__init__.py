@@ -5,7 +5,7 @@
 imported only when a figure is drawn.
 """
 
-from cart_outcomes.report.docx import write_docx
+from cart_outcomes.report.docx import is_wide, write_report_docx
 from cart_outcomes.report.figures import (
     OKABE_ITO,
     cif_figure,
@@ -72,6 +72,7 @@ __all__ = [
     "figure_to_svg",
     "forest_figure",
     "hsct_comparison_table",
+    "is_wide",
     "kinetics_figure",
     "label",
     "kinetics_parameter_figure",
@@ -91,7 +92,7 @@ __all__ = [
     "toxicity_bars",
     "toxicity_heatmap",
     "write_csv",
-    "write_docx",
+    "write_report_docx",
     "write_workbook",
     "write_xlsx",
 ]
