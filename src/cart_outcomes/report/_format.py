@@ -18,7 +18,8 @@ __all__ = ["DAYS_PER_MONTH", "ROUNDING_POLICY", "format_estimate_ci", "format_hr
 ROUNDING_POLICY = (
     "Numbers are rounded half away from zero: percentages of patients to whole numbers (n (%)); estimates with "
     "confidence intervals (response rates, survival, cumulative incidence) to one decimal, written as 66.7% "
-    "(34.9–90.1); times to whole days, or to one decimal in weeks, months or years; hazard ratios to two decimals; "
+    "(34.9–90.1); times to whole days, or to one decimal in weeks, months or years; restricted mean times to one "
+    "decimal; hazard ratios to two decimals (more when two decimals cannot tell the confidence limits apart); "
     "p-values to two decimals, three below 0.1, and as < 0.001 below 0.001."
 )
 

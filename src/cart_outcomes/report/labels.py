@@ -72,7 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
                "best_response": "best response", "crs_max_grade": "maximum CRS grade",
                "icans_max_grade": "maximum ICANS grade", "lines_of_prior_therapy": "lines of prior therapy",
                "extramedullary_disease": "extramedullary disease", "bridging_therapy": "bridging therapy",
-               "age_years": "age", "dose_cells_per_kg": "dose"},
+               "age_years": "age", "dose_cells_per_kg": "dose", "ldh": "LDH", "ecog": "ECOG performance status"},
 }
 
 LABELS["day28_response"] = LABELS["best_response"] = LABELS["response"]
