@@ -21,6 +21,7 @@ class FigureOptions:
     simon_makuch: bool = True
     kinetics: bool = True
     labs: bool = True
+    forest: bool = True
     ci_bands: bool = False
     formats: tuple[Literal["svg", "png", "pdf"], ...] = ("svg",)
 
