@@ -249,9 +249,10 @@ def _filtered(t: Any, where: Any) -> Any:
 
 
 def _execute(expr: Any, backend: Any, progress: Callable[[float], None] | None) -> Any:
-    """Run ``expr`` to a DataFrame; with ``progress``, report DuckDB's scan progress (0-100) while it runs."""
+    """Run ``expr`` to a DataFrame (through Arrow: Ibis's own pandas conversion reads an option pandas 3 deprecates);
+    with ``progress``, report DuckDB's scan progress (0-100) while it runs."""
     if progress is None or backend.name != "duckdb":
-        return expr.to_pandas()
+        return expr.to_pyarrow().to_pandas()
     done = threading.Event()
     raw = backend.con
 
