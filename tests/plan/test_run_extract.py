@@ -64,7 +64,8 @@ def test_the_extract_gives_the_cohort_runs_survival_numbers(from_cohort, extract
                    "rows_without_time": 150 - n_responders}
     (skipped,) = result.results["data_quality"]["warnings"]  # one line says what an extract cannot give
     assert skipped["rule"] == "ANALYSIS_SKIPPED"
-    assert skipped["message"].startswith("not computed from an extract: response rates, median follow-up")
+    assert skipped["message"].startswith(f"survival analysed from the extract's event counts (data.engine: {engine}); "
+                                         "response rates, median follow-up")
 
 
 def test_auto_counts_with_duckdb_above_the_threshold_and_says_so(extract, tmp_path, monkeypatch):

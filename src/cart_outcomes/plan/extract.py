@@ -45,7 +45,8 @@ ENGINE_STEPS = ("counting events in the extract", "writing outputs")
 #: Keys of the ``data`` section that map cohort files read in memory; an extract is read with its own column names.
 MAPPING_KEYS = ("columns", "values", "sheets", "date_format", "header_row", "decimal", "redcap_dictionary")
 _NOT_FROM_EXTRACT = ("response rates, median follow-up (reverse Kaplan-Meier), toxicity, kinetics, labs and Table 1 "
-                     "are computed from the cohort tables, which an extract of derived endpoints does not have")
+                     "are not: they are computed from the cohort tables, which an extract of derived endpoints does "
+                     "not have")
 
 
 def columns_of(endpoint: str) -> tuple[str, str]:
@@ -216,7 +217,7 @@ def survival_from_extract(
     source_path = Path(os.path.normpath(plan.data.source)).as_posix()  # as the plan names it: no absolute path
     present, counter = _memory_counter(source) if engine == "memory" else _engine_counter(source, engine)
     analyses = _analyses(plan, present, log, engine)
-    skipped(log, f"not computed from an extract: {_NOT_FROM_EXTRACT}")
+    skipped(log, f"survival analysed from the extract's event counts (data.engine: {engine}); {_NOT_FROM_EXTRACT}")
     counted: dict[tuple, tuple[Any, int]] = {}
     out, tables, fits = [], {}, {}
     n_total = 0
