@@ -76,10 +76,10 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
     if any(p.severity == "error" for p in chk.problems):
         chk.finish()
     grade = chk.numeric(gcol, required=False, lo=0, hi=5, rule_range="GRADE_RANGE", integer=True)
-    if scol in chk.frame:
-        system = chk.frame[scol].map(normalise_system)
-    else:
-        system = pd.Series([None] * len(chk.frame), index=chk.frame.index)
+    # object dtype: pandas 3 infers an Arrow null type when every label of an Arrow-backed column maps to None,
+    # which then refuses the default system
+    labels = chk.frame[scol] if scol in chk.frame else [None] * len(chk.frame)
+    system = pd.Series([normalise_system(v) for v in labels], index=chk.frame.index, dtype=object)
     if default_system is not None:
         system = system.fillna(normalise_system(default_system))
     chk.add((~np.isnan(grade)) & system.isna().to_numpy(), "MISSING_SYSTEM", scol,
