@@ -88,6 +88,7 @@ def test_what_needs_one_row_per_patient_is_refused_before_any_scan(extract):
         "comparisons": [{"name": "by_product", "by": "car_t_product"}],
         "regression": [{"endpoint": "os", "covariates": ["diagnosis"]}],
         "rmst": [{"endpoint": "os", "by": "diagnosis"}],
+        "report": {"adam": True},
     })
     with pytest.raises(InputError) as err:
         run_plan(plan)
@@ -97,6 +98,7 @@ def test_what_needs_one_row_per_patient_is_refused_before_any_scan(extract):
     assert "data (columns): the mapping applies to cohort files read in memory" in msg
     assert "regression: Cox and Fine-Gray models on covariates need one row per patient" in msg
     assert "rmst: restricted mean survival times are computed from the rows" in msg
+    assert "report.adam: the ADaM datasets (ADSL, ADTTE, ...) hold one record per patient" in msg
 
 
 def test_missing_columns_are_named_and_absent_standard_endpoints_skipped(extract, tmp_path):

@@ -43,7 +43,8 @@ __all__ = ["ENGINE_STEPS", "MAPPING_KEYS", "engine_for", "engine_software", "is_
 #: The steps an engine run announces to ``progress``, in order (a scan adds ``: <endpoint> <percent>%``).
 ENGINE_STEPS = ("counting events in the extract", "writing outputs")
 #: Keys of the ``data`` section that map cohort files read in memory; an extract is read with its own column names.
-MAPPING_KEYS = ("columns", "values", "sheets", "date_format", "header_row", "decimal", "redcap_dictionary")
+MAPPING_KEYS = ("columns", "values", "sheets", "date_format", "header_row", "decimal", "redcap_dictionary", "adtte",
+                "adtte_params")
 _NOT_FROM_EXTRACT = ("response rates, median follow-up (reverse Kaplan-Meier), toxicity, kinetics, labs and Table 1 "
                      "are not: they are computed from the cohort tables, which an extract of derived endpoints does "
                      "not have")
@@ -118,6 +119,9 @@ def refusals(plan: Plan) -> list[str]:
                    "group in Python: cart_outcomes.stats.cox_counts)")
     if plan.rmst:
         out.append("rmst: restricted mean survival times are computed from the rows; run them with data.engine: memory")
+    if plan.report.adam:
+        out.append("report.adam: the ADaM datasets (ADSL, ADTTE, ...) hold one record per patient; export them from a "
+                   "run with data.engine: memory")
     for a in plan.analyses or []:
         if a.population == "responders" and a.endpoint != "dor":
             out.append(f"analyses ({a.endpoint}, population: responders): the response is a per-patient column the "
