@@ -185,6 +185,7 @@ def test_write_xlsx_refuses_sheet_names_that_would_collide(tmp_path):
     pd.Series([True, False]), pd.Series([True, None], dtype="boolean"), pd.Series([1, None], dtype="Int64"),
     pd.Series([1.5, np.nan, np.inf, -2.0]), pd.Series(["1.5", " 2 ", "x", None, "-3", "=1", "a\x00b"]),
     pd.Series(["a", pd.NA], dtype="string"), pd.Series([1, "a", None, True, np.int64(3)], dtype=object),
+    pd.Series(["a\n=b", "c", None]), pd.Series(["x", "y\tz", "@", "\rq"]), pd.Series(["p", "q\x1f"]),
     pd.Series(pd.to_datetime(["2024-01-01", None])), pd.Series(["a", "b"], dtype="category"),
 ])
 def test_whole_column_conversions_equal_the_cell_by_cell_rules(column):
