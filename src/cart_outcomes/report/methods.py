@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import DAYS_PER_MONTH
+from cart_outcomes.units import unit_definition
 
 __all__ = ["IMMORTAL_TIME_EXPLANATION", "methods_paragraph"]
 
@@ -96,7 +96,7 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
           ``landmark_day``.
         - ``table1_tests``: true to describe the Table 1 tests.
         - ``toxicity_criteria``: text, e.g. ``"ASTCT 2019 consensus criteria (Lee et al., 2019)"``.
-        - ``unit``: ``"months"`` to state the days-per-month conversion.
+        - ``unit``: ``"weeks"``, ``"months"`` or ``"years"`` to state the conversion from days.
         - ``software``: mapping name -> version (cart-outcomes, Python, numpy, scipy, ...).
         - ``deidentified``: true to state that outputs were de-identified.
 
@@ -189,8 +189,9 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
                  "test (categorical) and the Wilcoxon rank-sum or Kruskal-Wallis test (continuous).")
     if "toxicity_criteria" in o:
         s.append(f"Cytokine release syndrome and neurotoxicity were graded according to {o['toxicity_criteria']}.")
-    if str(o.get("unit", "days")).lower() == "months":
-        s.append(f"Times in months are days divided by {DAYS_PER_MONTH}.")
+    definition = unit_definition(str(o.get("unit", "days")).lower())
+    if definition:
+        s.append(definition)
     if o.get("deidentified"):
         s.append("Patient identifiers were replaced by study codes and calendar dates removed before reporting.")
     if "software" in o:

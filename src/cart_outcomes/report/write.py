@@ -86,7 +86,7 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
                 path.write_text(block.svg + "\n", encoding="utf-8")
                 files.append(path)
             else:
-                files.append(save_figure(fig, path))
+                files.append(save_figure(fig, path, dpi=options.figures.dpi))
     blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
     if options.xlsx:
         captions = {name: b.caption for name, frame in outputs.tables.items() for b in blocks.values()
