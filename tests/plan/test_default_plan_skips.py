@@ -49,3 +49,34 @@ def test_plan_asking_for_day28_response_still_fails_early(tmp_path: Path) -> Non
     out = CliRunner().invoke(app, ["run", str(_sheet_without_day28(tmp_path, "endpoints:\n  response_day: 28\n"))])
     assert out.exit_code != 0
     assert "endpoints: response_day=28 needs the column 'day28_response'" in out.output
+
+
+def _undated_responder(tmp_path: Path, plan: str) -> Path:
+    # B's best response is CR but nothing dates it (day-28 NR, no CR date): DOR has no start for B
+    (tmp_path / "p.csv").write_text("patient_id,day28_response,best_response,death_day,last_followup_day\n"
+                                    "A,CR,CR,,300\nB,NR,CR,,250\nC,PD,PD,90,90\nD,PR,PR,,200\n")
+    (tmp_path / "study.yaml").write_text("data:\n  source: p.csv\n" + plan)
+    return tmp_path / "study.yaml"
+
+
+def test_undated_responder_skips_dor_and_nothing_else(tmp_path: Path) -> None:
+    res = run_plan(_undated_responder(tmp_path, "")).results
+    assert [s["endpoint"] for s in res["survival"]] == ["os", "pfs", "efs", "cir", "nrm"]
+    [skip] = [w for w in res["data_quality"]["warnings"] if w["rule"] == "ANALYSIS_SKIPPED"]
+    assert skip["message"].startswith("duration of response not analysed: no first-response day for "
+                                      "responder(s) B;")
+
+
+def test_plan_without_dor_never_mentions_it(tmp_path: Path) -> None:
+    res = run_plan(_undated_responder(tmp_path, "analyses:\n  - endpoint: os\n")).results
+    assert [s["endpoint"] for s in res["survival"]] == ["os"]
+    assert not [w for w in res["data_quality"]["warnings"] if w["rule"] == "ANALYSIS_SKIPPED"]
+
+
+def test_comparison_of_dor_is_skipped_not_crashed(tmp_path: Path) -> None:
+    plan = _undated_responder(tmp_path, "analyses:\n  - endpoint: os\ncomparisons:\n  - name: by_best\n"
+                                        "    endpoints: [os, dor]\n    by: best_response\n")
+    res = run_plan(plan).results
+    assert [(c["comparison"], c["endpoint"]) for c in res["comparisons"]] == [("by_best", "os")]
+    [skip] = [w for w in res["data_quality"]["warnings"] if w["rule"] == "ANALYSIS_SKIPPED"]
+    assert "responder(s) B" in skip["message"]

@@ -89,24 +89,42 @@ class ColumnReader:
                 self.kind[err] = "x"
 
     def _recoded(self, raw: pd.Series) -> pd.Series:
-        """Text cells recoded by ``data.values`` (exact, then without case), then by the built-in English
-        wordings (:data:`~cart_outcomes.cohort.mapping.VALUE_SYNONYMS`, grades), whatever the column type."""
-        text = raw[raw.map(type).eq(str).to_numpy()]
-        if text.empty:
-            return raw
+        """Cells recoded by ``data.values`` (exact, then without case; a number, date or yes/no cell by the text
+        it shows, ``"2"`` or ``"2024-01-31"``), then text cells by the built-in English wordings
+        (:data:`~cart_outcomes.cohort.mapping.VALUE_SYNONYMS`, grades), whatever the column type. A ``values`` key
+        that matches no cell is an ``UNUSED_RECODE`` warning."""
         exact = dict(self.recode)
-        lower = {k.strip().lower(): v for k, v in self.recode.items()}
-        table: dict[str, str] = {}
+        lower = {k.strip().lower(): k for k in self.recode}
+        used: set[str] = set()
+        table: dict[object, str] = {}
+        filled = raw[raw.notna().to_numpy()]
+        if exact and not filled.empty:
+            others = filled[filled.map(type).ne(str).to_numpy()]
+            for v in pd.unique(others.to_numpy(dtype=object)):
+                key = show(v)
+                key = key if key in exact else lower.get(key.lower())
+                if key is not None:
+                    table[v] = exact[key]
+                    used.add(key)
+        text = filled[filled.map(type).eq(str).to_numpy()]
         for v in pd.unique(text.to_numpy(dtype=object)):
-            new = exact.get(v, lower.get(v.lower()))
-            new = builtin_value(self.col.name, v) if new is None else new
+            key = v if v in exact else lower.get(v.lower())
+            if key is not None:
+                used.add(key)
+            new = exact[key] if key is not None else builtin_value(self.col.name, v)
             if new is not None and new != v:
                 table[v] = new
+        for key in self.recode:
+            if key not in used:
+                self.problems.append(Problem(
+                    "UNUSED_RECODE", "warning", f"data.values.{self.col.name} recodes {key!r} but no cell of this "
+                    "column says it (check the spelling, or remove it)", table=self.table.name, column=self.header,
+                    value=key))
         if not table:
             return raw
         out = raw.copy()
-        hit = text.isin(list(table))
-        out[hit[hit].index] = text[hit].map(table)
+        hit = filled.isin(list(table))
+        out[hit[hit].index] = filled[hit].map(lambda v: table[v])
         return out
 
     @property

@@ -40,6 +40,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "BAD_BOOLEAN": ("error", "Not yes/no, true/false or 1/0."),
     "VOCABULARY": ("error", "A value outside the column's vocabulary (the closest allowed value is suggested; "
                             "recode other spellings with `data.values`)."),
+    "UNUSED_RECODE": ("warning", "A `data.values` entry that no cell of its column says (or a column of "
+                                 "`data.values` that the cohort does not have): nothing was recoded by it."),
     "DATE_DAY_MISMATCH": ("error", "Both `<event>_date` and `<event>_day` are given and disagree."),
     # values
     "BLANK_ID": ("error", "A row without patient_id."),

@@ -262,6 +262,11 @@ def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Co
         if not sheet.headers:
             continue  # an empty sheet (e.g. from the template): the table is absent
         tables[name], provided[name] = _build_table(t, sheet, mapping, infusion, problems)
+    present = {c for cols in provided.values() for c in cols}
+    for column in mapping.values:
+        if column not in present and not fatal:
+            problems.append(Problem("UNUSED_RECODE", "warning", f"data.values.{column} is given but no sheet has a "
+                                    f"'{column}' column (map a header to it under data.columns)", column=column))
     cohort = Cohort(tables=MappingProxyType(tables), source=source, sha256=MappingProxyType(dict(src.sha256)),
                     provided=MappingProxyType(provided), read_problems=tuple(problems),
                     report=ValidationReport(()), mapping=mapping)

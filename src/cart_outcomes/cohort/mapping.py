@@ -160,12 +160,39 @@ def synonym_column(header: str) -> str | None:
 _YAML_WORDS = {True: "yes/true/on", False: "no/false/off"}
 
 
+def _shown_key(k: object) -> str:
+    """A key as the user typed it, as near as YAML lets us know (``no`` for the boolean false)."""
+    return _YAML_WORDS[k].split("/")[0] if isinstance(k, bool) else str(k)
+
+
 def _yaml_trap(where: str, value: object) -> str | None:
     if isinstance(value, bool):
-        return (f"{where}: `{_YAML_WORDS[value].split('/')[0]}` (or {_YAML_WORDS[value]}) was read by YAML as "
-                f"{str(value).lower()}: quote it, e.g. \"no\"")
+        words = _YAML_WORDS[value]
+        return (f"{where}: an unquoted {words.replace('/', ', ')} was read by YAML as the boolean "
+                f"{str(value).lower()}, not as text: quote it (\"{words.split('/')[0]}\")")
     if value is None:
         return f"{where}: an empty value (or `null`/`~`) was read by YAML as nothing: quote it"
+    return None
+
+
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+def _refused_target(column: str, raw: str, canon: str) -> str | None:
+    """Why ``values.<column>: {raw: canon}`` cannot be applied (a value the column can never hold), or None."""
+    from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS
+
+    for t in _ALL_COLUMNS[column]:
+        col = TABLES[t].column(column)
+        where = f"values.{column}: {raw!r} -> {canon!r}"
+        if col.dtype == "category" and canon.strip().lower() not in {x.lower() for x in col.vocabulary or ()}:
+            return f"{where}: {canon!r} is not a value of {column} (allowed: {', '.join(col.vocabulary or ())})"
+        if col.dtype in ("integer", "day") and not re.fullmatch(r"-?\d+", canon.strip()):
+            return f"{where}: {column} holds whole numbers, so the new value must be one (e.g. \"2\")"
+        if col.dtype == "number" and not _NUMBER.match(canon.strip()):
+            return f"{where}: {column} holds numbers, so the new value must be one"
+        if col.dtype == "boolean" and canon.strip().lower() not in TRUE_TOKENS | FALSE_TOKENS:
+            return f"{where}: {column} holds yes/no, so the new value must be yes or no"
     return None
 
 
@@ -198,9 +225,9 @@ class DataMapping(BaseModel):
         for key, inner in v.items():
             items = inner.items() if isinstance(inner, dict) else [(None, inner)]
             for k, val in items:
-                where = f"{key}" if k is None else f"{key}: {k}"
-                traps += [t for t in (_yaml_trap(f"key of '{where}'", k) if k is not None else None,
-                                      _yaml_trap(f"value of '{where}'", val)) if t]
+                where = f"{key}" if k is None else f"{key}: {_shown_key(k)}"
+                traps += [t for t in (_yaml_trap(f"the key in '{where}'", k) if k is not None else None,
+                                      _yaml_trap(f"the value of '{where}'", val)) if t]
             traps += [t for t in [_yaml_trap("a key", key)] if t]
         if traps:
             raise ValueError("; ".join(traps))
@@ -221,6 +248,9 @@ class DataMapping(BaseModel):
         bad = sorted(c for c in v if c not in _ALL_COLUMNS)
         if bad:
             raise ValueError(f"not canonical column names: {bad} (see docs/data-dictionary.md)")
+        refused = [_refused_target(c, raw, canon) for c, recodes in v.items() for raw, canon in recodes.items()]
+        if any(refused):
+            raise ValueError("; ".join(r for r in refused if r))
         return v
 
     @field_validator("sheets")
@@ -249,7 +279,7 @@ def mapping_from_dict(data: Any, *, source: str = "<mapping>") -> DataMapping:
         lines = []
         for err in exc.errors():
             key = ".".join(str(p) for p in ("data", *err["loc"]))
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
             lines.append(f"{key}: {msg}")
         raise InputError(f"{source}: invalid data section:\n  " + "\n  ".join(lines)) from None
 

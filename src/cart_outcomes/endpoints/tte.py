@@ -61,6 +61,8 @@ __all__ = [
     "derive_pfs",
     "derive_rfs",
     "derive_time_to_event",
+    "undated_message",
+    "undated_responders",
 ]
 
 FailureDay = Literal["assessment", "day0"]
@@ -328,7 +330,8 @@ def derive_rfs(
 
 def _first_response_day(patients: pd.DataFrame, responses: tuple[str, ...],
                         response_column: str = "day28_response") -> tuple[np.ndarray, np.ndarray]:
-    """(first response day, responder mask) following the numbered rules of :func:`derive_dor`."""
+    """(first response day, responder mask) following the numbered rules of :func:`derive_dor`; NaN for a
+    responder with none of its sources."""
     best = response_values(patients, "best_response")
     responder = in_categories(best, responses)
     first = np.full(len(patients), np.nan)
@@ -340,13 +343,22 @@ def _first_response_day(patients: pd.DataFrame, responses: tuple[str, ...],
         first = np.where(np.isnan(first) & at_assessment, assess, first)
     if "cr_day" in patients.columns:
         first = np.where(np.isnan(first), day_values(patients, "cr_day"), first)
-    undated = responder & np.isnan(first)
-    if undated.any():
-        raise InputError(
-            f"derive_dor: no first-response day for responder(s) {patient_list(patients)(undated)}; give "
-            f"'first_response_day', or 'response_assessment_day' with a responding {response_column!r}, or 'cr_day'"
-        )
     return np.where(responder, first, np.nan), responder
+
+
+def undated_responders(patients: pd.DataFrame, *, responses: Sequence[str] = ORR_RESPONSES,
+                       response_column: str = "day28_response") -> np.ndarray:
+    """Mask of the responders :func:`derive_dor` cannot start: a responding best response without a
+    first-response day (rules 1-3 of its Notes). A caller that does not analyse DOR checks this instead of
+    deriving it. No R equivalent (a data check)."""
+    first, responder = _first_response_day(patients, check_categories("responses", responses), response_column)
+    return responder & np.isnan(first)
+
+
+def undated_message(patients: pd.DataFrame, undated: np.ndarray, response_column: str = "day28_response") -> str:
+    """What is missing for the responders of :func:`undated_responders`, naming them."""
+    return (f"no first-response day for responder(s) {patient_list(patients)(undated)}; give "
+            f"'first_response_day', or 'response_assessment_day' with a responding {response_column!r}, or 'cr_day'")
 
 
 def derive_dor(
@@ -389,6 +401,9 @@ def derive_dor(
     if death not in ("event", "censor"):
         raise InputError(f"death={death!r} is not one of ('event', 'censor')")
     first, responder = _first_response_day(patients, responses, response_column)
+    undated = responder & np.isnan(first)
+    if undated.any():
+        raise InputError("derive_dor: " + undated_message(patients, undated, response_column))
     frame = patients.copy()
     frame["_dor_origin_day"] = first
     competing, censors = _intercurrent(hsct, new_therapy)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from cart_outcomes.endpoints import tte
 from cart_outcomes.endpoints.followup import derive_followup
+from cart_outcomes.plan._common import QualityLog, skipped
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import num
 from cart_outcomes.stats.contingency import summarise_by_group
@@ -29,8 +30,12 @@ TABLE1_VARIABLES = {
 TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
 
 
-def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns."""
+def derive_endpoints(patients: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> pd.DataFrame:
+    """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns.
+
+    Duration of response is left out when a responder has no first-response day (it would have no start): with
+    ``log`` and DOR asked for, a one-line ``ANALYSIS_SKIPPED`` warning names the patients and what to add.
+    """
     o = plan.endpoints
     common = {"hsct": o.hsct, "new_therapy": o.new_therapy}
     failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}
@@ -39,9 +44,18 @@ def derive_endpoints(patients: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     at_assessment = f"day{o.response_day}_response"  # the plan's response_day decides the column, not only a label
     frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event, response_column=at_assessment)
     frame = tte.derive_rfs(frame, **common)
-    frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
+    undated = tte.undated_responders(frame, responses=tuple(o.responses), response_column=at_assessment)
+    if not undated.any():
+        frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
+    elif log is not None and _dor_asked(plan):
+        skipped(log, "duration of response not analysed: " + tte.undated_message(frame, undated, at_assessment))
     frame = tte.derive_cir_nrm(frame, **common, **failure)
     return derive_followup(frame)
+
+
+def _dor_asked(plan: Plan) -> bool:
+    return any(a.endpoint == "dor" for a in plan.effective_analyses()) or any(
+        "dor" in c.endpoints for c in plan.comparisons)
 
 
 def endpoint_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -144,6 +144,8 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> Part:
         sub = population(frame, plan, c.population)
         for ep in c.endpoints:
             t, e = f"{ep}_time_days", f"{ep}_event"
+            if t not in frame.columns:  # not derived (DOR with an undated responder): logged when derived
+                continue
             data = sub[sub[t].notna()].copy()
             rec: dict[str, Any] = {"comparison": c.name, "endpoint": ep, "name": ENDPOINT_NAMES[ep],
                                    "population": c.population, "n": int(len(data))}

@@ -175,6 +175,94 @@ class LabsSection(_Strict):
         return self
 
 
+class Regression(_Strict):
+    """A regression of one endpoint on baseline covariates: one univariable model per covariate and/or one
+    multivariable model (gtsummary ``tbl_uvregression``/``tbl_regression``). Cox proportional hazards for survival
+    endpoints (cause-specific Cox when asked for ``cir``/``nrm``), Fine-Gray subdistribution hazards (``cmprsk::crr``)
+    for relapse (``cir``) and non-relapse mortality (``nrm``). See docs/plan.md, section ``regression``."""
+
+    endpoint: Endpoint = Field(description="The endpoint modelled: os, pfs, efs, rfs, dor (Cox) or cir, nrm "
+                               "(Fine-Gray by default).")
+    covariates: list[str] = Field(min_length=1, description="Baseline columns of the patients sheet, canonical or the "
+                                  "sheet's own: numbers enter per unit, text/yes-no columns as categories.")
+    categorical: list[str] = Field(default_factory=list, description="Numeric covariates to treat as categories "
+                                   "(R factor()), e.g. lines_of_prior_therapy.")
+    reference: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Reference level of categorical covariates, e.g. {diagnosis: LBCL}; "
+        "default the first level in sorted order (R's default); yes/no columns default to 'no'.")
+    univariable: bool = Field(default=True, description="Fit one model per covariate (each on the patients with "
+                              "that covariate known).")
+    multivariable: bool = Field(default=True, description="Fit one model with every covariate (patients with all "
+                                "covariates known); with a single covariate it is the univariable model.")
+    model: Literal["cox", "fine-gray"] | None = Field(
+        default=None, description="cox (default for os, pfs, efs, rfs, dor; cause-specific hazards for cir/nrm) or "
+        "fine-gray (default for cir, nrm; competing: the other causes of cir_status).")
+    population: Literal["all", "responders"] = Field(default="all", description="All infused patients, or "
+                                                     "responders at response_day.")
+    ties: Literal["efron", "breslow", "exact"] | None = Field(
+        default=None, description="Cox tie handling (R coxph ties=); default statistics.ties. Fine-Gray uses "
+        "Breslow's, as crr.")
+    strata: list[str] = Field(default_factory=list, description="Cox only: columns with separate baseline hazards "
+                              "(R strata()); not covariates, no hazard ratio is estimated for them.")
+    robust: bool = Field(default=False, description="Cox only: robust (sandwich) variance, R coxph(robust = TRUE).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Regression:
+        from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
+
+        if not (self.univariable or self.multivariable):
+            raise ValueError("set univariable and/or multivariable to true")
+        if len(set(self.covariates)) != len(self.covariates):
+            raise ValueError(f"a covariate is listed twice in {self.covariates}")
+        for what, cols in (("categorical", self.categorical), ("reference", list(self.reference))):
+            stray = [c for c in cols if c not in self.covariates]
+            if stray:
+                raise ValueError(f"{what} names column(s) {stray} that are not in covariates {self.covariates}")
+        both = [c for c in self.strata if c in self.covariates]
+        if both:
+            raise ValueError(f"column(s) {both} are both covariates and strata")
+        if self.effective_model == "fine-gray":
+            if self.endpoint not in COMPETING_ENDPOINTS:
+                raise ValueError(f"model fine-gray needs a competing-risks endpoint (cir or nrm), not {self.endpoint}")
+            given = [k for k in ("ties", "strata", "robust") if k in self.model_fields_set]
+            if given:
+                raise ValueError(f"{given} apply to Cox models only (Fine-Gray as cmprsk::crr: Breslow ties, "
+                                 "sandwich variance, no strata)")
+        return self
+
+    @property
+    def effective_model(self) -> str:
+        """The model fitted: the one given, else Fine-Gray for cir/nrm and Cox otherwise."""
+        from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
+
+        if self.model is not None:
+            return self.model
+        return "fine-gray" if self.endpoint in COMPETING_ENDPOINTS else "cox"
+
+
+class RMST(_Strict):
+    """Restricted mean survival time of two groups up to a horizon ``tau``: the difference and ratio with CIs and
+    p-values (R ``survRM2::rmst2``), for comparisons where the hazards are not proportional."""
+
+    endpoint: Endpoint = Field(description="A Kaplan-Meier endpoint: os, pfs, efs, rfs or dor.")
+    by: str = Field(description="Baseline column with exactly two groups (after leaving out patients without a "
+                    "value).")
+    tau: float | None = Field(default=None, gt=0, description="Horizon, in statistics.time_unit (e.g. 12 months); "
+                              "default survRM2's: the largest time both groups' curves are defined at.")
+    reference: str | None = Field(default=None, description="Group subtracted / in the denominator (survRM2 arm 0); "
+                                  "default the first level in sorted order.")
+    population: Literal["all", "responders"] = Field(default="all", description="All infused patients, or "
+                                                     "responders at response_day.")
+
+    @model_validator(mode="after")
+    def _km_endpoint(self) -> RMST:
+        from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
+
+        if self.endpoint in COMPETING_ENDPOINTS:
+            raise ValueError(f"RMST is the area under a Kaplan-Meier curve; {self.endpoint} is a competing risk")
+        return self
+
+
 class FigureSection(_Strict):
     """Figures to draw, how every survival figure (Kaplan-Meier, cumulative incidence, Simon-Makuch) looks, and the
     files to save. A group keeps its colour in every figure of the report."""
@@ -186,6 +274,7 @@ class FigureSection(_Strict):
     simon_makuch: bool = True
     kinetics: bool = True
     labs: bool = True
+    forest: bool = Field(default=True, description="Forest plot of each regression's hazard ratios.")
     ci_bands: bool = Field(default=False, description="Pointwise confidence bands on Kaplan-Meier and "
                            "cumulative-incidence curves.")
     formats: list[Literal["svg", "png", "pdf", "tiff"]] = Field(
@@ -241,6 +330,10 @@ class Plan(_Strict):
     statistics: StatisticsOptions = StatisticsOptions()
     analyses: list[Analysis] | None = None
     comparisons: list[Comparison] = Field(default_factory=list)
+    regression: list[Regression] = Field(default_factory=list, description="Cox / Fine-Gray regressions of an "
+                                         "endpoint on baseline covariates (univariable and multivariable).")
+    rmst: list[RMST] = Field(default_factory=list, description="Restricted mean survival time comparisons of two "
+                             "groups at a horizon (survRM2::rmst2).")
     toxicity: ToxicitySection = ToxicitySection()
     kinetics: KineticsSection = KineticsSection()
     labs: LabsSection = LabsSection()
@@ -335,7 +428,8 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             line = _locate(loc, lines)
             key = ".".join(str(p) for p in loc) or "(plan)"
-            msg = "unknown key (not part of the plan format)" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = ("unknown key (not part of the plan format)" if err["type"] == "extra_forbidden"
+                   else err["msg"].removeprefix("Value error, "))
             problems.append(f"line {line}: {key}: {msg}")
         raise PlanError(source, problems) from None
 

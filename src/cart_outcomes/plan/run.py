@@ -30,7 +30,7 @@ Progress = Callable[[str], None]
 
 #: The steps a run announces to ``progress``, in order.
 STEPS = ("reading and validating the cohort", "deriving endpoints", "response", "follow-up", "survival",
-         "comparisons", "toxicity", "kinetics and labs", "writing outputs")
+         "comparisons", "regression", "toxicity", "kinetics and labs", "writing outputs")
 
 
 def _software() -> dict[str, str]:
@@ -54,6 +54,13 @@ def check_plan_columns(plan: Plan, provided: tuple[str, ...]) -> None:
         for col, what in [(c.by, "by"), (c.exposure, "exposure"), *[(k, "exposure_filter") for k in c.exposure_filter]]:
             if col and col not in provided:
                 missing.append(f"comparisons ({c.name}): {what}={col!r}")
+    for r in plan.regression:
+        for col in [*r.covariates, *r.strata]:
+            if col not in provided:
+                missing.append(f"regression ({r.endpoint}): {col!r}")
+    for a in plan.rmst:
+        if a.by not in provided:
+            missing.append(f"rmst ({a.endpoint}): by={a.by!r}")
     if missing:
         have = ", ".join(provided)
         raise InputError("the plan refers to columns the cohort does not have:\n  " + "\n  ".join(missing)
@@ -113,7 +120,7 @@ def run_plan(
     from cart_outcomes.cohort import read_cohort
     from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import cohort as cohort_part
-    from cart_outcomes.plan import comparisons, kinetics, response, safety, survival
+    from cart_outcomes.plan import comparisons, kinetics, regression, response, rmst, safety, survival
     from cart_outcomes.results.deidentify import deidentify_run
 
     step = progress or (lambda _msg: None)
@@ -137,11 +144,11 @@ def run_plan(
 
     step("deriving endpoints")
     derived = apply_derivation_rules(patients, response_day=plan.endpoints.response_day)
-    frame = cohort_part.derive_endpoints(derived.patients, plan)
-    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
-        frame = frame.drop(columns=_common.response_column(plan))
     log = _common.QualityLog(warnings=[p.to_dict() for p in cohort.report.warnings]
                              + [rule.to_dict() for rule in derived.rules])
+    frame = cohort_part.derive_endpoints(derived.patients, plan, log)
+    if _common.response_column(plan) not in provided:  # not recorded: its analyses are skipped, with a reason
+        frame = frame.drop(columns=_common.response_column(plan))
     step("response")
     resp = response.response_section(frame, plan, log)
     step("follow-up")
@@ -150,6 +157,9 @@ def run_plan(
     surv = survival.survival_section(frame, plan, log)
     step("comparisons")
     comp = comparisons.comparison_section(frame, plan)
+    step("regression")
+    reg = regression.regression_section(frame, plan, log)
+    rm = rmst.rmst_section(frame, plan, log)
     step("toxicity")
     tox = safety.safety_section(data, patients, plan, log)
     step("kinetics and labs")
@@ -157,8 +167,9 @@ def run_plan(
     labs = kinetics.labs_section(data, frame, plan)
 
     tables = {"endpoints": cohort_part.endpoint_table(frame), "table1": cohort_part.table1(patients)}
-    for part in (resp, followup, surv, comp, tox, kin, labs):
+    for part in (resp, followup, surv, comp, reg, rm, tox, kin, labs):
         tables.update(part.tables)
+    optional = {k: part.record for k, part in (("regression", reg), ("rmst", rm)) if part.record}
     record = Results(
         schema_version=SCHEMA_VERSION,
         title=plan.title,
@@ -173,6 +184,7 @@ def run_plan(
         followup=followup.record,
         survival=surv.record,
         comparisons=comp.record,
+        **optional,
         toxicity=tox.record,
         kinetics=kin.record,
         labs=labs.record,

@@ -125,9 +125,12 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: the sheet has no "
                              f"{column!r} column")
             continue
+        time = f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"
+        if time not in frame.columns:  # not derived (DOR with an undated responder): logged when derived
+            continue
         sub = population(frame, plan, a.population)
         key = analysis_id(a)
-        n = int(sub[f"{'cir' if a.endpoint in COMPETING else a.endpoint}_time_days"].notna().sum())
+        n = int(sub[time].notna().sum())
         if n == 0:
             if log is not None:
                 log.warnings.append({"rule": "ANALYSIS_SKIPPED", "severity": "warning", "patient_id": None,

@@ -29,6 +29,7 @@ from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Secti
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 from cart_outcomes.report.options import FigureOptions, ReportOptions
+from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
 from cart_outcomes.results.run import RunResult
 from cart_outcomes.units import days_per_unit, format_time
 
@@ -476,6 +477,7 @@ def _methods_section(run: RunResult) -> Section:
                           + ". Definitions, populations and every number are recorded in results.json.")
     if conv.profile is not None:
         paragraphs.append(f"Confidence intervals follow the {conv.profile} profile.")
+    paragraphs += regression_methods(res)
     paragraphs += kinetics_methods(res, conv.response_day)
     return Section("methods", "Methods", paragraphs=paragraphs)
 
@@ -531,6 +533,8 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
         _response_section(run, out_tables),
         _survival_section(run, plot, figs, out_tables, styles),
         _hsct_section(run, plot, figs, out_tables, styles),
+        regression_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
+        rmst_section(run, out_tables, _conf_pct(run)),
         _safety_section(run, plot, figs, out_tables),
         kinetics_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
         _methods_section(run),

@@ -45,6 +45,7 @@ class FigureOptions:
     simon_makuch: bool = True
     kinetics: bool = True
     labs: bool = True
+    forest: bool = True
     ci_bands: bool = False
     formats: tuple[Literal["svg", "png", "pdf", "tiff"], ...] = ("svg",)
     dpi: int = 300

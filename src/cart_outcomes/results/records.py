@@ -179,6 +179,88 @@ class LabsBlock(_Open):
         "n_died_first, n_censored: Aalen-Johansen incidence of recovery, death before recovery competing.")
 
 
+class RegressionTerm(_Open):
+    """One row of a regression table: a numeric covariate, or one level of a categorical one (the reference level
+    has ``is_reference`` true and no estimate)."""
+
+    variable: str = Field(description="The covariate column.")
+    label: str = Field(description="How the covariate is named in tables and figures.")
+    level: str | None = Field(description="The level of a categorical covariate; None for a numeric one.")
+    reference_level: str | None = Field(description="The reference level of a categorical covariate.")
+    is_reference: bool = Field(description="This row is the reference level (hazard ratio 1 by definition).")
+    term: str | None = Field(description="Coefficient name as R writes it (diagnosisB-ALL); None for the reference.")
+    coef: float | None = Field(description="Log hazard ratio (R coef).")
+    hazard_ratio: float | None = Field(description="exp(coef); the subdistribution HR for Fine-Gray.")
+    se: float | None = Field(description="Standard error of coef (robust when the model is robust; crr's sandwich "
+                             "for Fine-Gray).")
+    z: float | None
+    p: float | None = Field(description="Two-sided Wald p.")
+    lower: float | None = Field(description="Lower Wald limit of the hazard ratio at conventions.conf_level.")
+    upper: float | None = Field(description="Upper Wald limit of the hazard ratio.")
+    n: int = Field(description="Patients in the model (numeric covariate) or at this level (categorical).")
+    events: int = Field(description="Events among them (events of the modelled cause for Fine-Gray).")
+
+
+class RegressionFit(_Open):
+    """One fitted model: univariable (one covariate) or multivariable (all covariates)."""
+
+    kind: Literal["univariable", "multivariable"]
+    covariates: list[str]
+    n: int = Field(description="Patients in the model (complete cases).")
+    events: int
+    n_excluded: int = Field(description="Patients of the population with a defined time left out for a missing "
+                            "covariate (listed in data_quality.exclusions).")
+    excluded_by: dict[str, int] = Field(description="Patients left out, by missing covariate (a patient may miss "
+                                        "more than one).")
+    parameters: int = Field(description="Number of coefficients estimated.")
+    events_per_parameter: float | None
+    terms: list[RegressionTerm]
+    tests: list[Row] = Field(description="Whole-model tests: test (likelihood_ratio, wald, score, robust_score for "
+                             "Cox; pseudo_likelihood_ratio and wald for Fine-Gray), statistic, df, p.")
+    term_tests: list[Row] = Field(description="Joint Wald test of each categorical covariate with 3+ levels: "
+                                  "variable, statistic, df, p.")
+    ph_test: list[Row] | None = Field(default=None, description="Cox: R cox.zph(fit) (transform km) per covariate "
+                                      "and GLOBAL: term, statistic, df, p.")
+    warnings: list[str] = Field(description="Proportional hazards in doubt (cox.zph p < 0.05), fewer than 10 "
+                                "events per parameter, convergence.")
+
+
+class RegressionRecord(_Open):
+    """One ``regression`` entry of the plan: its univariable and multivariable models."""
+
+    id: str
+    endpoint: Literal[tuple(ENDPOINT_NAMES)]
+    name: str
+    model: Literal["cox", "fine-gray"]
+    method: str = Field(description="The model in words, with the R call.")
+    population: str
+    covariates: list[str]
+    options: Row = Field(description="ties, strata, robust, conf_level; cause and competing causes for Fine-Gray.")
+    n_population: int = Field(description="Patients of the population with a defined time for the endpoint.")
+    univariable: list[RegressionFit] | None = None
+    multivariable: RegressionFit | None = None
+
+
+class RMSTRecord(_Open):
+    """A two-group restricted mean survival time comparison (survRM2::rmst2); times in conventions.time_unit."""
+
+    id: str
+    endpoint: Literal[tuple(ENDPOINT_NAMES)]
+    name: str
+    population: str
+    by: str
+    n: int
+    tau: float = Field(description="The horizon used.")
+    tau_rule: str = Field(description="Given in the plan, or survRM2's default.")
+    reference: Any = Field(description="Arm 0 (subtracted, denominator).")
+    group: Any = Field(description="Arm 1.")
+    arms: list[Row] = Field(description="group, n, events, rmst, std_err, lower, upper, rmtl, rmtl_lower, "
+                            "rmtl_upper.")
+    contrasts: list[Row] = Field(description="contrast (rmst_difference: group - reference; rmst_ratio, "
+                                 "rmtl_ratio: group / reference), estimate, lower, upper, p_value.")
+    method: str
+
+
 class Conventions(_Closed):
     """Every option that changes a number or a word of the outputs, as run (the methods text is written from it)."""
 
@@ -221,6 +303,10 @@ class Results(_Closed):
     followup: Row
     survival: list[SurvivalAnalysis]
     comparisons: list[Comparison]
+    regression: list[RegressionRecord] = Field(default_factory=list, description="Regression models of the plan's "
+                                               "regression section (absent when it is empty).")
+    rmst: list[RMSTRecord] = Field(default_factory=list, description="RMST comparisons of the plan's rmst section "
+                                   "(absent when it is empty).")
     toxicity: dict[str, ToxicityBlock | list[Row]]
     kinetics: KineticsBlock
     labs: LabsBlock

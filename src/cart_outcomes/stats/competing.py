@@ -770,7 +770,7 @@ def _design(frame: pd.DataFrame | None, covariates: Any, n: int) -> tuple[np.nda
     blocks, terms = [], []
     missing = np.zeros(n, bool)
     for c in cols:
-        v, lab = _inputs.column(frame, c, "covariates")
+        v, lab = _inputs.column(frame, c, "covariates", categorical=True)
         s = pd.Series(v)
         if len(s) != n:
             raise InputError(f"column {lab!r}: length {len(s)} differs from the time column ({n})")
@@ -783,7 +783,8 @@ def _design(frame: pd.DataFrame | None, covariates: Any, n: int) -> tuple[np.nda
             blocks.append(x[:, None])
             terms.append(lab)
         else:
-            cat = pd.Categorical(s)
+            cat = pd.Categorical(s)  # a pandas Categorical keeps its declared level order (R: factor levels)
+            cat = cat.remove_unused_categories()
             levels = list(cat.categories)
             if len(levels) < 2:
                 raise InputError(f"column {lab!r}: covariate has a single level ({levels}); it cannot be fitted")
@@ -933,8 +934,9 @@ def fine_gray(
     ----------
     data, time, event, causes, censor : as in :func:`cumulative_incidence`.
     covariates : column name or list of names. Numeric and boolean columns enter as numbers (True = 1); other
-        columns (strings, categoricals) are dummy-coded against their first level, named ``columnLevel`` as R's
-        ``model.matrix`` does. A column with a single value is an error. Rows with a missing covariate are
+        columns (strings, categoricals) are dummy-coded against their first level (a pandas Categorical's first
+        declared level among those present, else the first in sorted order, as R's factor), named ``columnLevel``
+        as R's ``model.matrix`` does. A column with a single value is an error. Rows with a missing covariate are
         excluded, counted in ``excluded`` and announced with a DataQualityWarning (crr's ``na.omit``).
     cause : the cause of interest (code or label, crr's ``failcode``).
     conf_level : level of the hazard-ratio CI.

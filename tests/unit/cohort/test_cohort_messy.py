@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,31 @@ def test_values_recode_grades_too(tmp_path: Path) -> None:
 
 
 def test_yaml_no_is_explained() -> None:
-    with pytest.raises(InputError, match=r"`no` \(or no/false/off\) was read by YAML as false: quote it"):
+    with pytest.raises(InputError, match=r"'prior_hsct: nein': an unquoted no, false, off was read by YAML as the "
+                                         r"boolean false, not as text: quote it \(\"no\"\)"):
         mapping_from_dict({"values": {"prior_hsct": {"nein": False}}})
+    with pytest.raises(InputError, match=r"the key in 'day28_response: no': an unquoted no"):
+        mapping_from_dict({"values": {"day28_response": {False: "NR"}}})
+
+
+@pytest.mark.parametrize(("column", "recode", "why"), [
+    ("sex", {"Man": "Q"}, "'Q' is not a value of sex (allowed: M, F, other)"),
+    ("crs_grade", {"moderate": "two"}, "crs_grade holds whole numbers, so the new value must be one"),
+    ("prior_hsct", {"oui": "maybe"}, "prior_hsct holds yes/no, so the new value must be yes or no"),
+])
+def test_a_recode_the_column_can_never_hold_is_refused(column, recode, why) -> None:
+    with pytest.raises(InputError, match=re.escape(why)):
+        mapping_from_dict({"values": {column: recode}})
+
+
+def test_recode_matches_number_cells_and_unused_keys_are_said(tmp_path: Path) -> None:
+    rows = [[*r[:8], g] for r, g in zip(ROWS, [5, 1, "none"], strict=True)]  # 5 typed as a number cell
+    path = write_xlsx(tmp_path / "c.xlsx", {"Sheet1": [HEADERS, *rows]})
+    c = read_cohort(path, mapping_from_dict({"values": {"crs_grade": {"5": 4, "Grade 9": 3},
+                                                        "icans_grade": {"G1": 1}}}))
+    assert c.patients["crs_grade"].tolist() == [4, 1, 0]
+    unused = [(p.column, p.value) for p in c.report.warnings if p.rule == "UNUSED_RECODE"]
+    assert sorted(unused, key=str) == [("CRS grade", "Grade 9"), ("icans_grade", None)]
 
 
 @pytest.mark.parametrize(("text", "grade"), [("Grade 2", 2), ("G1", 1), ("gr. 3", 3), ("III", 3), ("none", 0),

@@ -1,0 +1,222 @@
+"""The report's regression and RMST sections, formatted from ``results["regression"]`` and ``results["rmst"]``.
+
+A regression entry becomes one table in the layout of gtsummary's merged ``tbl_uvregression``/``tbl_regression``
+(characteristic, N, events, univariable and multivariable hazard ratio with CI and p; categorical covariates as a
+header row with their levels below, the reference level marked), a note with the model, the patients left out and
+the whole-model tests, its warnings (proportional hazards, events per coefficient, convergence), and a forest plot of
+the multivariable model (the univariable models when there is none). Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from cart_outcomes.report import figures as F
+from cart_outcomes.report._format import format_p, is_missing
+from cart_outcomes.report.html import FigureBlock, Section, TableBlock
+from cart_outcomes.report.options import FigureOptions
+from cart_outcomes.results.run import RunResult
+
+__all__ = ["regression_methods", "regression_section", "rmst_section"]
+
+AddFigure = Callable[[dict, str, Any, str], FigureBlock]
+_TESTS = {"likelihood_ratio": "likelihood-ratio", "wald": "Wald", "score": "score (log-rank)",
+          "robust_score": "robust score", "pseudo_likelihood_ratio": "pseudo likelihood-ratio"}
+_KIND = {"univariable": "Univariable", "multivariable": "Multivariable"}
+
+
+def _ratio(term: Mapping[str, Any]) -> str:
+    if term["is_reference"]:
+        return "1 (reference)"
+    if is_missing(term["hazard_ratio"]):
+        return "NA"
+    lo, hi = ("NA" if is_missing(v) else f"{float(v):.2f}" for v in (term["lower"], term["upper"]))
+    return f"{float(term['hazard_ratio']):.2f} ({lo}–{hi})"
+
+
+def _term_label(term: Mapping[str, Any]) -> str:
+    if term["level"] is None:
+        return term["label"]
+    return f"{term['label']}: {term['level']} vs {term['reference_level']}"
+
+
+def _fits(rec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [*(rec.get("univariable") or []), *([rec["multivariable"]] if rec.get("multivariable") else [])]
+
+
+def regression_table(rec: Mapping[str, Any], *, conf_pct: int) -> pd.DataFrame:
+    """One row per numeric covariate and per level of a categorical one (under a header row), with N and events
+    (of the univariable model, else the multivariable one) and each model's ratio with CI and p."""
+    ratio = "SHR" if rec["model"] == "fine-gray" else "HR"
+    kinds = [k for k in ("univariable", "multivariable")
+             if (rec.get(k) if k == "multivariable" else any(f["kind"] == k for f in rec.get("univariable") or []))]
+    # the multivariable-only entry with one covariate is recorded as univariable
+    by_model: dict[str, dict[tuple, Mapping]] = {k: {} for k in kinds}
+    joint: dict[str, dict[str, float]] = {k: {} for k in kinds}
+    for fit in _fits(rec):
+        for term in fit["terms"]:
+            by_model[fit["kind"]][(term["variable"], term["level"])] = term
+        for test in fit["term_tests"]:
+            joint[fit["kind"]][test["variable"]] = test["p"]
+    rows = []
+    for variable in rec["covariates"]:
+        keys = [key for k in kinds for key in by_model[k] if key[0] == variable]
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            continue
+        first = next(by_model[k][keys[0]] for k in kinds if keys[0] in by_model[k])
+        if first["level"] is not None:
+            header: dict[str, Any] = {"Characteristic": first["label"], "N": "", "Events": ""}
+            for k in kinds:
+                header[f"{_KIND[k]} {ratio} ({conf_pct}% CI)"] = ""
+                header[f"{_KIND[k]} p"] = (f"{format_p(joint[k][variable])} (overall)" if variable in joint[k]
+                                           else "")
+            rows.append(header)
+        for key in keys:
+            source = next(by_model[k][key] for k in kinds if key in by_model[k])
+            level = source["level"]
+            row = {"Characteristic": source["label"] if level is None else f"    {level}"
+                   + (" (reference)" if source["is_reference"] else ""),
+                   "N": str(source["n"]), "Events": str(source["events"])}
+            for k in kinds:
+                term = by_model[k].get(key)
+                row[f"{_KIND[k]} {ratio} ({conf_pct}% CI)"] = (
+                    "—" if term is None or term["is_reference"] else _ratio(term))
+                row[f"{_KIND[k]} p"] = "" if term is None or term["is_reference"] else format_p(term["p"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _test_text(fit: Mapping[str, Any]) -> str:
+    return "; ".join(f"{_TESTS.get(t['test'], t['test'])} χ² = {float(t['statistic']):.2f} on {t['df']} df, "
+                     f"p = {format_p(t['p'])}" for t in fit["tests"] if not is_missing(t["statistic"]))
+
+
+def _excluded_text(fit: Mapping[str, Any]) -> str:
+    if not fit["n_excluded"]:
+        return "no patient left out"
+    by = ", ".join(f"{col}: {k}" for col, k in fit["excluded_by"].items())
+    return f"{fit['n_excluded']} patient(s) with a missing covariate left out ({by})"
+
+
+def _note(rec: Mapping[str, Any]) -> str:
+    parts = [f"{rec['method']}."]
+    uni = rec.get("univariable") or []
+    if uni:
+        left = [f"{f['covariates'][0]}: {f['n_excluded']}" for f in uni if f["n_excluded"]]
+        parts.append("Univariable: one model per covariate on the patients with it known"
+                     + (f" (left out for a missing value: {', '.join(left)})" if left else "") + ".")
+    multi = rec.get("multivariable")
+    if multi:
+        parts.append(f"Multivariable: n = {multi['n']}, {multi['events']} events; {_excluded_text(multi)}; "
+                     f"{_test_text(multi)}.")
+        ph = [t for t in multi.get("ph_test") or [] if t["term"] == "GLOBAL"]
+        if ph:
+            parts.append(f"Proportional hazards (cox.zph) global p = {format_p(ph[0]['p'])}.")
+    elif len(uni) == 1:
+        parts.append(f"n = {uni[0]['n']}, {uni[0]['events']} events; {_excluded_text(uni[0])}; "
+                     f"{_test_text(uni[0])}.")
+    parts.append("N and events: patients (and events) in the univariable model, or at each level.")
+    return " ".join(parts)
+
+
+def _forest_frame(fit: Mapping[str, Any]) -> pd.DataFrame:
+    terms = [t for t in fit["terms"] if not t["is_reference"]]
+    return pd.DataFrame({"term": [_term_label(t) for t in terms],
+                         "hr": [float("nan") if is_missing(t["hazard_ratio"]) else t["hazard_ratio"] for t in terms],
+                         "lower": [float("nan") if is_missing(t["lower"]) else t["lower"] for t in terms],
+                         "upper": [float("nan") if is_missing(t["upper"]) else t["upper"] for t in terms],
+                         "n": [t["n"] for t in terms], "events": [t["events"] for t in terms]})
+
+
+def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict,
+                       pct: int) -> Section | None:
+    """The 'Regression' section (``None`` when the plan has no regression)."""
+    records = run.results.get("regression") or []
+    if not records:
+        return None
+    tables, figures, warnings = [], [], []
+    for rec in records:
+        population = "" if rec["population"] == "all" else f", {rec['population']}"
+        what = "Fine-Gray regression" if rec["model"] == "fine-gray" else "Cox regression"
+        table = regression_table(rec, conf_pct=pct)
+        tables.append(TableBlock(table, f"{rec['name']}{population}: {what}", note=_note(rec)))
+        out_tables[f"regression_{rec['id']}"] = table
+        for fit in _fits(rec):
+            scope = "multivariable model" if fit["kind"] == "multivariable" else \
+                f"univariable model of {fit['covariates'][0]}"
+            warnings += [f"{rec['name']} ({what}, {scope}): {w}" for w in fit["warnings"]]
+        drawn = rec.get("multivariable") or None
+        frame = _forest_frame(drawn) if drawn else pd.concat([_forest_frame(f) for f in rec.get("univariable") or []],
+                                                             ignore_index=True) if rec.get("univariable") else None
+        if plot.forest and frame is not None and len(frame):
+            ratio = "Subdistribution hazard ratio" if rec["model"] == "fine-gray" else "Hazard ratio"
+            fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)")
+            kind = "multivariable" if drawn else "univariable"
+            caption = (f"{rec['name']}{population}: {kind} {what} hazard ratios with {pct}% CIs (log scale); N and "
+                       "events of each model (numeric covariates) or level (categorical, against the reference).")
+            figures.append(add(figs, f"forest_{rec['id']}", fig, caption))
+    return Section("regression", "Regression", warnings=warnings, figures=figures, tables=tables)
+
+
+def rmst_table(rec: Mapping[str, Any], *, unit: str, conf_pct: int) -> pd.DataFrame:
+    """RMST of each group, then the difference, the RMST ratio and the RMTL ratio, each with CI and p."""
+
+    def ci(est: Any, lo: Any, hi: Any, digits: int) -> str:
+        def f(v: Any) -> str:
+            return "NA" if is_missing(v) else f"{float(v):.{digits}f}"
+
+        return "NA" if is_missing(est) else f"{f(est)} ({f(lo)}–{f(hi)})"
+
+    rows = [(f"RMST, {a['group']} (n = {a['n']}, {a['events']} events), {unit}",
+             ci(a["rmst"], a["lower"], a["upper"], 1), "") for a in rec["arms"]]
+    names = {"rmst_difference": f"Difference ({rec['group']} − {rec['reference']}), {unit}",
+             "rmst_ratio": f"RMST ratio ({rec['group']} / {rec['reference']})",
+             "rmtl_ratio": f"Restricted mean time lost ratio ({rec['group']} / {rec['reference']})"}
+    for c in rec["contrasts"]:
+        digits = 1 if c["contrast"] == "rmst_difference" else 2
+        rows.append((names.get(c["contrast"], c["contrast"]), ci(c["estimate"], c["lower"], c["upper"], digits),
+                     format_p(c["p_value"])))
+    return pd.DataFrame(rows, columns=["Measure", f"Estimate ({conf_pct}% CI)", "p"])
+
+
+def rmst_section(run: RunResult, out_tables: dict, pct: int) -> Section | None:
+    """The 'Restricted mean survival time' section (``None`` when the plan has no rmst entry)."""
+    records = run.results.get("rmst") or []
+    if not records:
+        return None
+    unit = run.record.conventions.time_unit
+    tables = []
+    for rec in records:
+        population = "" if rec["population"] == "all" else f", {rec['population']}"
+        table = rmst_table(rec, unit=unit, conf_pct=pct)
+        tau = f"{float(rec['tau']):g} {unit}" + ("" if rec["tau_rule"] == "given" else " (survRM2's default)")
+        tables.append(TableBlock(table, f"{rec['name']}{population} by {rec['by']}: restricted mean survival time "
+                                 f"up to {tau}", note=f"{rec['method']}."))
+        out_tables[f"rmst_{rec['id']}"] = table
+    return Section("rmst", "Restricted mean survival time", tables=tables)
+
+
+def regression_methods(results: Mapping[str, Any]) -> list[str]:
+    """Methods sentences for the regression and RMST analyses that were run (none when neither was)."""
+    out = []
+    records = results.get("regression") or []
+    if any(r["model"] == "cox" for r in records):
+        ties = sorted({r["options"]["ties"] for r in records if r["model"] == "cox"})
+        out.append("Associations of baseline characteristics with time-to-event endpoints were estimated with Cox "
+                   f"proportional-hazards models ({' and '.join(ties)} method for tied times), univariable and "
+                   "multivariable as tabulated, on the patients with every covariate of the model known; hazard "
+                   "ratios have Wald confidence intervals and p-values. Proportional hazards were checked with "
+                   "scaled Schoenfeld residuals (cox.zph); fewer than 10 events per estimated coefficient is "
+                   "flagged.")
+    if any(r["model"] == "fine-gray" for r in records):
+        out.append("For relapse and non-relapse mortality, Fine-Gray proportional subdistribution hazards models "
+                   "(Fine and Gray, J Am Stat Assoc 1999) were fitted as cmprsk::crr does, with the other causes as "
+                   "competing events.")
+    if results.get("rmst"):
+        out.append("Restricted mean survival times up to the stated horizon were compared by their difference and "
+                   "ratio (Uno et al., J Clin Oncol 2014), as survRM2::rmst2.")
+    return out
