@@ -466,7 +466,7 @@ def init(
     typer.echo(_shown(f"wrote {result.path}; check it, then run:  cart-outcomes run {result.path}"))
 
 
-_DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet")
+_DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet", ".sav", ".zsav", ".dta", ".sas7bdat", ".xpt")
 
 
 @app.command()
@@ -512,6 +512,35 @@ def demo(
     from cart_outcomes.plan.demo import run_demo
 
     _name_the_report(_run_with_progress(lambda step: run_demo(out, progress=step), quiet))
+
+
+export_app = typer.Typer(help="Export a run's outputs into other standards (CDISC ADaM).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command(name="adam")
+def export_adam(
+    results_dir: Annotated[Path, typer.Argument(help="A folder written by `cart-outcomes run` (results.json, "
+                                                     "tables/).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the datasets (default: RESULTS_DIR/adam).")]
+    = None,
+    formats: Annotated[str, typer.Option("--format", help="xpt, parquet or xpt,parquet.")] = "xpt,parquet",
+    studyid: Annotated[str | None, typer.Option("--studyid", help="STUDYID (default: the run's title).")] = None,
+) -> None:
+    """Write CDISC ADaM ADSL, ADTTE, ADRS and ADAE (SAS transport v5 and Parquet) with a define-style listing."""
+    from cart_outcomes.errors import CartOutcomesError
+    from cart_outcomes.export import write_adam
+
+    if not (results_dir / "results.json").is_file():
+        _fail_usage(f"{results_dir} is not a run output folder (no results.json): give the folder "
+                    "`cart-outcomes run` wrote")
+    target = out if out is not None else results_dir / "adam"
+    try:
+        files = write_adam(results_dir, target, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                           studyid=studyid)
+    except CartOutcomesError as exc:
+        _fail_usage(str(exc))
+    typer.echo(_shown(f"wrote {len(files)} file(s) to {target}"))
 
 
 @app.command(name="app")

@@ -315,6 +315,9 @@ class ReportSection(_Strict):
     docx: bool = True
     xlsx: bool = True
     deidentify: bool = False
+    adam: bool = Field(default=False, description="Also write CDISC ADaM datasets (ADSL, ADTTE, ADRS, ADAE as .xpt "
+                       "and .parquet, with define.csv) into adam/ of the output folder, as `cart-outcomes export "
+                       "adam` does.")
     date: dt.date | None = Field(
         default=None, description="Date stated as the report's generation date (default: SOURCE_DATE_EPOCH if set, "
         "else none); outputs never carry the clock time, so reruns are byte-identical.")

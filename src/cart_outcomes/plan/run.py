@@ -11,6 +11,7 @@ The plan orchestrates: each section module (``cohort``, ``response``, ``survival
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -122,6 +123,7 @@ def run_plan(
     from cart_outcomes.plan import cohort as cohort_part
     from cart_outcomes.plan import comparisons, kinetics, regression, response, rmst, safety, survival
     from cart_outcomes.results.deidentify import deidentify_run
+    from cart_outcomes.results.subjects import endpoint_sources, subject_table
 
     step = progress or (lambda _msg: None)
     if not isinstance(plan, Plan):
@@ -166,7 +168,9 @@ def run_plan(
     kin = kinetics.kinetics_section(data, frame, tox.tables.get("toxicity_max_grades"), plan, log)
     labs = kinetics.labs_section(data, frame, plan)
 
-    tables = {"endpoints": cohort_part.endpoint_table(frame), "table1": cohort_part.table1(patients)}
+    tables = {"endpoints": cohort_part.endpoint_table(frame), "table1": cohort_part.table1(patients),
+              "subjects": subject_table(frame, response_column=_common.response_column(plan)),
+              "endpoint_sources": endpoint_sources(frame)}
     for part in (resp, followup, surv, comp, reg, rm, tox, kin, labs):
         tables.update(part.tables)
     optional = {k: part.record for k, part in (("regression", reg), ("rmst", rm)) if part.record}
@@ -198,4 +202,9 @@ def run_plan(
     step("writing outputs")
     from cart_outcomes.report.write import write_outputs
 
-    return write_outputs(result, Path(out), report_options(plan))
+    result = write_outputs(result, Path(out), report_options(plan))
+    if plan.report.adam:
+        from cart_outcomes.export import write_adam
+
+        result = dataclasses.replace(result, files=[*result.files, *write_adam(Path(out), Path(out) / "adam")])
+    return result

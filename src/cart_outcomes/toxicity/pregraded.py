@@ -77,7 +77,9 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
         chk.finish()
     grade = chk.numeric(gcol, required=False, lo=0, hi=5, rule_range="GRADE_RANGE", integer=True)
     if scol in chk.frame:
-        system = chk.frame[scol].map(normalise_system)
+        codes, labels = pd.factorize(chk.frame[scol])  # each distinct label normalised once, not once per row
+        tags = np.array([*(normalise_system(v) for v in labels), None], dtype=object)
+        system = pd.Series(tags[codes], index=chk.frame.index, dtype=object)
     else:
         system = pd.Series([None] * len(chk.frame), index=chk.frame.index)
     if default_system is not None:
