@@ -60,6 +60,7 @@ __all__ = [
     "kinetics_parameter_figure",
     "km_figure",
     "lab_trajectory_figure",
+    "palette_colours",
     "save_figure",
     "simon_makuch_figure",
     "suppressed_steps",
@@ -323,6 +324,13 @@ def _p_of(test: Any) -> float:
     return float(p)
 
 
+def palette_colours(options: FigureOptions) -> tuple[str, ...]:
+    """The colours of ``options.palette``: :data:`OKABE_ITO`, :data:`GREYSCALE` or the plan's own list."""
+    if options.palette == "okabe-ito":
+        return OKABE_ITO
+    return GREYSCALE if options.palette == "greyscale" else tuple(options.palette)
+
+
 class GroupStyles:
     """Colour and line type of each group, fixed for a whole report.
 
@@ -334,11 +342,8 @@ class GroupStyles:
 
     def __init__(self, options: FigureOptions | None = None) -> None:
         options = options or FigureOptions()
-        if options.palette == "greyscale":
-            self._colours, self._lines = GREYSCALE, LINE_TYPES
-        else:
-            self._colours = OKABE_ITO if options.palette == "okabe-ito" else tuple(options.palette)
-            self._lines = ("solid",)
+        self._colours = palette_colours(options)
+        self._lines = LINE_TYPES if options.palette == "greyscale" else ("solid",)
         self._given: dict[str, tuple[str, Any]] = {}
 
     def __call__(self, group: Any) -> tuple[str, Any]:
@@ -843,8 +848,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
             else:
                 knots = np.unique(np.concatenate([[0.0], _rows(table, panel)["time"].to_numpy(dtype=float) / scale]))
                 bottom = np.zeros_like(knots)
-                fills = OKABE_ITO if options.palette == "okabe-ito" else (
-                    GREYSCALE if options.palette == "greyscale" else tuple(options.palette))
+                fills = palette_colours(options)
                 for i, cause in enumerate(causes):
                     t, est, _ = curve(panel, cause)
                     idx = np.searchsorted(t, knots, side="right") - 1
@@ -1069,19 +1073,27 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
 
 
 def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str = "Hazard ratio (95% CI, log scale)",
-                  width: float = 6.5) -> Figure:
-    """Forest plot of (subgroup) hazard ratios on a log axis with N, events and "HR (95% CI)" columns.
+                  header: str = "HR (95% CI)", width: float | None = None,
+                  options: FigureOptions | None = None) -> Figure:
+    """Forest plot of (subgroup) hazard ratios on a log axis with N, events and ``header`` ("HR (95% CI)") columns.
 
     ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom).
+    ``options`` gives the font, the width (``width`` overrides it) and the estimate's colour (the palette's first);
+    the text stays ``<text>`` in SVG as in every figure.
+
+    Equivalent R: ``forestplot::forestplot`` / ``survminer::ggforest`` of a ``coxph`` fit.
     """
+    options = options or FigureOptions()
+    colour = palette_colours(options)[0]
     _require(frame, ["term", "hr", "lower", "upper"], "frame")
     values = frame[["hr", "lower", "upper"]].apply(pd.to_numeric, errors="raise").astype(float)
     finite = values.to_numpy()
     if (finite[np.isfinite(finite)] <= 0).any():
         raise InputError("hazard ratios and their limits must be positive")
     n = len(frame)
-    with figure_style():
-        fig = _new_figure(width, 0.9 + 0.3 * max(n, 1))
+    with figure_style(options):
+        size = _rc_size()
+        fig = _new_figure(options.width if width is None else width, 0.9 + 0.3 * (size / 9.0) * max(n, 1))
         grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
         ax = fig.add_subplot(grid[0])
         text_ax = fig.add_subplot(grid[1], sharey=ax)
@@ -1090,7 +1102,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
             if math.isfinite(lo) and math.isfinite(hi):
                 ax.plot([lo, hi], [yi, yi], color="#000000", linewidth=1.0)
             if math.isfinite(hr):
-                ax.plot(hr, yi, marker="s", color=OKABE_ITO[0], markersize=5)
+                ax.plot(hr, yi, marker="s", color=colour, markersize=5)
         ax.axvline(1.0, color="#7F7F7F", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
         from matplotlib.ticker import FixedLocator, NullLocator
@@ -1104,15 +1116,15 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         ax.set_yticks(y, labels=[_short(t, 40) for t in frame["term"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel)
-        header = ["HR (95% CI)"] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
-        xs = np.linspace(0.05, 0.95, len(header))
-        for x, h in zip(xs, header, strict=True):
-            text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=8)
+        heads = [header] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
+        xs = np.linspace(0.05, 0.95, len(heads))
+        for x, h in zip(xs, heads, strict=True):
+            text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=size - 1)
         for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
             cells = [f"{float(row['hr']):.2f} ({float(row['lower']):.2f}–{float(row['upper']):.2f})"]
             cells += [f"{row[c]:g}" if not is_missing(row[c]) else "NA" for c in ("n", "events") if c in frame.columns]
             for x, cell in zip(xs, cells, strict=True):
-                text_ax.text(x, yi, cell, ha="center", va="center", fontsize=8)
+                text_ax.text(x, yi, cell, ha="center", va="center", fontsize=size - 1)
         text_ax.set_xlim(0, 1)
         text_ax.axis("off")
         if title:
