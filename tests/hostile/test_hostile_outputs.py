@@ -152,11 +152,11 @@ def test_tables_too_long_for_the_workbook_are_listed_not_written(tmp_path, monke
 
     from cart_outcomes.report import tables
 
-    monkeypatch.setattr(tables, "MAX_XLSX_ROWS", 3)
+    monkeypatch.setattr(tables, "MAX_XLSX_CELLS", 3)
     path = tables.write_workbook({"small": pd.DataFrame({"a": [1, 2]})},
                                  {"endpoints": pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"]})},
                                  tmp_path / "t.xlsx")
     book = load_workbook(path)
     assert book.sheetnames == ["Index", "T01 small"]
     index = list(book["Index"].iter_rows(values_only=True))
-    assert index[2] == (None, "not in this workbook: more than 3 rows; see tables/<name>.csv", "endpoints", None, 4)
+    assert index[2] == (None, "not in this workbook: more than 3 cells; see tables/<name>.csv", "endpoints", None, 4)

@@ -187,3 +187,18 @@ def test_write_xlsx_refuses_sheet_names_that_would_collide(tmp_path):
     frame = pd.DataFrame({"a": [1]})
     with pytest.raises(InputError, match="unique"):
         T.write_xlsx({"x" * 40: frame, "x" * 41: frame}, tmp_path / "t.xlsx")
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([True, False]), pd.Series([True, None], dtype="boolean"), pd.Series([1, None], dtype="Int64"),
+    pd.Series([1.5, np.nan, np.inf, -2.0]), pd.Series(["1.5", " 2 ", "x", None, "-3", "=1", "a\x00b"]),
+    pd.Series(["a", pd.NA], dtype="string"), pd.Series([1, "a", None, True, np.int64(3)], dtype=object),
+    pd.Series(pd.to_datetime(["2024-01-01", None])), pd.Series(["a", "b"], dtype="category"),
+])
+def test_whole_column_conversions_equal_the_cell_by_cell_rules(column):
+    """The workbook and CSV writers convert whole columns; each cell must come out as the one-cell rules say."""
+    cells = T._cells(column)
+    expected = [T._cell(v) for v in column.tolist()]
+    assert cells == expected and [type(c) for c in cells] == [type(c) for c in expected]
+    if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        assert T._neutralise_column(column).equals(column.map(T.neutralise_cell).astype(object))

@@ -107,13 +107,13 @@ def spark_session(master: str = "local[2]") -> Any:
     return session
 
 
-def _open(source: Any, engine: str, table: str | None, session: Any) -> tuple[Any, Any, str]:
-    """``(ibis table, ibis backend, description)`` of the source."""
+def _open(source: Any, engine: str, table: str | None, session: Any) -> tuple[Any, Any, str, list[str]]:
+    """``(ibis table, ibis backend, description, Parquet files read)`` of the source."""
     import ibis
 
     if isinstance(source, ibis.Table):
         backend = source._find_backend()
-        return source, backend, f"Ibis table on {backend.name}"
+        return source, backend, f"Ibis table on {backend.name}", []
     if engine == "spark":
         con = ibis.pyspark.connect(session if session is not None else spark_session())
     elif engine == "duckdb":
@@ -124,7 +124,7 @@ def _open(source: Any, engine: str, table: str | None, session: Any) -> tuple[An
         if engine != "duckdb":
             raise InputError("a DataFrame source is counted by DuckDB (engine='duckdb')")
         con.con.register("cart_outcomes_source", source)  # zero-copy view of the frame
-        return con.table("cart_outcomes_source"), con, "DataFrame"
+        return con.table("cart_outcomes_source"), con, "DataFrame", []
     if not isinstance(source, str | os.PathLike):
         raise InputError(
             f"data source must be a path or glob (Parquet, CSV), a DuckDB database, an Ibis table or a DataFrame; "
@@ -142,12 +142,61 @@ def _open(source: Any, engine: str, table: str | None, session: Any) -> tuple[An
         tables = sorted(r[0] for r in db.con.execute("SELECT table_name FROM information_schema.tables").fetchall())
         if table not in tables:
             raise InputError(f"{path!r} has no table {table!r} (tables: {tables})")
-        return db.table(table), db, f"{path} table {table}"
+        return db.table(table), db, f"{path} table {table}", []
+    if engine == "spark" and "://" in path:  # a lake (s3a://, hdfs://, abfss://): Spark finds the files itself
+        reader = con.read_csv if low.endswith(_CSV_SUFFIXES) else con.read_parquet
+        return reader(path), con, path, []
     files = _files(path)
     is_csv = all(f.lower().endswith(_CSV_SUFFIXES) for f in files)
     target = files if engine == "duckdb" else path  # Spark reads globs and folders itself
     reader = con.read_csv if is_csv else con.read_parquet
-    return reader(target), con, path
+    return reader(target), con, path, [] if is_csv else files
+
+
+def _parquet_levels(files: list[str], column: str, present: set) -> tuple[list, bool] | None:
+    """The categories and ordered flag ``pd.read_parquet`` gives a dictionary-encoded Parquet column, or ``None``
+    for a plain column. Fast path: the dictionaries of each file's first row group (pandas writes the whole category
+    list into every row group), when they are the same in every file and hold every value counted; otherwise the
+    dictionaries of every chunk, unified in order as pyarrow does when it converts them to pandas (reads the
+    column)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(files[0])
+    field = schema.field(column) if column in schema.names else None
+    if field is None or not pa.types.is_dictionary(field.type):
+        return None
+    firsts = []
+    for f in files:
+        book = pq.ParquetFile(f)
+        if book.metadata.num_row_groups:
+            chunks = book.read_row_group(0, columns=[column]).column(0).chunks
+            firsts.append(tuple(v for c in chunks[:1] for v in c.dictionary.to_pylist()))
+    if firsts and len(set(firsts)) == 1 and present <= set(firsts[0]):
+        return list(firsts[0]), field.type.ordered
+    unified = pq.read_table(files, columns=[column]).unify_dictionaries().column(0)
+    return (unified.chunk(0).dictionary.to_pylist() if unified.num_chunks else []), field.type.ordered
+
+
+def _in_memory_dtypes(frame: Any, source: Any, files: list[str], columns: list[str]) -> Any:
+    """``frame`` with its group and stratum columns given the categorical dtype the in-memory path reads them with
+    (a DataFrame's own categoricals; Parquet dictionary columns), so the levels keep their order (the engine returns
+    their values as strings, which sort otherwise)."""
+    import pandas as pd
+
+    for col in columns:
+        if col not in frame.columns:  # a pair of dates, differenced: a number
+            continue
+        if _is_frame(source):
+            dtype = source[col].dtype if isinstance(source[col].dtype, pd.CategoricalDtype) else None
+        elif files:
+            found = _parquet_levels(files, col, set(frame[col].dropna()))
+            dtype = None if found is None else pd.CategoricalDtype(*found)
+        else:
+            dtype = None
+        if dtype is not None:
+            frame[col] = frame[col].astype(dtype)
+    return frame
 
 
 def _expression(t: Any, spec: Any, role: str) -> tuple[Any, str]:
@@ -298,7 +347,7 @@ def event_counts(
     engine = choose_engine(source, engine)
     started = _clock.perf_counter()
     with _quiet():
-        t, backend, described = _open(source, engine, table, session)
+        t, backend, described, files = _open(source, engine, table, session)
     t = _filtered(t, where)
     strata_specs = [strata] if isinstance(strata, str) else list(strata or [])
     keys: dict[str, Any] = {}
@@ -321,6 +370,8 @@ def event_counts(
     with _quiet():
         frame = _execute(counted, backend, progress)
     _check(frame, labels)
+    levels = [labels[k] for k in labels if k.startswith("stratum") or k == "group"]
+    frame = _in_memory_dtypes(frame, source, files, levels)
     frame = frame.sort_values(list(keys), kind="stable", ignore_index=True)
     options = _common.options(
         engine=engine if backend.name != "pyspark" else "spark",

@@ -59,12 +59,32 @@ def neutralise_cell(value: Any) -> Any:
     return value
 
 
+def _neutralise_column(column: pd.Series) -> pd.Series:
+    """:func:`neutralise_cell` over a column of text without a Python call per cell: the string methods find the
+    (few) cells that need a change and only those are rewritten; missing values stay as they are. A column that
+    mixes text with other objects is rare (display tables) and goes cell by cell."""
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+        return column.map(neutralise_cell).astype(object)
+    values = column.to_numpy(dtype=object, copy=True)
+    text = column.astype(object)
+    illegal = text.str.contains(_ILLEGAL_XML, na=False).to_numpy(dtype=bool)
+    if illegal.any():
+        values[illegal] = [_ILLEGAL_XML.sub("\ufffd", v) for v in values[illegal]]  # only the flagged cells
+        text = pd.Series(values, index=column.index, dtype=object)
+    risky = (text.str.startswith(_FORMULA_START, na=False)
+             & ~text.str.fullmatch(_PLAIN_NUMBER, na=False)).to_numpy(dtype=bool)
+    if risky.any():
+        values[risky] = ["'" + v for v in values[risky]]  # only the flagged cells
+    return pd.Series(values, index=column.index, dtype=object)
+
+
 def _neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            out[column] = out[column].map(neutralise_cell).astype(object)
+    for j, column in enumerate(out.columns):
+        values = out.iloc[:, j]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            out[column] = _neutralise_column(values)
     return out
 
 
@@ -77,20 +97,43 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8")
 
 def _cells(column: pd.Series) -> list[Any]:
     """One column as the values xlsxwriter writes: numbers (also text that is exactly a plain number, so display
-    counts are numbers) as floats, booleans as booleans, missing as ``None`` (an empty cell), other text as text."""
-    out: list[Any] = []
-    for value in column.tolist():
-        if is_missing(value):
-            out.append(None)
-        elif isinstance(value, (bool, np.bool_)):
-            out.append(bool(value))
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            out.append(float(value) if np.isfinite(value) else None)
-        elif isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
-            out.append(float(value))
-        else:
-            out.append(str(value))
-    return out
+    counts are numbers) as floats, booleans as booleans, missing as ``None`` (an empty cell), other text as text.
+    Numeric, boolean and text columns are converted as whole arrays; a column mixing kinds goes cell by cell."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        out = column.astype(object).to_numpy(dtype=object, copy=True)
+        missing = column.isna().to_numpy()
+        out[missing] = None
+        out[~missing] = out[~missing].astype(bool).tolist()
+        return out.tolist()
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("string", "empty"):
+        out = column.to_numpy(dtype=object, copy=True)
+        missing = column.isna().to_numpy()
+        out[missing] = None
+        text = column.astype(object).str.strip()
+        number = text.str.fullmatch(_PLAIN_NUMBER, na=False).to_numpy(dtype=bool)
+        if number.any():
+            out[number] = text[number].to_numpy(dtype=object).astype(float).astype(object)
+        return out.tolist()
+    return [_cell(value) for value in column.tolist()]
+
+
+def _cell(value: Any) -> Any:
+    if is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return str(value)
 
 
 def _sheet(wb: Any, name: str, frame: pd.DataFrame, bold: Any) -> None:
@@ -142,9 +185,11 @@ def write_xlsx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Pa
     return path
 
 
-#: Longest table written as a workbook sheet (xlsxwriter writes about 200,000 cells a second; Excel holds 1,048,576
-#: rows): longer tables are listed on the Index sheet and left to tables/<name>.csv.
-MAX_XLSX_ROWS = 100_000
+#: Largest table (rows x columns) written as a workbook sheet. xlsxwriter spends a Python call per cell (about
+#: 100,000 cells a second on a loaded 2-core machine), so a per-patient table of a large cohort would dominate the
+#: whole run (a 100,000-patient endpoints table: 3 million cells, half a minute); longer tables are listed on the
+#: Index sheet and left to tables/<name>.csv, which holds every row.
+MAX_XLSX_CELLS = 100_000
 
 
 def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.DataFrame], path: str | Path, *,
@@ -154,7 +199,8 @@ def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.Da
 
     Sheet names are the prefix and the table name cut to Excel's 31 characters; the prefix keeps them unique and the
     index gives every sheet's full table name, its kind and (display tables) its caption in the report. A table of
-    more than :data:`MAX_XLSX_ROWS` rows gets no sheet; the index says so. ``timestamp`` as in :func:`write_xlsx`.
+    more than :data:`MAX_XLSX_CELLS` cells (rows x columns) gets no sheet; the index says so and
+    points to its CSV. ``timestamp`` as in :func:`write_xlsx`.
     """
     path = Path(path)
     wb, bold = _open_workbook(path, timestamp)
@@ -163,8 +209,8 @@ def write_workbook(display: Mapping[str, pd.DataFrame], data: Mapping[str, pd.Da
                                  ("D", "data table (tables/<name>.csv)", data)):
         for k, (name, frame) in enumerate(tables.items(), start=1):
             sheet, what = _clean_sheet_name(f"{prefix}{k:02d} {name}")[:31], kind
-            if len(frame) > MAX_XLSX_ROWS:  # in tables/<name>.csv only: the sheet would take minutes, or not fit
-                sheet, what = "", f"not in this workbook: more than {MAX_XLSX_ROWS:,} rows; see tables/<name>.csv"
+            if frame.size > MAX_XLSX_CELLS:  # in tables/<name>.csv only: the sheet would cost more than the run
+                sheet, what = "", f"not in this workbook: more than {MAX_XLSX_CELLS:,} cells; see tables/<name>.csv"
             sheets.append((sheet, what, name, frame))
     captions = captions or {}
     index = pd.DataFrame({"Sheet": [s[0] for s in sheets], "Kind": [s[1] for s in sheets],

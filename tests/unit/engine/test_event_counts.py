@@ -136,3 +136,54 @@ def test_the_example_of_docs_scale_runs(tmp_path, monkeypatch, cohort):
     exec(code, scope)  # noqa: S102 (the documentation's own example)
     rows = co.logrank_test(cohort, "os_days", "os_event", "arm")
     assert scope["lr"].statistic == rows.statistic
+
+
+def _arms(n: int = 300, seed: int = 3) -> pd.DataFrame:
+    """Arms whose level order is not alphabetical (placebo, low, high), one level unused, strata as categories."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "days": rng.integers(1, 30, n).astype(np.int32),
+        "dead": rng.integers(0, 2, n).astype(np.int8),
+        "arm": pd.Categorical(rng.choice(["placebo", "low", "high"], n), categories=["placebo", "low", "high", "none"]),
+        "site": pd.Categorical(rng.choice(["north", "east"], n), categories=["north", "east"], ordered=True),
+    })
+
+
+def _same_levels(rows_frame, counts):
+    """The counts carry the in-memory dtype (levels in their order) and give the in-memory curves, in that order."""
+    expected = co.event_counts(rows_frame, "days", "dead", by="arm", strata="site")
+    pd.testing.assert_frame_equal(counts.frame, expected.frame, check_exact=True, check_dtype=True)
+    fit, rows = co.kaplan_meier(counts), co.kaplan_meier(rows_frame, "days", "dead", by="arm")
+    assert list(fit.medians["group"]) == list(rows.medians["group"]) == ["placebo", "low", "high"]
+    same(fit.table, rows.table)
+
+
+def test_categorical_levels_keep_the_in_memory_order_and_dtype(tmp_path):
+    frame = _arms()
+    path = tmp_path / "arms.parquet"
+    frame.to_parquet(path, row_group_size=100)
+    in_memory = pd.read_parquet(path)  # what `pd.read_parquet` + the in-memory path reads
+    args = {"time": "days", "event": "dead", "by": "arm", "strata": "site"}
+    _same_levels(in_memory, engine.event_counts(str(path), **args))
+    _same_levels(frame, engine.event_counts(frame, **args))
+
+
+def test_categorical_levels_of_differing_dictionaries_are_unified_as_pyarrow_does(tmp_path):
+    """Row groups written with their own dictionaries (not by pandas): the levels are pyarrow's unified ones."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _arms()
+    path = tmp_path / "mixed.parquet"
+    first = frame.iloc[:150][frame.arm.iloc[:150] != "high"]  # its dictionary lacks a level that is counted
+    parts = [first.assign(arm=first.arm.cat.set_categories(["low", "placebo"])),
+             frame.iloc[150:].assign(arm=frame.arm.iloc[150:].cat.set_categories(["high", "none", "placebo", "low"]))]
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    with pq.ParquetWriter(path, schema) as writer:
+        for part in parts:
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+    in_memory = pd.read_parquet(path)
+    counts = engine.event_counts(str(path), time="days", event="dead", by="arm")
+    assert list(counts.frame["arm"].cat.categories) == list(in_memory["arm"].cat.categories)
+    assert list(in_memory["arm"].cat.categories) == ["low", "placebo", "high", "none"]  # first seen, chunk by chunk
+    same(co.kaplan_meier(counts).table, co.kaplan_meier(in_memory, "days", "dead", by="arm").table)

@@ -58,3 +58,10 @@ def test_spark_differences_dates_and_filters_like_duckdb(spark, parquet_dir):
     on_spark = engine.event_counts(parquet_dir, **args, engine="spark", session=spark)
     on_duckdb = engine.event_counts(parquet_dir, **args, engine="duckdb")
     same(on_spark.frame, on_duckdb.frame)
+
+
+def test_spark_reads_a_lake_address_itself(spark, parquet_dir):
+    """A URL (``s3a://``, ``hdfs://``; here ``file://``) goes to Spark unchecked: no local file needs to exist."""
+    args = {"time": "os_days", "event": "os_event", "by": "arm"}
+    on_spark = engine.event_counts(f"file://{parquet_dir}", **args, engine="spark", session=spark)
+    same(on_spark.frame, engine.event_counts(parquet_dir, **args, engine="duckdb").frame)
