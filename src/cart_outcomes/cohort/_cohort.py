@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._assumptions import Assumption
+from cart_outcomes.cohort._grouping import group_problems
 from cart_outcomes.cohort._problems import Problem, ValidationReport
 from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.cohort.schema import TABLES, Column, Table
@@ -81,7 +82,7 @@ class Cohort:
     def require_valid(self) -> Cohort:
         """Return the cohort if it has no validation errors; otherwise raise ValidationFailed listing them all."""
         if not self.report.ok:
-            raise ValidationFailed(list(self.report.errors))
+            raise ValidationFailed(list(self.report.errors), summary=group_problems(self, errors_only=True))
         return self
 
 

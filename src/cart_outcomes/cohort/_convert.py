@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._problems import Problem
-from cart_outcomes.cohort.mapping import builtin_value
+from cart_outcomes.cohort.mapping import builtin_value, guess_value
 from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS, Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
@@ -243,8 +243,10 @@ class ColumnReader:
             name = self.col.name
 
             def msg(v: object) -> str:
-                guess = difflib.get_close_matches(show(v).lower(), list(lookup), n=1, cutoff=0.5)
-                hint = f"did you mean {lookup[guess[0]]!r}? " if guess else ""
+                guess, _ = guess_value(name, show(v), vocab)
+                close = difflib.get_close_matches(show(v).lower(), list(lookup), n=1, cutoff=0.75)
+                guess = guess or (lookup[close[0]] if close else None)
+                hint = f"did you mean {guess!r}? " if guess else ""
                 return (f"{show(v)!r} is not an allowed value; {hint}expected one of: {allowed} (recode other "
                         f"spellings under data.values.{name} in study.yaml)")
 
