@@ -19,7 +19,7 @@ FLOORS = {
     "stats": 2,
     "engine": 3, "endpoints": 3, "toxicity": 3, "kinetics": 3,
     "results": 4,
-    "report": 5,
+    "report": 5, "export": 5,
     "plan": 6,
     "cli": 7, "app": 7, "__main__": 7, "__init__": 7,
 }
@@ -78,11 +78,14 @@ def test_no_import_runs_up_a_floor():
     assert upward == []
 
 
-def test_report_computes_nothing():
-    """The report formats a RunResult: it imports no statistics and no clinical derivation."""
+def test_report_and_export_compute_nothing():
+    """The report formats a RunResult and the export reshapes a run's files: neither imports statistics, clinical
+    derivations, or the other."""
     below = ("stats", "endpoints", "toxicity", "kinetics")
-    reach = sorted(f"{m} -> {i}" for m, targets in _graph().items() if m.startswith("cart_outcomes.report")
-                   for i in targets if i.split(".")[1] in below)
+    reach = sorted(f"{m} -> {i}" for m, targets in _graph().items()
+                   if m.startswith(("cart_outcomes.report", "cart_outcomes.export"))
+                   for i in targets if i.split(".")[1] in below or {m.split(".")[1], i.split(".")[1]} == {
+                       "report", "export"})
     assert reach == []
 
 

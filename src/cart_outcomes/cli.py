@@ -386,6 +386,7 @@ def _run_with_progress(job, quiet: bool):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.plan.extract import ENGINE_STEPS
     from cart_outcomes.plan.run import STEPS
 
     console = Console(stderr=True, highlight=False)
@@ -393,9 +394,16 @@ def _run_with_progress(job, quiet: bool):
     try:
         with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
             task = bar.add_task("starting", total=len(STEPS))
+            steps = [STEPS]  # a run on an extract announces ENGINE_STEPS; its scans add ": <what> <percent>%"
 
             def step(message: str) -> None:
-                bar.update(task, description=message, completed=STEPS.index(message))
+                head = message.split(":", 1)[0]
+                if head not in steps[0] and head in ENGINE_STEPS:
+                    steps[0] = ENGINE_STEPS
+                if head in steps[0]:
+                    bar.update(task, description=message, completed=steps[0].index(head), total=len(steps[0]))
+                else:
+                    bar.update(task, description=message)
 
             result = job(step)
     except ValidationFailed as exc:
@@ -430,6 +438,14 @@ def _print_summary(result) -> None:
     conv = result.record.conventions
     pct = f"{100 * conv.conf_level:g}% CI"
     console.print(f"[bold]{_markup(r['title'])}[/bold]: {r['input']['n_patients']} patients")
+    counted = next((s["options"]["event_counts"] for s in r["survival"] if "event_counts" in s.get("options", {})),
+                   None)
+    if counted is not None:  # a run on an extract of derived endpoints: say where it was counted
+        engine = {"duckdb": "DuckDB", "spark": "Spark", "memory": "pandas (in memory)"}.get(
+            r["plan"]["data"]["engine"], r["plan"]["data"]["engine"])
+        console.print(_shown(f"  extract {r['input']['source_path']}: {r['input']['n_patients']:,} rows counted by "
+                             f"{engine} (data.engine: {r['plan']['data']['engine']}); survival analyses only"),
+                      markup=False)
     for rec in r["response"]:
         at = f"day {conv.response_day}" if rec["column"] == conv.response_column else "best response"
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "
@@ -494,7 +510,7 @@ def init(
     typer.echo(_shown(f"wrote {result.path}; check it, then run:  cart-outcomes run {result.path}"))
 
 
-_DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet")
+_DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".parquet", ".sav", ".zsav", ".dta", ".sas7bdat", ".xpt")
 
 
 @app.command()
@@ -540,6 +556,35 @@ def demo(
     from cart_outcomes.plan.demo import run_demo
 
     _name_the_report(_run_with_progress(lambda step: run_demo(out, progress=step), quiet))
+
+
+export_app = typer.Typer(help="Export a run's outputs into other standards (CDISC ADaM).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command(name="adam")
+def export_adam(
+    results_dir: Annotated[Path, typer.Argument(help="A folder written by `cart-outcomes run` (results.json, "
+                                                     "tables/).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the datasets (default: RESULTS_DIR/adam).")]
+    = None,
+    formats: Annotated[str, typer.Option("--format", help="xpt, parquet or xpt,parquet.")] = "xpt,parquet",
+    studyid: Annotated[str | None, typer.Option("--studyid", help="STUDYID (default: the run's title).")] = None,
+) -> None:
+    """Write CDISC ADaM ADSL, ADTTE, ADRS and ADAE (SAS transport v5 and Parquet) with a define-style listing."""
+    from cart_outcomes.errors import CartOutcomesError
+    from cart_outcomes.export import write_adam
+
+    if not (results_dir / "results.json").is_file():
+        _fail_usage(f"{results_dir} is not a run output folder (no results.json): give the folder "
+                    "`cart-outcomes run` wrote")
+    target = out if out is not None else results_dir / "adam"
+    try:
+        files = write_adam(results_dir, target, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                           studyid=studyid)
+    except CartOutcomesError as exc:
+        _fail_usage(str(exc))
+    typer.echo(_shown(f"wrote {len(files)} file(s) to {target}"))
 
 
 @app.command(name="app")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from cart_outcomes.cli import app
@@ -104,3 +106,16 @@ def test_help_does_not_import_pandas() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT / "src")})
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "{seed}/patients.csv"], ["init", "{tmp}/patients.csv"]])
+def test_help_validate_and_init_never_import_matplotlib(args, tmp_path) -> None:
+    """The commands that draw nothing stay fast: matplotlib (about a third of a second to import) is never loaded."""
+    shutil.copy(ROOT / "examples" / "cd7-tall" / "patients.csv", tmp_path / "patients.csv")
+    argv = [a.format(seed=ROOT / "examples" / "cd7-tall", tmp=tmp_path) for a in args]
+    code = ("import sys\nfrom cart_outcomes.cli import app\nsys.argv = ['cart-outcomes', *sys.argv[1:]]\n"
+            "try:\n    app()\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT / "src")}, cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == "False"

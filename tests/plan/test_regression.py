@@ -4,6 +4,7 @@ tests/reference/test_regression_against_R.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -100,3 +101,13 @@ def test_report_shows_the_table_the_forest_plot_and_the_rmst_comparison():
     rmst = sections["rmst"].tables[0].frame
     assert rmst["Measure"].str.startswith("Difference (autologous − allogeneic)").any()
     assert "regression_os_cox" in run.tables and "rmst_os_car_t_source" in run.tables
+
+
+def test_the_documented_plan_parses_with_the_documented_defaults():
+    doc = (Path(__file__).parents[2] / "docs" / "regression.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", doc, flags=re.S)
+    plan = parse_plan(block)
+    os_model, cir_model, pfs_model = plan.regression
+    assert [r.effective_model for r in plan.regression] == ["cox", "fine-gray", "cox"]
+    assert (cir_model.univariable, cir_model.multivariable, cir_model.ties) == (True, True, None)
+    assert pfs_model.robust and plan.rmst[0].tau == 365

@@ -4,6 +4,9 @@ The expected values are the abstract's (shared/reference/seed-study.md), not out
 """
 
 import pytest
+from tests.reference.test_regression_against_R import REF, assert_model_matches_R, fitted_models
+
+REGRESSION_REF = REF["demo"]
 
 
 def _survival(res, endpoint):
@@ -75,3 +78,13 @@ def test_crs_and_icans(demo_run):
     assert crs["grade_3"] == 4 and crs["grade_4"] == crs["grade_5"] == 0
     icans = {r["category"]: r["n"] for r in res["toxicity"]["icans"]["distribution"]}
     assert icans["any_grade"] == 1
+
+
+@pytest.mark.parametrize("key", sorted(REGRESSION_REF))
+def test_univariable_cox_models_equal_R(demo_run, key):
+    """The demo plan's univariable Cox models of OS (12 patients, 9 deaths) against R coxph and cox.zph
+    (tests/reference/regression_reference.R); each warns of fewer than 10 events per coefficient."""
+    _, res = demo_run
+    fit = fitted_models(res)[key]
+    assert_model_matches_R(fit, REGRESSION_REF[key], key)
+    assert any("9 events for 1 coefficient(s)" in w for w in fit["warnings"])

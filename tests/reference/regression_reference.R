@@ -1,5 +1,6 @@
 # Reference values for the plan's regression and rmst sections (issue 20, items 1 and 5), on the example cohort of
-# 150 patients (tests/reference/arms_cohort/patients.csv, written by tests/example_cohort.py).
+# 150 patients (tests/reference/arms_cohort/patients.csv, written by tests/example_cohort.py), and the demo's
+# univariable models on the seed study (examples/cd7-tall/patients.csv).
 #
 # * Cox: survival::coxph, univariable and multivariable; summary()'s coefficients, CIs, likelihood-ratio, Wald,
 #   score and robust score tests; cox.zph (transform "km"); the joint Wald test of a 3-level factor.
@@ -169,5 +170,14 @@ rmst[["os_car_t_source"]] <- rmst2(d$os_time, d$os_event, as.integer(d$car_t_sou
 ds <- d[!is.na(d$sex), ]
 rmst[["pfs_sex"]] <- c(rmst2(ds$pfs_time, ds$pfs_event, as.integer(ds$sex == "M")), list(n = nrow(ds)))
 
-writeLines(json(list(versions = versions(), models = models, rmst = rmst)),
+# ---- the demo (seed study, 12 patients): univariable Cox models of OS, as examples/cd7-tall/study.yaml asks ------
+d <- read.csv(file.path("examples", "cd7-tall", "patients.csv"), na.strings = c("", "NA"), stringsAsFactors = FALSE)
+d$os_time <- ifelse(is.na(d$death_day), d$last_followup_day, d$death_day)
+d$os_event <- as.integer(!is.na(d$death_day))
+d$sex <- factor(d$sex)              # reference F
+d$diagnosis <- factor(d$diagnosis)  # reference T-ALL
+demo <- list()
+for (v in c("age_years", "sex", "diagnosis")) demo[[paste0("os_cox/univariable/", v)]] <- cox_case("os_time", "os_event", v)
+
+writeLines(json(list(versions = versions(), models = models, rmst = rmst, demo = demo)),
            file.path(out_dir, "regression_reference.json"))

@@ -46,7 +46,7 @@ def results():
     return run_plan(parse_plan(PLAN)).results
 
 
-def _fits(results):
+def fitted_models(results):
     """Every fitted model as ``<id>/<kind>[/<covariate>]`` -> its record."""
     out = {}
     for rec in results["regression"]:
@@ -58,12 +58,17 @@ def _fits(results):
 
 
 def test_every_reference_model_is_fitted(results):
-    assert set(_fits(results)) == set(REF["models"])
+    assert set(fitted_models(results)) == set(REF["models"])
 
 
 @pytest.mark.parametrize("key", sorted(REF["models"]))
 def test_model_against_R(results, key):
-    fit, ref = _fits(results)[key], REF["models"][key]
+    assert_model_matches_R(fitted_models(results)[key], REF["models"][key], key)
+
+
+def assert_model_matches_R(fit: dict, ref: dict, key: str) -> None:
+    """n, events, every term's estimate, HR, SE, p and CI, the model tests, the joint test of a 3-level factor and
+    cox.zph of one fitted model (a results.json record) against its R values."""
     assert (fit["n"], fit["events"]) == (ref["n"], ref["events"])
     terms = [t for t in fit["terms"] if not t["is_reference"]]
     assert [t["term"] for t in terms] == ref["term"]

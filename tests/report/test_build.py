@@ -57,14 +57,14 @@ def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
                            "simon_makuch_responders_by_hsct_os", "simon_makuch_responders_by_hsct_pfs",
                            "toxicity_daily", "toxicity_grades", "kinetics_peripheral_blood_qpcr_copies_per_ug_dna",
                            "kinetics_peripheral_blood_flow_percent_of_cd3", "kinetics_by_response",
-                           "lab_trajectories"])
+                           "lab_trajectories", "forest_os_cox"])
     assert not list((out / "figures").glob("*.png"))  # the seed plan asks for SVG only
     assert set(demo_run.files) == {p for p in out.rglob("*") if p.is_file()}
 
 
 def test_demo_report_has_every_section_filled_from_the_run(demo_run):
     text = (demo_run.out_dir / "report.html").read_text(encoding="utf-8")
-    assert _section_ids(text) == list(SECTION_ORDER)
+    assert _section_ids(text) == [s for s in SECTION_ORDER if s != "rmst"]  # the demo plan has no rmst section
     seen = _visible(text)
     # cohort: Table 1 rows from patients.csv (11 autologous / 1 allogeneic), swimmer plot
     assert "Table 1. Baseline characteristics" in seen and "autologous 11 (92%)" in seen
@@ -107,7 +107,7 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
     frame = demo_run.patients
     checked = 0
     for name, (fig, _block) in demo_outputs.figures.items():
-        if name.startswith(("swimmer", "toxicity", "kinetics", "lab_")):  # no time-to-event curve
+        if name.startswith(("swimmer", "toxicity", "kinetics", "lab_", "forest_")):  # no time-to-event curve
             continue
         ticks = list(fig.axes[0].get_xticks())
         if name.startswith("km_"):

@@ -381,7 +381,10 @@ def _parquet_column(frame: pd.DataFrame, c: object, name: str, file: str, proble
 def _read_parquet(path: Path, src: RawSource, name: str) -> None:
     try:
         import pyarrow.parquet as pq
-
+    except ImportError:
+        raise InputError(f"{path.name}: reading Parquet files needs pyarrow; install it with "
+                         "pip install 'cart-outcomes[parquet]'") from None
+    try:
         meta = pq.ParquetFile(path).metadata
         if meta.num_rows * max(meta.num_columns, 1) > MAX_TABLE_CELLS:
             src.problems.append(Problem("TOO_LARGE", "error", f"{path.name} was not read: {meta.num_rows:,} rows x "

@@ -398,6 +398,15 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
         from cart_outcomes.cohort.redcap import read_redcap
 
         return _cohort_from_source(read_redcap(p, p.parent / mapping.redcap_dictionary), mapping, str(p))
+    if mapping.adtte:
+        from cart_outcomes.cohort.adam import read_adam
+
+        src, given = read_adam(p, p.parent / mapping.adtte, mapping.adtte_params)
+        cohort = _cohort_from_source(src, mapping, str(p))
+        patients = cohort.patients.copy()
+        for column in given.columns[1:]:  # the endpoints as given, checked by read_adam (rules 1-2)
+            patients[column] = patients["patient_id"].map(dict(zip(given["patient_id"], given[column], strict=True)))
+        return dataclasses.replace(cohort, tables=MappingProxyType({**cohort.tables, "patients": patients}))
     return _cohort_from_source(read_raw(p, mapping.header_row), mapping, str(p))
 
 

@@ -261,6 +261,12 @@ class DataMapping(BaseModel):
     decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of numbers written as text.")
     redcap_dictionary: str | None = Field(default=None, description="REDCap data dictionary CSV, relative to the "
                                           "source's folder: the source is then a REDCap raw-data export.")
+    adtte: str | None = Field(default=None, description="CDISC ADaM ADTTE (.xpt, .sas7bdat, .parquet, .csv), "
+                              "relative to the source's folder: the source is then the ADSL, and AVAL/CNSR are the "
+                              "endpoints' times and events.")
+    adtte_params: dict[str, Literal["os", "pfs", "efs", "rfs", "dor"]] | None = Field(
+        default=None, description="ADTTE PARAMCD -> endpoint (default: OS, PFS, EFS, RFS, DOR to os, pfs, efs, rfs, "
+        "dor).")
 
     @field_validator("columns", "values", mode="before")
     @classmethod
@@ -320,6 +326,8 @@ def mapping_from_dict(data: Any, *, source: str = "<mapping>") -> DataMapping:
     """Build a :class:`DataMapping` from a parsed ``data`` section; raise InputError listing every problem."""
     if data is None:
         return DataMapping()
+    if isinstance(data, dict):  # where the plan reads the data (plan.model.DataSection), not how it maps them
+        data = {k: v for k, v in data.items() if k != "engine"}
     try:
         return DataMapping.model_validate(data)
     except ValidationError as exc:

@@ -62,7 +62,7 @@ def response_values(patients: pd.DataFrame, column: str) -> np.ndarray:
     """Object array of a response column (None when empty), checking the vocabulary."""
     require(patients, [column])
     values = patients[column].astype(object).where(patients[column].notna(), None).to_numpy()
-    bad = np.array([v is not None and v not in RESPONSES for v in values], dtype=bool)
+    bad = patients[column].notna().to_numpy() & ~pd.Series(values, dtype=object).isin(RESPONSES).to_numpy()
     if bad.any():
         shown = sorted({str(v) for v in values[bad]})
         raise InputError(
@@ -82,4 +82,4 @@ def check_categories(option: str, categories: Iterable[str]) -> tuple[str, ...]:
 
 
 def in_categories(values: np.ndarray, categories: tuple[str, ...]) -> np.ndarray:
-    return np.array([v in categories for v in values], dtype=bool)
+    return pd.Series(values, dtype=object).isin(categories).to_numpy()

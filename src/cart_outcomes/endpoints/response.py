@@ -166,14 +166,14 @@ def response_rates(
         raise InputError(f"conf_level must be between 0 and 1, got {conf_level!r}")
     values = response_values(patients, column)
     ids = patient_list(patients)
-    missing = np.array([v is None for v in values], dtype=bool)
+    missing = pd.isna(values)
     if missing.any():
         warnings.warn(
             f"column {column!r}: no response recorded for patient(s) {ids(missing)}; treated as not evaluable (NE)",
             DataQualityWarning,
             stacklevel=2,
         )
-    not_evaluable = missing | np.array([v == "NE" for v in values], dtype=bool)
+    not_evaluable = missing | (values == "NE")
     keep = ~not_evaluable if denominator == "evaluable" else np.ones(len(values), dtype=bool)
     n = int(keep.sum())
 
@@ -205,7 +205,8 @@ def response_rates(
     counts = pd.DataFrame(
         {
             "response": [*RESPONSES, "missing"],
-            "n": [int(sum(v == c for v in values)) for c in RESPONSES] + [int(missing.sum())],
+            "n": [int(n) for n in pd.Series(values, dtype=object).value_counts().reindex(RESPONSES, fill_value=0)]
+            + [int(missing.sum())],
         }
     )
     options = {

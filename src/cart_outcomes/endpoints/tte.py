@@ -40,6 +40,7 @@ from cart_outcomes.endpoints._frame import (
 from cart_outcomes.endpoints.sources import (
     DEATH,
     HSCT,
+    LAST_FOLLOWUP,
     NEW_THERAPY,
     PROGRESSION,
     STATUS_COMPETING_DEATH,
@@ -54,6 +55,7 @@ from cart_outcomes.errors import InputError
 __all__ = [
     "CR_RESPONSES",
     "ORR_RESPONSES",
+    "SOURCE_DESCRIPTIONS",
     "derive_cir_nrm",
     "derive_dor",
     "derive_efs",
@@ -66,6 +68,23 @@ __all__ = [
 ]
 
 FailureDay = Literal["assessment", "day0"]
+
+#: One line for every source name a ``derive_*`` endpoint writes to ``<ep>_source`` (CDISC ADaM's EVNTDESC and
+#: CNSDTDSC are written from it).
+SOURCE_DESCRIPTIONS = {
+    "death": DEATH.description,
+    "progression": PROGRESSION.description,
+    "relapse": "relapse or progression",
+    "no_response": "no response at the response assessment",
+    "induction_failure": "no complete remission at the response assessment (induction failure)",
+    "death_censor": "death without progression (censored)",
+    "last_followup": LAST_FOLLOWUP.description,
+    **{f"{s.name}_{how}": f"{s.description} ({how}ed)" if how == "censor" else f"{s.description} (competing)"
+       for s in (HSCT, NEW_THERAPY) for how in ("censor", "competing")},
+    "not_applicable": "not in the endpoint's population",
+    "adtte_event": "event as given in the ADaM ADTTE (CNSR = 0)",
+    "adtte_censor": "censored as given in the ADaM ADTTE (CNSR > 0)",
+}
 
 
 def derive_time_to_event(
@@ -370,7 +389,8 @@ def derive_dor(
     responses: Sequence[str] = ORR_RESPONSES,
     response_column: str = "day28_response",
 ) -> pd.DataFrame:
-    """Duration of response: ``dor_time_days``, ``dor_event``, ``dor_status``, ``dor_source``.
+    """Duration of response: ``dor_time_days``, ``dor_event``, ``dor_status``, ``dor_source`` and
+    ``dor_origin_day`` (the first response day, time zero of the endpoint; NaN outside its population).
 
     Parameters
     ----------
@@ -421,7 +441,7 @@ def derive_dor(
         origin="_dor_origin_day",
         population=responder,
     )
-    return out.drop(columns="_dor_origin_day")
+    return out.rename(columns={"_dor_origin_day": "dor_origin_day"})
 
 
 def derive_cir_nrm(

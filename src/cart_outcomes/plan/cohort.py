@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cart_outcomes.endpoints import tte
@@ -30,12 +31,46 @@ TABLE1_VARIABLES = {
 TABLE1_CATEGORICAL = ("lines_of_prior_therapy",)
 
 
+#: Time-to-event endpoints a cohort may give as analysed (``<ep>_time_days``, ``<ep>_event``: CDISC ADaM ADTTE).
+GIVEN_ENDPOINTS = ("os", "pfs", "efs", "rfs", "dor")
+
+
 def derive_endpoints(patients: pd.DataFrame, plan: Plan, log: QualityLog | None = None) -> pd.DataFrame:
     """Add every endpoint's ``*_time_days``, ``*_event``, ``*_status`` and ``*_source`` columns.
 
     Duration of response is left out when a responder has no first-response day (it would have no start): with
     ``log`` and DOR asked for, a one-line ``ANALYSIS_SKIPPED`` warning names the patients and what to add.
+
+    Endpoints the cohort gives (an ADaM ADTTE read by ``cohort.adam``: ``<ep>_time_days`` and ``<ep>_event``) are
+    taken as given, with source ``adtte_event``/``adtte_censor`` (``not_applicable`` where a patient has none); the
+    others are derived. Relapse and non-relapse mortality need progression, which an ADaM cohort has only from PFS:
+    without a given PFS they are not applicable.
     """
+    given = [ep for ep in GIVEN_ENDPOINTS if {f"{ep}_time_days", f"{ep}_event"} <= set(patients.columns)]
+    if given:
+        stash = patients[[c for ep in given for c in (f"{ep}_time_days", f"{ep}_event")]]
+        frame = _derive(patients.drop(columns=stash.columns), plan, log)
+        return _as_given(frame, stash, given)
+    return _derive(patients, plan, log)
+
+
+def _as_given(frame: pd.DataFrame, stash: pd.DataFrame, given: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for ep in given:
+        time = pd.to_numeric(stash[f"{ep}_time_days"]).astype(float)
+        event = np.array([v is True or (not pd.isna(v) and bool(v)) for v in stash[f"{ep}_event"]]) & time.notna()
+        frame[f"{ep}_time_days"] = time.to_numpy()
+        frame[f"{ep}_event"] = event.to_numpy()
+        frame[f"{ep}_status"] = event.astype(int).to_numpy()
+        frame[f"{ep}_source"] = np.where(time.isna(), "not_applicable",
+                                         np.where(event, "adtte_event", "adtte_censor"))
+    if "pfs" not in given or stash["pfs_time_days"].isna().all():
+        frame["cir_time_days"], frame["cir_event"], frame["cir_status"] = np.nan, False, 0
+        frame["cir_source"] = "not_applicable"
+    return frame
+
+
+def _derive(patients: pd.DataFrame, plan: Plan, log: QualityLog | None) -> pd.DataFrame:
     o = plan.endpoints
     common = {"hsct": o.hsct, "new_therapy": o.new_therapy}
     failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}

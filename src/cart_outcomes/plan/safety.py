@@ -16,6 +16,7 @@ from cart_outcomes.errors import DataQualityWarning
 from cart_outcomes.plan._common import Part, QualityLog
 from cart_outcomes.plan.model import Plan
 from cart_outcomes.results.records import records
+from cart_outcomes.results.subjects import toxicity_table
 
 #: Display name of each toxicity whose maximum grade per patient is tabulated.
 GRADED = {"crs": "CRS", "icans": "ICANS"}
@@ -72,6 +73,20 @@ def _graded(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, tox: str, p
     return None, None, None
 
 
+def _with_onset(grades: pd.DataFrame, result: Any, patients: pd.DataFrame, tox: str) -> pd.DataFrame:
+    """Each patient's grade and system with the rule that set it and the onset/resolution days: from the grading
+    result when graded from observations, else the cohort's ``<tox>_onset_day``."""
+    out = grades[["patient_id", "grade", "system"]]
+    if result is not None:
+        detail = result.table.rename(columns={"max_grade_rule": "rule", "max_grade_domain": "rule"})
+        keep = [c for c in ("patient_id", "rule", "onset_day", "resolution_day") if c in detail.columns]
+        return out.merge(detail[keep], on="patient_id", how="left")
+    if f"{tox}_onset_day" in patients.columns:
+        onset = patients[["patient_id", f"{tox}_onset_day"]].rename(columns={f"{tox}_onset_day": "onset_day"})
+        return out.merge(onset, on="patient_id", how="left")
+    return out
+
+
 def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan: Plan, log: QualityLog) -> Part:
     """Grade distributions with exact CIs at the plan's level, onset and duration, and the tidy
     ``toxicity_max_grades`` table (one row per patient, ``<tox>_max_grade``; no observation row = grade 0)."""
@@ -81,6 +96,7 @@ def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan
     frames: dict[str, pd.DataFrame] = {}
     level = plan.statistics.conf_level
     max_grades = pd.DataFrame({"patient_id": patients["patient_id"].to_numpy()})
+    per_patient: dict[str, pd.DataFrame] = {}
     for tox in GRADED:
         if not getattr(plan.toxicity, tox):
             continue
@@ -98,6 +114,7 @@ def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan
             frames[f"{tox}_by_patient"] = result.table
             frames[f"{tox}_daily"] = result.observations[["patient_id", "day", "grade", "rule"]]
         frames[f"{tox}_distribution"] = dist.table
+        per_patient[tox] = _with_onset(grades, result, patients, tox)
         max_grades[f"{tox}_max_grade"] = max_grades["patient_id"].map(
             grades.set_index("patient_id")["grade"]).astype("Float64")
         out[tox] = rec
@@ -114,4 +131,5 @@ def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan
         frames["adverse_events"] = ae.table
     if len(max_grades.columns) > 1:
         frames["toxicity_max_grades"] = max_grades
+        frames["toxicity_by_patient"] = toxicity_table(per_patient)
     return Part(out, frames, {})

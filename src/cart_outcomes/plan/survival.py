@@ -120,8 +120,9 @@ def survival_section(frame: pd.DataFrame, plan: Plan, log: QualityLog | None = N
     out, tables, fits = [], {}, {}
     column = response_column(plan)
     for a in plan.effective_analyses():
-        if column not in frame.columns and (a.population == "responders" or a.endpoint == "efs"):
-            if log is not None:  # responders and induction failure (EFS) are read from the response-day column
+        given = frame[f"{a.endpoint}_source"].isin(["adtte_event", "adtte_censor"]).any() if a.endpoint == "efs" else 0
+        if column not in frame.columns and (a.population == "responders" or (a.endpoint == "efs" and not given)):
+            if log is not None:  # responders and induction failure (EFS, unless given by ADTTE) need the responses
                 skipped(log, f"{ENDPOINT_NAMES[a.endpoint]} ({a.population}) not analysed: the sheet has no "
                              f"{column!r} column")
             continue

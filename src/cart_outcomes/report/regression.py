@@ -33,8 +33,12 @@ def _ratio(term: Mapping[str, Any]) -> str:
         return "1 (reference)"
     if is_missing(term["hazard_ratio"]):
         return "NA"
-    lo, hi = ("NA" if is_missing(v) else f"{float(v):.2f}" for v in (term["lower"], term["upper"]))
-    return f"{float(term['hazard_ratio']):.2f} ({lo}–{hi})"
+    digits = 2
+    if not (is_missing(term["lower"]) or is_missing(term["upper"])):
+        while digits < 6 and f"{float(term['lower']):.{digits}f}" == f"{float(term['upper']):.{digits}f}":
+            digits += 1  # a per-unit ratio of a wide-ranging covariate (LDH): 1.000 (0.998–1.001), not 1.00 (1.00–1.00)
+    lo, hi = ("NA" if is_missing(v) else f"{float(v):.{digits}f}" for v in (term["lower"], term["upper"]))
+    return f"{float(term['hazard_ratio']):.{digits}f} ({lo}–{hi})"
 
 
 def _term_label(term: Mapping[str, Any]) -> str:
@@ -124,7 +128,10 @@ def _note(rec: Mapping[str, Any]) -> str:
 
 
 def _forest_frame(fit: Mapping[str, Any]) -> pd.DataFrame:
-    terms = [t for t in fit["terms"] if not t["is_reference"]]
+    """The estimated terms with a finite CI (a term whose limit is infinite, e.g. under monotone likelihood, is
+    left to the table)."""
+    terms = [t for t in fit["terms"] if not t["is_reference"] and not is_missing(t["lower"])
+             and not is_missing(t["upper"])]
     return pd.DataFrame({"term": [_term_label(t) for t in terms],
                          "hr": [float("nan") if is_missing(t["hazard_ratio"]) else t["hazard_ratio"] for t in terms],
                          "lower": [float("nan") if is_missing(t["lower"]) else t["lower"] for t in terms],
@@ -157,7 +164,8 @@ def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: Add
             fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)")
             kind = "multivariable" if drawn else "univariable"
             caption = (f"{rec['name']}{population}: {kind} {what} hazard ratios with {pct}% CIs (log scale); N and "
-                       "events of each model (numeric covariates) or level (categorical, against the reference).")
+                       "events of each model (numeric covariates) or level (categorical, against the reference); a "
+                       "term without a finite CI is shown in the table only.")
             figures.append(add(figs, f"forest_{rec['id']}", fig, caption))
     return Section("regression", "Regression", warnings=warnings, figures=figures, tables=tables)
 

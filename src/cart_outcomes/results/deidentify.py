@@ -141,8 +141,8 @@ def deidentify_run(run: RunResult) -> RunResult:
 
     The patients frame loses its date and free-text columns and gets coded ids; every table with a ``patient_id``
     column is coded; in the record every ``patient_id`` value is coded and ids and dates inside text (validation
-    messages, values) are replaced. Day counts from infusion are kept. The code map is not kept anywhere; applying
-    it twice changes nothing.
+    messages, values) are replaced, and ``input.deidentified`` says so. Day counts from infusion are kept. The code
+    map is not kept anywhere; applying it twice changes nothing.
     """
     from cart_outcomes.results.records import Results
 
@@ -151,5 +151,7 @@ def deidentify_run(run: RunResult) -> RunResult:
     drop = [c for c in FREE_TEXT_COLUMNS if c in run.patients.columns]
     patients, code_map = deidentify(run.patients, drop=drop)
     tables = {name: _code_table(t, code_map) for name, t in run.tables.items()}
-    record = Results.model_validate(_code_records(run.results, code_map))
+    coded = _code_records(run.results, code_map)
+    coded["input"]["deidentified"] = True
+    record = Results.model_validate(coded)
     return dataclasses.replace(run, record=record, tables=tables, patients=patients, deidentified=True)

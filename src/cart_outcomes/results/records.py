@@ -74,6 +74,8 @@ class Input(_Closed):
         "'../data/cohort.xlsx', which lies outside it), or absolute when the plan gave an absolute path.")
     sha256: dict[str, str] = Field(description="SHA-256 of every file read.")
     n_patients: int
+    deidentified: bool = Field(default=False, description="Written (true) when every output was de-identified: "
+                               "patient ids are study codes and calendar dates are removed.")
 
 
 class DataQuality(_Closed):

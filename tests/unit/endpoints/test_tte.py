@@ -166,7 +166,8 @@ def test_dor_from_first_response(cohort):
     assert got["F"] == (92, True, 1, "progression")  # PR day 28 to progression day 120
     assert got["G"] == (122, True, 1, "progression")
     assert got["D"][3] == got["E"][3] == "not_applicable"
-    assert "_dor_origin_day" not in derive_dor(cohort).columns
+    origin = derive_dor(cohort).set_index("patient_id")["dor_origin_day"]
+    assert origin["F"] == 28 and origin["F"] + 92 == 120 and np.isnan(origin["D"])  # time zero: the response day
 
 
 def test_dor_death_censored(cohort):
