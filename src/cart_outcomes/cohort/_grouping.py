@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,9 +23,6 @@ from cart_outcomes._text import neutralise
 from cart_outcomes.cohort._problems import RULES, Problem, Severity
 from cart_outcomes.cohort.mapping import GRADE_COLUMNS, guess_column, guess_value
 from cart_outcomes.cohort.schema import TABLES
-
-if TYPE_CHECKING:  # the cohort calls group_problems when it fails validation
-    from cart_outcomes.cohort._cohort import Cohort
 
 __all__ = ["ProblemGroup", "ProblemSummary", "Suggestion", "group_problems"]
 
@@ -215,7 +212,7 @@ def _plain(text: str) -> str:
 
 
 class _Grouper:
-    def __init__(self, cohort: Cohort) -> None:
+    def __init__(self, cohort: Any) -> None:  # a Cohort (which imports this module)
         self.cohort = cohort
         self.canonical = {(t, h): c for t, heads in cohort.headers.items() for c, h in heads.items()}
         self.unknown = {t: [p.column for p in cohort.report.problems if p.rule == "UNKNOWN_COLUMN" and p.table == t
@@ -409,7 +406,7 @@ def _looks_like_dates(cells: pd.Series | None) -> bool:
     return dates >= 0.8 * len(filled)
 
 
-def group_problems(cohort: Cohort, *, errors_only: bool = False) -> ProblemSummary:
+def group_problems(cohort: Any, *, errors_only: bool = False) -> ProblemSummary:
     """The problems of ``cohort.report`` grouped by rule, table and column, one line each, with their fixes.
 
     Parameters
