@@ -143,9 +143,28 @@ def _data_quality_section(run: RunResult) -> Section:
         tables.append(TableBlock(counts, "Patients in each analysis",
                                  note="'Not in analysis': outside the population (e.g. non-responders for DOR) or "
                                       "without a defined time for the endpoint."))
+    notes = dq.get("assumptions") or []
+    if notes:
+        read = pd.DataFrame([(_assumption_subject(a), a["read_as"], a["evidence"],
+                              "plan" if a["stated"] else "found while reading") for a in notes],
+                            columns=["What", "Read as", "Evidence", "Source"])
+        tables.append(TableBlock(read, "How the sheet was read",
+                                 note="Every guess made in reading the sheet, with its evidence: 'plan' when the "
+                                      "plan's data section states it (cart-outcomes init writes its guesses there), "
+                                      "else found while reading. Check any marked 'check'."))
     if not warnings:
         paragraphs.append("No data-quality warnings.")
     return Section("data-quality", "Data quality", warnings=warnings, paragraphs=paragraphs, tables=tables)
+
+
+def _assumption_subject(a: Mapping[str, Any]) -> str:
+    """What a reading assumption is about, as the sheet shows it (results.json ``data_quality.assumptions``)."""
+    table = f" ({a['table']})" if a.get("table") not in (None, "patients") else ""
+    cells = f" ({a['n_cells']} cell{'s' if a['n_cells'] != 1 else ''})" if a.get("n_cells") is not None else ""
+    return {"table": f"sheet '{a.get('header')}'", "header_row": f"header row of sheet '{a.get('header')}'",
+            "column": f"header '{a.get('header')}'{table}",
+            "value": f"'{a.get('value')}' in column '{a.get('header')}'{cells}",
+            "date_format": f"text dates{table}", "decimal": f"numbers{table}"}.get(a["kind"], a["kind"])
 
 
 _BINOMIAL = {"clopper-pearson": "Clopper-Pearson exact", "wilson": "Wilson score"}

@@ -83,6 +83,11 @@ class DataQuality(_Closed):
     warnings: list[Row] = Field(description="Validation warnings: rule, severity, patient_id, row, column, ...")
     n_warnings: int
     exclusions: list[Row] = Field(description="Patients left out of an analysis, with the analysis and reason.")
+    assumptions: list[Row] = Field(
+        default_factory=list,
+        description="How the sheet was read: header row, header -> column, cell text -> value, date order and "
+        "decimal mark, each with its evidence and whether the plan states it (kind, read_as, evidence, stated, "
+        "table, header, column, value, n_cells, text).")
 
 
 class Test(_Open):
