@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from report_cases import EXAMPLE, drawn_at_risk
+from report_cases import EXAMPLE, drawn_at_risk, drawn_table
 
 from cart_outcomes._version import __version__
 from cart_outcomes.plan.run import run_plan
@@ -116,17 +116,23 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
         ticks = list(fig.axes[0].get_xticks())
         if name.startswith("km_"):
             fit = fits[name[3:]]
-            drawn = drawn_at_risk(fig)
-            assert drawn == {"All patients": fit.at(ticks)["n_risk"].tolist()}
-            # R's n.risk at t = patients still under observation at t (hand count on the derived endpoint)
+            drawn = drawn_table(fig)
+            at = fit.at(ticks)
+            assert drawn == {"at_risk": {"At risk": at["n_risk"].tolist()},
+                             "events": {"Events": at["n_event"].cumsum().tolist()}}
+            # R's n.risk at t = patients still under observation at t, and the cumulative events = events on or
+            # before t (hand counts on the derived endpoint)
             endpoint = name.split("_")[1]
-            times = frame[f"{endpoint}_time_days"].dropna().to_numpy()
-            assert drawn["All patients"] == [float((times >= t).sum()) for t in ticks]
+            times = frame[f"{endpoint}_time_days"].to_numpy()
+            events = frame[f"{endpoint}_event"].eq(True).to_numpy()
+            assert drawn["at_risk"]["At risk"] == [float((times >= t).sum()) for t in ticks]
+            assert drawn["events"]["Events"] == [float((events & (times <= t)).sum()) for t in ticks]
         elif name.startswith("cif_"):
             fit = fits["cir_" + name[4:]]
             at = fit.at(ticks)
             expected = at.loc[at["cause"] == at["cause"].iloc[0], "n_risk"].tolist()
-            assert list(drawn_at_risk(fig, 2).values()) == [expected]  # the table under the first panel
+            for panel in (2, 3):  # each cause's panel has its own labelled table of event-free patients
+                assert list(drawn_at_risk(fig, panel).values()) == [expected]
             times = frame["cir_time_days"].dropna().to_numpy()
             assert expected == [float((times >= t).sum()) for t in ticks]
         elif name.startswith("naive_km_"):

@@ -103,7 +103,7 @@ def subgroups_section(run: RunResult, plot: FigureOptions, figs: dict, add: Call
         out_tables[f"subgroups_{f['name']}"] = table
         if plot.forest:
             fig = F.forest_figure(frame, xlabel=f"Hazard ratio, {f['group']} vs {f['reference']} ({pct}% CI, log "
-                                  "scale)")
+                                  "scale)", header=f"HR ({pct}% CI)", options=plot)
             figures.append(add(figs, f"forest_subgroups_{f['name']}", fig, f"{title} (forest plot)."))
     for s in sens:
         table, note = _sensitivity_table(s, unit, pct)
