@@ -45,9 +45,10 @@ ENGINE_STEPS = ("counting events in the extract", "writing outputs")
 #: Keys of the ``data`` section that map cohort files read in memory; an extract is read with its own column names.
 MAPPING_KEYS = ("columns", "values", "sheets", "date_format", "header_row", "decimal", "redcap_dictionary", "adtte",
                 "adtte_params")
-_NOT_FROM_EXTRACT = ("response rates, median follow-up (reverse Kaplan-Meier), toxicity, kinetics, labs and Table 1 "
-                     "are not: they are computed from the cohort tables, which an extract of derived endpoints does "
-                     "not have")
+_NOT_FROM_EXTRACT = ("response rates, median follow-up (reverse Kaplan-Meier), toxicity, kinetics, labs, Table 1 and "
+                     "the multi-arm comparisons of a by grouping (hazard ratios against a reference, pairwise and "
+                     "trend tests) are not: they are computed from the cohort tables or from per-patient rows, which "
+                     "counts in the engine do not bring to Python")
 
 
 def columns_of(endpoint: str) -> tuple[str, str]:
