@@ -102,6 +102,24 @@ def test_what_needs_one_row_per_patient_is_refused_before_any_scan(extract):
     assert "report.adam: the ADaM datasets (ADSL, ADTTE, ...) hold one record per patient" in msg
 
 
+def test_the_per_patient_sections_of_issue_20_are_refused_not_ignored(extract):
+    plan = Plan.model_validate({
+        "data": {"source": str(extract), "engine": "duckdb"},
+        "analyses": [{"endpoint": "os", "by": "diagnosis", "reference": "LBCL"},
+                     {"endpoint": "pfs", "population": {"diagnosis": ["LBCL"], "age_years": ">= 65"}}],
+        "table1": {"by": "diagnosis"},
+        "subgroups": [{"name": "f", "endpoint": "os", "factor": "car_t_source", "subgroups": ["sex"]}],
+        "sensitivity": [{"name": "s", "change": {"hsct": "censor"}}],
+    })
+    with pytest.raises(InputError) as err:
+        run_plan(plan)
+    msg = str(err.value)
+    assert "analyses (os by diagnosis: reference): hazard ratios against a reference" in msg
+    assert "analyses (pfs, population: diagnosis in {LBCL}, age_years >= 65): conditions are applied" in msg
+    assert "table1: baseline characteristics are summarised from the patients sheet" in msg
+    assert "subgroups (f): Cox models within subgroups" in msg and "sensitivity (s): Cox models" in msg
+
+
 def test_missing_columns_are_named_and_absent_standard_endpoints_skipped(extract, tmp_path):
     with pytest.raises(InputError, match=r"analyses \(os\): column\(s\) \['arm'\]"):
         run_plan(Plan.model_validate({"data": {"source": str(extract), "engine": "duckdb"},

@@ -13,8 +13,10 @@ column; rates at the plan's times) and Aalen-Johansen cumulative incidence with 
 a time for an endpoint is outside its population, as in memory (DOR: the responders; their number is recorded).
 
 Needs one row per patient with more than its endpoint columns, refused before anything is read, each with the reason
-(:func:`refusals`): comparisons (landmarks, time-dependent exposures, exact tests, Cox), the ``responders`` population
-of endpoints other than DOR, and the cohort mapping keys. Response rates, follow-up by reverse Kaplan-Meier, toxicity,
+(:func:`refusals`): comparisons (landmarks, time-dependent exposures, exact tests, Cox), regression, RMST, subgroup
+forests, sensitivity analyses, a ``table1`` section, multi-arm options (``reference``, ``pairwise``, ``order``,
+``scores``), the ``responders`` population of endpoints other than DOR, populations of conditions, and the cohort
+mapping keys. Response rates, follow-up by reverse Kaplan-Meier, toxicity,
 kinetics, labs and Table 1 are read from cohort tables an extract does not have: those sections are empty, and the
 run says so in one ``ANALYSIS_SKIPPED`` line.
 """
@@ -32,6 +34,7 @@ from cart_outcomes import stats
 from cart_outcomes.cohort.schema import CIR_CAUSES, ENDPOINT_NAMES
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.errors import InputError
+from cart_outcomes.plan import populations
 from cart_outcomes.plan._common import Part, QualityLog, conf_type, km_options, skipped, to_days
 from cart_outcomes.plan.model import Analysis, Plan
 from cart_outcomes.plan.survival import analysis_id, km_groups, logrank_record, rate_rows
@@ -123,10 +126,24 @@ def refusals(plan: Plan) -> list[str]:
     if plan.report.adam:
         out.append("report.adam: the ADaM datasets (ADSL, ADTTE, ...) hold one record per patient; export them from a "
                    "run with data.engine: memory")
+    for what, items in (("subgroups", plan.subgroups), ("sensitivity", plan.sensitivity)):
+        if items:
+            out.append(f"{what} ({', '.join(i.name for i in items)}): Cox models within subgroups and endpoints "
+                       "re-derived under other rules need one row per patient; run them with data.engine: memory")
+    if plan.table1.model_fields_set:
+        out.append("table1: baseline characteristics are summarised from the patients sheet, which an extract does "
+                   "not carry; run Table 1 with data.engine: memory")
     for a in plan.analyses or []:
         if a.population == "responders" and a.endpoint != "dor":
             out.append(f"analyses ({a.endpoint}, population: responders): the response is a per-patient column the "
                        "extract does not carry; write one extract per population (or use population: all)")
+        elif isinstance(a.population, dict):
+            out.append(f"analyses ({a.endpoint}, population: {populations.describe(a.population)}): conditions are "
+                       "applied to the cohort's rows; write one extract per population (or use population: all)")
+        arms = sorted({"reference", "pairwise", "order", "scores"} & a.model_fields_set)
+        if arms:
+            out.append(f"analyses ({a.endpoint} by {a.by}: {', '.join(arms)}): hazard ratios against a reference, "
+                       "pairwise and trend tests are computed from the rows; run them with data.engine: memory")
     mapping = [k for k in MAPPING_KEYS if k in plan.data.model_fields_set]
     if mapping:
         out.append(f"data ({', '.join(mapping)}): the mapping applies to cohort files read in memory; an extract is "
