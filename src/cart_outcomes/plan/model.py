@@ -72,10 +72,15 @@ class EndpointOptions(_Strict):
 class StatisticsOptions(_Strict):
     """Statistical conventions. ``profile`` sets defaults matching R, SAS or GraphPad Prism."""
 
-    profile: Literal["R", "SAS", "Prism"] | None = None
-    conf_type: Literal["log", "log-log", "plain"] = "log-log"
-    conf_level: float = Field(default=0.95, gt=0, lt=1)
-    ties: Literal["efron", "breslow", "exact"] = "efron"
+    profile: Literal["R", "SAS", "Prism"] | None = Field(
+        default=None, description="Take a software's conventions instead of conf_type: R (log CIs), SAS or Prism "
+        "(log-log CIs).")
+    conf_type: Literal["log", "log-log", "plain"] = Field(
+        default="log-log", description="Pointwise CI transform of Kaplan-Meier and cumulative-incidence curves.")
+    conf_level: float = Field(default=0.95, gt=0, lt=1, description="Level of every interval: curves, hazard "
+                              "ratios, proportions.")
+    ties: Literal["efron", "breslow", "exact"] = Field(default="efron", description="Cox tie handling (R coxph "
+                                                         "ties=; Efron is R's default).")
     time_unit: TimeUnit = Field(default="days", description="Unit of every time in the results, tables, figure "
                                 "axes and labels (a month is 30.4375 days, a year 365.25); rates_at is read in it.")
 
@@ -285,10 +290,15 @@ class Table1Section(_Strict):
 
 
 class ToxicitySection(_Strict):
-    crs: bool = True
-    icans: bool = True
-    icaht: bool = True
-    criteria: Literal["astct2019"] = "astct2019"
+    """Which toxicities are graded, and by which criteria (docs/toxicity.md)."""
+
+    crs: bool = Field(default=True, description="Grade cytokine release syndrome (from daily observations, or read "
+                      "pre-graded).")
+    icans: bool = Field(default=True, description="Grade immune effector cell-associated neurotoxicity syndrome.")
+    icaht: bool = Field(default=True, description="Grade immune effector cell-associated haematotoxicity from the "
+                        "labs table, when there is one.")
+    criteria: Literal["astct2019"] = Field(default="astct2019", description="Grading system of CRS and ICANS "
+                                           "(ASTCT consensus 2019).")
     hypotension_sbp_mmhg: float = Field(
         default=90.0, gt=0, le=200,
         description="Daily CRS sheets giving a systolic blood pressure: hypotension is SBP below this (mmHg). ASTCT "
@@ -301,13 +311,18 @@ class KineticsSection(_Strict):
     has one; parameters are compared by day-28 response and by maximum CRS grade."""
 
     window_days: tuple[float, float] = Field(default=(0, 28), description="AUC window, days after infusion.")
-    auc_method: Literal["linear", "linear-up/log-down"] = "linear"
+    auc_method: Literal["linear", "linear-up/log-down"] = Field(default="linear", description="AUC trapezoids: "
+                                                                "linear, or linear up and log-linear down.")
     blq: Literal["zero-then-stop", "zero", "drop"] = Field(
         default="zero-then-stop", description="Samples below the limit of quantification (see docs/kinetics.md)."
     )
-    window_end: Literal["interpolate", "last_sample"] = "interpolate"
-    persistence_months: list[float] = Field(default_factory=lambda: [1, 3, 6])
-    half_life: bool = False
+    window_end: Literal["interpolate", "last_sample"] = Field(
+        default="interpolate", description="The level at the window's end interpolated from the next sample, or "
+        "the AUC to the last sample in the window.")
+    persistence_months: list[float] = Field(default_factory=lambda: [1, 3, 6], description="Months at which "
+                                            "detectable CAR-T is counted.")
+    half_life: bool = Field(default=False, description="Also the terminal half-life (log-linear fit after Tmax, as "
+                            "PKNCA).")
 
     @model_validator(mode="after")
     def _window(self) -> KineticsSection:
@@ -437,14 +452,16 @@ class FigureSection(_Strict):
     """Figures to draw, how every survival figure (Kaplan-Meier, cumulative incidence, Simon-Makuch) looks, and the
     files to save. A group keeps its colour in every figure of the report."""
 
-    km: bool = True
-    cif: bool = True
-    swimmer: bool = True
-    toxicity: bool = True
-    simon_makuch: bool = True
-    kinetics: bool = True
-    labs: bool = True
-    forest: bool = Field(default=True, description="Forest plot of each regression's hazard ratios.")
+    km: bool = Field(default=True, description="Kaplan-Meier curves with the risk table.")
+    cif: bool = Field(default=True, description="Cumulative incidence curves of relapse and non-relapse mortality.")
+    swimmer: bool = Field(default=True, description="The swimmer plot (up to 100 patients).")
+    toxicity: bool = Field(default=True, description="CRS and ICANS grade bars.")
+    simon_makuch: bool = Field(default=True, description="Simon-Makuch curves of exposures that start after "
+                               "infusion.")
+    kinetics: bool = Field(default=True, description="Kinetics plots, when the cohort has a kinetics table.")
+    labs: bool = Field(default=True, description="Laboratory trajectories, when the cohort has a labs table.")
+    forest: bool = Field(default=True, description="Forest plots of each regression's hazard ratios and of each "
+                         "subgroup forest.")
     ci_bands: bool = Field(default=False, description="Pointwise confidence bands on Kaplan-Meier and "
                            "cumulative-incidence curves.")
     formats: list[Literal["svg", "png", "pdf", "tiff"]] = Field(
@@ -481,10 +498,13 @@ class FigureSection(_Strict):
 
 
 class ReportSection(_Strict):
-    html: bool = True
-    docx: bool = True
-    xlsx: bool = True
-    deidentify: bool = False
+    """Which documents are written (docs/report.md)."""
+
+    html: bool = Field(default=True, description="The self-contained HTML report.")
+    docx: bool = Field(default=True, description="The report for Word.")
+    xlsx: bool = Field(default=True, description="The tables workbook.")
+    deidentify: bool = Field(default=False, description="Code patient ids and drop calendar dates and free text in "
+                             "every output.")
     adam: bool = Field(default=False, description="Also write CDISC ADaM datasets (ADSL, ADTTE, ADRS, ADAE as .xpt "
                        "and .parquet, with define.csv) into adam/ of the output folder, as `cart-outcomes export "
                        "adam` does.")
@@ -496,13 +516,17 @@ class ReportSection(_Strict):
 class Plan(_Strict):
     """The whole analysis plan (``study.yaml``)."""
 
-    version: Literal[1] = PLAN_VERSION
-    title: str = "CAR-T cohort outcomes"
-    data: DataSection
-    endpoints: EndpointOptions = EndpointOptions()
-    statistics: StatisticsOptions = StatisticsOptions()
-    analyses: list[Analysis] | None = None
-    comparisons: list[Comparison] = Field(default_factory=list)
+    version: Literal[1] = Field(default=PLAN_VERSION, description="Version of the plan format (1).")
+    title: str = Field(default="CAR-T cohort outcomes", description="Title of the report and of results.json.")
+    data: DataSection = Field(description="Where the cohort is and how it maps onto the canonical schema.")
+    endpoints: EndpointOptions = Field(default=EndpointOptions(), description="Endpoint rules (allo-HSCT, new "
+                                       "therapy, non-responders, response day and definition).")
+    statistics: StatisticsOptions = Field(default=StatisticsOptions(), description="Statistical conventions.")
+    analyses: list[Analysis] | None = Field(
+        default=None, description="Kaplan-Meier and cumulative-incidence analyses, overall or by group; absent: "
+        "the standard CAR-T analysis (OS, PFS, EFS, DOR, relapse and NRM with 6- and 12-month rates).")
+    comparisons: list[Comparison] = Field(default_factory=list, description="Subgroup comparisons, including "
+                                          "exposures that start after infusion (allo-HSCT).")
     table1: Table1Section = Field(default=Table1Section(), description="Table 1 of baseline characteristics.")
     subgroups: list[SubgroupForest] = Field(default_factory=list, description="Subgroup forest plots.")
     sensitivity: list[Sensitivity] = Field(default_factory=list, description="Analyses repeated under other "
@@ -511,11 +535,14 @@ class Plan(_Strict):
                                          "endpoint on baseline covariates (univariable and multivariable).")
     rmst: list[RMST] = Field(default_factory=list, description="Restricted mean survival time comparisons of two "
                              "groups at a horizon (survRM2::rmst2).")
-    toxicity: ToxicitySection = ToxicitySection()
-    kinetics: KineticsSection = KineticsSection()
-    labs: LabsSection = LabsSection()
-    figures: FigureSection = FigureSection()
-    report: ReportSection = ReportSection()
+    toxicity: ToxicitySection = Field(default=ToxicitySection(), description="CRS, ICANS and ICAHT grading.")
+    kinetics: KineticsSection = Field(default=KineticsSection(), description="Non-compartmental analysis of the "
+                                      "kinetics table, when the cohort has one.")
+    labs: LabsSection = Field(default=LabsSection(), description="Laboratory trajectories and blood-count "
+                              "recovery, when the cohort has a labs table.")
+    figures: FigureSection = Field(default=FigureSection(), description="Figures to draw, and their file formats.")
+    report: ReportSection = Field(default=ReportSection(), description="Documents to write, de-identification, "
+                                  "ADaM export, the stated date.")
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Plan:
