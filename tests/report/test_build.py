@@ -53,7 +53,8 @@ def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
     for name in ("results.json", "report.html", "tables.xlsx", "report.docx"):
         assert (out / name).is_file()
     svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
-    assert svgs == sorted(["swimmer", "km_os_all_overall", "km_pfs_all_overall", "cif_all_overall",
+    assert svgs == sorted(["swimmer", "km_os_all_overall", "km_os_all_diagnosis", "km_os_age_years-ge18_overall",
+                           "km_pfs_all_overall", "cif_all_overall",
                            "naive_km_responders_by_hsct_os", "naive_km_responders_by_hsct_pfs",
                            "simon_makuch_responders_by_hsct_os", "simon_makuch_responders_by_hsct_pfs",
                            "toxicity_daily", "toxicity_grades", "kinetics_peripheral_blood_qpcr_copies_per_ug_dna",
@@ -115,16 +116,25 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
             continue
         ticks = list(fig.axes[0].get_xticks())
         if name.startswith("km_"):
-            fit = fits[name[3:]]
+            at = fits[name[3:]].at(ticks)
+            # R's n.risk at t = patients still under observation at t, and the cumulative events = events on or
+            # before t (hand counts on the derived endpoint, in the analysis's population: the demo also has OS by
+            # diagnosis and OS of the adults)
+            endpoint, population, by = name.split("_")[1], name.split("_")[2], name.rsplit("_", 1)[1]
+            rows = frame[frame["age_years"] >= 18] if population == "age" else frame
+            times = rows[f"{endpoint}_time_days"].to_numpy()
+            if by == "diagnosis":  # one risk-table row per group
+                groups = list(at["group"].unique())
+                assert drawn_at_risk(fig) == {g: at.loc[at["group"] == g, "n_risk"].tolist() for g in groups}
+                for g in groups:
+                    mine = times[(rows["diagnosis"] == g).to_numpy()]
+                    assert at.loc[at["group"] == g, "n_risk"].tolist() == [float((mine >= t).sum()) for t in ticks]
+                checked += 1
+                continue
             drawn = drawn_table(fig)
-            at = fit.at(ticks)
             assert drawn == {"at_risk": {"At risk": at["n_risk"].tolist()},
                              "events": {"Events": at["n_event"].cumsum().tolist()}}
-            # R's n.risk at t = patients still under observation at t, and the cumulative events = events on or
-            # before t (hand counts on the derived endpoint)
-            endpoint = name.split("_")[1]
-            times = frame[f"{endpoint}_time_days"].to_numpy()
-            events = frame[f"{endpoint}_event"].eq(True).to_numpy()
+            events = rows[f"{endpoint}_event"].eq(True).to_numpy()
             assert drawn["at_risk"]["At risk"] == [float((times >= t).sum()) for t in ticks]
             assert drawn["events"]["Events"] == [float((events & (times <= t)).sum()) for t in ticks]
         elif name.startswith("cif_"):
@@ -147,7 +157,7 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
             assert drawn_at_risk(fig) == {labels[s]: at.loc[at["state"] == s, "n_risk"].tolist()
                                           for s in at["state"].unique()}
         checked += 1
-    assert checked == 7
+    assert checked == 9
 
 
 def test_results_json_is_byte_identical_and_free_of_clock_time(demo_run):

@@ -42,8 +42,8 @@ __all__ = [
 ]
 
 #: Section ids of the report in the order the runner should add them (absent ones are simply left out).
-SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "regression", "rmst", "safety", "kinetics",
-                 "methods")
+SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "regression", "subgroups", "rmst", "safety",
+                 "kinetics", "methods")
 
 _SECTION_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
 #: A caption must not number itself: the renderers number figures and tables (the same numbers in HTML and Word).
