@@ -24,7 +24,8 @@ def test_every_new_table_and_the_forest_reach_the_report(outputs):
     assert {"arms_os_all_diagnosis_hazard_ratios", "arms_os_all_diagnosis_pairwise", "arms_os_all_diagnosis_trend",
             "arms_cir_all_diagnosis_pairwise", "table1_baseline", "subgroups_source_by_subgroup",
             "sensitivity_hsct_censored_os"} <= names
-    assert "forest_subgroups_source_by_subgroup" in outputs.figures
+    assert {"regression_os_cox", "regression_cir_finegray"} <= names
+    assert {"forest_subgroups_source_by_subgroup", "forest_os_cox", "forest_cir_finegray"} <= set(outputs.figures)
     table1 = outputs.tables["table1_baseline"]
     assert list(table1.columns)[:5] == ["Characteristic", "All (N = 150)", "B-ALL (N = 55)", "LBCL (N = 60)",
                                         "MCL (N = 35)"]

@@ -1,7 +1,7 @@
-"""Multi-arm comparisons, subgroup populations, the subgroup forest and Table 1 by group on the example cohort,
-against R (tests/reference/arms_reference.R wrote arms_reference.json; regenerate with
-``Rscript tests/reference/arms_reference.R``). Cox fits are iterative (1e-6); log-rank, Gray and the rank and
-contingency tests are closed forms (1e-10)."""
+"""Multi-arm comparisons, subgroup populations, the subgroup forest, Table 1 by group and the regressions of one
+plan on the example cohort, against R (tests/reference/arms_reference.R wrote arms_reference.json, regenerate with
+``Rscript tests/reference/arms_reference.R``; the regressions: regression_reference.R, the same models). Cox fits
+are iterative (1e-6); log-rank, Gray and the rank and contingency tests are closed forms (1e-10)."""
 
 import json
 from pathlib import Path
@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.example_cohort import PATH, example_cohort
+from tests.reference.test_regression_against_R import REF as REGRESSION_R
+from tests.reference.test_regression_against_R import assert_model_matches_R, fitted_models
 
 from cart_outcomes.plan.run import run_plan
 
@@ -170,3 +172,10 @@ def test_sensitivity_rules_side_by_side_equal_R(run, endpoint):
             rate = g["rates"][0]
             assert [rate["survival"], rate["lower"], rate["upper"]] == pytest.approx(
                 [ref["rate"][i], ref["rate_lower"][i], ref["rate_upper"][i]], rel=CLOSED_FORM)
+
+
+@pytest.mark.parametrize("key", sorted(k for k in REGRESSION_R["models"] if k.startswith(("os_cox/", "cir_finegray/"))))
+def test_the_plans_cox_and_fine_gray_models_equal_R(run, key):
+    """The multivariable Cox model (age, sex, 3-level diagnosis against LBCL, LDH), its univariable rows and the
+    Fine-Gray models of relapse, run by the same plan as the multi-arm, subgroup and Table 1 sections."""
+    assert_model_matches_R(fitted_models(run.results)[key], REGRESSION_R["models"][key], key)
