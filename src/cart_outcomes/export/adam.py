@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ import pandas as pd
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
 from cart_outcomes.errors import InputError
 
-__all__ = ["ADTTE_PARAMS", "FORMATS", "Dataset", "Variable", "adam_datasets", "write_adam"]
+__all__ = ["ADTTE_PARAMS", "FORMATS", "Dataset", "Variable", "adam_datasets", "require_writers", "write_adam"]
 
 #: The time-to-event parameters of ADTTE (endpoint of the run -> PARAMCD).
 ADTTE_PARAMS = {"os": "OS", "pfs": "PFS", "efs": "EFS", "dor": "DOR"}
@@ -57,6 +57,8 @@ _AE_TERMS = {"crs": ("Cytokine release syndrome", "Immune system disorders"),
              "icans": ("Immune effector cell-associated neurotoxicity syndrome", "Nervous system disorders")}
 _SEX = {"M": "M", "F": "F"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: format -> (the module that writes it, the extra that installs it)
+_WRITERS = {"xpt": ("pyreadstat", "readstat"), "parquet": ("pyarrow.parquet", "parquet")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,19 +387,15 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
 
     The R equivalent of reading one back: ``foreign::read.xport("adtte.xpt")`` or ``haven::read_xpt``.
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(f"formats {unknown} are not among {FORMATS}")
+    require_writers(formats)  # fail before reading or writing anything when an extra is missing
     datasets, note = _build(Path(results_dir), studyid)
     for ds in datasets.values():
         _check(ds)
-    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
-    wanted = [writers[f]() for f in formats]  # fail before writing anything when an extra is missing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for ds in datasets.values():
-        for fmt, _ in zip(formats, wanted, strict=True):
+        for fmt in formats:
             path = out / f"{ds.name.lower()}.{fmt}"
             if fmt == "xpt":
                 import pyreadstat
@@ -415,18 +413,28 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     return [*files, out / "define.csv", out / "define.html"]
 
 
-def _writer(module: str, extra: str) -> Callable[[], str]:
-    """A check that imports ``module`` or fails naming the extra that installs it."""
+def require_writers(formats: Sequence[str] = FORMATS) -> None:
+    """Check that every format can be written, before anything is computed or written.
 
-    def check() -> str:
-        import importlib
+    Raises
+    ------
+    InputError : a format is not one of :data:`FORMATS`, or its extra is not installed; the message names every
+        missing package and the one ``pip install`` that adds them all (``'cart-outcomes[readstat,parquet]'``).
+    """
+    import importlib
 
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(f"formats {unknown} are not among {FORMATS}")
+    missing = {}
+    for fmt in dict.fromkeys(formats):
+        module, extra = _WRITERS[fmt]
         try:
             importlib.import_module(module)
         except ImportError:
-            package = module.split(".")[0]
-            raise InputError(f"writing this format needs {package}: pip install 'cart-outcomes[{extra}]'") from None
-        return module
-
-    return check
-
+            missing[fmt] = (module.split(".")[0], extra)
+    if missing:
+        needs = "; ".join(f".{fmt} files need {package}" for fmt, (package, _) in missing.items())
+        extras = ",".join(extra for _, extra in missing.values())
+        raise InputError(f"the ADaM export cannot be written: {needs}. Install it with pip install "
+                         f"'cart-outcomes[{extras}]', or write the other format only (--format)")

@@ -131,6 +131,10 @@ def run_plan(
         plan = load_plan(plan)
     base = Path(base_dir or ".")
     deid = plan.report.deidentify if deidentify is None else deidentify
+    if plan.report.adam and out is not None:
+        from cart_outcomes.export import require_writers
+
+        require_writers()  # a missing extra (pyreadstat, pyarrow) is said before anything is computed or written
 
     step("reading and validating the cohort")
     source = Path(plan.data.source)
