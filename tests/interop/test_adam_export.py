@@ -46,8 +46,12 @@ def test_adtte_rereads_with_the_derived_endpoint_of_every_patient(demo) -> None:
         assert sorted(rows.index) == sorted(derived.index), code  # one row per patient the endpoint applies to
         assert (rows["AVAL"].to_numpy() == derived.loc[rows.index, f"{ep}_time_days"].to_numpy()).all(), code
         assert (rows["CNSR"].to_numpy() == 1 - derived.loc[rows.index, f"{ep}_event"].astype(int).to_numpy()).all()
-        events = rows[rows["CNSR"] == 0]
-        assert (events["EVNTDESC"] != "").all() and (events["CNSDTDSC"] == "").all()
+        events, censored = rows[rows["CNSR"] == 0], rows[rows["CNSR"] == 1]
+        assert (events["CNSDTDSC"] == "").all() and (rows["EVNTDESC"] != "").all()  # ADaM IG: event or censoring
+        assert (censored["CNSDTDSC"] == censored["EVNTDESC"]).all()
+        if code == "OS":
+            assert set(events["EVNTDESC"]) == {"death from any cause"}
+            assert set(censored["EVNTDESC"]) <= {"last day known alive"}
     assert not (out / "adam" / "adtte.xpt").read_bytes().count(b"STARTDT")  # the demo cohort holds days only
 
 

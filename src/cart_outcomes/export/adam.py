@@ -15,7 +15,8 @@ Datasets:
 1. ``ADSL``: one row per patient.
 2. ``ADTTE``: one row per patient and ``PARAMCD`` (``OS``, ``PFS``, ``EFS``, ``DOR``) with a derived time;
    ``AVAL`` in days from the endpoint's time zero (the infusion; the first response for DOR), ``CNSR`` 0 for the
-   event and 1 otherwise (censoring or a competing event, named in ``CNSDTDSC``), so that R's
+   event and 1 otherwise (censoring or a competing event), ``EVNTDESC`` the deciding source of every row (as
+   admiral's ``event_source``/``censor_source`` set it) and ``CNSDTDSC`` that of censored rows, so that R's
    ``survfit(Surv(AVAL, 1 - CNSR) ~ 1)`` is the run's Kaplan-Meier analysis.
 3. ``ADRS``: the response at the plan's assessment (``PARAMCD`` ``RSPD28`` for day 28) and the best overall
    response (``BOR``), one row per recorded response.
@@ -234,7 +235,7 @@ def _adtte(endpoints: pd.DataFrame, subjects: pd.DataFrame, sources: pd.DataFram
             "patient_id": e["patient_id"].astype(str), "PARAMCD": code, "PARAM": f"{ENDPOINT_NAMES[ep]} (days)",
             "AVAL": e[f"{ep}_time_days"].astype(float), "CNSR": (~event).astype(float),
             "STARTDY": start, "ADY": start + e[f"{ep}_time_days"].astype(float),
-            "EVNTDESC": [t if ev else "" for t, ev in zip(text, event, strict=True)],
+            "EVNTDESC": text,
             "CNSDTDSC": ["" if ev else t for t, ev in zip(text, event, strict=True)],
             "EVNTSRC": e[f"{ep}_source"].astype(str)}))
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["patient_id"])
@@ -257,7 +258,7 @@ def _adtte(endpoints: pd.DataFrame, subjects: pd.DataFrame, sources: pd.DataFram
         cols["ADT"] = (_dates(infusion, t["ADY"]), Variable("ADT", "Analysis Date", "Date",
                                                             "infusion_date + ADY days"))
     cols["EVNTDESC"] = (t.get("EVNTDESC"), Variable("EVNTDESC", "Event or Censoring Description", "Char",
-                                                    "description of endpoints.<ep>_source, events"))
+                                                    "description of endpoints.<ep>_source (every row)"))
     cols["CNSDTDSC"] = (t.get("CNSDTDSC"), Variable("CNSDTDSC", "Censor Date Description", "Char",
                                                     "description of endpoints.<ep>_source, censorings"))
     cols["EVNTSRC"] = (t.get("EVNTSRC"), Variable("EVNTSRC", "Deciding Source (endpoints.<ep>_source)", "Char",
