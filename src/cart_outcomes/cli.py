@@ -361,6 +361,7 @@ def _run_with_progress(job, quiet: bool):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cart_outcomes.errors import CartOutcomesError, ValidationFailed
+    from cart_outcomes.plan.extract import ENGINE_STEPS
     from cart_outcomes.plan.run import STEPS
 
     console = Console(stderr=True, highlight=False)
@@ -368,9 +369,16 @@ def _run_with_progress(job, quiet: bool):
     try:
         with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
             task = bar.add_task("starting", total=len(STEPS))
+            steps = [STEPS]  # a run on an extract announces ENGINE_STEPS; its scans add ": <what> <percent>%"
 
             def step(message: str) -> None:
-                bar.update(task, description=message, completed=STEPS.index(message))
+                head = message.split(":", 1)[0]
+                if head not in steps[0] and head in ENGINE_STEPS:
+                    steps[0] = ENGINE_STEPS
+                if head in steps[0]:
+                    bar.update(task, description=message, completed=steps[0].index(head), total=len(steps[0]))
+                else:
+                    bar.update(task, description=message)
 
             result = job(step)
     except ValidationFailed as exc:
@@ -402,6 +410,14 @@ def _print_summary(result) -> None:
     conv = result.record.conventions
     pct = f"{100 * conv.conf_level:g}% CI"
     console.print(f"[bold]{_markup(r['title'])}[/bold]: {r['input']['n_patients']} patients")
+    counted = next((s["options"]["event_counts"] for s in r["survival"] if "event_counts" in s.get("options", {})),
+                   None)
+    if counted is not None:  # a run on an extract of derived endpoints: say where it was counted
+        engine = {"duckdb": "DuckDB", "spark": "Spark", "memory": "pandas (in memory)"}.get(
+            r["plan"]["data"]["engine"], r["plan"]["data"]["engine"])
+        console.print(_shown(f"  extract {r['input']['source_path']}: {r['input']['n_patients']:,} rows counted by "
+                             f"{engine} (data.engine: {r['plan']['data']['engine']}); survival analyses only"),
+                      markup=False)
     for rec in r["response"]:
         at = f"day {conv.response_day}" if rec["column"] == conv.response_column else "best response"
         console.print(f"  {rec['measure']}: {rec['responders']}/{rec['n']} = {rec['estimate']:.1%} "

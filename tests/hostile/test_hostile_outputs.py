@@ -76,7 +76,7 @@ def test_reruns_are_byte_identical_for_every_file(tmp_path):
     run_plan(plan, out=first)
     run_plan(plan, out=second)
     a, b = _files(first), _files(second)
-    assert {"report.html", "tables.xlsx", "tables.docx", "results.json"} <= set(a)
+    assert {"report.html", "tables.xlsx", "report.docx", "results.json"} <= set(a)
     assert a.keys() == b.keys()
     assert [name for name in a if a[name] != b[name]] == []
     assert "date not recorded" in a["report.html"].decode()
@@ -87,7 +87,7 @@ def test_generation_time_is_stated_once_from_the_plan_or_the_environment(tmp_pat
     out = tmp_path / "env"
     run_plan(_study(tmp_path), out=out)
     assert "<dt>Generated</dt><dd>2023-11-14 22:13 UTC by" in (out / "report.html").read_text(encoding="utf-8")
-    for name in ("tables.xlsx", "tables.docx"):
+    for name in ("tables.xlsx", "report.docx"):
         with zipfile.ZipFile(out / name) as z:
             assert "2023-11-14T22:13:20Z" in z.read("docProps/core.xml").decode()
             stamps = {i.date_time for i in z.infolist()}
@@ -95,7 +95,7 @@ def test_generation_time_is_stated_once_from_the_plan_or_the_environment(tmp_pat
     out = tmp_path / "plan"
     run_plan(_study(tmp_path / "p", extra_plan="\nreport:\n  date: 2026-02-03\n"), out=out)  # the plan wins
     assert "<dt>Generated</dt><dd>2026-02-03 by" in (out / "report.html").read_text(encoding="utf-8")
-    with zipfile.ZipFile(out / "tables.docx") as z:
+    with zipfile.ZipFile(out / "report.docx") as z:
         assert {i.date_time for i in z.infolist()} == {(2026, 2, 3, 0, 0, 0)}
 
 

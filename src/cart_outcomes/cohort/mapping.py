@@ -279,6 +279,8 @@ def mapping_from_dict(data: Any, *, source: str = "<mapping>") -> DataMapping:
     """Build a :class:`DataMapping` from a parsed ``data`` section; raise InputError listing every problem."""
     if data is None:
         return DataMapping()
+    if isinstance(data, dict):  # where the plan reads the data (plan.model.DataSection), not how it maps them
+        data = {k: v for k, v in data.items() if k != "engine"}
     try:
         return DataMapping.model_validate(data)
     except ValidationError as exc:

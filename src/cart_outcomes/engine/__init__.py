@@ -11,7 +11,10 @@ from cart_outcomes.engine._counts import (
     choose_engine,
     event_counts,
     source_bytes,
+    source_columns,
+    source_files,
     spark_session,
 )
 
-__all__ = ["AUTO_DUCKDB_BYTES", "ENGINES", "choose_engine", "event_counts", "source_bytes", "spark_session"]
+__all__ = ["AUTO_DUCKDB_BYTES", "ENGINES", "choose_engine", "event_counts", "source_bytes", "source_columns",
+           "source_files", "spark_session"]

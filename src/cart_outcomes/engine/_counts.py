@@ -23,7 +23,8 @@ from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common
 from cart_outcomes.stats._counts import ROWS, EventCounts
 
-__all__ = ["AUTO_DUCKDB_BYTES", "ENGINES", "choose_engine", "event_counts", "source_bytes", "spark_session"]
+__all__ = ["AUTO_DUCKDB_BYTES", "ENGINES", "choose_engine", "event_counts", "source_bytes", "source_columns",
+           "source_files", "spark_session"]
 
 ENGINES = ("memory", "duckdb", "spark")
 #: ``engine="auto"`` reads files whose total size exceeds this with DuckDB instead of into memory (64 MiB of
@@ -51,6 +52,11 @@ def _files(source: str | os.PathLike) -> list[str]:
     if not found:
         raise InputError(f"data source {path!r}: no file matches it")
     return found
+
+
+def source_files(source: str | os.PathLike) -> list[str]:
+    """The files a path, glob or folder of Parquet files names, sorted (an error when none matches)."""
+    return _files(source)
 
 
 def source_bytes(source: Any) -> int | None:
@@ -199,6 +205,14 @@ def _in_memory_dtypes(frame: Any, source: Any, files: list[str], columns: list[s
     return frame
 
 
+def source_columns(
+    source: Any, *, engine: str = "duckdb", table: str | None = None, session: Any = None
+) -> list[str]:
+    """The column names of a source, read from its schema (nothing is scanned)."""
+    with _quiet():
+        return list(_open(source, choose_engine(source, engine), table, session)[0].columns)
+
+
 def _expression(t: Any, spec: Any, role: str) -> tuple[Any, str]:
     """The Ibis expression and the label of a column argument: a name, or (start date, end date) in days."""
     cols = list(t.columns)
@@ -235,9 +249,10 @@ def _filtered(t: Any, where: Any) -> Any:
 
 
 def _execute(expr: Any, backend: Any, progress: Callable[[float], None] | None) -> Any:
-    """Run ``expr`` to a DataFrame; with ``progress``, report DuckDB's scan progress (0-100) while it runs."""
+    """Run ``expr`` to a DataFrame (through Arrow: Ibis's own pandas conversion reads an option pandas 3 deprecates);
+    with ``progress``, report DuckDB's scan progress (0-100) while it runs."""
     if progress is None or backend.name != "duckdb":
-        return expr.to_pandas()
+        return expr.to_pyarrow().to_pandas()
     done = threading.Event()
     raw = backend.con
 
@@ -304,6 +319,7 @@ def event_counts(
     table: str | None = None,
     session: Any = None,
     progress: Callable[[float], None] | None = None,
+    missing_time: str = "error",
 ) -> EventCounts:
     """Count the rows of a large source per (strata, group, entry, time, event) cell, inside DuckDB or Spark.
 
@@ -323,6 +339,9 @@ def event_counts(
     table : the table of a DuckDB database source.
     session : a ``pyspark.sql.SparkSession`` (e.g. connected to a cluster) for ``engine="spark"``.
     progress : optional callable given the percentage of a DuckDB scan done, a few times a second.
+    missing_time : ``"error"`` (default: rows without a time are a problem, reported with the others) or
+        ``"exclude"``: they are outside the analysis (an endpoint that does not apply to them, as DOR for
+        non-responders), left out and counted in ``options["rows_without_time"]``.
 
     Returns
     -------
@@ -345,6 +364,8 @@ def event_counts(
         WHERE ... GROUP BY ALL
     """
     engine = choose_engine(source, engine)
+    if missing_time not in ("error", "exclude"):
+        raise InputError(f"missing_time must be 'error' or 'exclude', got {missing_time!r}")
     started = _clock.perf_counter()
     with _quiet():
         t, backend, described, files = _open(source, engine, table, session)
@@ -369,6 +390,10 @@ def event_counts(
     counted = t.group_by([e.name(lab) for lab, e in keys.items()]).aggregate(**{ROWS: t.count()})
     with _quiet():
         frame = _execute(counted, backend, progress)
+    without_time = frame[labels["time"]].isna()
+    n_without_time = int(frame.loc[without_time, ROWS].sum())
+    if missing_time == "exclude" and n_without_time:
+        frame = frame.loc[~without_time.to_numpy()].reset_index(drop=True)
     _check(frame, labels)
     levels = [labels[k] for k in labels if k.startswith("stratum") or k == "group"]
     frame = _in_memory_dtypes(frame, source, files, levels)
@@ -377,6 +402,7 @@ def event_counts(
         engine=engine if backend.name != "pyspark" else "spark",
         source=described,
         where=None if where is None else repr(where),
+        rows_without_time=n_without_time if missing_time == "exclude" else 0,
         seconds=round(_clock.perf_counter() - started, 3),
     )
     strata_labels = tuple(labels[k] for k in labels if k.startswith("stratum"))

@@ -34,8 +34,15 @@ class _Strict(BaseModel):
 class DataSection(DataMapping):
     """Where the cohort is (``source``, required in a plan) and how it maps onto the canonical schema."""
 
-    source: str = Field(description="Cohort file or folder; a relative path is resolved against the "
-                        "plan's folder and may lead outside it (../data/cohort.xlsx); the report footer names it.")
+    source: str = Field(description="Cohort file or folder, or an extract of derived endpoints (Parquet/CSV file, "
+                        "glob such as extract/*.parquet, or folder of Parquet files; see docs/scale.md); a relative "
+                        "path is resolved against the plan's folder and may lead outside it (../data/cohort.xlsx); the "
+                        "report footer names it.")
+    engine: Literal["auto", "memory", "duckdb", "spark"] = Field(
+        default="auto", description="Where the data are read. memory: into Python (cohorts; small extracts). duckdb "
+        "or spark: an extract of derived endpoints is counted where it lives, without loading its rows (survival "
+        "analyses only; docs/scale.md). auto (default): duckdb for Parquet/CSV sources over 64 MiB in total, memory "
+        "otherwise. The engine used is recorded in results.json (plan.data.engine, as run).")
 
 
 class EndpointOptions(_Strict):

@@ -19,7 +19,7 @@ from typing import Any
 
 from cart_outcomes._version import __version__
 from cart_outcomes.errors import InputError
-from cart_outcomes.plan import _common
+from cart_outcomes.plan import _common, extract
 from cart_outcomes.plan.model import Plan, load_plan
 from cart_outcomes.results.records import SCHEMA_VERSION, Conventions, Results
 from cart_outcomes.results.run import Fits, RunResult
@@ -122,7 +122,6 @@ def run_plan(
     from cart_outcomes.endpoints.derivation import apply_derivation_rules
     from cart_outcomes.plan import cohort as cohort_part
     from cart_outcomes.plan import comparisons, kinetics, regression, response, rmst, safety, survival
-    from cart_outcomes.results.deidentify import deidentify_run
     from cart_outcomes.results.subjects import endpoint_sources, subject_table
 
     step = progress or (lambda _msg: None)
@@ -131,6 +130,10 @@ def run_plan(
         plan = load_plan(plan)
     base = Path(base_dir or ".")
     deid = plan.report.deidentify if deidentify is None else deidentify
+    where = Path(plan.data.source) if Path(plan.data.source).is_absolute() else base / plan.data.source
+    engine = extract.engine_for(str(where), plan.data.engine)
+    if engine is not None:  # an extract of derived endpoints: survival from its event counts
+        return _finish(_extract_run(plan, str(where), engine, step), out, plan, deid, step)
     if plan.report.adam and out is not None:
         from cart_outcomes.export import require_writers
 
@@ -199,6 +202,13 @@ def run_plan(
     )
     result = RunResult(record=record, tables=tables, patients=frame,
                        fits=Fits(survival=surv.fits, naive=comp.fits["naive"], simon_makuch=comp.fits["simon_makuch"]))
+    return _finish(result, out, plan, deid, step)
+
+
+def _finish(result: RunResult, out: str | Path | None, plan: Plan, deid: bool, step: Progress) -> RunResult:
+    """De-identify if asked, then write the outputs to ``out`` (``None``: return the result only)."""
+    from cart_outcomes.results.deidentify import deidentify_run
+
     if deid:
         result = deidentify_run(result)
     if out is None:
@@ -212,3 +222,40 @@ def run_plan(
 
         result = dataclasses.replace(result, files=[*result.files, *write_adam(Path(out), Path(out) / "adam")])
     return result
+
+
+def _extract_run(plan: Plan, where: str, engine: str, step: Progress) -> RunResult:
+    """A run on an extract of derived endpoints (:mod:`cart_outcomes.plan.extract`): the survival section from its
+    event counts; the sections that need cohort tables are empty and say so."""
+    problems = extract.refusals(plan)
+    if problems:
+        raise InputError(f"data.source {plan.data.source!r} is an extract of derived endpoints (data.engine: "
+                         f"{engine}); survival analyses run on it, but the plan asks for what needs the cohort, one "
+                         "row per patient:\n  " + "\n  ".join(problems))
+    log = _common.QualityLog()
+    step(extract.ENGINE_STEPS[0])
+    surv, n_rows = extract.survival_from_extract(plan, where, engine, log, step)
+    source_path = Path(os.path.normpath(plan.data.source)).as_posix()
+    as_run = plan.model_copy(update={"data": plan.data.model_copy(update={"engine": engine})})
+    record = Results(
+        schema_version=SCHEMA_VERSION,
+        title=plan.title,
+        software={**_software(), **extract.engine_software(engine)},
+        input={"source": Path(plan.data.source).name, "source_path": source_path,
+               "sha256": extract.sha256_of(where), "n_patients": n_rows},
+        plan=as_run.model_dump(mode="json"),
+        conventions=conventions(plan),
+        data_quality={"warnings": log.warnings, "n_warnings": len(log.warnings), "exclusions": log.exclusions},
+        cohort={"n": n_rows},
+        response=[],
+        followup={},
+        survival=surv.record,
+        comparisons=[],
+        toxicity={},
+        kinetics={"available": False},
+        labs={"available": False},
+    )
+    import pandas as pd
+
+    return RunResult(record=record, tables=surv.tables, patients=pd.DataFrame({"patient_id": []}, dtype=str),
+                     fits=Fits(survival=surv.fits))

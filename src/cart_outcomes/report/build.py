@@ -24,9 +24,16 @@ from cart_outcomes.cohort.schema import CAUSE_LABELS
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
-from cart_outcomes.report._format import format_p, is_missing
+from cart_outcomes.report._format import (
+    ROUNDING_POLICY,
+    format_estimate_ci,
+    format_p,
+    format_percent,
+    format_time,
+)
 from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
+from cart_outcomes.report.labels import SYSTEM_CITATIONS, comparison_label, label
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
@@ -69,24 +76,13 @@ def _warning_text(w: Mapping[str, Any]) -> str:
     return f"[{w.get('rule')}] {loc}: {w.get('message')}" if loc else f"[{w.get('rule')}] {w.get('message')}"
 
 
-def _pct_range(lo: Any, hi: Any, digits: int = 1) -> str:
-    def f(v: Any) -> str:
-        return "NA" if is_missing(v) else f"{100 * float(v):.{digits}f}%"
-
-    return f"{f(lo)}–{f(hi)}"
-
-
-def _ci_text(est: Any, lo: Any, hi: Any, digits: int = 1) -> str:
-    """``66.7% (34.9%–90.1%)`` from proportions."""
-    return f"{'NA' if is_missing(est) else f'{100 * float(est):.{digits}f}%'} ({_pct_range(lo, hi, digits)})"
-
-
 def _conf_pct(run: RunResult) -> int:
     return int(round(100 * run.record.conventions.conf_level))
 
 
-def _num(v: Any) -> str:
-    return "NR" if is_missing(v) else f"{float(v):g}"
+def _num(v: Any, unit: str = "days") -> str:
+    """A time (or a day) by the rounding policy; missing is NR."""
+    return format_time(v, unit)
 
 
 def _add(figs: dict, name: str, fig: Figure, caption: str) -> FigureBlock:
@@ -102,7 +98,7 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     summary = run.tables.get("table1")
     if summary is not None and len(summary):
         table1 = T.baseline_table(summary)
-        tables.append(TableBlock(table1, "Table 1. Baseline characteristics",
+        tables.append(TableBlock(table1, "Baseline characteristics",
                                  note="Median (range) or n (% of patients with a known value)."))
         out_tables["table1_baseline"] = table1
     fu = res["followup"]
@@ -110,10 +106,10 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     paragraphs = [f"{res['input']['n_patients']} patients received CAR-T cells; time zero is {conv.time_zero}."]
     if fu:
         paragraphs.append(
-            f"Median follow-up by the reverse Kaplan-Meier method was {_num(fu.get('median_followup'))} {unit} "
-            f"({_conf_pct(run)}% CI {_num(fu.get('lower'))}–{_num(fu.get('upper'))}); the median observation time "
-            f"was {_num(fu.get('median_observed'))} {unit} (range {_num(fu.get('min_observed'))}–"
-            f"{_num(fu.get('max_observed'))}).")
+            f"Median follow-up by the reverse Kaplan-Meier method was {_num(fu.get('median_followup'), unit)} {unit} "
+            f"({_conf_pct(run)}% CI {_num(fu.get('lower'), unit)}–{_num(fu.get('upper'), unit)}); the median "
+            f"observation time was {_num(fu.get('median_observed'), unit)} {unit} (range "
+            f"{_num(fu.get('min_observed'), unit)}–{_num(fu.get('max_observed'), unit)}).")
     figures = []
     if plot.swimmer and "last_followup_day" in frame.columns and len(frame) > SWIMMER_MAX_PATIENTS:
         paragraphs.append(f"The swimmer plot is drawn for cohorts of up to {SWIMMER_MAX_PATIENTS} patients "
@@ -137,8 +133,8 @@ def _data_quality_section(run: RunResult) -> Section:
                   f"{dq['n_warnings']} validation warning(s); {len(exclusions)} exclusion(s)."]
     for ex in exclusions:
         paragraphs.append(f"Excluded: {_warning_text(ex) if isinstance(ex, Mapping) else ex}")
-    rows = [(s["name"], s["population"], s.get("by") or "", s["n"], run.results["input"]["n_patients"] - s["n"])
-            for s in run.results["survival"]]
+    rows = [(s["name"], label("population", s["population"]), label("column", s["by"]) if s.get("by") else "",
+             s["n"], run.results["input"]["n_patients"] - s["n"]) for s in run.results["survival"]]
     tables = []
     if rows:
         counts = pd.DataFrame(rows, columns=["Analysis", "Population", "By", "Analysed", "Not in analysis"])
@@ -167,10 +163,11 @@ def _response_section(run: RunResult, out_tables: dict) -> Section:
     paragraphs = []
     for r in run.results["response"]:
         paragraphs.append(
-            f"{_MEASURES.get(r['measure'], r['measure'])} ({r['categories']}) at {_response_label(run, r['column'])}: "
-            f"{r['responders']}/{r['n']} ({100 * float(r['estimate']):.1f}%; {pct}% CI "
-            f"{_pct_range(r['lower'], r['upper'])}), denominator: {str(r['denominator']).replace('_', ' ')} "
-            f"patients ({_BINOMIAL.get(r['method'], r['method'])} interval).")
+            f"{_MEASURES.get(r['measure'], label('column', r['measure']))} ({r['categories'].replace('+', ', ')}) at "
+            f"{_response_label(run, r['column'])}: {r['responders']}/{r['n']}, "
+            f"{format_estimate_ci(r['estimate'], r['lower'], r['upper'], ci_label=f'{pct}% CI')}, "
+            f"{_BINOMIAL.get(r['method'], label('column', r['method']))} interval; denominator: "
+            f"{str(r['denominator']).replace('_', ' ')} patients.")
     tables = []
     counts = run.tables.get("response_counts")
     for column, caption, name in ((conv.response_column, f"Day-{conv.response_day} response",
@@ -179,10 +176,13 @@ def _response_section(run: RunResult, out_tables: dict) -> Section:
         rates = [r for r in run.results["response"] if r["column"] == column]
         if not rates or counts is None:
             continue
-        table = T.response_table(counts[counts["column"] == column], rates, conf_pct=pct,
-                                 measures=_MEASURES, method=_BINOMIAL.get(rates[0]["method"], rates[0]["method"]))
-        tables.append(TableBlock(table, caption, note=f"Rates: denominator {_DENOMINATOR[conv.response_denominator]}."
-                                 " Category percentages are of all infused patients."))
+        table = T.response_table(counts[counts["column"] == column], rates, conf_pct=pct, measures=_MEASURES)
+        method = _BINOMIAL.get(rates[0]["method"], label("column", rates[0]["method"]))
+        tables.append(TableBlock(table, caption, note=f"Rates: denominator {_DENOMINATOR[conv.response_denominator]}"
+                                 f"; {method} {pct}% CI. Category percentages are of all infused patients. CR, "
+                                 "complete remission; CRh, CR with partial haematological recovery; CRi, CR with "
+                                 "incomplete haematological recovery; PR, partial remission; SD, stable disease; "
+                                 "NR, no response; PD, progressive disease."))
         out_tables[name] = table
     return Section("response", "Response", paragraphs=paragraphs, tables=tables)
 
@@ -197,16 +197,17 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
     pct = _conf_pct(run)
     for s in run.results["survival"]:
         fit = run.fits.survival.get(s["id"])
-        population = "" if s["population"] == "all" else f", {s['population']}"
-        by = f" by {s['by']}" if s.get("by") else ""
+        population = "" if s["population"] == "all" else f", {label('population', s['population'])}"
+        by = f" by {label('column', s['by'])}" if s.get("by") else ""
         if s["endpoint"] in COMPETING:
             rows = [(_group_label(g["group"]), r["label"], r.get("n_risk"),
-                     _ci_text(r["estimate"], r["lower"], r["upper"])) for g in s["groups"] for r in g["rates"]]
+                     format_estimate_ci(r["estimate"], r["lower"], r["upper"]))
+                    for g in s["groups"] for r in g["rates"]]
             if rows:
                 table = pd.DataFrame(rows, columns=["Group", "Time", "At risk",
                                                     f"Cumulative incidence ({pct}% CI)"])
                 tables.append(TableBlock(table, f"{s['name']}{population}{by}",
-                                         note=f"Aalen-Johansen; {conv.cif_conf_type} {pct}% CI; competing: "
+                                         note=f"Aalen-Johansen; {conv.cif_conf_type} {pct}% CI; competing event: "
                                               f"{', '.join(s['competing'])}."))
                 out_tables[f"cif_{s['id']}"] = table
             key = (s["population"], s.get("by"))
@@ -265,7 +266,7 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     cox = c.get("time_dependent_cox")
     if cox:
         coef = cox["coefficients"][0]
-        rows.append({"analysis": f"Time-dependent Cox ({cox['ties']} ties)",
+        rows.append({"analysis": f"Time-dependent Cox ({label('ties', cox['ties'])} method for ties)",
                      "handles_immortal_time": True, "estimate": coef["hazard_ratio"], "lower": coef["lower"],
                      "upper": coef["upper"], "p_value": coef["p"], "n": c["n"], "events": events,
                      "note": f"HR after vs before exposure; Wald p; {cox['n_rows']} (start, stop] rows"})
@@ -285,9 +286,9 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
     paragraphs = [IMMORTAL_TIME_EXPLANATION] if any("immortal_time" in c for c in comparisons) else []
     for c in comparisons:
         key = (c["comparison"], c["endpoint"])
-        title = f"{c['name']}, {c['population']}, {c['comparison']}"
+        title = f"{c['name']}, {comparison_label(c)}"
         if "immortal_time" in c:
-            warnings.append(f"{c['name']} ({c['comparison']}): {c['immortal_time']['warning']}")
+            warnings.append(f"{c['name']} ({comparison_label(c)}): {c['immortal_time']['warning']}")
         fit = run.fits.naive.get(key)
         if fit is not None and plot.km:
             fig = F.km_figure(fit, logrank=c["naive"]["logrank"]["p"], ci=plot.ci_bands,
@@ -312,7 +313,8 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
                                           "reproduce the published analysis."))
             out_tables[f"hsct_{c['comparison']}_{c['endpoint']}"] = table
         else:
-            rows = [(_group_label(g["group"]), g["n"], g["events"], _num(g["median"])) for g in c["naive"]["groups"]]
+            rows = [(_group_label(g["group"]), g["n"], g["events"], _num(g["median"], unit))
+                    for g in c["naive"]["groups"]]
             table = pd.DataFrame(rows, columns=["Group", "N", "Events", f"Median, {unit}"])
             tables.append(TableBlock(table, f"{title} (log-rank p = {format_p(c['naive']['logrank']['p'])})"))
             out_tables[f"comparison_{c['comparison']}_{c['endpoint']}"] = table
@@ -322,6 +324,32 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
 
 _MEASURE = {"onset_day": "Onset, day after infusion", "duration_days": "Duration, days"}
 _TOXICITIES = {"crs": "CRS", "icans": "ICANS", "icaht": "ICAHT"}
+_SOURCES = {"crs": "the daily bedside observations",
+            "icans": "the neurological assessments (ICE/CAPD score, consciousness, seizures, motor findings, "
+                     "cerebral oedema)",
+            "icaht": "the daily absolute neutrophil counts"}
+
+
+def _systems_text(systems: list[str]) -> str:
+    return ", ".join(label("system", s) for s in systems) or "no grades"
+
+
+def _basis_note(key: str, rec: Mapping[str, Any]) -> str:
+    """Where the grades came from, in words (from the record's flags, never its text)."""
+    systems = _systems_text(rec.get("systems") or [])
+    if rec.get("pregraded"):
+        return f"Grades as recorded in the cohort (pre-graded; {systems}); systems are never pooled."
+    return f"Graded from {_SOURCES[key]} by {systems}."
+
+
+def _adverse_event_table(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """CTCAE adverse events by maximum grade per patient: any grade, grade 1–2 and grade ≥3, n (%) of all treated."""
+    out = []
+    for r in rows:
+        n_total, n_any, n_high = int(r["n_total"]), int(r["n_any"]), int(r["n_grade_3_or_higher"])
+        out.append([str(r["term"]), format_percent(n_any, n_total), format_percent(n_any - n_high, n_total),
+                    format_percent(n_high, n_total)])
+    return pd.DataFrame(out, columns=["Adverse event", "Any grade, n (%)", "Grade 1–2, n (%)", "Grade ≥3, n (%)"])
 
 
 def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section | None:
@@ -333,20 +361,32 @@ def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
         if not rec or not rec.get("available"):
             continue
         systems[name] = rec.get("systems") or []
-        table = T.safety_table(pd.DataFrame(rec["distribution"]), conf_pct=pct, names=_TOXICITIES)
-        tables.append(TableBlock(table, f"{name}: maximum grade per patient ({', '.join(systems[name])})",
-                                 note=str(rec.get("basis", ""))))
+        table = T.safety_table(pd.DataFrame(rec["distribution"]), conf_pct=pct)
+        caption = (f"{name}: maximum grade per patient ({_systems_text(systems[name])})" if key != "icaht" else
+                   f"ICAHT: maximum early (days 0–30) and late (after day 30) grade per patient "
+                   f"({_systems_text(systems[name])})")
+        tables.append(TableBlock(table, caption, note=_basis_note(key, rec) + " Percentages are of graded "
+                                 f"patients, with exact Clopper-Pearson {pct}% intervals."))
         out_tables[f"{key}_grades"] = table
         if rec.get("onset_duration"):
-            od = pd.DataFrame([(_MEASURE.get(r["measure"], r["measure"]), r["n"], _num(r["median"]),
+            od = pd.DataFrame([(_MEASURE.get(r["measure"], label("column", r["measure"])), r["n"], _num(r["median"]),
                                 f"{_num(r['minimum'])}–{_num(r['maximum'])}", r["n_unresolved"])
                                for r in rec["onset_duration"]],
                               columns=["Measure", "n", "Median", "Range", "Unresolved"])
-            tables.append(TableBlock(od, f"{name}: onset and duration"))
+            tables.append(TableBlock(od, f"{name}: onset and duration", note="Days; among patients with grade ≥1."))
             out_tables[f"{key}_onset_duration"] = od
+    if tox.get("supportive_care"):
+        care = T.supportive_care_table(tox["supportive_care"], conf_pct=pct)
+        sources = sorted({str(r["source"]).replace("crs_observations", "daily CRS observations")
+                          .replace("patients", "the patients table") for r in tox["supportive_care"]})
+        tables.append(TableBlock(care, "Tocilizumab, corticosteroid and intensive care use",
+                                 note=f"N: patients with the item recorded (read from {'; '.join(sources)}); "
+                                      f"exact Clopper-Pearson {pct}% intervals."))
+        out_tables["supportive_care"] = care
     if tox.get("adverse_events"):
-        ae = pd.DataFrame(tox["adverse_events"])
-        tables.append(TableBlock(ae, "Adverse events"))
+        ae = _adverse_event_table(tox["adverse_events"])
+        tables.append(TableBlock(ae, "Adverse events other than CRS and ICANS (CTCAE), maximum grade per patient",
+                                 note="Percentages of all treated patients."))
         out_tables["adverse_events"] = ae
     if not tables:
         return None
@@ -363,7 +403,7 @@ def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
         fig = F.toxicity_heatmap(pd.concat(daily, ignore_index=True), toxicity="toxicity")
         caption = "Daily grade per patient, as graded from the bedside observations (white: not assessed)."
         figures.append(_add(figs, "toxicity_daily", fig, caption))
-    graded = "; ".join(f"{name}: {', '.join(s) or 'no grades'}" for name, s in systems.items())
+    graded = "; ".join(f"{name}: {_systems_text(s)}" for name, s in systems.items())
     paragraphs = [f"Grading systems: {graded}. Percentages are of all graded patients, with exact Clopper-Pearson "
                   f"{pct}% intervals; grades from different systems are never pooled."]
     return Section("safety", "Safety", paragraphs=paragraphs, figures=figures, tables=tables)
@@ -374,19 +414,6 @@ _HANDLING = {
     "censor": "patients were censored at {what}",
     "competing": "{what} was treated as a competing event",
 }
-#: Full names of grading systems, for the methods text (others are named as recorded).
-SYSTEM_NAMES = {
-    "ASTCT2019": "the ASTCT 2019 consensus criteria (Lee et al., Biol Blood Marrow Transplant 2019)",
-    "Lee2014": "the 2014 NCI criteria (Lee et al., Blood 2014)",
-    "Penn": "the Penn criteria (Porter et al., J Hematol Oncol 2018)",
-    "CTCAE_v5": "CTCAE version 5.0",
-    "CTCAE_v4": "CTCAE version 4.03",
-    "MSKCC": "the MSKCC criteria (Park et al., N Engl J Med 2018)",
-    "CARTOX": "the CARTOX criteria (Neelapu et al., Nat Rev Clin Oncol 2018)",
-    "grading system not stated": "criteria the source data do not state (pre-graded; grades reported as recorded)",
-}
-
-
 def _methods_section(run: RunResult) -> Section:
     res, conv = run.results, run.record.conventions
     endpoints = {s["name"]: s["endpoint"].upper() for s in res["survival"]}
@@ -413,7 +440,13 @@ def _methods_section(run: RunResult) -> Section:
                                "categories": response[0]["categories"]}
     systems = sorted({s for k in ("crs", "icans") for s in (res["toxicity"].get(k) or {}).get("systems", [])})
     if systems:
-        options["toxicity_criteria"] = _list_names([SYSTEM_NAMES.get(s, s) for s in systems])
+        options["toxicity_criteria"] = _list_names([SYSTEM_CITATIONS.get(s, label("system", s)) for s in systems])
+    icaht = (res["toxicity"].get("icaht") or {}).get("systems", [])
+    if icaht:
+        options["icaht_criteria"] = _list_names([SYSTEM_CITATIONS.get(s, label("system", s)) for s in icaht])
+    if res["toxicity"].get("supportive_care"):
+        options["supportive_care"] = [r["item"] for r in res["toxicity"]["supportive_care"]]
+    options["rounding"] = ROUNDING_POLICY
     tests = []
     if any(s.get("logrank") for s in res["survival"]) or res["comparisons"]:
         tests.append("logrank")

@@ -76,12 +76,14 @@ def pregraded_grades(cohort: pd.DataFrame, toxicity: str = "crs", *, grade_colum
     if any(p.severity == "error" for p in chk.problems):
         chk.finish()
     grade = chk.numeric(gcol, required=False, lo=0, hi=5, rule_range="GRADE_RANGE", integer=True)
+    # object dtype throughout: pandas 3 infers an Arrow null type when every label of an Arrow-backed column maps to
+    # None, which then refuses the default system
     if scol in chk.frame:
         codes, labels = pd.factorize(chk.frame[scol])  # each distinct label normalised once, not once per row
         tags = np.array([*(normalise_system(v) for v in labels), None], dtype=object)
         system = pd.Series(tags[codes], index=chk.frame.index, dtype=object)
     else:
-        system = pd.Series([None] * len(chk.frame), index=chk.frame.index)
+        system = pd.Series([None] * len(chk.frame), index=chk.frame.index, dtype=object)
     if default_system is not None:
         system = system.fillna(normalise_system(default_system))
     chk.add((~np.isnan(grade)) & system.isna().to_numpy(), "MISSING_SYSTEM", scol,

@@ -187,3 +187,19 @@ def test_categorical_levels_of_differing_dictionaries_are_unified_as_pyarrow_doe
     assert list(counts.frame["arm"].cat.categories) == list(in_memory["arm"].cat.categories)
     assert list(in_memory["arm"].cat.categories) == ["low", "placebo", "high", "none"]  # first seen, chunk by chunk
     same(co.kaplan_meier(counts).table, co.kaplan_meier(in_memory, "days", "dead", by="arm").table)
+
+
+def test_rows_without_a_time_are_excluded_and_counted_when_asked(cohort):
+    """missing_time='exclude': rows whose endpoint does not apply (no time) are left out and counted; the rest give
+    the numbers of the rows that have a time. The default reports them as a problem."""
+    partial_rows = cohort.astype({"os_days": float}).copy()
+    partial_rows.loc[partial_rows.index % 7 == 0, "os_days"] = np.nan
+    counts = engine.event_counts(partial_rows, time="os_days", event="os_event", by="arm", missing_time="exclude")
+    timed = partial_rows[partial_rows.os_days.notna()]
+    assert counts.options["rows_without_time"] == len(partial_rows) - len(timed)
+    assert counts.n_rows == len(timed)
+    _same_km(co.kaplan_meier(timed, "os_days", "os_event", by="arm"), co.kaplan_meier(counts))
+    with pytest.raises(InputError, match=r"\[MISSING\] column 'os_days'"):
+        engine.event_counts(partial_rows, time="os_days", event="os_event")
+    with pytest.raises(InputError, match="missing_time must be"):
+        engine.event_counts(partial_rows, time="os_days", event="os_event", missing_time="drop")
