@@ -388,11 +388,11 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(f"formats {unknown} are not among {FORMATS}")
+    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
+    wanted = [writers[f]() for f in formats]  # fail before reading or writing anything when an extra is missing
     datasets, note = _build(Path(results_dir), studyid)
     for ds in datasets.values():
         _check(ds)
-    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
-    wanted = [writers[f]() for f in formats]  # fail before writing anything when an extra is missing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
