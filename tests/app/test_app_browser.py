@@ -164,7 +164,7 @@ def test_upload_correct_run_read_download(server, browser, tmp_path):
         page.get_by_text("Download results", exact=True).click()
     archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
     names = set(archive.namelist())
-    assert {"study.yaml", "results.json", "report.html", "tables.xlsx", "tables.docx"} <= names
+    assert {"study.yaml", "results.json", "report.html", "tables.xlsx", "report.docx"} <= names
     assert any(n.startswith("figures/") and n.endswith(".svg") for n in names)
 
     # the exported plan, next to the sheet, run from the command line

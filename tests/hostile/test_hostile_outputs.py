@@ -8,6 +8,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import hostile_cases as H
 import pandas as pd
@@ -51,12 +52,25 @@ def test_ids_that_look_like_markup_are_analysed_and_stay_inert(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "default-src 'none'" in page  # the CSP stays the second line of defence
     assert "<!--" not in page and "<metadata" not in page  # no label text copied into SVG comments
-    for text in REFUSED_BEFORE:
-        assert text not in page
+    for text in (t for t in REFUSED_BEFORE if "<" in t):
+        assert text not in page  # never as markup
     assert not re.search(r"<\s*(script|img)\b|<a href=\"http", page, re.IGNORECASE)
+    assert not re.search(r"=\s*\"[^\"]*(javascript:|alert\(|url\(http)", page)  # in no attribute
+    shown = set()
     for svg in (out / "figures").glob("*.svg"):
         body = svg.read_text(encoding="utf-8")
-        assert "<!--" not in body and "alert(" not in body and sanitize_svg(body) == body.strip()
+        assert "<!--" not in body and sanitize_svg(body) == body.strip()
+        tree = ElementTree.fromstring(body)
+        for element in tree.iter():
+            # user text lives only in the content of <text> elements (editable labels), never in markup
+            assert element.tag.rsplit("}", 1)[-1] not in ("script", "a", "img", "foreignObject"), svg.name
+            assert not any("alert(" in v or "javascript:" in v for v in element.attrib.values()), svg.name
+            if element.tag.endswith("}text"):
+                shown.add("".join(element.itertext()))
+            else:
+                assert "alert(" not in (element.text or ""), svg.name  # e.g. not in the <style> sheet
+    assert {"P2 javascript:alert(1)", "P3 url(http://x/a)"} <= shown  # swimmer rows
+    assert any(t.startswith("P1 <img src=x") for t in shown)  # a '<' is escaped text, parsed back as text
 
 
 def test_svg_comments_and_metadata_are_removed_but_active_markup_still_refused():
@@ -76,7 +90,7 @@ def test_reruns_are_byte_identical_for_every_file(tmp_path):
     run_plan(plan, out=first)
     run_plan(plan, out=second)
     a, b = _files(first), _files(second)
-    assert {"report.html", "tables.xlsx", "tables.docx", "results.json"} <= set(a)
+    assert {"report.html", "tables.xlsx", "report.docx", "results.json"} <= set(a)
     assert a.keys() == b.keys()
     assert [name for name in a if a[name] != b[name]] == []
     assert "date not recorded" in a["report.html"].decode()
@@ -87,7 +101,7 @@ def test_generation_time_is_stated_once_from_the_plan_or_the_environment(tmp_pat
     out = tmp_path / "env"
     run_plan(_study(tmp_path), out=out)
     assert "<dt>Generated</dt><dd>2023-11-14 22:13 UTC by" in (out / "report.html").read_text(encoding="utf-8")
-    for name in ("tables.xlsx", "tables.docx"):
+    for name in ("tables.xlsx", "report.docx"):
         with zipfile.ZipFile(out / name) as z:
             assert "2023-11-14T22:13:20Z" in z.read("docProps/core.xml").decode()
             stamps = {i.date_time for i in z.infolist()}
@@ -95,7 +109,7 @@ def test_generation_time_is_stated_once_from_the_plan_or_the_environment(tmp_pat
     out = tmp_path / "plan"
     run_plan(_study(tmp_path / "p", extra_plan="\nreport:\n  date: 2026-02-03\n"), out=out)  # the plan wins
     assert "<dt>Generated</dt><dd>2026-02-03 by" in (out / "report.html").read_text(encoding="utf-8")
-    with zipfile.ZipFile(out / "tables.docx") as z:
+    with zipfile.ZipFile(out / "report.docx") as z:
         assert {i.date_time for i in z.infolist()} == {(2026, 2, 3, 0, 0, 0)}
 
 

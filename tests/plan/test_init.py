@@ -36,11 +36,12 @@ def test_plan_reads_back_exactly_and_loads(tmp_path: Path) -> None:
 
 
 def test_headers_that_match_nothing_stay_unmapped(tmp_path: Path) -> None:
+    # "Toci" is matched to the patients column tocilizumab (treatment given); "Comments" matches nothing
     path = _sheet(tmp_path, ["Pt ID", "Date of CAR-T", "Last FU", "Cause of death", "Toci", "Comments"],
                   [["1", D(2023, 1, 2), D(2023, 5, 1), None, "yes", "x"]])
     guesses = {g.header: g.column for g in init_plan(path).sheets[0].columns}
     assert guesses == {"Pt ID": "patient_id", "Date of CAR-T": "infusion_date", "Last FU": "last_followup_date",
-                       "Cause of death": "death_cause", "Toci": None, "Comments": None}
+                       "Cause of death": "death_cause", "Toci": "tocilizumab", "Comments": None}
 
 
 def test_never_overwrites_without_force(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_report_shows_the_table_the_forest_plot_and_the_rmst_comparison():
     assert "Multivariable: n = " in sections["regression"].tables[0].note
     assert "forest_os_cox" in out.figures
     rmst = sections["rmst"].tables[0].frame
-    assert rmst["Measure"].str.startswith("Difference (autologous − allogeneic)").any()
+    assert rmst["Measure"].str.startswith("Difference (Autologous − Allogeneic)").any()
     assert "regression_os_cox" in run.tables and "rmst_os_car_t_source" in run.tables
 
 

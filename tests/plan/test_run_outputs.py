@@ -37,7 +37,7 @@ def test_report_switches_and_figure_formats_are_obeyed(computed, tmp_path):
     written = write_outputs(computed, tmp_path, report_options(plan))
     names = {p.relative_to(tmp_path).as_posix() for p in written.files}
     assert "results.json" in names and "tables/endpoints.csv" in names
-    assert not {"report.html", "tables.docx", "tables.xlsx"} & names
+    assert not {"report.html", "report.docx", "tables.xlsx"} & names
     figures = sorted(n for n in names if n.startswith("figures/"))
     assert figures and all(n.endswith(".pdf") for n in figures) and "figures/swimmer.pdf" not in figures
     assert (tmp_path / figures[0]).read_bytes().startswith(b"%PDF")

@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from report_cases import EXAMPLE, drawn_at_risk
+from report_cases import EXAMPLE, drawn_at_risk, drawn_table
 
 from cart_outcomes._version import __version__
 from cart_outcomes.plan.run import run_plan
+from cart_outcomes.report._format import round_half_up
 from cart_outcomes.report.build import build_report, report_outputs
 from cart_outcomes.report.html import SECTION_ORDER, render_html
 from cart_outcomes.report.options import ReportOptions
@@ -50,7 +51,7 @@ def _visible(text: str) -> str:
 
 def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
     out = demo_run.out_dir
-    for name in ("results.json", "report.html", "tables.xlsx", "tables.docx"):
+    for name in ("results.json", "report.html", "tables.xlsx", "report.docx"):
         assert (out / name).is_file()
     svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
     assert svgs == sorted(["swimmer", "km_os_all_overall", "km_pfs_all_overall", "cif_all_overall",
@@ -68,12 +69,13 @@ def test_demo_report_has_every_section_filled_from_the_run(demo_run):
     assert _section_ids(text) == [s for s in SECTION_ORDER if s != "rmst"]  # the demo plan has no rmst section
     seen = _visible(text)
     # cohort: Table 1 rows from patients.csv (11 autologous / 1 allogeneic), swimmer plot
-    assert "Table 1. Baseline characteristics" in seen and "autologous 11 (92%)" in seen
+    assert "Table 1. Baseline characteristics" in seen and "Autologous 11 (92%)" in seen
     assert "Swimmer plot" in seen
     # response: ORR 8/12 with the exact CI and the denominator stated
-    assert "8/12 (66.7%; 95% CI 34.9%–90.1%), denominator: all infused patients" in seen
+    assert "8/12, 66.7% (95% CI 34.9–90.1), Clopper-Pearson exact interval; denominator: all infused patients" in seen
+    assert "8/12, 66.7% (34.9–90.1)" in seen  # the same digits in the response table
     # survival: median OS 134 d and PFS 81 d, the 6-month rates (182.6 d), CIF
-    assert "134.0 (41.0–NR)" in seen and "81.0 (27.0–240.0)" in seen
+    assert "134 (41–NR)" in seen and "81 (27–240)" in seen  # whole days (the rounding policy)
     assert "Cumulative incidence of relapse/progression" in seen
     # HSCT: the warning of results.json, naive p 0.073 / 0.022 beside the corrected analyses
     for c in demo_run.results["comparisons"]:
@@ -84,14 +86,16 @@ def test_demo_report_has_every_section_filled_from_the_run(demo_run):
     assert re.search(r"Naive log-rank from day 0 \(HSCT vs no HSCT\) No \(biased in favour of HSCT\) "
                      r"0\.\d\d \(0\.\d\d–\d\.\d\d\) 0\.022", seen)
     for row in ("Landmark at day 60 (exposed by then vs not) Yes 0.",
-                "Landmark at day 90 (exposed by then vs not) Yes 0.", "Time-dependent Cox (efron ties) Yes 0.",
+                "Landmark at day 90 (exposed by then vs not) Yes 0.",
+                "Time-dependent Cox (Efron method for ties) Yes 0.",
                 "Mantel-Byar test Yes —"):
         assert seen.count(row) == 2  # OS and PFS, with the HR (95% CI) wherever a Cox model gives one
     # safety: CRS 12/12, grade 3 in 4, ICANS in 1
-    assert "Any grade 12/12 (100.0%)" in seen and "Grade 3 4/12 (33.3%)" in seen
-    assert "Any grade 1/12 (8.3%)" in seen
+    assert "Any grade 12 (100%)" in seen and "Grade 3 4 (33%)" in seen and "Grade 1–2 8 (67%)" in seen
+    assert "Any grade 1 (8%)" in seen
+    assert "Early ICAHT (days 0–30), EHA/EBMT 2023" in seen and "Late ICAHT (after day 30), EHA/EBMT 2023" in seen
     # methods from conventions and software; footer: SHA-256 of the input, the plan, version, date
-    assert "log-log transformation" in seen and f"cart_outcomes {__version__}" in seen
+    assert "log-log transformation" in seen and f"cart-outcomes {__version__}" in seen
     sha = hashlib.sha256((EXAMPLE / "patients.csv").read_bytes()).hexdigest()
     assert f"patients.csv: {sha}" in seen
     assert "responders_by_hsct" in seen and "landmark_days" in seen
@@ -113,17 +117,23 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
         ticks = list(fig.axes[0].get_xticks())
         if name.startswith("km_"):
             fit = fits[name[3:]]
-            drawn = drawn_at_risk(fig)
-            assert drawn == {"All patients": fit.at(ticks)["n_risk"].tolist()}
-            # R's n.risk at t = patients still under observation at t (hand count on the derived endpoint)
+            drawn = drawn_table(fig)
+            at = fit.at(ticks)
+            assert drawn == {"at_risk": {"At risk": at["n_risk"].tolist()},
+                             "events": {"Events": at["n_event"].cumsum().tolist()}}
+            # R's n.risk at t = patients still under observation at t, and the cumulative events = events on or
+            # before t (hand counts on the derived endpoint)
             endpoint = name.split("_")[1]
-            times = frame[f"{endpoint}_time_days"].dropna().to_numpy()
-            assert drawn["All patients"] == [float((times >= t).sum()) for t in ticks]
+            times = frame[f"{endpoint}_time_days"].to_numpy()
+            events = frame[f"{endpoint}_event"].eq(True).to_numpy()
+            assert drawn["at_risk"]["At risk"] == [float((times >= t).sum()) for t in ticks]
+            assert drawn["events"]["Events"] == [float((events & (times <= t)).sum()) for t in ticks]
         elif name.startswith("cif_"):
             fit = fits["cir_" + name[4:]]
             at = fit.at(ticks)
             expected = at.loc[at["cause"] == at["cause"].iloc[0], "n_risk"].tolist()
-            assert list(drawn_at_risk(fig, 2).values()) == [expected]  # the table under the first panel
+            for panel in (2, 3):  # each cause's panel has its own labelled table of event-free patients
+                assert list(drawn_at_risk(fig, panel).values()) == [expected]
             times = frame["cir_time_days"].dropna().to_numpy()
             assert expected == [float((times >= t).sum()) for t in ticks]
         elif name.startswith("naive_km_"):
@@ -225,7 +235,7 @@ def test_deidentify_leaves_no_patient_id_or_date_in_any_output(tmp_path):
     originals = [SCRIPT, FORMULA, QUOTES, "Brien", "HYPERLINK", "alert", *SEED_IDS[3:]]
     dates = [*INFUSION_DATES.strftime("%Y-%m-%d"), *INFUSION_DATES.strftime("%d/%m/%Y"), "2024-03"]
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"results.json", "report.html", "tables.xlsx", "tables.docx", "swimmer.svg",
+    assert {p.name for p in files} >= {"results.json", "report.html", "tables.xlsx", "report.docx", "swimmer.svg",
                                         "endpoints.csv", "crs_by_patient.csv"}
     for path in files:
         text = _all_text(path)
@@ -280,8 +290,9 @@ def test_kinetics_section_shows_the_numbers_of_results_json(demo_run):
     assert f"GM {cmax['geo_mean']:,.0f}, CV {cmax['geo_cv_pct']:.0f}%" in text
     month3 = next(r for r in kin["persistence"] if r["matrix"] == "peripheral_blood" and r["assay"] == "qpcr"
                   and r["month"] == 3)
-    assert f"{month3['n_detectable']}/{month3['n_evaluable']} ({month3['percent']:.0f}%" in text
+    # the rounding policy: one decimal, as every estimate with an interval in the report
+    assert f"{month3['n_detectable']}/{month3['n_evaluable']}, {round_half_up(month3['percent'], 1)}% (" in text
     anc = next(r for r in labs["recovery_incidence"] if r["lineage"] == "neutrophil" and r["day"] == 28)
-    assert f"{100 * anc['estimate']:.0f}% ({100 * anc['lower']:.0f}–" in text
+    assert f"{round_half_up(100 * anc['estimate'], 1)}% ({round_half_up(100 * anc['lower'], 1)}–" in text
     # single-time-point series (marrow at day 28, one CSF sample) stay out of the report's tables
     assert "Bone marrow, qPCR (copies/µg gDNA) Cmax" not in text

@@ -97,6 +97,19 @@ def test_methods_paragraph_names_each_convention():
         R.methods_paragraph({"tests": ["t-test"]})
 
 
+def test_methods_describe_icaht_supportive_care_and_the_rounding_policy():
+    from cart_outcomes.report._format import ROUNDING_POLICY
+
+    text = R.methods_paragraph({"icaht_criteria": "the EHA/EBMT 2023 consensus grading (Rejeski et al., Blood 2023)",
+                                "supportive_care": ["tocilizumab", "icu_admission"], "rounding": ROUNDING_POLICY})
+    for phrase in ("(ICAHT) was graded", "Rejeski", "early ICAHT (days 0–30)", "late ICAHT (after day 30)",
+                   "tocilizumab and intensive care", "66.7% (34.9–90.1)"):
+        assert phrase in text, phrase
+    assert text.count("rounded") == 1  # the policy is stated once
+    with pytest.raises(InputError, match="supportive_care"):
+        R.methods_paragraph({"supportive_care": ["plasma_exchange"]})
+
+
 def test_prism_hazard_ratio_is_not_called_cox():
     text = R.methods_paragraph({"hazard_ratio": "logrank"})
     assert "not Cox" in text
@@ -146,5 +159,8 @@ def test_raw_frames_render_numbers_and_flags():
     html = R.render_html(R.ReportDocument("t", [R.Section("x", "X", tables=[R.TableBlock(frame, "raw")])],
                                           R.Footer(date="d")))
     rows = re.findall(r"<tr>(.*?)</tr>", html)
-    assert rows[1] == '<td>a</td><td class="num">0.0001235</td><td class="num">12</td><td>yes</td><td></td>'
-    assert rows[2] == '<td>b</td><td class="num">0.5</td><td class="num">3</td><td>no</td><td class="num">1.235</td>'
+    # p, n and hr columns never wrap (one rule, report.html.nowrap_columns, for HTML and Word)
+    assert rows[1] == ('<td>a</td><td class="num nowrap">0.0001235</td><td class="num nowrap">12</td><td>yes</td>'
+                       '<td class="nowrap"></td>')
+    assert rows[2] == ('<td>b</td><td class="num nowrap">0.5</td><td class="num nowrap">3</td><td>no</td>'
+                       '<td class="num nowrap">1.235</td>')

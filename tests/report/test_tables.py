@@ -21,7 +21,7 @@ from report_cases import (
 
 from cart_outcomes.errors import InputError
 from cart_outcomes.report import tables as T
-from cart_outcomes.report._format import format_p
+from cart_outcomes.report._format import format_p, round_half_up
 from cart_outcomes.stats.contingency import summarise_by_group
 from cart_outcomes.stats.km import kaplan_meier
 
@@ -38,7 +38,11 @@ def test_baseline_table_layout(cohort):
     # age: median of the 12 ages is (29 + 34) / 2 = 31.5, range 8-63
     assert rows.loc["Age, years, median (range)", "All (N = 12)"] == "31.5 (8–63)"
     assert rows.loc["Age, years, median (range)", "p"] == format_p(REF["age_by_hsct_wilcox_p"])
-    assert rows.loc["    F", "All (N = 12)"] == "5 (42%)"  # 5/12 = 41.7%
+    assert rows.loc["    Female", "All (N = 12)"] == "5 (42%)"  # 5/12 = 41.7%; words, never the code F
+    # clinical order: the schema's vocabulary (M, F), responses best first, not evaluable and missing last
+    assert list(table["Characteristic"]).index("    Male") < list(table["Characteristic"]).index("    Female")
+    assert list(table["Characteristic"])[-6:] == ["Response, n (%)", "    CR", "    CRi", "    PR", "    NR",
+                                                  "    Missing"]
     # response: 11 known; CR in 5 of them; one missing row
     assert rows.loc["    CR", "All (N = 12)"] == "5 (45%)"
     assert rows.loc["    Missing", "All (N = 12)"] == "1"
@@ -50,30 +54,36 @@ def test_baseline_table_layout(cohort):
 
 def test_response_table_shows_the_rates_it_is_given(cohort):
     counts, rates = response_parts(cohort)
-    table = T.response_table(counts, rates, conf_pct=95, measures=MEASURES, method="Clopper-Pearson exact")
+    table = T.response_table(counts, rates, conf_pct=95, measures=MEASURES)
     last = table.iloc[-2]  # overall response, then complete response
     lo, hi = REF["orr_8_of_12_cp"]
-    assert "Clopper-Pearson" in last["Response"]
-    assert last["All (N = 12)"] == f"8/12 (67%; 95% CI {round(100 * lo)}–{round(100 * hi)}%)"
+    assert last["Response"].endswith("% (95% CI)")
+    # the rounding policy: one decimal, the interval without repeated % signs (8/12 = 66.7%)
+    assert last["All (N = 12)"] == f"8/12, 66.7% ({round_half_up(100 * lo, 1)}–{round_half_up(100 * hi, 1)})"
     # a missing response is listed, never dropped from the category counts
     assert table.set_index("Response").loc["Not recorded", "All (N = 12)"] == "1 (8%)"
     # an evaluable-only rate is shown as given: 8/11, with its own interval
     evaluable = [{**rates[0], "n": 11, "estimate": 8 / 11, "lower": 0.39, "upper": 0.94}]
-    again = T.response_table(counts, evaluable, conf_pct=90, measures=MEASURES, method="Clopper-Pearson exact")
-    assert again.iloc[-1]["All (N = 12)"] == "8/11 (73%; 90% CI 39–94%)"
+    again = T.response_table(counts, evaluable, conf_pct=90, measures=MEASURES)
+    assert again.iloc[-1]["All (N = 12)"] == "8/11, 72.7% (39.0–94.0)"  # 8/11 = 0.72727
 
 
 def test_safety_table_formats_the_grade_distribution(cohort):
     table = T.safety_table(safety_distribution(cohort), conf_pct=95)
-    crs = table[table["Toxicity"] == "CRS"].set_index("Grade")
-    # CRS grades 1,2,3,1,2,3,1,1,3,2,3,1 -> grade 1: 5, grade 2: 3, grade 3: 4
-    assert crs.loc["Any grade", "n/N (%)"] == "12/12 (100.0%)"
-    assert crs.loc["Grade 1", "n/N (%)"] == "5/12 (41.7%)" and crs.loc["Grade 3", "n/N (%)"] == "4/12 (33.3%)"
+    grades = table["Grade"].tolist()
+    # one block per toxicity and system, headed in words (never ASTCT2019), rows as journals print them
+    crs_at, icans_at = grades.index("CRS, ASTCT 2019"), grades.index("ICANS, ASTCT 2019")
+    assert grades[crs_at:icans_at] == ["CRS, ASTCT 2019", "    Any grade", "    Grade 1–2", "    Grade ≥3",
+                                       "        Grade 3", "        Grade 4", "        Grade 5"]
+    crs = table.iloc[crs_at:icans_at].set_index("Grade")
+    # CRS grades 1,2,3,1,2,3,1,1,3,2,3,1 -> grade 1: 5, grade 2: 3, grade 3: 4; grade 1-2: 8 of 12
+    assert crs.loc["    Any grade", "n (%)"] == "12 (100%)"
+    assert crs.loc["    Grade 1–2", "n (%)"] == "8 (67%)" and crs.loc["        Grade 3", "n (%)"] == "4 (33%)"
     lo, hi = REF["crs_grade3_4_of_12_cp"]
-    assert crs.loc["Grade ≥ 3", "95% CI (Clopper-Pearson)"] == f"{100 * lo:.1f}%–{100 * hi:.1f}%"
-    assert set(crs["System"]) == {"ASTCT2019"}
-    icans = table[table["Toxicity"] == "ICANS"].set_index("Grade")
-    assert icans.loc["Any grade", "n/N (%)"] == "1/11 (9.1%)"  # 11 graded patients
+    ci = "95% CI, % (Clopper-Pearson)"
+    assert crs.loc["    Grade ≥3", ci] == f"{round_half_up(100 * lo, 1)}–{round_half_up(100 * hi, 1)}"
+    icans = table.iloc[icans_at:].set_index("Grade")
+    assert icans.loc["    Any grade", "n (%)"] == "1 (9%)"  # 1 of 11 graded patients
 
 
 def test_survival_summary_reads_the_records(cohort):
@@ -145,24 +155,6 @@ def test_xlsx_export_stores_text_not_formulas(cohort, tmp_path):
     assert all(c.data_type != "f" for sheet in wb for r in sheet.iter_rows() for c in r)
 
 
-def test_docx_round_trip(cohort, tmp_path):
-    from docx import Document
-
-    from cart_outcomes.report.docx import write_docx
-
-    table1 = T.baseline_table(summarise_by_group(cohort, {"age_years": "Age", "sex": "Sex"}, by="hsct"))
-    response = T.response_table(*response_parts(cohort), conf_pct=95, measures=MEASURES, method="exact")
-    path = write_docx({"Baseline <characteristics>": table1, "Response": response},
-                      tmp_path / "t.docx", title="Tables", notes={"Response": "Exact CI."})
-    doc = Document(str(path))
-    assert len(doc.tables) == 2
-    read = [[c.text for c in row.cells] for row in doc.tables[0].rows]
-    assert read[0] == list(table1.columns)
-    assert read[1:] == table1.astype(str).to_numpy().tolist()
-    texts = [p.text for p in doc.paragraphs]
-    assert "Table 1. Baseline <characteristics>" in texts and "Exact CI." in texts
-
-
 def test_workbook_keeps_display_and_data_tables_apart(tmp_path):
     from openpyxl import load_workbook
 
@@ -193,6 +185,7 @@ def test_write_xlsx_refuses_sheet_names_that_would_collide(tmp_path):
     pd.Series([True, False]), pd.Series([True, None], dtype="boolean"), pd.Series([1, None], dtype="Int64"),
     pd.Series([1.5, np.nan, np.inf, -2.0]), pd.Series(["1.5", " 2 ", "x", None, "-3", "=1", "a\x00b"]),
     pd.Series(["a", pd.NA], dtype="string"), pd.Series([1, "a", None, True, np.int64(3)], dtype=object),
+    pd.Series(["a\n=b", "c", None]), pd.Series(["x", "y\tz", "@", "\rq"]), pd.Series(["p", "q\x1f"]),
     pd.Series(pd.to_datetime(["2024-01-01", None])), pd.Series(["a", "b"], dtype="category"),
 ])
 def test_whole_column_conversions_equal_the_cell_by_cell_rules(column):

@@ -64,8 +64,9 @@ def _page():
                ui.output_ui("run_status"), class_="step"),
         ui.div(ui.h2("4. Read"), ui.output_ui("summary"), ui.output_ui("report"), class_="step"),
         ui.div(ui.h2("5. Take away"),
-               ui.p("A zip of report.html, tables.docx, tables.xlsx, the figures, results.json and study.yaml: put "
-                    "study.yaml next to your sheet and `cart-outcomes run study.yaml` gives the same results."),
+               ui.p("A zip of report.html, report.docx (the whole report for Word), tables.xlsx, the figures, "
+                    "results.json and study.yaml: put study.yaml next to your sheet and `cart-outcomes run "
+                    "study.yaml` gives the same results."),
                ui.download_button("download", "Download results"),
                ui.download_button("download_deid", "Download de-identified results"),
                class_="step"),

@@ -209,6 +209,9 @@ PATIENTS = Table(
         Column("icans_grade", "integer", "Maximum ICANS grade (pre-graded).", **_GRADE),
         _cat("icans_grading_system", GRADING_SYSTEMS, "System used for icans_grade; blank = not stated."),
         *_event("icans_onset", "Date of ICANS onset."),
+        _bool("tocilizumab", "Tocilizumab given for CRS or ICANS after infusion (blank = not recorded)."),
+        _bool("corticosteroids", "Corticosteroids given for CRS or ICANS after infusion (blank = not recorded)."),
+        _bool("icu_admission", "Admitted to intensive care after infusion (blank = not recorded)."),
     ),
 )
 
@@ -236,6 +239,7 @@ CRS_OBSERVATIONS = Table(
         _bool("crs_death", "Death due to CRS."),
         _bool("tocilizumab", "Tocilizumab given."),
         _bool("corticosteroids", "Corticosteroids given."),
+        _bool("icu_admission", "In intensive care that day."),
     ),
 )
 

@@ -168,7 +168,7 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> Part:
                     "person_days_credited": num(credited),
                     "share_of_exposed_followup": num(credited / followup) if followup > 0 else None,
                     "warning": IMMORTAL_TIME_WARNING.format(
-                        what=c.exposure, days=credited, share=credited / followup if followup else 0.0
+                        what=comparison_labels(c)[1], days=credited, share=credited / followup if followup else 0.0
                     ),
                 }
                 corrected, sm = _time_dependent(data, t, e, h, c, plan)

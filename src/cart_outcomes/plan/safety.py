@@ -88,7 +88,8 @@ def _with_onset(grades: pd.DataFrame, result: Any, patients: pd.DataFrame, tox: 
 
 
 def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan: Plan, log: QualityLog) -> Part:
-    """Grade distributions with exact CIs at the plan's level, onset and duration, and the tidy
+    """Grade distributions with exact CIs at the plan's level, onset and duration, tocilizumab/corticosteroid/ICU
+    use when the cohort records them (``supportive_care``), and the tidy
     ``toxicity_max_grades`` table (one row per patient, ``<tox>_max_grade``; no observation row = grade 0)."""
     from cart_outcomes import toxicity
 
@@ -124,6 +125,10 @@ def safety_section(tables: dict[str, pd.DataFrame], patients: pd.DataFrame, plan
         dist = toxicity.icaht_distribution(icaht, conf_level=level)
         out["icaht"] = {"available": True, "systems": [icaht.system], "distribution": records(dist.table)}
         frames["icaht_distribution"] = dist.table
+    care = toxicity.supportive_care_summary(patients, tables.get("crs_observations"), conf_level=level)
+    if len(care.table):
+        out["supportive_care"] = records(care.table)
+        frames["supportive_care"] = care.table
     aes = tables.get("adverse_events")
     if aes is not None and len(aes):
         ae = toxicity.adverse_event_table(aes, n_patients=len(patients), conf_level=level)

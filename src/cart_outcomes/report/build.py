@@ -24,13 +24,22 @@ from cart_outcomes.cohort.schema import CAUSE_LABELS
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import tables as T
-from cart_outcomes.report._format import format_p, is_missing
+from cart_outcomes.report._format import (
+    ROUNDING_POLICY,
+    format_estimate_ci,
+    format_p,
+    format_percent,
+    format_time,
+    round_half_up,
+)
 from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
+from cart_outcomes.report.labels import SYSTEM_CITATIONS, comparison_label, label
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
 from cart_outcomes.results.run import RunResult
+from cart_outcomes.units import days_per_unit, unit_noun
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -69,24 +78,13 @@ def _warning_text(w: Mapping[str, Any]) -> str:
     return f"[{w.get('rule')}] {loc}: {w.get('message')}" if loc else f"[{w.get('rule')}] {w.get('message')}"
 
 
-def _pct_range(lo: Any, hi: Any, digits: int = 1) -> str:
-    def f(v: Any) -> str:
-        return "NA" if is_missing(v) else f"{100 * float(v):.{digits}f}%"
-
-    return f"{f(lo)}–{f(hi)}"
-
-
-def _ci_text(est: Any, lo: Any, hi: Any, digits: int = 1) -> str:
-    """``66.7% (34.9%–90.1%)`` from proportions."""
-    return f"{'NA' if is_missing(est) else f'{100 * float(est):.{digits}f}%'} ({_pct_range(lo, hi, digits)})"
-
-
 def _conf_pct(run: RunResult) -> int:
     return int(round(100 * run.record.conventions.conf_level))
 
 
-def _num(v: Any) -> str:
-    return "NR" if is_missing(v) else f"{float(v):g}"
+def _num(v: Any, unit: str = "days") -> str:
+    """A time (or a day) by the rounding policy; missing is NR."""
+    return format_time(v, unit)
 
 
 def _add(figs: dict, name: str, fig: Figure, caption: str) -> FigureBlock:
@@ -102,7 +100,7 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     summary = run.tables.get("table1")
     if summary is not None and len(summary):
         table1 = T.baseline_table(summary)
-        tables.append(TableBlock(table1, "Table 1. Baseline characteristics",
+        tables.append(TableBlock(table1, "Baseline characteristics",
                                  note="Median (range) or n (% of patients with a known value)."))
         out_tables["table1_baseline"] = table1
     fu = res["followup"]
@@ -110,10 +108,10 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     paragraphs = [f"{res['input']['n_patients']} patients received CAR-T cells; time zero is {conv.time_zero}."]
     if fu:
         paragraphs.append(
-            f"Median follow-up by the reverse Kaplan-Meier method was {_num(fu.get('median_followup'))} {unit} "
-            f"({_conf_pct(run)}% CI {_num(fu.get('lower'))}–{_num(fu.get('upper'))}); the median observation time "
-            f"was {_num(fu.get('median_observed'))} {unit} (range {_num(fu.get('min_observed'))}–"
-            f"{_num(fu.get('max_observed'))}).")
+            f"Median follow-up by the reverse Kaplan-Meier method was {_num(fu.get('median_followup'), unit)} {unit} "
+            f"({_conf_pct(run)}% CI {_num(fu.get('lower'), unit)}–{_num(fu.get('upper'), unit)}); the median "
+            f"observation time was {_num(fu.get('median_observed'), unit)} {unit} (range "
+            f"{_num(fu.get('min_observed'), unit)}–{_num(fu.get('max_observed'), unit)}).")
     figures = []
     if plot.swimmer and "last_followup_day" in frame.columns and len(frame) > SWIMMER_MAX_PATIENTS:
         paragraphs.append(f"The swimmer plot is drawn for cohorts of up to {SWIMMER_MAX_PATIENTS} patients "
@@ -137,17 +135,36 @@ def _data_quality_section(run: RunResult) -> Section:
                   f"{dq['n_warnings']} validation warning(s); {len(exclusions)} exclusion(s)."]
     for ex in exclusions:
         paragraphs.append(f"Excluded: {_warning_text(ex) if isinstance(ex, Mapping) else ex}")
-    rows = [(s["name"], s["population"], s.get("by") or "", s["n"], run.results["input"]["n_patients"] - s["n"])
-            for s in run.results["survival"]]
+    rows = [(s["name"], label("population", s["population"]), label("column", s["by"]) if s.get("by") else "",
+             s["n"], run.results["input"]["n_patients"] - s["n"]) for s in run.results["survival"]]
     tables = []
     if rows:
         counts = pd.DataFrame(rows, columns=["Analysis", "Population", "By", "Analysed", "Not in analysis"])
         tables.append(TableBlock(counts, "Patients in each analysis",
                                  note="'Not in analysis': outside the population (e.g. non-responders for DOR) or "
                                       "without a defined time for the endpoint."))
+    notes = dq.get("assumptions") or []
+    if notes:
+        read = pd.DataFrame([(_assumption_subject(a), a["read_as"], a["evidence"],
+                              "plan" if a["stated"] else "found while reading") for a in notes],
+                            columns=["What", "Read as", "Evidence", "Source"])
+        tables.append(TableBlock(read, "How the sheet was read",
+                                 note="Every guess made in reading the sheet, with its evidence: 'plan' when the "
+                                      "plan's data section states it (cart-outcomes init writes its guesses there), "
+                                      "else found while reading. Check any marked 'check'."))
     if not warnings:
         paragraphs.append("No data-quality warnings.")
     return Section("data-quality", "Data quality", warnings=warnings, paragraphs=paragraphs, tables=tables)
+
+
+def _assumption_subject(a: Mapping[str, Any]) -> str:
+    """What a reading assumption is about, as the sheet shows it (results.json ``data_quality.assumptions``)."""
+    table = f" ({a['table']})" if a.get("table") not in (None, "patients") else ""
+    cells = f" ({a['n_cells']} cell{'s' if a['n_cells'] != 1 else ''})" if a.get("n_cells") is not None else ""
+    return {"table": f"sheet '{a.get('header')}'", "header_row": f"header row of sheet '{a.get('header')}'",
+            "column": f"header '{a.get('header')}'{table}",
+            "value": f"'{a.get('value')}' in column '{a.get('header')}'{cells}",
+            "date_format": f"text dates{table}", "decimal": f"numbers{table}"}.get(a["kind"], a["kind"])
 
 
 _BINOMIAL = {"clopper-pearson": "Clopper-Pearson exact", "wilson": "Wilson score"}
@@ -167,10 +184,11 @@ def _response_section(run: RunResult, out_tables: dict) -> Section:
     paragraphs = []
     for r in run.results["response"]:
         paragraphs.append(
-            f"{_MEASURES.get(r['measure'], r['measure'])} ({r['categories']}) at {_response_label(run, r['column'])}: "
-            f"{r['responders']}/{r['n']} ({100 * float(r['estimate']):.1f}%; {pct}% CI "
-            f"{_pct_range(r['lower'], r['upper'])}), denominator: {str(r['denominator']).replace('_', ' ')} "
-            f"patients ({_BINOMIAL.get(r['method'], r['method'])} interval).")
+            f"{_MEASURES.get(r['measure'], label('column', r['measure']))} ({r['categories'].replace('+', ', ')}) at "
+            f"{_response_label(run, r['column'])}: {r['responders']}/{r['n']}, "
+            f"{format_estimate_ci(r['estimate'], r['lower'], r['upper'], ci_label=f'{pct}% CI')}, "
+            f"{_BINOMIAL.get(r['method'], label('column', r['method']))} interval; denominator: "
+            f"{str(r['denominator']).replace('_', ' ')} patients.")
     tables = []
     counts = run.tables.get("response_counts")
     for column, caption, name in ((conv.response_column, f"Day-{conv.response_day} response",
@@ -179,10 +197,13 @@ def _response_section(run: RunResult, out_tables: dict) -> Section:
         rates = [r for r in run.results["response"] if r["column"] == column]
         if not rates or counts is None:
             continue
-        table = T.response_table(counts[counts["column"] == column], rates, conf_pct=pct,
-                                 measures=_MEASURES, method=_BINOMIAL.get(rates[0]["method"], rates[0]["method"]))
-        tables.append(TableBlock(table, caption, note=f"Rates: denominator {_DENOMINATOR[conv.response_denominator]}."
-                                 " Category percentages are of all infused patients."))
+        table = T.response_table(counts[counts["column"] == column], rates, conf_pct=pct, measures=_MEASURES)
+        method = _BINOMIAL.get(rates[0]["method"], label("column", rates[0]["method"]))
+        tables.append(TableBlock(table, caption, note=f"Rates: denominator {_DENOMINATOR[conv.response_denominator]}"
+                                 f"; {method} {pct}% CI. Category percentages are of all infused patients. CR, "
+                                 "complete remission; CRh, CR with partial haematological recovery; CRi, CR with "
+                                 "incomplete haematological recovery; PR, partial remission; SD, stable disease; "
+                                 "NR, no response; PD, progressive disease."))
         out_tables[name] = table
     return Section("response", "Response", paragraphs=paragraphs, tables=tables)
 
@@ -191,31 +212,35 @@ def _group_label(group: Any) -> str:
     return "All patients" if group in (None, "all") else str(group)
 
 
-def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section:
+def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
+                      styles: F.GroupStyles) -> Section:
     conv = run.record.conventions
     figures, tables, drawn_cif = [], [], set()
     pct = _conf_pct(run)
     for s in run.results["survival"]:
         fit = run.fits.survival.get(s["id"])
-        population = "" if s["population"] == "all" else f", {s['population']}"
-        by = f" by {s['by']}" if s.get("by") else ""
+        population = "" if s["population"] == "all" else f", {label('population', s['population'])}"
+        by = f" by {label('column', s['by'])}" if s.get("by") else ""
         if s["endpoint"] in COMPETING:
             rows = [(_group_label(g["group"]), r["label"], r.get("n_risk"),
-                     _ci_text(r["estimate"], r["lower"], r["upper"])) for g in s["groups"] for r in g["rates"]]
+                     format_estimate_ci(r["estimate"], r["lower"], r["upper"]))
+                    for g in s["groups"] for r in g["rates"]]
             if rows:
                 table = pd.DataFrame(rows, columns=["Group", "Time", "At risk",
                                                     f"Cumulative incidence ({pct}% CI)"])
                 tables.append(TableBlock(table, f"{s['name']}{population}{by}",
-                                         note=f"Aalen-Johansen; {conv.cif_conf_type} {pct}% CI; competing: "
+                                         note=f"Aalen-Johansen; {conv.cif_conf_type} {pct}% CI; competing event: "
                                               f"{', '.join(s['competing'])}."))
                 out_tables[f"cif_{s['id']}"] = table
             key = (s["population"], s.get("by"))
             if fit is not None and plot.cif and key not in drawn_cif:
                 drawn_cif.add(key)
                 test = s["gray_test"][0].get("p") if s.get("gray_test") else None
-                fig = F.cif_figure(fit, test=test, cause_labels=CAUSE_LABELS, unit=conv.time_unit)
-                caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with the "
-                           "number of patients at risk (event-free) under each panel.")
+                fig = F.cif_figure(fit, test=test, cause_labels=CAUSE_LABELS, unit=conv.time_unit, options=plot,
+                                   styles=styles)
+                caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with "
+                           f"{_risk_caption(plot, 'event-free patients at risk')} under each panel"
+                           f"{'; shaded: pointwise ' + str(pct) + '% confidence bands' if plot.ci_bands else ''}.")
                 figures.append(_add(figs, f"cif_{s['population']}_{s.get('by') or 'overall'}", fig, caption))
             continue
         logrank = s["logrank"]["p"] if s.get("logrank") else None
@@ -225,11 +250,44 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
                                       + (f" Log-rank p = {format_p(logrank)}." if logrank is not None else "")))
         out_tables[f"survival_{s['id']}"] = table
         if fit is not None and plot.km:
-            fig = F.km_figure(fit, logrank=logrank, ci=plot.ci_bands, ylabel=f"{s['name']} probability",
-                              unit=conv.time_unit)
-            caption = f"{s['name']}{population}{by} (Kaplan-Meier) with the number of patients at risk."
+            fig = F.km_figure(fit, logrank=logrank, ylabel=f"{s['name']} probability", unit=conv.time_unit,
+                              options=plot, styles=styles)
+            caption = f"{s['name']}{population}{by} (Kaplan-Meier) with {_risk_caption(plot)}."
             figures.append(_add(figs, f"km_{s['id']}", fig, caption))
     return Section("survival", "Survival", figures=figures, tables=tables)
+
+
+def _risk_caption(plot: FigureOptions, at_risk: str = "the number of patients at risk") -> str:
+    """What the risk table under a figure shows, in words."""
+    parts = {"at_risk": at_risk, "events": "the cumulative number of events", "censored": "the cumulative number "
+             "censored"}
+    shown = [parts[k] for k in plot.risk_table]
+    if not shown:
+        return "no risk table"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _time_text(value: float, unit: str) -> str:
+    """``4.1 months``, ``134 days``: a time by the rounding policy, with its unit."""
+    text = format_time(value, unit)
+    return f"{text} {unit_noun(unit, float(text))}"
+
+
+def _suppression_note(sm: Any, min_at_risk: int, labels: Mapping[str, str], unit: str) -> str:
+    """The caption sentence saying which Simon-Makuch curve stops early because few patients remain at risk."""
+    cut = F.suppressed_steps(sm, min_at_risk)
+    if not cut:
+        return ""
+    scale = days_per_unit(unit)
+    parts = []
+    for state, c in cut.items():
+        name = f"{labels.get('unexposed', 'unexposed')} (yet)" if state == "unexposed" else \
+            f"after {labels.get('exposed', 'exposure')}"
+        where = "is not drawn" if c["time"] != c["time"] else (
+            f"stops at {_time_text(c['time'] / scale, unit)} ({round_half_up(100 * c['survival'])}%)")
+        parts.append(f"the {name} curve {where}; its last estimate is {round_half_up(100 * c['hidden_survival'])}%")
+    return (f" Steps with fewer than {min_at_risk} patients at risk in their state are not drawn: "
+            + "; ".join(parts) + ".")
 
 
 def _cox_note(cox: Mapping[str, Any], note: str) -> str:
@@ -265,7 +323,7 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     cox = c.get("time_dependent_cox")
     if cox:
         coef = cox["coefficients"][0]
-        rows.append({"analysis": f"Time-dependent Cox ({cox['ties']} ties)",
+        rows.append({"analysis": f"Time-dependent Cox ({label('ties', cox['ties'])} method for ties)",
                      "handles_immortal_time": True, "estimate": coef["hazard_ratio"], "lower": coef["lower"],
                      "upper": coef["upper"], "p_value": coef["p"], "n": c["n"], "events": events,
                      "note": f"HR after vs before exposure; Wald p; {cox['n_rows']} (start, stop] rows"})
@@ -276,7 +334,8 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section | None:
+def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
+                  styles: F.GroupStyles) -> Section | None:
     comparisons = run.results["comparisons"]
     if not comparisons:
         return None
@@ -285,13 +344,13 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
     paragraphs = [IMMORTAL_TIME_EXPLANATION] if any("immortal_time" in c for c in comparisons) else []
     for c in comparisons:
         key = (c["comparison"], c["endpoint"])
-        title = f"{c['name']}, {c['population']}, {c['comparison']}"
+        title = f"{c['name']}, {comparison_label(c)}"
         if "immortal_time" in c:
-            warnings.append(f"{c['name']} ({c['comparison']}): {c['immortal_time']['warning']}")
+            warnings.append(f"{c['name']} ({comparison_label(c)}): {c['immortal_time']['warning']}")
         fit = run.fits.naive.get(key)
         if fit is not None and plot.km:
-            fig = F.km_figure(fit, logrank=c["naive"]["logrank"]["p"], ci=plot.ci_bands,
-                              ylabel=f"{c['name']} probability", unit=unit)
+            fig = F.km_figure(fit, logrank=c["naive"]["logrank"]["p"], ylabel=f"{c['name']} probability",
+                              unit=unit, options=plot, styles=styles)
             caption = (f"{title}: naive Kaplan-Meier curves from day 0 with the log-rank p (groups fixed by an "
                        "exposure that happens later; biased by immortal time).") if "immortal_time" in c else \
                 f"{title}: Kaplan-Meier curves with the log-rank p."
@@ -299,11 +358,15 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
         sm = run.fits.simon_makuch.get(key)
         if sm is not None and plot.simon_makuch:
             labels = c.get("labels", {})
+            named = {k: plot.group_labels.get(v, v) for k, v in labels.items()}
             fig = F.simon_makuch_figure(sm, test=c["mantel_byar"]["p"], ylabel=f"{c['name']} probability", labels={
-                "unexposed": f"{labels.get('unexposed', 'unexposed')} (yet)",
-                "exposed": f"after {labels.get('exposed', 'exposure')}"}, unit=unit)
+                "unexposed": f"{named.get('unexposed', 'unexposed')} (yet)",
+                "exposed": f"after {named.get('exposed', 'exposure')}"}, unit=unit, options=plot, styles=styles,
+                style_keys=labels)
             caption = (f"{title}: Simon-Makuch curves (patients move from the unexposed to the exposed curve on the "
-                       "day of exposure) with the Mantel-Byar p and the numbers at risk in each state.")
+                       "day of exposure; the exposed curve starts on the first exposure day) with the Mantel-Byar p "
+                       f"and {_risk_caption(plot, 'the number at risk')} in each state."
+                       + _suppression_note(sm, plot.min_at_risk, named, unit))
             figures.append(_add(figs, f"simon_makuch_{c['comparison']}_{c['endpoint']}", fig, caption))
         if "immortal_time" in c:
             table = T.hsct_comparison_table(_comparison_rows(c), conf_pct=_conf_pct(run))
@@ -312,7 +375,8 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
                                           "reproduce the published analysis."))
             out_tables[f"hsct_{c['comparison']}_{c['endpoint']}"] = table
         else:
-            rows = [(_group_label(g["group"]), g["n"], g["events"], _num(g["median"])) for g in c["naive"]["groups"]]
+            rows = [(_group_label(g["group"]), g["n"], g["events"], _num(g["median"], unit))
+                    for g in c["naive"]["groups"]]
             table = pd.DataFrame(rows, columns=["Group", "N", "Events", f"Median, {unit}"])
             tables.append(TableBlock(table, f"{title} (log-rank p = {format_p(c['naive']['logrank']['p'])})"))
             out_tables[f"comparison_{c['comparison']}_{c['endpoint']}"] = table
@@ -322,6 +386,32 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
 
 _MEASURE = {"onset_day": "Onset, day after infusion", "duration_days": "Duration, days"}
 _TOXICITIES = {"crs": "CRS", "icans": "ICANS", "icaht": "ICAHT"}
+_SOURCES = {"crs": "the daily bedside observations",
+            "icans": "the neurological assessments (ICE/CAPD score, consciousness, seizures, motor findings, "
+                     "cerebral oedema)",
+            "icaht": "the daily absolute neutrophil counts"}
+
+
+def _systems_text(systems: list[str]) -> str:
+    return ", ".join(label("system", s) for s in systems) or "no grades"
+
+
+def _basis_note(key: str, rec: Mapping[str, Any]) -> str:
+    """Where the grades came from, in words (from the record's flags, never its text)."""
+    systems = _systems_text(rec.get("systems") or [])
+    if rec.get("pregraded"):
+        return f"Grades as recorded in the cohort (pre-graded; {systems}); systems are never pooled."
+    return f"Graded from {_SOURCES[key]} by {systems}."
+
+
+def _adverse_event_table(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """CTCAE adverse events by maximum grade per patient: any grade, grade 1–2 and grade ≥3, n (%) of all treated."""
+    out = []
+    for r in rows:
+        n_total, n_any, n_high = int(r["n_total"]), int(r["n_any"]), int(r["n_grade_3_or_higher"])
+        out.append([str(r["term"]), format_percent(n_any, n_total), format_percent(n_any - n_high, n_total),
+                    format_percent(n_high, n_total)])
+    return pd.DataFrame(out, columns=["Adverse event", "Any grade, n (%)", "Grade 1–2, n (%)", "Grade ≥3, n (%)"])
 
 
 def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section | None:
@@ -333,20 +423,32 @@ def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
         if not rec or not rec.get("available"):
             continue
         systems[name] = rec.get("systems") or []
-        table = T.safety_table(pd.DataFrame(rec["distribution"]), conf_pct=pct, names=_TOXICITIES)
-        tables.append(TableBlock(table, f"{name}: maximum grade per patient ({', '.join(systems[name])})",
-                                 note=str(rec.get("basis", ""))))
+        table = T.safety_table(pd.DataFrame(rec["distribution"]), conf_pct=pct)
+        caption = (f"{name}: maximum grade per patient ({_systems_text(systems[name])})" if key != "icaht" else
+                   f"ICAHT: maximum early (days 0–30) and late (after day 30) grade per patient "
+                   f"({_systems_text(systems[name])})")
+        tables.append(TableBlock(table, caption, note=_basis_note(key, rec) + " Percentages are of graded "
+                                 f"patients, with exact Clopper-Pearson {pct}% intervals."))
         out_tables[f"{key}_grades"] = table
         if rec.get("onset_duration"):
-            od = pd.DataFrame([(_MEASURE.get(r["measure"], r["measure"]), r["n"], _num(r["median"]),
+            od = pd.DataFrame([(_MEASURE.get(r["measure"], label("column", r["measure"])), r["n"], _num(r["median"]),
                                 f"{_num(r['minimum'])}–{_num(r['maximum'])}", r["n_unresolved"])
                                for r in rec["onset_duration"]],
                               columns=["Measure", "n", "Median", "Range", "Unresolved"])
-            tables.append(TableBlock(od, f"{name}: onset and duration"))
+            tables.append(TableBlock(od, f"{name}: onset and duration", note="Days; among patients with grade ≥1."))
             out_tables[f"{key}_onset_duration"] = od
+    if tox.get("supportive_care"):
+        care = T.supportive_care_table(tox["supportive_care"], conf_pct=pct)
+        sources = sorted({str(r["source"]).replace("crs_observations", "daily CRS observations")
+                          .replace("patients", "the patients table") for r in tox["supportive_care"]})
+        tables.append(TableBlock(care, "Tocilizumab, corticosteroid and intensive care use",
+                                 note=f"N: patients with the item recorded (read from {'; '.join(sources)}); "
+                                      f"exact Clopper-Pearson {pct}% intervals."))
+        out_tables["supportive_care"] = care
     if tox.get("adverse_events"):
-        ae = pd.DataFrame(tox["adverse_events"])
-        tables.append(TableBlock(ae, "Adverse events"))
+        ae = _adverse_event_table(tox["adverse_events"])
+        tables.append(TableBlock(ae, "Adverse events other than CRS and ICANS (CTCAE), maximum grade per patient",
+                                 note="Percentages of all treated patients."))
         out_tables["adverse_events"] = ae
     if not tables:
         return None
@@ -363,7 +465,7 @@ def _safety_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
         fig = F.toxicity_heatmap(pd.concat(daily, ignore_index=True), toxicity="toxicity")
         caption = "Daily grade per patient, as graded from the bedside observations (white: not assessed)."
         figures.append(_add(figs, "toxicity_daily", fig, caption))
-    graded = "; ".join(f"{name}: {', '.join(s) or 'no grades'}" for name, s in systems.items())
+    graded = "; ".join(f"{name}: {_systems_text(s)}" for name, s in systems.items())
     paragraphs = [f"Grading systems: {graded}. Percentages are of all graded patients, with exact Clopper-Pearson "
                   f"{pct}% intervals; grades from different systems are never pooled."]
     return Section("safety", "Safety", paragraphs=paragraphs, figures=figures, tables=tables)
@@ -374,19 +476,6 @@ _HANDLING = {
     "censor": "patients were censored at {what}",
     "competing": "{what} was treated as a competing event",
 }
-#: Full names of grading systems, for the methods text (others are named as recorded).
-SYSTEM_NAMES = {
-    "ASTCT2019": "the ASTCT 2019 consensus criteria (Lee et al., Biol Blood Marrow Transplant 2019)",
-    "Lee2014": "the 2014 NCI criteria (Lee et al., Blood 2014)",
-    "Penn": "the Penn criteria (Porter et al., J Hematol Oncol 2018)",
-    "CTCAE_v5": "CTCAE version 5.0",
-    "CTCAE_v4": "CTCAE version 4.03",
-    "MSKCC": "the MSKCC criteria (Park et al., N Engl J Med 2018)",
-    "CARTOX": "the CARTOX criteria (Neelapu et al., Nat Rev Clin Oncol 2018)",
-    "grading system not stated": "criteria the source data do not state (pre-graded; grades reported as recorded)",
-}
-
-
 def _methods_section(run: RunResult) -> Section:
     res, conv = run.results, run.record.conventions
     endpoints = {s["name"]: s["endpoint"].upper() for s in res["survival"]}
@@ -413,7 +502,13 @@ def _methods_section(run: RunResult) -> Section:
                                "categories": response[0]["categories"]}
     systems = sorted({s for k in ("crs", "icans") for s in (res["toxicity"].get(k) or {}).get("systems", [])})
     if systems:
-        options["toxicity_criteria"] = _list_names([SYSTEM_NAMES.get(s, s) for s in systems])
+        options["toxicity_criteria"] = _list_names([SYSTEM_CITATIONS.get(s, label("system", s)) for s in systems])
+    icaht = (res["toxicity"].get("icaht") or {}).get("systems", [])
+    if icaht:
+        options["icaht_criteria"] = _list_names([SYSTEM_CITATIONS.get(s, label("system", s)) for s in icaht])
+    if res["toxicity"].get("supportive_care"):
+        options["supportive_care"] = [r["item"] for r in res["toxicity"]["supportive_care"]]
+    options["rounding"] = ROUNDING_POLICY
     tests = []
     if any(s.get("logrank") for s in res["survival"]) or res["comparisons"]:
         tests.append("logrank")
@@ -488,14 +583,15 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
 
     options = options or ReportOptions()
     plot = options.figures
+    styles = F.GroupStyles(plot)  # one colour per group across every figure of the report
     figs: dict[str, tuple[Any, FigureBlock]] = {}
     out_tables: dict[str, pd.DataFrame] = {}
     sections = [
         _cohort_section(run, plot, figs, out_tables),
         _data_quality_section(run),
         _response_section(run, out_tables),
-        _survival_section(run, plot, figs, out_tables),
-        _hsct_section(run, plot, figs, out_tables),
+        _survival_section(run, plot, figs, out_tables, styles),
+        _hsct_section(run, plot, figs, out_tables, styles),
         regression_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
         rmst_section(run, out_tables, _conf_pct(run)),
         _safety_section(run, plot, figs, out_tables),

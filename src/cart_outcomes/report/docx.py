@@ -1,74 +1,271 @@
-"""Word (.docx) export of report tables with python-docx: one captioned table per frame, header row bold.
+"""The Word report (``report.docx``): the whole report as a manuscript supplement, written with python-docx.
+
+Headings, warnings, paragraphs (the methods paragraph included), every figure as a 300-dpi PNG rendered from the
+same matplotlib figure the HTML inlines as SVG, with its numbered legend below it, and every table as a three-line
+table (a rule above and below the header and one below the body; no vertical lines, no "Table Grid") with its
+numbered caption above and its note below. Figures and tables carry the numbers of
+:func:`~cart_outcomes.report.html.numbering`, so "Table 3" is the same table in the HTML and in Word. A table wider
+than a portrait page (estimated from its longest cell per column) goes into a landscape section of its own.
 
 Word does not evaluate cell text, so no formula neutralisation is needed; characters XML cannot hold are replaced
-by U+FFFD so any text can be written.
+by U+FFFD so any text can be written. Times inside the file are :func:`~cart_outcomes.report._stamp.document_time`,
+so the same report gives the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cart_outcomes.report._format import is_missing
 from cart_outcomes.report._stamp import document_time, normalise_zip
+from cart_outcomes.report.html import FigureBlock, ReportDocument, TableBlock, _cell, nowrap_columns, numbering
 
-__all__ = ["write_docx"]
+if TYPE_CHECKING:
+    from docx.document import Document
+
+__all__ = ["PORTRAIT_TEXT_WIDTH_CM", "is_wide", "write_report_docx"]
 
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: A4 with 2 cm margins: the text width of a portrait page; a table estimated wider goes on a landscape page.
+PORTRAIT_TEXT_WIDTH_CM = 17.0
+_PAGE_CM = (21.0, 29.7)
+_MARGIN_CM = 2.0
+_LANDSCAPE_TEXT_WIDTH_CM = _PAGE_CM[1] - 2 * _MARGIN_CM
+#: Width of one character of 8-pt table text (Calibri averages about 0.17 cm), and the cell padding.
+_CHAR_CM, _PAD_CM = 0.17, 0.4
+#: A column may wrap down to this many characters (words longer than this do not wrap).
+_WRAP_CHARS = 28
+_FONT_PT, _TABLE_PT = 10, 8
 
 
 def _text(value: object) -> str:
-    if is_missing(value):
-        return ""
-    return _ILLEGAL_XML.sub("\ufffd", str(value))
+    return "" if is_missing(value) else _ILLEGAL_XML.sub("\ufffd", str(value))
 
 
-def write_docx(tables: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path, *, title: str | None = None,
-               notes: Mapping[str, str] | None = None, timestamp: dt.datetime | None = None) -> Path:
-    """Write one table, or several (mapping caption -> frame), to a Word document.
+def _column_widths_cm(block: TableBlock) -> list[float]:
+    """Estimated width each column needs: its longest cell (never wrapped when it must not wrap), headers and
+    long text columns wrapped at :data:`_WRAP_CHARS` characters."""
+    widths = []
+    for column, keep in zip(block.frame.columns, nowrap_columns(block.frame.columns), strict=True):
+        cells = [_cell(v)[0] for v in block.frame[column]]
+        longest = max((len(c) for c in cells), default=0)
+        header = max((len(w) for w in str(column).split()), default=0)
+        chars = max(header, longest if keep else min(longest, _WRAP_CHARS))
+        widths.append(chars * _CHAR_CM + _PAD_CM)
+    return widths
 
-    Each table gets its caption as a paragraph above it ("Table k. <caption>"), the ``Table Grid`` style, a bold
-    header row repeated on every page, and an optional note below (``notes[caption]``). Cells are written as text
-    exactly as in the frame (format numbers first, e.g. with the table builders of :mod:`cart_outcomes.report.tables`).
-    The document's created/modified properties and its zip entries carry ``timestamp`` (default:
-    :func:`~cart_outcomes.report._stamp.document_time`), so the same tables give the same bytes.
-    """
-    from docx import Document
+
+def is_wide(block: TableBlock) -> bool:
+    """Whether a table goes on a landscape page: ``block.landscape`` when set, else its estimated width exceeds
+    :data:`PORTRAIT_TEXT_WIDTH_CM`."""
+    if block.landscape is not None:
+        return block.landscape
+    return sum(_column_widths_cm(block)) > PORTRAIT_TEXT_WIDTH_CM
+
+
+def _border(parent: Any, tag: str, edges: dict[str, int]) -> None:
+    """Set ``edges`` (name -> width in eighths of a point; 0 = none) on a ``w:tblBorders``/``w:tcBorders``."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
+
+    borders = parent.find(qn(tag))
+    if borders is None:
+        borders = OxmlElement(tag)
+        parent.append(borders)
+    for edge, size in edges.items():
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            element.set(qn("w:sz"), str(size))
+            element.set(qn("w:space"), "0")
+            element.set(qn("w:color"), "000000")
+        borders.append(element)
+
+
+def _three_line(table: Any) -> None:
+    """Top rule (1.5 pt) and bottom rule (1.5 pt) on the table, a 0.75-pt rule under the header; nothing else."""
+    from docx.oxml.ns import qn
+
+    tbl_pr = table._tbl.tblPr
+    _border(tbl_pr, "w:tblBorders", {"top": 12, "left": 0, "bottom": 12, "right": 0, "insideH": 0, "insideV": 0})
+    for cell in table.rows[0].cells:
+        _border(cell._tc.get_or_add_tcPr(), "w:tcBorders", {"bottom": 6})
+    style = tbl_pr.find(qn("w:tblStyle"))
+    if style is not None:  # no named style: the rules above are the only lines
+        tbl_pr.remove(style)
+
+
+def _run(paragraph: Any, text: str, *, bold: bool = False, italic: bool = False, size: float | None = None) -> Any:
     from docx.shared import Pt
 
-    if isinstance(tables, pd.DataFrame):
-        tables = {"": tables}
+    run = paragraph.add_run(_text(text))
+    run.bold, run.italic = bold or None, italic or None
+    if size:
+        run.font.size = Pt(size)
+    return run
+
+
+def _caption(document: Document, number: str, caption: str) -> None:
+    """``Table k. caption`` / ``Figure k. caption`` in Word's Caption style, the number in bold, written once."""
+    paragraph = document.add_paragraph(style="Caption")
+    _run(paragraph, f"{number}.", bold=True)
+    _run(paragraph, f" {caption}")
+
+
+def _set_orientation(document: Document, landscape: bool) -> None:
+    """Start a new section (new page) in the given orientation, unless the current one already is."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.shared import Cm
+
+    current = document.sections[-1]
+    if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+        return
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    width, height = (Cm(_PAGE_CM[1]), Cm(_PAGE_CM[0])) if landscape else (Cm(_PAGE_CM[0]), Cm(_PAGE_CM[1]))
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = width, height
+
+
+def _table(document: Document, block: TableBlock, number: str, text_width_cm: float) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    _caption(document, number, block.caption)
+    frame = block.frame
+    nowrap = nowrap_columns(frame.columns)
+    table = document.add_table(rows=1, cols=len(frame.columns))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    header = table.rows[0]
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header._tr.get_or_add_trPr().append(repeat)
+
+    def fill(cell: Any, text: str, *, bold: bool = False, numeric: bool = False, keep: bool = False) -> None:
+        paragraph = cell.paragraphs[0]
+        paragraph.paragraph_format.space_after = Pt(0)
+        if numeric:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        indent = len(text) - len(text.lstrip(" "))
+        if indent:  # the builders indent levels with spaces: a real indent in Word
+            paragraph.paragraph_format.left_indent = Pt(2.5 * indent)
+        _run(paragraph, text.lstrip(" "), bold=bold, size=_TABLE_PT)
+        if keep:
+            cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))
+
+    for cell, name, keep in zip(header.cells, frame.columns, nowrap, strict=True):
+        fill(cell, str(name), bold=True, keep=keep)
+    for values in frame.itertuples(index=False):
+        for cell, value, keep in zip(table.add_row().cells, values, nowrap, strict=True):
+            text, numeric = _cell(value)
+            fill(cell, text, numeric=numeric, keep=keep)
+    widths = _column_widths_cm(block)
+    scale = min(1.0, text_width_cm / sum(widths))
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):  # Word reads the width of every cell
+        for cell in column.cells:
+            cell.width = Cm(width * scale)
+    _three_line(table)
+    if block.note:
+        _run(document.add_paragraph(), block.note, italic=True, size=_TABLE_PT)
+
+
+def _figure(document: Document, block: FigureBlock, number: str, dpi: int) -> None:
+    from docx.shared import Cm
+
+    from cart_outcomes.report.figures import figure_to_png
+
+    if block.figure is None:  # a figure given as SVG only (no matplotlib object): named, never silently dropped
+        paragraph = document.add_paragraph()
+        _run(paragraph, "Figure available in the HTML report only (no image to embed).", italic=True)
+    else:
+        width_cm = min(PORTRAIT_TEXT_WIDTH_CM, block.figure.get_figwidth() * 2.54)
+        document.add_picture(io.BytesIO(figure_to_png(block.figure, dpi=dpi)), width=Cm(width_cm))
+    _caption(document, number, block.caption)
+
+
+def _footer(document: Document, doc: ReportDocument) -> None:
+    footer = doc.footer
+    document.add_heading("Reproducibility", level=1)
+    rows = [("Generated", f"{footer.date or 'date not recorded'} by cart-outcomes {footer.package_version}")]
+    if footer.input_sha256:
+        rows.append(("Input SHA-256", footer.input_sha256))
+    rows += [(str(k), str(v)) for k, v in footer.extra]
+    for key, value in rows:
+        paragraph = document.add_paragraph()
+        _run(paragraph, f"{key}: ", bold=True, size=_TABLE_PT)
+        _run(paragraph, value, size=_TABLE_PT)
+    _run(document.add_paragraph(), "The analysis plan is printed at the end of the HTML report and recorded in "
+         "results.json.", italic=True, size=_TABLE_PT)
+
+
+def write_report_docx(doc: ReportDocument, path: str | Path, *, timestamp: dt.datetime | None = None,
+                      dpi: int = 300) -> Path:
+    """Write the whole report ``doc`` to a Word document at ``path``.
+
+    Parameters
+    ----------
+    doc
+        The report (as :func:`~cart_outcomes.report.build.build_report` returns it, or any
+        :class:`~cart_outcomes.report.html.ReportDocument`); figures made with
+        :func:`~cart_outcomes.report.html.figure_block` carry the matplotlib figure their PNG is rendered from.
+    timestamp
+        Created/modified time of the document and its zip entries (default
+        :func:`~cart_outcomes.report._stamp.document_time`), so the same report gives the same bytes.
+    dpi
+        Resolution of the embedded PNGs (300 for print).
+
+    Returns
+    -------
+    Path
+        ``path``. A4 pages with 2 cm margins; the title, each section as a level-1 heading, its warnings, paragraphs,
+        figures (picture, then "Figure k." legend) and tables ("Table k." caption, three-line table, note); wide
+        tables (:func:`is_wide`) in landscape sections; a closing "Reproducibility" section from the footer.
+    """
+    from docx import Document
+    from docx.shared import Cm, Pt
+
     document = Document()
-    document.styles["Normal"].font.size = Pt(9)
-    if title:
-        document.add_heading(_text(title), level=1)
-    for k, (caption, frame) in enumerate(tables.items(), start=1):
-        heading = document.add_paragraph()
-        heading.add_run(f"Table {k}." + (f" {_text(caption)}" if caption else "")).bold = True
-        table = document.add_table(rows=1, cols=len(frame.columns))
-        table.style = "Table Grid"
-        header = table.rows[0]
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        header._tr.get_or_add_trPr().append(repeat)
-        for cell, name in zip(header.cells, frame.columns, strict=True):
-            cell.text = ""
-            cell.paragraphs[0].add_run(_text(name)).bold = True
-        for values in frame.itertuples(index=False):
-            for cell, value in zip(table.add_row().cells, values, strict=True):
-                cell.text = _text(value)
-        if notes and caption in notes:
-            document.add_paragraph(_text(notes[caption])).runs[0].italic = True
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(_FONT_PT)
+    normal.font.name = "Calibri"
+    caption = document.styles["Caption"]
+    caption.font.size, caption.font.italic, caption.font.color.rgb = Pt(_FONT_PT - 1), False, None
+    first = document.sections[0]
+    first.page_width, first.page_height = Cm(_PAGE_CM[0]), Cm(_PAGE_CM[1])
+    first.left_margin = first.right_margin = first.top_margin = first.bottom_margin = Cm(_MARGIN_CM)
+    numbers = numbering(doc)
+    document.add_heading(_text(doc.title), level=0)
+    if doc.subtitle:
+        _run(document.add_paragraph(), doc.subtitle, italic=True)
+    for s in doc.sections:
+        _set_orientation(document, False)
+        document.add_heading(_text(s.title), level=1)
+        for warning in s.warnings:
+            paragraph = document.add_paragraph(style="List Bullet")
+            _run(paragraph, "Warning: ", bold=True)
+            _run(paragraph, warning)
+        for text in s.paragraphs:
+            _run(document.add_paragraph(), text)
+        for figure in s.figures:
+            _figure(document, figure, numbers[id(figure)], dpi)
+        for table in s.tables:
+            wide = is_wide(table)
+            _set_orientation(document, wide)
+            _table(document, table, numbers[id(table)], _LANDSCAPE_TEXT_WIDTH_CM if wide else PORTRAIT_TEXT_WIDTH_CM)
+    _set_orientation(document, False)
+    _footer(document, doc)
     when = timestamp or document_time()
     props = document.core_properties
     props.created = props.modified = when.astimezone(dt.UTC).replace(tzinfo=None)
-    props.author, props.comments, props.revision = "cart-outcomes", "", 1
+    props.author, props.comments, props.revision, props.title = "cart-outcomes", "", 1, _text(doc.title)
     path = Path(path)
     document.save(path)
     return normalise_zip(path, when)
+

@@ -37,6 +37,7 @@ __all__ = [
     "Section",
     "TableBlock",
     "figure_block",
+    "numbering",
     "render_html",
 ]
 
@@ -45,25 +46,51 @@ SECTION_ORDER = ("cohort", "data-quality", "response", "survival", "hsct", "regr
                  "methods")
 
 _SECTION_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+#: A caption must not number itself: the renderers number figures and tables (the same numbers in HTML and Word).
+_SELF_NUMBERED = re.compile(r"\s*(table|figure|fig\.)\s*\d+", re.IGNORECASE)
+#: Columns whose cells never wrap (an estimate with its interval, a p-value, a count with its percent).
+_NOWRAP = re.compile(r"\bCI\b|^HR\b|^p$|^p\b|^n/N|^N$|^n$|^Events$", re.IGNORECASE)
+
+
+def _check_caption(caption: str) -> None:
+    if _SELF_NUMBERED.match(caption):
+        raise InputError(f"caption {caption!r}: leave out the number; figures and tables are numbered when the "
+                         "report is rendered (report.html.numbering)")
+
+
 @dataclass(frozen=True, slots=True)
 class FigureBlock:
-    """A figure: static SVG (from :func:`figure_to_svg`) with its caption (plain text, escaped)."""
+    """A figure: static SVG (from :func:`figure_to_svg`) with its caption (plain text, escaped, without a number).
+
+    ``figure`` is the matplotlib figure the SVG was drawn from (set by :func:`figure_block`): the Word report
+    renders its PNG from the same object.
+    """
 
     svg: str
     caption: str
     alt: str = ""
+    figure: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        _check_caption(self.caption)
         object.__setattr__(self, "svg", sanitize_svg(self.svg))
 
 
 @dataclass(frozen=True, slots=True)
 class TableBlock:
-    """A table: any DataFrame (builders of :mod:`~cart_outcomes.report.tables` give display-ready ones)."""
+    """A table: any DataFrame (builders of :mod:`~cart_outcomes.report.tables` give display-ready ones), its caption
+    (without a number: see :func:`numbering`) and a note printed below it.
+
+    ``landscape``: put the table on a landscape page in Word (``None``: decided from its width).
+    """
 
     frame: pd.DataFrame
     caption: str
     note: str = ""
+    landscape: bool | None = None
+
+    def __post_init__(self) -> None:
+        _check_caption(self.caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +142,18 @@ class ReportDocument:
             raise InputError(f"section ids must be unique; repeated: {dupes}")
 
 
+def numbering(doc: ReportDocument) -> dict[int, str]:
+    """``id(block) -> "Figure k"`` / ``"Table k"``: figures and tables numbered separately, in document order.
+
+    The HTML and the Word report both number through this function, so a number means the same item in both.
+    """
+    numbers: dict[int, str] = {}
+    for kind, attribute in (("Figure", "figures"), ("Table", "tables")):
+        blocks = [b for s in doc.sections for b in getattr(s, attribute)]
+        numbers.update({id(b): f"{kind} {k}" for k, b in enumerate(blocks, start=1)})
+    return numbers
+
+
 def format_generation_time(when: dt.datetime | None) -> str | None:
     """``2026-12-07`` for a midnight time, ``2026-12-07 10:30 UTC`` otherwise; ``None`` stays ``None``."""
     if when is None:
@@ -127,7 +166,7 @@ def figure_block(fig: MplFigure, caption: str, alt: str = "") -> FigureBlock:
     """A :class:`FigureBlock` from a matplotlib figure (serialised with the fixed report style)."""
     from cart_outcomes.report.figures import figure_to_svg
 
-    return FigureBlock(svg=figure_to_svg(fig), caption=caption, alt=alt or caption)
+    return FigureBlock(svg=figure_to_svg(fig), caption=caption, alt=alt or caption, figure=fig)
 
 
 def _cell(value: Any) -> tuple[str, bool]:
@@ -142,13 +181,27 @@ def _cell(value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
-def _table_view(block: TableBlock) -> dict[str, Any]:
+def nowrap_columns(columns: Sequence[Any]) -> list[bool]:
+    """Which columns must not wrap (estimates with intervals, p-values, counts): one rule for HTML and Word."""
+    return [bool(_NOWRAP.search(str(c))) for c in columns]
+
+
+def _cell_view(value: Any, nowrap: bool) -> tuple[str, str]:
+    text, numeric = _cell(value)
+    return text, " ".join(c for c, on in (("num", numeric), ("nowrap", nowrap)) if on)
+
+
+def _table_view(block: TableBlock, number: str) -> dict[str, Any]:
     frame = block.frame
+    nowrap = nowrap_columns(frame.columns)
     return {
+        "number": number,
+        "anchor": number.lower().replace(" ", "-"),
         "caption": block.caption,
         "note": block.note,
-        "columns": [str(c) for c in frame.columns],
-        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
+        "columns": [(str(c), keep) for c, keep in zip(frame.columns, nowrap, strict=True)],
+        "rows": [[_cell_view(v, keep) for v, keep in zip(row, nowrap, strict=True)]
+                 for row in frame.itertuples(index=False)],
     }
 
 
@@ -165,15 +218,17 @@ def render_html(doc: ReportDocument) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    numbers = numbering(doc)
     sections = [
         {
             "id": s.id,
             "title": s.title,
             "paragraphs": list(s.paragraphs),
             "warnings": list(s.warnings),
-            "tables": [_table_view(t) for t in s.tables],
+            "tables": [_table_view(t, numbers[id(t)]) for t in s.tables],
             # the SVG was cleaned by FigureBlock; matplotlib escapes every text it writes into it
-            "figures": [{"svg": Markup(sanitize_svg(f.svg)), "caption": f.caption, "alt": f.alt or f.caption}
+            "figures": [{"svg": Markup(sanitize_svg(f.svg)), "caption": f.caption, "alt": f.alt or f.caption,
+                         "number": numbers[id(f)], "anchor": numbers[id(f)].lower().replace(" ", "-")}
                         for f in s.figures],
         }
         for s in doc.sections

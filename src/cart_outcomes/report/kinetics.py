@@ -14,7 +14,7 @@ import pandas as pd
 
 from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.report import figures as F
-from cart_outcomes.report._format import format_p, is_missing
+from cart_outcomes.report._format import format_estimate_ci, format_p, is_missing
 from cart_outcomes.report.html import FigureBlock, Section, TableBlock
 from cart_outcomes.report.options import FigureOptions
 from cart_outcomes.results.run import RunResult
@@ -102,10 +102,9 @@ def _persistence_table(kin: Mapping[str, Any], pct: int, series: pd.DataFrame) -
         ev = r["n_evaluable"]
         if not ev:
             continue
-        ci = f"{pct}% CI {100 * r['lower']:.0f}–{100 * r['upper']:.0f}%"
-        detail = f"{r['n_detectable']}/{ev} ({r['percent']:.0f}%; {ci})"
+        detail = f"{r['n_detectable']}/{ev}, " + format_estimate_ci(r["percent"] / 100, r["lower"], r["upper"])
         rows.append({"Series": series_label(r["matrix"], r["assay"], r["unit"]), "Month": f"{r['month']:g}",
-                     "Detectable / evaluable": detail, "Not evaluable": r["n_not_evaluable"]})
+                     f"Detectable / evaluable, % ({pct}% CI)": detail, "Not evaluable": r["n_not_evaluable"]})
     return pd.DataFrame(rows) if rows else None
 
 
@@ -195,9 +194,8 @@ def _labs_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure,
                "Day of recovery, median (range)": "—" if not rec else
                f"{r['median_recovery_day']:g} ({r['min_recovery_day']:g}–{r['max_recovery_day']:g})"}
         for i in incidence[incidence["lineage"] == r["lineage"]].itertuples():
-            row[f"Cumulative incidence by day {i.day:g} ({pct}% CI)"] = (
-                f"{100 * i.estimate:.0f}% ({'NA' if is_missing(i.lower) else f'{100 * i.lower:.0f}'}–"
-                f"{'NA' if is_missing(i.upper) else f'{100 * i.upper:.0f}'}%)")
+            row[f"Cumulative incidence by day {i.day:g} ({pct}% CI)"] = format_estimate_ci(i.estimate, i.lower,
+                                                                                            i.upper)
         row.update({"Not recovered": r["not_recovered"], "Never below threshold": r["never_below"],
                     "No data": r["no_data"]})
         rows.append(row)

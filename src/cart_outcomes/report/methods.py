@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import DAYS_PER_MONTH
+from cart_outcomes.units import unit_definition
 
 __all__ = ["IMMORTAL_TIME_EXPLANATION", "methods_paragraph"]
 
@@ -54,6 +54,10 @@ _TIME_DEPENDENT = {
     "simon_makuch": "Simon-Makuch curves",
 }
 
+_SUPPORTIVE_CARE = {"tocilizumab": "tocilizumab", "corticosteroids": "corticosteroids",
+                    "icu_admission": "intensive care"}
+
+
 def _list(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
@@ -96,7 +100,12 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
           ``landmark_day``.
         - ``table1_tests``: true to describe the Table 1 tests.
         - ``toxicity_criteria``: text, e.g. ``"ASTCT 2019 consensus criteria (Lee et al., 2019)"``.
-        - ``unit``: ``"months"`` to state the days-per-month conversion.
+        - ``icaht_criteria``: text naming the ICAHT grading (e.g. the EHA/EBMT 2023 consensus) to describe how
+          early and late immune effector cell-associated hematotoxicity were graded.
+        - ``supportive_care``: subset of ``tocilizumab``, ``corticosteroids``, ``icu_admission`` the data record.
+        - ``rounding``: the report's rounding policy (one sentence, e.g.
+          :data:`~cart_outcomes.report._format.ROUNDING_POLICY`).
+        - ``unit``: ``"weeks"``, ``"months"`` or ``"years"`` to state the conversion from days.
         - ``software``: mapping name -> version (cart-outcomes, Python, numpy, scipy, ...).
         - ``deidentified``: true to state that outputs were de-identified.
 
@@ -189,11 +198,28 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
                  "test (categorical) and the Wilcoxon rank-sum or Kruskal-Wallis test (continuous).")
     if "toxicity_criteria" in o:
         s.append(f"Cytokine release syndrome and neurotoxicity were graded according to {o['toxicity_criteria']}.")
-    if str(o.get("unit", "days")).lower() == "months":
-        s.append(f"Times in months are days divided by {DAYS_PER_MONTH}.")
+    if "icaht_criteria" in o:
+        s.append("Immune effector cell-associated hematotoxicity (ICAHT) was graded from daily absolute neutrophil "
+                 f"counts (ANC) according to {o['icaht_criteria']}: early ICAHT (days 0–30) by the number of days "
+                 "with ANC below 500/µL and below 100/µL (grade 1, 1–6 days below 500/µL; grade 2, 7–13 days; "
+                 "grade 3, 14 days or more, or 7–13 days below 100/µL; grade 4, 14 days or more below 100/µL or never "
+                 "above 500/µL), and late ICAHT (after day 30) by the lowest ANC on at least two measurements "
+                 "(grade 1, below 1,500/µL; grade 2, below 1,000/µL; grade 3, below 500/µL; grade 4, below 100/µL).")
+    care = [str(c) for c in o.get("supportive_care", ())]
+    if care:
+        unknown = [c for c in care if c not in _SUPPORTIVE_CARE]
+        if unknown:
+            raise InputError(f"methods_paragraph: unknown supportive_care {unknown}; known: {sorted(_SUPPORTIVE_CARE)}")
+        s.append(f"Use of {_list([_SUPPORTIVE_CARE[c] for c in care])} is given as the number of patients with the "
+                 "item among patients for whom it was recorded.")
+    if "rounding" in o:
+        s.append(str(o["rounding"]))
+    definition = unit_definition(str(o.get("unit", "days")).lower())
+    if definition:
+        s.append(definition)
     if o.get("deidentified"):
         s.append("Patient identifiers were replaced by study codes and calendar dates removed before reporting.")
     if "software" in o:
-        versions = ", ".join(f"{name} {version}" for name, version in dict(o["software"]).items())
+        versions = ", ".join(f"{name.replace('_', '-')} {version}" for name, version in dict(o["software"]).items())
         s.append(f"Analyses were performed with {versions}.")
     return " ".join(s)

@@ -20,8 +20,17 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import format_p, format_percent, is_missing, round_half_up
+from cart_outcomes.report._format import (
+    format_estimate_ci,
+    format_hr,
+    format_p,
+    format_percent,
+    format_time,
+    is_missing,
+    round_half_up,
+)
 from cart_outcomes.report._stamp import document_time
+from cart_outcomes.report.labels import LABELS, clinical_order, label
 
 __all__ = [
     "baseline_table",
@@ -29,6 +38,7 @@ __all__ = [
     "neutralise_cell",
     "response_table",
     "safety_table",
+    "supportive_care_table",
     "survival_summary_table",
     "write_csv",
     "write_workbook",
@@ -60,22 +70,20 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def _neutralise_column(column: pd.Series) -> pd.Series:
-    """:func:`neutralise_cell` over a column of text without a Python call per cell: the string methods find the
-    (few) cells that need a change and only those are rewritten; missing values stay as they are. A column that
-    mixes text with other objects is rare (display tables) and goes cell by cell."""
-    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
-        return column.map(neutralise_cell).astype(object)
-    values = column.to_numpy(dtype=object, copy=True)
-    text = column.astype(object)
-    illegal = text.str.contains(_ILLEGAL_XML, na=False).to_numpy(dtype=bool)
-    if illegal.any():
-        values[illegal] = [_ILLEGAL_XML.sub("\ufffd", v) for v in values[illegal]]  # only the flagged cells
-        text = pd.Series(values, index=column.index, dtype=object)
-    risky = (text.str.startswith(_FORMULA_START, na=False)
-             & ~text.str.fullmatch(_PLAIN_NUMBER, na=False)).to_numpy(dtype=bool)
-    if risky.any():
-        values[risky] = ["'" + v for v in values[risky]]  # only the flagged cells
-    return pd.Series(values, index=column.index, dtype=object)
+    """:func:`neutralise_cell` over a column of text without a Python call per cell.
+
+    The text cells are joined by newlines once; when that one string has no control character and no line starting
+    with a formula character (C-speed substring searches), no cell can need a change and the column is returned as
+    it is. Otherwise (or for a column mixing text with other objects, rare in display tables) each cell goes through
+    :func:`neutralise_cell`; a newline inside a cell can only send a column to that exact path, never skip it.
+    Missing values stay as they are.
+    """
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        values = column.to_numpy(dtype=object, copy=True)
+        joined = "\n" + "\n".join([v for v in values.tolist() if isinstance(v, str)])
+        if not _ILLEGAL_XML.search(joined) and not any("\n" + c in joined for c in _FORMULA_START):
+            return pd.Series(values, index=column.index, dtype=object)
+    return column.map(neutralise_cell).astype(object)
 
 
 def _neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -242,25 +250,38 @@ def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str
     DataFrame
         ``Characteristic``, ``All (N = n)``, one column per group ``<group> (N = n)``, and with groups: ``p`` and
         ``Test``. Continuous variables: ``median (range)`` on one row; categorical: a header row then one row per
-        level with ``n (%)`` (percent of patients with a known value); a ``Missing`` row when values are missing.
+        level with ``n (%)`` (percent of patients with a known value), levels in words
+        (:func:`~cart_outcomes.report.labels.label`: Female, not F) and in clinical order (schema order, not
+        evaluable and missing last); a yes/no variable is one row, the number with "yes" (as gtsummary shows a
+        dichotomous variable); a ``Missing`` row when values are missing.
     """
     groups = list(dict.fromkeys(summary["group"]))
     sizes = summary.drop_duplicates("group").set_index("group")["group_n"]
     with_test = len(groups) > 1
     rows: list[list[str]] = []
 
-    def add(label: str, cells: list[str], p: str = "", test: str = "") -> None:
-        rows.append([label, *cells, *([p, test] if with_test else [])])
+    def add(text: str, cells: list[str], p: str = "", test: str = "") -> None:
+        rows.append([text, *cells, *([p, test] if with_test else [])])
 
-    for _variable, block in summary.groupby("variable", sort=False):
+    def percent(by: pd.DataFrame, g: Any) -> str:
+        return format_percent(int(by.loc[g, "n"]), int(by.loc[g, "n_known"]))
+
+    for variable, block in summary.groupby("variable", sort=False):
         first = block.iloc[0]
         p_text = format_p(first["p"]) if first["test"] else ""
         values = block[block["level"] != "<missing>"]
-        if first["kind"] == "categorical":
+        levels = list(dict.fromkeys(values["level"]))
+        if first["kind"] == "categorical" and levels and all(str(v) in LABELS["boolean"] for v in levels):
+            yes = [v for v in levels if label("boolean", v) == "Yes"]
+            known = block.drop_duplicates("group").set_index("group")["n_known"]
+            by = values[values["level"].isin(yes)].groupby("group")["n"].sum()
+            add(f"{first['label']}, n (%)", [format_percent(int(by.get(g, 0)), int(known[g])) for g in groups],
+                p_text, first["test"])
+        elif first["kind"] == "categorical":
             add(f"{first['label']}, n (%)", ["" for _ in groups], p_text, first["test"])
-            for level, rows_of in values.groupby("level", sort=False):
-                by = rows_of.set_index("group")
-                add(f"    {level}", [format_percent(int(by.loc[g, "n"]), int(by.loc[g, "n_known"])) for g in groups])
+            for level in clinical_order(str(variable), levels):
+                by = values[values["level"] == level].set_index("group")
+                add(f"    {label(str(variable), level)}", [percent(by, g) for g in groups])
         else:
             by = values.set_index("group")
             add(f"{first['label']}, median (range)",
@@ -275,32 +296,29 @@ def baseline_table(summary: pd.DataFrame, *, digits: int = 1, missing_label: str
     return pd.DataFrame(rows, columns=columns)
 
 
-def _pct(proportion: float, digits: int = 0) -> str:
-    return round_half_up(100.0 * proportion, digits)
-
-
 def response_table(counts: pd.DataFrame, rates: Sequence[Mapping[str, Any]], *, conf_pct: int,
-                   measures: Mapping[str, str], method: str) -> pd.DataFrame:
+                   measures: Mapping[str, str]) -> pd.DataFrame:
     """Response table: n (%) per response category and the response rates with their confidence intervals.
 
     Parameters
     ----------
     counts : ``response, n`` per category (``missing`` for no recorded response), as
-        :func:`cart_outcomes.endpoints.response.response_rates` returns them.
+        :func:`cart_outcomes.endpoints.response.response_rates` returns them; shown in clinical order (CR first,
+        not evaluable and not recorded last).
     rates : the rate records (``measure, categories, responders, n, estimate, lower, upper``) of the same run, so
-        the table shows the rates (and denominator) of ``results.json``.
-    conf_pct, measures, method : interval level, display names of the measures, interval method.
+        the table shows the rates (and denominator) of ``results.json``: ``8/12, 66.7% (34.9–90.1)``.
+    conf_pct, measures : interval level and display names of the measures (the table's note names the interval
+        method).
     """
     counts = counts[counts["n"] > 0]
     total = int(counts["n"].sum())
-    rows = [[("Not recorded" if r["response"] == "missing" else str(r["response"])), format_percent(int(r["n"]), total)]
-            for _, r in counts.iterrows()]
+    by = {str(r["response"]): int(r["n"]) for _, r in counts.iterrows()}
+    rows = [[label("response", r), format_percent(by[r], total)] for r in clinical_order("response", by)]
     for r in rates:
         x, n = int(r["responders"]), int(r["n"])
-        cell = "0/0" if n == 0 else (f"{x}/{n} ({_pct(r['estimate'])}%; {conf_pct}% CI {_pct(r['lower'])}–"
-                                     f"{_pct(r['upper'])}%)")
-        label = measures.get(r["measure"], str(r["measure"]))
-        rows.append([f"{label} ({' + '.join(str(r['categories']).split('+'))}), {method} {conf_pct}% CI", cell])
+        cell = "0/0" if n == 0 else f"{x}/{n}, {format_estimate_ci(r['estimate'], r['lower'], r['upper'])}"
+        name = measures.get(r["measure"], label("column", r["measure"]))
+        rows.append([f"{name} ({' + '.join(str(r['categories']).split('+'))}), % ({conf_pct}% CI)", cell])
     return pd.DataFrame(rows, columns=["Response", f"All (N = {total})"])
 
 
@@ -312,47 +330,64 @@ def survival_summary_table(groups: Sequence[Mapping[str, Any]], *, endpoint: str
     ``groups`` are the records of one analysis (``group, n, events, median, lower, upper`` in ``unit``, and
     ``rates`` with ``label, survival, lower, upper``). Columns: ``Group, N, Events, Median (95% CI), <unit>`` and one
     ``<label> <ENDPOINT> (95% CI)`` per rate (e.g. ``6-month OS (95% CI)``); a median or limit not reached is
-    ``NR``.
+    ``NR``. Rounding: :data:`~cart_outcomes.report._format.ROUNDING_POLICY` (``digits`` for rates).
     """
-    def fmt(v: Any) -> str:
-        return "NR" if is_missing(v) else f"{float(v):.{digits}f}"
-
-    def pct(v: Any) -> str:
-        return "NA" if is_missing(v) else f"{100 * float(v):.{digits}f}"
-
     labels = list(dict.fromkeys(r["label"] for g in groups for r in g.get("rates", [])))
     rows = []
     for g in groups:
         row = ["All patients" if g["group"] in (None, "all") else str(g["group"]), f"{g['n']:g}", f"{g['events']:g}",
-               f"{fmt(g['median'])} ({fmt(g['lower'])}–{fmt(g['upper'])})"]
+               f"{format_time(g['median'], unit)} ({format_time(g['lower'], unit)}–{format_time(g['upper'], unit)})"]
         by_label = {r["label"]: r for r in g.get("rates", [])}
-        for label in labels:
-            r = by_label.get(label)
+        for name in labels:
+            r = by_label.get(name)
             row.append("NA" if r is None or is_missing(r["survival"]) else
-                       f"{pct(r['survival'])}% ({pct(r['lower'])}–{pct(r['upper'])})")
+                       format_estimate_ci(r["survival"], r["lower"], r["upper"], digits=digits))
         rows.append(row)
     columns = ["Group", "N", "Events", f"Median ({conf_pct}% CI), {unit}"]
-    columns += [f"{label[0].upper()}{label[1:]} {endpoint.upper()} ({conf_pct}% CI)" for label in labels]
+    columns += [f"{name[0].upper()}{name[1:]} {label('endpoint', endpoint)} ({conf_pct}% CI)" for name in labels]
     return pd.DataFrame(rows, columns=columns)
 
 
-_CATEGORY = {"any_grade": "Any grade", "grade_3_or_higher": "Grade ≥ 3"}
+#: Rows of a safety table, in the order journals print them (any grade, grade 1–2, grade ≥3, then each grade ≥3).
+SAFETY_ROWS = ("any_grade", "grade_1_to_2", "grade_3_or_higher", "grade_3", "grade_4", "grade_5")
 
 
 def safety_table(distribution: pd.DataFrame, *, conf_pct: int, names: Mapping[str, str] | None = None
                  ) -> pd.DataFrame:
     """Grade distribution per toxicity and grading system from
     :func:`cart_outcomes.toxicity.grade_distribution` rows (``toxicity, system, category, n, n_total, percent,
-    lower, upper``): ``Toxicity, System, Grade, n/N (%)`` and the exact interval of every category."""
+    lower, upper``), in the rows journals use.
+
+    Each (toxicity, system) block starts with a header row naming both in words (``names`` or
+    :func:`~cart_outcomes.report.labels.label`: "Early ICAHT (days 0–30), EHA/EBMT 2023"), followed by any grade,
+    grade 1–2, grade ≥3 and then grade 3, 4 and 5 each (indented). Columns ``Grade, n (%)`` and the exact interval
+    (percent, one decimal).
+    """
     rows = []
-    for _, d in distribution.iterrows():
-        tox = str(d["toxicity"])
-        rows.append([(names or {}).get(tox, tox.upper()), str(d["system"]),
-                     _CATEGORY.get(d["category"], str(d["category"]).replace("grade_", "Grade ")),
-                     f"{int(d['n'])}/{int(d['n_total'])} ({float(d['percent']):.1f}%)",
-                     f"{100 * float(d['lower']):.1f}%–{100 * float(d['upper']):.1f}%"])
-    return pd.DataFrame(rows, columns=["Toxicity", "System", "Grade", "n/N (%)",
-                                       f"{conf_pct}% CI (Clopper-Pearson)"])
+    for (tox, system), block in distribution.groupby(["toxicity", "system"], sort=False):
+        by = block.set_index("category")
+        rows.append([f"{(names or {}).get(str(tox), label('toxicity', tox))}, {label('system', system)}", "", ""])
+        for category in SAFETY_ROWS:
+            if category not in by.index:
+                continue
+            d = by.loc[category]
+            indent = "        " if category in ("grade_3", "grade_4", "grade_5") else "    "
+            rows.append([f"{indent}{label('grade', category)}", format_percent(int(d["n"]), int(d["n_total"])),
+                         f"{round_half_up(100 * float(d['lower']), 1)}–{round_half_up(100 * float(d['upper']), 1)}"])
+    return pd.DataFrame(rows, columns=["Grade", "n (%)", f"{conf_pct}% CI, % (Clopper-Pearson)"])
+
+
+def supportive_care_table(rows: Sequence[Mapping[str, Any]], *, conf_pct: int) -> pd.DataFrame:
+    """Tocilizumab, corticosteroid and ICU use from the ``toxicity.supportive_care`` records (``item, n, n_total,
+    lower, upper``): ``Treatment, n/N (%)`` (N = patients with the item recorded) and the exact interval."""
+    out = []
+    for r in rows:
+        n, total = int(r["n"]), int(r["n_total"])
+        share = f"{n}/{total} ({round_half_up(100 * n / total)}%)" if total else "0/0"
+        ci = "NA" if is_missing(r["lower"]) else (f"{round_half_up(100 * float(r['lower']), 1)}–"
+                                                  f"{round_half_up(100 * float(r['upper']), 1)}")
+        out.append([label("supportive_care", r["item"]), share, ci])
+    return pd.DataFrame(out, columns=["Treatment", "n/N (%)", f"{conf_pct}% CI, % (Clopper-Pearson)"])
 
 
 def hsct_comparison_table(analyses: pd.DataFrame, *, conf_pct: int = 95) -> pd.DataFrame:
@@ -370,10 +405,7 @@ def hsct_comparison_table(analyses: pd.DataFrame, *, conf_pct: int = 95) -> pd.D
         raise InputError(f"hsct_comparison_table: missing column(s) {missing}")
     rows = []
     for _, a in analyses.iterrows():
-        est = "—" if is_missing(a["estimate"]) else (
-            f"{float(a['estimate']):.2f} ("
-            f"{'NA' if is_missing(a['lower']) else format(float(a['lower']), '.2f')}–"
-            f"{'NA' if is_missing(a['upper']) else format(float(a['upper']), '.2f')})")
+        est = format_hr(a["estimate"], a["lower"], a["upper"])
         handled = bool(a["handles_immortal_time"])
         row = [str(a["analysis"]), "Yes" if handled else "No (biased in favour of HSCT)", est, format_p(a["p_value"])]
         for extra in ("n", "events"):

@@ -1,5 +1,5 @@
 """The one writer of a run's outputs: ``results.json``, ``tables/*.csv``, the HTML report, the figure files,
-``tables.xlsx`` and ``tables.docx``. File names that come from the plan (comparison names, ``by`` columns) pass
+``tables.xlsx`` and ``report.docx``. File names that come from the plan (comparison names, ``by`` columns) pass
 through :func:`safe_stem`, and every path is checked to stay inside the output folder."""
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ def write_outputs(run: RunResult, out: str | Path, options: ReportOptions | None
 
 def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: ReportOptions) -> list[Path]:
     from cart_outcomes.report._stamp import document_time
-    from cart_outcomes.report.docx import write_docx
+    from cart_outcomes.report.docx import write_report_docx
     from cart_outcomes.report.figures import save_figure
-    from cart_outcomes.report.html import render_html
+    from cart_outcomes.report.html import numbering, render_html
     from cart_outcomes.report.tables import write_workbook
 
     files = []
@@ -86,15 +86,14 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
                 path.write_text(block.svg + "\n", encoding="utf-8")
                 files.append(path)
             else:
-                files.append(save_figure(fig, path))
-    blocks = {t.caption: t for s in outputs.document.sections for t in s.tables}
-    if options.xlsx:
-        captions = {name: b.caption for name, frame in outputs.tables.items() for b in blocks.values()
+                files.append(save_figure(fig, path, dpi=options.figures.dpi))
+    if options.xlsx:  # the Index sheet gives each display table its number and caption in the report
+        numbers = numbering(outputs.document)
+        blocks = [t for s in outputs.document.sections for t in s.tables]
+        captions = {name: f"{numbers[id(b)]}. {b.caption}" for name, frame in outputs.tables.items() for b in blocks
                     if b.frame is frame}
         files.append(write_workbook(outputs.tables, run.tables, out / "tables.xlsx", captions=captions,
                                     timestamp=stamp))
-    if options.docx and blocks:
-        files.append(write_docx({c: b.frame for c, b in blocks.items()}, out / "tables.docx",
-                                title=str(run.record.title), notes={c: b.note for c, b in blocks.items() if b.note},
-                                timestamp=stamp))
+    if options.docx:
+        files.append(write_report_docx(outputs.document, out / "report.docx", timestamp=stamp))
     return files

@@ -7,12 +7,14 @@ Every grade carries its grading system and the rule that set it; the criteria ar
 
 from cart_outcomes.toxicity._common import GradingResult
 from cart_outcomes.toxicity.ae_tables import (
+    SUPPORTIVE_CARE,
     SafetyTable,
     adverse_event_table,
     exposure_summary,
     grade_distribution,
     icaht_distribution,
     onset_duration_summary,
+    supportive_care_summary,
 )
 from cart_outcomes.toxicity.bedside import BEDSIDE_COLUMNS, crs_inputs_from_bedside
 from cart_outcomes.toxicity.criteria import available_criteria, load_criteria
@@ -40,6 +42,7 @@ __all__ = [
     "LabFlags",
     "LabTrajectories",
     "NOT_STATED",
+    "SUPPORTIVE_CARE",
     "SafetyTable",
     "adverse_event_table",
     "available_criteria",
@@ -62,4 +65,5 @@ __all__ = [
     "patient_grades",
     "pregraded_grades",
     "recovery_incidence",
+    "supportive_care_summary",
 ]

@@ -20,8 +20,11 @@ from cart_outcomes.toxicity._common import GradingResult, base_options
 from cart_outcomes.toxicity._validate import Checker
 from cart_outcomes.toxicity.pregraded import patient_grades
 
-__all__ = ["SafetyTable", "adverse_event_table", "exposure_summary", "grade_distribution", "icaht_distribution",
-           "onset_duration_summary"]
+__all__ = ["SUPPORTIVE_CARE", "SafetyTable", "adverse_event_table", "exposure_summary", "grade_distribution",
+           "icaht_distribution", "onset_duration_summary", "supportive_care_summary"]
+
+#: Supportive-care items counted per patient (columns of ``patients`` and/or ``crs_observations``).
+SUPPORTIVE_CARE = ("tocilizumab", "corticosteroids", "icu_admission")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ def _check_conf(conf_level: float) -> None:
 
 def grade_distribution(grades: pd.DataFrame | GradingResult, *, toxicity: str | None = None,
                        conf_level: float = 0.95, max_grade: int = 5) -> SafetyTable:
-    """Number and percent of patients by maximum grade, any grade (>= 1) and grade >= 3, with exact CIs.
+    """Number and percent of patients by maximum grade, any grade (>= 1), grade 1-2 and grade >= 3, with exact CIs.
 
     Parameters
     ----------
@@ -72,9 +75,9 @@ def grade_distribution(grades: pd.DataFrame | GradingResult, *, toxicity: str | 
     Returns
     -------
     SafetyTable with ``table`` rows per ``toxicity, system, category`` (``grade_0`` ... ``grade_5``,
-    ``any_grade``, ``grade_3_or_higher``) and columns ``n, n_total, percent, lower, upper`` (lower/upper are
-    proportions). One block per grading system: systems are never pooled. Patients whose grade is missing are
-    left out of ``n_total`` and counted in ``options["n_missing"]``.
+    ``any_grade``, ``grade_1_to_2``, ``grade_3_or_higher``) and columns ``n, n_total, percent, lower, upper``
+    (lower/upper are proportions). One block per grading system: systems are never pooled. Patients whose grade is
+    missing are left out of ``n_total`` and counted in ``options["n_missing"]``.
     """
     _check_conf(conf_level)
     if isinstance(grades, GradingResult):
@@ -91,8 +94,9 @@ def grade_distribution(grades: pd.DataFrame | GradingResult, *, toxicity: str | 
     for (tox, system), blk in g.groupby(["toxicity", "system"], sort=True):
         gr = blk["grade"].to_numpy(dtype=int)
         n_tot = len(gr)
-        cats = [f"grade_{k}" for k in range(max_grade + 1)] + ["any_grade", "grade_3_or_higher"]
-        counts = [int((gr == k).sum()) for k in range(max_grade + 1)] + [int((gr >= 1).sum()), int((gr >= 3).sum())]
+        cats = [f"grade_{k}" for k in range(max_grade + 1)] + ["any_grade", "grade_1_to_2", "grade_3_or_higher"]
+        counts = [int((gr == k).sum()) for k in range(max_grade + 1)] + [
+            int((gr >= 1).sum()), int(((gr >= 1) & (gr <= 2)).sum()), int((gr >= 3).sum())]
         p = _props(np.array(counts), np.full(len(counts), n_tot), conf_level)
         rows.append(pd.DataFrame({"toxicity": tox, "system": system, "category": cats, **p}))
     cols = ["toxicity", "system", "category", "n", "n_total", "percent", "lower", "upper"]
@@ -142,6 +146,55 @@ def exposure_summary(result: GradingResult, *, conf_level: float = 0.95,
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     return SafetyTable(table[cols], base_options(conf_level=conf_level, conf_type="Clopper-Pearson exact",
                                                  denominator="patients with the exposure recorded"))
+
+
+def _any_true(values: pd.Series, ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per patient id: whether any recorded value is true, and whether any value is recorded at all."""
+    v = values.astype("boolean").array
+    frame = pd.DataFrame({"id": ids.to_numpy(), "r": ~v.isna(), "g": v.fillna(False).to_numpy(dtype=bool)})
+    by = frame.groupby("id", sort=False)
+    return by["g"].any(), by["r"].any()
+
+
+def supportive_care_summary(patients: pd.DataFrame, observations: pd.DataFrame | None = None, *,
+                            conf_level: float = 0.95) -> SafetyTable:
+    """Tocilizumab, corticosteroid and ICU use: patients with the item, of patients with it recorded, exact CI.
+
+    Parameters
+    ----------
+    patients : one row per patient with ``patient_id`` and any of :data:`SUPPORTIVE_CARE` (booleans, blank =
+        not recorded).
+    observations : optional daily ``crs_observations`` with ``patient_id`` and any of the same columns; a patient
+        counts as treated when any day says so.
+
+    Returns
+    -------
+    SafetyTable: one row per item recorded for at least one patient: ``item, n, n_total, percent, lower, upper,
+    source`` (``n_total`` = patients with a value in either table; ``source`` names the tables read). Items recorded
+    nowhere are left out (never shown as 0). R: ``binom.test(n, n_total)$conf.int``.
+    """
+    _check_conf(conf_level)
+    ids = patients["patient_id"]
+    rows = []
+    for item in SUPPORTIVE_CARE:
+        given = pd.Series(False, index=pd.Index(ids.unique()))
+        recorded = given.copy()
+        sources = []
+        for name, frame in (("patients", patients), ("crs_observations", observations)):
+            if frame is None or item not in frame or not frame[item].notna().any():
+                continue
+            g, r = _any_true(frame[item], frame["patient_id"])
+            given |= g.reindex(given.index, fill_value=False)
+            recorded |= r.reindex(given.index, fill_value=False)
+            sources.append(name)
+        if not sources:
+            continue
+        p = _props(np.array([int(given[recorded].sum())]), np.array([int(recorded.sum())]), conf_level)
+        rows.append(pd.DataFrame({"item": item, **p, "source": " and ".join(sources)}))
+    cols = ["item", "n", "n_total", "percent", "lower", "upper", "source"]
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    return SafetyTable(table[cols], base_options(conf_level=conf_level, conf_type="Clopper-Pearson exact",
+                                                 denominator="patients with the item recorded"))
 
 
 def icaht_distribution(result: GradingResult, *, conf_level: float = 0.95) -> SafetyTable:

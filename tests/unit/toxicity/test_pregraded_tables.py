@@ -151,3 +151,32 @@ def test_grading_accepts_a_validated_cohort():
 def test_no_adverse_events_gives_an_empty_table():
     empty = pd.DataFrame(columns=["patient_id", "term", "grade", "onset_day"])
     assert len(adverse_event_table(empty, n_patients=12).table) == 0
+
+
+def test_grade_1_to_2_is_counted_with_its_exact_interval():
+    # grades 0, 1, 2, 2, 3 -> grade 1-2 in 3 of 5 (binom.test(3, 5) is the interval of the same counts)
+    grades = pd.DataFrame({"patient_id": list("abcde"), "grade": [0, 1, 2, 2, 3], "system": "ASTCT2019"})
+    dist = grade_distribution(grades, toxicity="crs").table.set_index("category")
+    lo, hi = _clopper_pearson(np.array([3]), np.array([5]), 0.95)
+    assert dist.loc["grade_1_to_2", ["n", "n_total"]].tolist() == [3, 5]
+    assert (dist.loc["grade_1_to_2", "lower"], dist.loc["grade_1_to_2", "upper"]) == (lo[0], hi[0])
+    assert dist.loc["any_grade", "n"] == dist.loc["grade_1_to_2", "n"] + dist.loc["grade_3_or_higher", "n"]
+
+
+def test_supportive_care_reads_both_tables_and_counts_recorded_patients_only():
+    from cart_outcomes.toxicity import supportive_care_summary
+
+    # patients: A toci yes, B toci no, C not recorded, D not recorded; ICU recorded for A (no) and B (yes).
+    # daily CRS observations: C got tocilizumab on day 2; D has observations without a tocilizumab value.
+    patients = pd.DataFrame({"patient_id": list("ABCD"), "tocilizumab": [True, False, None, None],
+                             "icu_admission": [False, True, None, None]})
+    obs = pd.DataFrame({"patient_id": ["C", "C", "D"], "day": [1, 2, 1], "tocilizumab": [False, True, None],
+                        "corticosteroids": [None, None, None]})
+    table = supportive_care_summary(patients, obs).table.set_index("item")
+    # tocilizumab: A and C treated, B not, D unknown -> 2 of 3; ICU: 1 of 2; steroids recorded nowhere -> no row
+    assert table.loc["tocilizumab", ["n", "n_total"]].tolist() == [2, 3]
+    assert table.loc["tocilizumab", "source"] == "patients and crs_observations"
+    assert table.loc["icu_admission", ["n", "n_total"]].tolist() == [1, 2]
+    assert "corticosteroids" not in table.index
+    lo, hi = _clopper_pearson(np.array([2]), np.array([3]), 0.95)
+    assert (table.loc["tocilizumab", "lower"], table.loc["tocilizumab", "upper"]) == (lo[0], hi[0])
