@@ -26,7 +26,8 @@ MAX_YAML_DEPTH = 50
 
 
 class YamlLimitError(InputError):
-    """A YAML document over one of the limits; the message starts with ``line N:`` (or ``byte N:``)."""
+    """A YAML document refused before it is used (over one of the limits, or a key given twice); the message starts
+    with ``line N:`` (or ``byte N:``)."""
 
 
 def _expanded_size(root: yaml.Node) -> tuple[int, yaml.Node]:
@@ -61,14 +62,43 @@ def _expanded_size(root: yaml.Node) -> tuple[int, yaml.Node]:
     return size(root, 0), (culprit[0] if culprit else root)
 
 
+def _same_scalar(a: yaml.Node, b: yaml.Node) -> bool:
+    return isinstance(a, yaml.ScalarNode) and isinstance(b, yaml.ScalarNode) and (a.tag, a.value) == (b.tag, b.value)
+
+
+def _duplicate_key(root: yaml.Node) -> yaml.Node | None:
+    """The first key node that repeats a key of the same mapping with another value (YAML keeps the last silently:
+    a second ``values:`` pasted under ``data:`` would drop the first), or None; a key repeated with the same plain
+    value (one header named in two sheets) changes nothing and passes. Each node is visited once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            values: dict[str, yaml.Node] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    first = values.setdefault(k.value, v)
+                    if first is not v and not _same_scalar(first, v):
+                        return k
+                stack += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return None
+
+
 def load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The composed node graph and the plain data (``yaml.safe_load``) of one YAML document, or ``(None, None)``
     for an empty one.
 
     Raises
     ------
-    YamlLimitError : longer than MAX_YAML_BYTES, nested deeper than MAX_YAML_DEPTH, or standing for more than
-        MAX_YAML_NODES values through aliases (refused in milliseconds, before anything is expanded).
+    YamlLimitError : longer than MAX_YAML_BYTES, nested deeper than MAX_YAML_DEPTH, standing for more than
+        MAX_YAML_NODES values through aliases (refused in milliseconds, before anything is expanded), or giving a
+        key twice in one mapping.
     yaml.YAMLError : not valid YAML.
     """
     if len(text) > MAX_YAML_BYTES:
@@ -85,6 +115,10 @@ def load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
                 f"line {culprit.start_mark.line + 1}: the document stands for more than {MAX_YAML_NODES:,} values "
                 f"(through YAML aliases '*name', an alias inside its own anchor, or nesting deeper than "
                 f"{MAX_YAML_DEPTH} levels); a plan has a few hundred: write the values out")
+        dup = _duplicate_key(node)
+        if dup is not None:
+            raise YamlLimitError(f"line {dup.start_mark.line + 1}: the key {dup.value!r} is given twice in the same "
+                                 "section; YAML would keep only the last one: merge them into one")
         return node, loader.construct_document(node)
     except RecursionError:
         raise YamlLimitError(f"line 1: mappings or lists nested too deeply (more than {MAX_YAML_DEPTH} levels)") \

@@ -228,7 +228,10 @@ def _exit_with_data_problems(exc: Exception, output_format: str, where: str, ver
     else:
         errors = [p for p in exc.problems if p.severity == "error"]
         typer.echo(_shown(f"{where}: {len(errors)} problem(s); nothing was {verb}"), err=True)
-        typer.echo("\n".join(f"  {_shown(p)}" for p in exc.problems), err=True)
+        if exc.summary is not None:
+            _print_problems(exc.summary, stderr=True)
+        else:
+            typer.echo("\n".join(f"  {_shown(p)}" for p in exc.problems), err=True)
     raise typer.Exit(EXIT_DATA) from None
 
 
@@ -296,14 +299,17 @@ def validate(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_DATA)
 
 
-#: Most problems ``validate`` shows as a table; beyond, one line each (rich lays out every row of a table together:
-#: minutes for 100,000 rows).
+#: Most problem groups ``validate`` shows as a table; beyond, one line each (rich lays out every row of a table
+#: together: minutes for 100,000 rows).
 TABLE_MAX_PROBLEMS = 500
+#: Narrowest terminal that gets the problems as a table; narrower (or piped) output is one problem per line.
+TABLE_MIN_WIDTH = 100
 
 
 def _print_report(cohort) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from cart_outcomes.cohort._grouping import group_problems
 
     console = Console(highlight=False)
     if not console.is_terminal:
@@ -312,29 +318,48 @@ def _print_report(cohort) -> None:
     tables = ", ".join(f"{k} ({len(v)} rows)" for k, v in cohort.tables.items())
     console.print(f"[bold]{_markup(cohort.source)}[/bold]: {len(cohort.patients)} patient(s); tables: "
                   f"{_markup(tables)}")
-    if len(report.problems) > TABLE_MAX_PROBLEMS:  # one line each: linear, as fast as --format json
-        import sys
+    summary = group_problems(cohort) if report.problems else None
+    if summary is not None:
+        _print_problems(summary, stderr=False)
+    verdict = "[green]valid[/green]" if report.ok else "[red]NOT valid: nothing will be analysed[/red]"
+    causes = sum(g.severity == "error" for g in summary.groups) if summary is not None else 0
+    said = f" ({causes} to fix)" if len(report.errors) > causes else ""
+    console.print(f"{len(report.errors)} error(s){said}, {len(report.warnings)} warning(s): {verdict}")
 
-        sys.stdout.write("".join(f"{p.severity}: {_shown(p)}\n" for p in report.problems))
-        sys.stdout.flush()
-    elif report.problems:
+
+def _print_problems(summary, *, stderr: bool) -> None:
+    """Problems grouped by rule and column, one line per group with its fix, then the plan lines to paste.
+
+    A wide terminal gets a table (one row per group, its rows and patients beside it); piped output or a terminal
+    narrower than :data:`TABLE_MIN_WIDTH` gets one plain line per group (severity, rule, column, rows, patients,
+    message: ``grep``/``cut`` friendly). Every single problem is in ``validate --format json``.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=stderr, highlight=False)
+    groups = summary.groups
+    if console.is_terminal and console.width >= TABLE_MIN_WIDTH and len(groups) <= TABLE_MAX_PROBLEMS:
         table = Table(header_style="bold")
         table.add_column("severity", no_wrap=True)
         table.add_column("rule", no_wrap=True)
-        table.add_column("where", overflow="fold")
         table.add_column("column", overflow="fold")
-        table.add_column("value", overflow="fold", max_width=24)
-        table.add_column("message", overflow="fold", ratio=1)
-        for p in report.problems:
-            style = "red" if p.severity == "error" else "yellow"
-            where = [] if p.table in (None, "patients") else [p.table]
-            where += [f"patient {p.patient_id}"] if p.patient_id else []
-            where += [f"row {p.row}"] if p.row is not None else []
-            table.add_row(f"[{style}]{p.severity}[/{style}]", p.rule, _markup(", ".join(where)),
-                          _markup(p.column or ""), _markup(p.value or ""), _markup(p.message))
+        table.add_column("where", overflow="fold", max_width=32)
+        table.add_column("problem and fix", overflow="fold", ratio=1)
+        for g in groups:
+            style = "red" if g.severity == "error" else "yellow"
+            column = g.column if g.table in (None, "patients") else f"{g.table}: {g.column or ''}"
+            message = g.problems[0].message if len(g.problems) == 1 and g.rule != "UNKNOWN_COLUMN" else g.message
+            table.add_row(f"[{style}]{g.severity}[/{style}]", g.rule, _markup(column or ""), _markup(g.where()),
+                          _markup(message))
         console.print(table)
-    verdict = "[green]valid[/green]" if report.ok else "[red]NOT valid: nothing will be analysed[/red]"
-    console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): {verdict}")
+    else:
+        typer.echo("\n".join(f"{g.severity}: {_shown(g)}" for g in groups), err=stderr)
+    block = summary.suggestion.yaml_lines()
+    if block:
+        typer.echo("\n".join(["", "To fix these, merge under `data:` in study.yaml (into its `columns:`/`values:` if "
+                              "it has them; check each line; fill in and uncomment the commented ones):",
+                              *map(_shown, block)]), err=stderr)
 
 
 @app.command()
@@ -383,7 +408,10 @@ def _run_with_progress(job, quiet: bool):
             result = job(step)
     except ValidationFailed as exc:
         console.print(f"[red]{_markup(exc)}[/red]")
-        console.print("\n".join(f"  {_shown(p)}" for p in exc.problems), markup=False)
+        if exc.summary is not None:
+            _print_problems(exc.summary, stderr=True)
+        else:
+            typer.echo("\n".join(f"  {_shown(p)}" for p in exc.problems), err=True)
         raise typer.Exit(EXIT_DATA) from None
     except (CartOutcomesError, OSError) as exc:
         console.print(f"[red]Error:[/red] {_markup(exc)}", markup=True, highlight=False)

@@ -17,8 +17,11 @@ class InputError(CartOutcomesError, ValueError):
 class ValidationFailed(InputError):
     """A cohort has validation errors; ``problems`` lists every one of them."""
 
-    def __init__(self, problems: list, message: str | None = None) -> None:
+    def __init__(self, problems: list, message: str | None = None, *, summary: object | None = None) -> None:
         self.problems = list(problems)
+        #: The problems grouped by rule and column with their fixes (a ``cohort._grouping.ProblemSummary``), when
+        #: the cohort they come from is known.
+        self.summary = summary
         n_err = sum(1 for p in self.problems if getattr(p, "severity", "error") == "error")
         super().__init__(message or f"the cohort has {n_err} validation error(s); nothing was analysed")
 

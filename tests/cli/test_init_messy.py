@@ -82,6 +82,32 @@ def test_every_assumption_is_in_data_quality(ran):
     assert disease["patients"] == ["117", "118", "119", "120", "121", "122"]  # the primary-refractory deaths
 
 
+def test_every_guess_of_init_reaches_the_report(ran):
+    name, _, res = ran
+    notes = res["data_quality"]["assumptions"]
+    assert all(n["stated"] for n in notes)  # init wrote each one into the plan: the run read them from there
+    columns = {n["header"]: (n["read_as"], n["evidence"]) for n in notes if n["kind"] == "column"}
+    assert columns["Cause of death"] == ("death_cause", "clinical wording of death_cause")
+    values = {(n["column"], n["value"]): (n["read_as"], n["n_cells"]) for n in notes if n["kind"] == "value"}
+    assert values[("sex", "Male")][0] == "M"
+    assert sum(n for (col, _), (_, n) in values.items() if col == "sex") == R["n"]  # every Male/Female cell
+    kinds = {n["kind"] for n in notes}
+    if name == "centre_two_sheets.xlsx":  # date cells need no date order; the daily sheet is named in the plan
+        assert "date_format" not in kinds
+        [sheet] = [n for n in notes if n["kind"] == "table"]
+        assert (sheet["header"], sheet["read_as"]) == ("CRS daily", "crs_observations")
+    else:
+        [date] = [n for n in notes if n["kind"] == "date_format"]
+        assert date["read_as"] == "%d/%m/%Y" and "can only be read day-first" in date["evidence"]
+        day = int(date["evidence"].split("'")[1].split("/")[0])
+        assert day > 12  # the quoted cell proves the order
+    if name == "centre_title_row.xlsx":
+        [header] = [n for n in notes if n["kind"] == "header_row"]
+        assert header["read_as"] == "3" and "title" in header["evidence"]
+    if name == "centre_semicolon_latin1.csv":
+        assert "decimal" in kinds
+
+
 def test_init_says_what_it_guessed(ran):
     name, out, res = ran
     assert "'Cause of death' -> death_cause" in out

@@ -7,11 +7,13 @@ the other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from cart_outcomes.cohort._assumptions import Assumption
+from cart_outcomes.cohort._grouping import group_problems
 from cart_outcomes.cohort._problems import Problem, ValidationReport
 from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.cohort.schema import TABLES, Column, Table
@@ -42,6 +44,11 @@ class Cohort:
         ``read_problems`` plus every problem found by :func:`~cart_outcomes.cohort.validate.validate`.
     mapping : DataMapping
         The mapping used to read the source.
+    headers : Mapping[str, Mapping[str, str]]
+        Per table, canonical column -> the header it was read from (problems name the column as the user sees it).
+    assumptions : tuple[Assumption, ...]
+        Every guess reading relied on (header row, column and value mappings, date order, decimal mark), each with
+        its evidence (:mod:`cart_outcomes.cohort._assumptions`).
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -51,6 +58,8 @@ class Cohort:
     read_problems: tuple[Problem, ...]
     report: ValidationReport
     mapping: DataMapping
+    headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    assumptions: tuple[Assumption, ...] = ()
 
     @property
     def patients(self) -> pd.DataFrame:
@@ -73,7 +82,7 @@ class Cohort:
     def require_valid(self) -> Cohort:
         """Return the cohort if it has no validation errors; otherwise raise ValidationFailed listing them all."""
         if not self.report.ok:
-            raise ValidationFailed(list(self.report.errors))
+            raise ValidationFailed(list(self.report.errors), summary=group_problems(self, errors_only=True))
         return self
 
 

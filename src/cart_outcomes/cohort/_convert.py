@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._problems import Problem
-from cart_outcomes.cohort.mapping import builtin_value
+from cart_outcomes.cohort.mapping import builtin_value, guess_value
 from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS, Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
@@ -67,6 +67,8 @@ class ColumnReader:
         self.table, self.col, self.header, self.rows, self.ids = table, column, header, rows, ids
         self.recode, self.date_format, self.decimal = recode or {}, date_format, decimal
         self.problems: list[Problem] = []
+        #: (cell text, canonical value, cells, stated in data.values) of every recoded text
+        self.recodes: list[tuple[str, str, int, bool]] = []
         self.raw = raw = self._recoded(raw)
         if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):  # every CSV cell: one C pass
             self.kind = np.where(pd.isna(raw).to_numpy(), "x", "s").astype(object)
@@ -97,6 +99,7 @@ class ColumnReader:
         lower = {k.strip().lower(): k for k in self.recode}
         used: set[str] = set()
         table: dict[object, str] = {}
+        stated: set[object] = set()
         filled = raw[raw.notna().to_numpy()]
         if exact and not filled.empty:
             others = filled[filled.map(type).ne(str).to_numpy()]
@@ -106,11 +109,13 @@ class ColumnReader:
                 if key is not None:
                     table[v] = exact[key]
                     used.add(key)
+                    stated.add(v)
         text = filled[filled.map(type).eq(str).to_numpy()]
         for v in pd.unique(text.to_numpy(dtype=object)):
             key = v if v in exact else lower.get(v.lower())
             if key is not None:
                 used.add(key)
+                stated.add(v)
             new = exact[key] if key is not None else builtin_value(self.col.name, v)
             if new is not None and new != v:
                 table[v] = new
@@ -124,6 +129,8 @@ class ColumnReader:
             return raw
         out = raw.copy()
         hit = filled.isin(list(table))
+        counts = filled[hit].value_counts(sort=False)
+        self.recodes = [(show(v), table[v], int(counts.get(v, 0)), v in stated) for v in table]
         out[hit[hit].index] = filled[hit].map(lambda v: table[v])
         return out
 
@@ -236,8 +243,10 @@ class ColumnReader:
             name = self.col.name
 
             def msg(v: object) -> str:
-                guess = difflib.get_close_matches(show(v).lower(), list(lookup), n=1, cutoff=0.5)
-                hint = f"did you mean {lookup[guess[0]]!r}? " if guess else ""
+                guess, _ = guess_value(name, show(v), vocab)
+                close = difflib.get_close_matches(show(v).lower(), list(lookup), n=1, cutoff=0.75)
+                guess = guess or (lookup[close[0]] if close else None)
+                hint = f"did you mean {guess!r}? " if guess else ""
                 return (f"{show(v)!r} is not an allowed value; {hint}expected one of: {allowed} (recode other "
                         f"spellings under data.values.{name} in study.yaml)")
 

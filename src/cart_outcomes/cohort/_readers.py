@@ -53,6 +53,7 @@ class RawSheet:
     values: np.ndarray  # (n_rows, n_columns) object array
     rows: np.ndarray  # spreadsheet row number of each data row (header = row 1 when it is the first row)
     header_row: int = 1
+    title: str = ""  # the text of the filled cells above the header row (a title), if any
 
 
 @dataclass(slots=True)
@@ -146,7 +147,8 @@ def _sheet_from_grid(name: str, file: str, grid: np.ndarray, first_row: int, pro
         cols.append(j)
     values = body[keep_rows][:, cols] if cols else np.empty((int(keep_rows.sum()), 0), dtype=object)
     rows = np.flatnonzero(keep_rows) + h + 1 + first_row
-    return RawSheet(name, file, headers, values, rows.astype(np.int64), int(h + first_row))
+    above = [_header_text(c) for c in grid[:h][~blank[:h]]]
+    return RawSheet(name, file, headers, values, rows.astype(np.int64), int(h + first_row), " ".join(above)[:80])
 
 
 def _header_text(cell: object) -> str:

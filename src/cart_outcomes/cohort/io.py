@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes._text import UNSAFE_CHARACTERS, neutralise
+from cart_outcomes.cohort._assumptions import Assumption
 from cart_outcomes.cohort._cohort import Cohort, empty_table, typed_empty
 from cart_outcomes.cohort._convert import ColumnReader, closest, normalise_header
 from cart_outcomes.cohort._problems import Problem, ValidationReport
 from cart_outcomes.cohort._readers import RawSheet, RawSource, clean_cells, is_blank, read_raw
-from cart_outcomes.cohort.mapping import DataMapping, synonym_column
+from cart_outcomes.cohort.mapping import GRADE_COLUMNS, DataMapping, guess_column, guess_value, synonym_column
 from cart_outcomes.cohort.schema import PATIENTS, TABLES, Table
 from cart_outcomes.cohort.validate import validate
 from cart_outcomes.errors import InputError
@@ -34,11 +35,13 @@ from cart_outcomes.errors import InputError
 #: Sheets a workbook may carry besides the tables (the template's own sheets); they are skipped without a warning.
 IGNORED_SHEETS = frozenset({"dictionary", "readme", "instructions"})
 _DMY = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 #: Event stems of the patients table: each has ``<stem>_date`` and ``<stem>_day``.
 EVENT_STEMS: tuple[str, ...] = tuple(c.name[:-5] for c in PATIENTS.columns if c.dtype == "date" and c.alternative)
 
 
-def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem]) -> dict[str, RawSheet]:
+def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem],
+                   notes: list[Assumption]) -> dict[str, RawSheet]:
     if src.single and len(src.sheets) == 1:
         return {"patients": src.sheets[0]}
     wanted = {normalise_header(mapping.sheets.get(t, t)): t for t in TABLES}
@@ -47,6 +50,9 @@ def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem]
         key = normalise_header(sheet.name)
         if key in wanted and wanted[key] not in assigned:
             assigned[wanted[key]] = sheet
+            if key != wanted[key]:
+                notes.append(Assumption("table", wanted[key], "named under data.sheets", True, table=wanted[key],
+                                        header=sheet.name))
         elif key not in IGNORED_SHEETS:
             guess = closest(key, list(TABLES))
             hint = f"; did you mean {guess!r}?" if guess else ""
@@ -57,24 +63,31 @@ def _assign_sheets(src: RawSource, mapping: DataMapping, problems: list[Problem]
     return assigned
 
 
-def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping,
-                     problems: list[Problem]) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping, problems: list[Problem],
+                     notes: list[Assumption]) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
     user = {k.strip(): v for k, v in mapping.columns.items()}
     user_norm = {normalise_header(k): v for k, v in mapping.columns.items()}
     canon: dict[str, tuple[int, str]] = {}
     extras: dict[str, int] = {}
+    how: dict[str, tuple[bool, str]] = {}
     for j, h in enumerate(sheet.headers):
         target = user.get(h) or user_norm.get(normalise_header(h))
-        if target is None or target not in t:
+        if target is not None and target in t:
+            guess, why = guess_column(h, t.name)
+            how[target] = (True, why if guess == target or guess == t.column(target).alternative
+                           else "named under data.columns")
+        else:
             n = normalise_header(h)
             target = n if n in t else None
+            how[n] = (False, "same name")
         if target is None:  # a clinical wording ("Last FU"), unless another header already names that column
             syn = synonym_column(h)
             named = {user.get(x) or user_norm.get(normalise_header(x)) or normalise_header(x) for x in sheet.headers}
             target = syn if syn in t and syn not in canon and syn not in named else None
+            how[syn] = (False, f"clinical wording of {syn}")
         if target is None:
-            guess = closest(normalise_header(h), list(t.names))
-            hint = f"; did you mean {guess!r}?" if guess else ""
+            guess, _ = guess_column(h, t.name)
+            hint = f"; is it '{guess}'? (map it under data.columns)" if guess and guess not in canon else ""
             problems.append(Problem("UNKNOWN_COLUMN", "warning",
                                     f"not a column of table '{t.name}'; kept unchanged but not checked{hint}",
                                     table=t.name, row=sheet.header_row, column=h))
@@ -89,6 +102,9 @@ def _resolve_headers(t: Table, sheet: RawSheet, mapping: DataMapping,
                                     table=t.name, row=sheet.header_row, column=h))
         else:
             canon[target] = (j, h)
+            if h != target:
+                stated, why = how[target]
+                notes.append(Assumption("column", target, why, stated, table=t.name, header=h, column=target))
     return canon, extras
 
 
@@ -162,14 +178,36 @@ def detect_date_format(texts: pd.Series) -> str | None:
     return f"%d{d}%m{d}{year}" if day_first else f"%m{d}%d{d}{year}"
 
 
-def _detected_date_format(t: Table, canon: dict[str, tuple[int, str]], raw: dict[str, pd.Series],
-                          sheet: RawSheet, problems: list[Problem]) -> str | None:
-    dates = [name for name in canon if t.column(name).dtype == "date"]
-    texts = [raw[name][raw[name].map(type).eq(str).to_numpy()] for name in dates]
-    texts = [x for x in texts if not x.empty]
+def _text_dates(t: Table, canon: dict[str, tuple[int, str]], raw: dict[str, pd.Series]) -> list[tuple[str, pd.Series]]:
+    """(header, text cells) of each date column holding text dates."""
+    out = []
+    for name in canon:
+        if t.column(name).dtype == "date":
+            texts = raw[name][raw[name].map(type).eq(str).to_numpy()]
+            if not texts.empty:
+                out.append((canon[name][1], texts))
+    return out
+
+
+def _date_proof(texts: list[tuple[str, pd.Series]], fmt: str, rows: np.ndarray) -> str:
+    """The first text date that can only be read as ``fmt`` (day or month above 12), quoted with its place."""
+    first = 0 if fmt.startswith("%d") else 2
+    for header, cells in texts:
+        parts = cells.astype(str).str.extract(_DMY)
+        big = pd.to_numeric(parts[first], errors="coerce").gt(12).to_numpy()
+        if big.any():
+            i = int(np.flatnonzero(big)[0])
+            order = "day" if first == 0 else "month"
+            return (f"{cells.iat[i]!r} (column {header!r}, row {rows[cells.index[i]]}) can only be read "
+                    f"{order}-first")
+    return "no text date proves the order (each could be read day-first or month-first): check it"
+
+
+def _detected_date_format(t: Table, texts: list[tuple[str, pd.Series]], sheet: RawSheet,
+                          problems: list[Problem]) -> str | None:
     if not texts:
         return None
-    fmt = detect_date_format(pd.concat(texts))
+    fmt = detect_date_format(pd.concat([cells for _, cells in texts]))
     if fmt is not None:
         problems.append(Problem("DATE_FORMAT_DETECTED", "warning",
                                 f"text dates read as {fmt!r}: some can only be read that way (e.g. a day above 12); "
@@ -177,9 +215,53 @@ def _detected_date_format(t: Table, canon: dict[str, tuple[int, str]], raw: dict
     return fmt
 
 
+def _decimal_proof(t: Table, canon: dict[str, tuple[int, str]], raw: dict[str, pd.Series],
+                   rows: np.ndarray) -> str | None:
+    """The first number written with a decimal comma, quoted with its place (None when there is none)."""
+    for name, (_, header) in canon.items():
+        if t.column(name).dtype == "number":
+            hit = raw[name].map(lambda v: isinstance(v, str) and _DECIMAL_COMMA.match(v) is not None)
+            if hit.any():
+                i = int(np.flatnonzero(hit.to_numpy(dtype=bool))[0])
+                return f"{raw[name].iat[i]!r} (column {header!r}, row {rows[i]})"
+    return None
+
+
+def _reading_notes(t: Table, sheet: RawSheet, mapping: DataMapping, canon: dict[str, tuple[int, str]],
+                   raw: dict[str, pd.Series], texts: list[tuple[str, pd.Series]], date_format: str | None,
+                   notes: list[Assumption]) -> None:
+    """Header row, date order and decimal mark of one sheet, each with the cell that supports it."""
+    if sheet.header_row > 1:
+        above = f"the rows above hold a title ({sheet.title!r})" if sheet.title else "the rows above are blank"
+        notes.append(Assumption("header_row", str(sheet.header_row), above, mapping.header_row is not None,
+                                table=t.name, header=sheet.name))
+    if date_format is not None and texts:
+        notes.append(Assumption("date_format", date_format, _date_proof(texts, date_format, sheet.rows),
+                                mapping.date_format is not None, table=t.name))
+    if mapping.decimal == ",":
+        proof = _decimal_proof(t, canon, raw, sheet.rows)
+        if proof is not None:
+            notes.append(Assumption("decimal", ",", f"numbers such as {proof} are written with a decimal comma",
+                                    True, table=t.name))
+
+
+def _value_notes(t: Table, reader: ColumnReader, mapping: DataMapping, notes: list[Assumption]) -> None:
+    """One note per recoded cell text of a column: the plan's ``values`` (with init's evidence when it would
+    have guessed the same) or a built-in wording."""
+    col = t.column(reader.col.name)
+    for raw, new, n, stated in reader.recodes:
+        if stated:
+            guess, why = guess_value(col.name, raw, col.vocabulary or ())
+            why = why if guess is not None and str(guess).lower() == str(new).lower() else "named under data.values"
+        else:
+            why = "grade wording" if col.name in GRADE_COLUMNS else "English wording"
+        notes.append(Assumption("value", new, why, stated, table=t.name, header=reader.header, column=col.name,
+                                value=raw, n_cells=n))
+
+
 def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.Series | None,
-                 problems: list[Problem]) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    canon, extras = _resolve_headers(t, sheet, mapping, problems)
+                 problems: list[Problem], notes: list[Assumption]) -> tuple[pd.DataFrame, tuple[str, ...], dict]:
+    canon, extras = _resolve_headers(t, sheet, mapping, problems, notes)
     _missing_columns(t, canon, sheet, problems)
     n = sheet.values.shape[0]
     index = pd.RangeIndex(n)
@@ -187,13 +269,16 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
     ids = None
     cols: dict[str, pd.Series] = {"source_row": pd.Series(sheet.rows, index=index, dtype="int64")}
     order = sorted(canon, key=lambda c: c != "patient_id")
-    date_format = mapping.date_format or _detected_date_format(t, canon, raw, sheet, problems)
+    texts = _text_dates(t, canon, raw)
+    date_format = mapping.date_format or _detected_date_format(t, texts, sheet, problems)
+    _reading_notes(t, sheet, mapping, canon, raw, texts, date_format, notes)
     for name in order:
         c = t.column(name)
         reader = ColumnReader(t, c, canon[name][1], raw[name], sheet.rows, ids, mapping.values.get(name),
                               date_format, mapping.decimal)
         cols[name] = reader.parse()
         problems.extend(reader.problems)
+        _value_notes(t, reader, mapping, notes)
         if name == "patient_id":
             cols[name] = _neutral_ids(t, cols[name], sheet.rows, canon[name][1], problems)
             ids = cols[name].to_numpy(dtype=object, na_value=None)
@@ -226,12 +311,14 @@ def _build_table(t: Table, sheet: RawSheet, mapping: DataMapping, infusion: pd.S
                 inf = (pd.Series(infusion.reindex(pd.Index(df["patient_id"])).to_numpy(), index=index)
                        if infusion is not None else pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"))
                 _add_days(df, inf, c.name, c.alternative, canon, t, problems)
-    return df, tuple(c.name for c in t.columns if c.name in canon)
+    return df, tuple(c.name for c in t.columns if c.name in canon), {c: h for c, (_, h) in canon.items()}
 
 
 def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Cohort:
     problems = list(src.problems)
-    sheets = _assign_sheets(src, mapping, problems)
+    notes: list[Assumption] = []
+    headers: dict[str, dict[str, str]] = {}
+    sheets = _assign_sheets(src, mapping, problems, notes)
     fatal = any(p.rule in ("EMPTY_FILE", "UNREADABLE_FILE") for p in problems)
     tables: dict[str, pd.DataFrame] = {}
     provided: dict[str, tuple[str, ...]] = {}
@@ -247,7 +334,8 @@ def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Co
                                 table="patients"))
         tables["patients"], provided["patients"] = empty_table(PATIENTS), ()
     else:
-        tables["patients"], provided["patients"] = _build_table(PATIENTS, pat, mapping, None, problems)
+        tables["patients"], provided["patients"], headers["patients"] = _build_table(PATIENTS, pat, mapping, None,
+                                                                                     problems, notes)
         if pat.values.shape[0] == 0:
             problems.append(Problem("NO_DATA_ROWS", "error", f"sheet {pat.name!r} has a header row but no patients",
                                     table="patients", row=pat.header_row + 1))
@@ -261,7 +349,7 @@ def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Co
         sheet = sheets[name]
         if not sheet.headers:
             continue  # an empty sheet (e.g. from the template): the table is absent
-        tables[name], provided[name] = _build_table(t, sheet, mapping, infusion, problems)
+        tables[name], provided[name], headers[name] = _build_table(t, sheet, mapping, infusion, problems, notes)
     present = {c for cols in provided.values() for c in cols}
     for column in mapping.values:
         if column not in present and not fatal:
@@ -269,7 +357,9 @@ def _cohort_from_source(src: RawSource, mapping: DataMapping, source: str) -> Co
                                     f"'{column}' column (map a header to it under data.columns)", column=column))
     cohort = Cohort(tables=MappingProxyType(tables), source=source, sha256=MappingProxyType(dict(src.sha256)),
                     provided=MappingProxyType(provided), read_problems=tuple(problems),
-                    report=ValidationReport(()), mapping=mapping)
+                    report=ValidationReport(()), mapping=mapping,
+                    headers=MappingProxyType({k: MappingProxyType(v) for k, v in headers.items()}),
+                    assumptions=tuple(notes))
     return dataclasses.replace(cohort, report=validate(cohort))
 
 
@@ -315,7 +405,9 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
         cohort = _cohort_from_source(src, mapping, str(p))
         patients = cohort.patients.copy()
         for column in given.columns[1:]:  # the endpoints as given, checked by read_adam (rules 1-2)
-            patients[column] = patients["patient_id"].map(dict(zip(given["patient_id"], given[column], strict=True)))
+            by_id = dict(zip(given["patient_id"], given[column], strict=True))
+            # the given dtype (float64, boolean): pandas 3 maps a str column's values to Arrow types (double[pyarrow])
+            patients[column] = patients["patient_id"].map(by_id).astype(given[column].dtype)
         return dataclasses.replace(cohort, tables=MappingProxyType({**cohort.tables, "patients": patients}))
     return _cohort_from_source(read_raw(p, mapping.header_row), mapping, str(p))
 

@@ -150,6 +150,53 @@ def _norm(h: str) -> str:
 
 
 _SYNONYM_INDEX: dict[str, str] = {_norm(w): c for c, words in HEADER_SYNONYMS.items() for w in words}
+#: Smallest difflib similarity for a spelling guess of a header or a value (below it, no guess is made).
+FUZZY_CUTOFF = 0.85
+
+
+def header_candidates(table: str) -> dict[str, str]:
+    """Normalised wording -> canonical column, for the canonical names and clinical wordings of ``table``."""
+    t = TABLES[table]
+    out = {_norm(c): c for c in t.names}
+    for column, words in HEADER_SYNONYMS.items():
+        if column in t:
+            out.update({_norm(w): column for w in words})
+    return out
+
+
+def guess_column(header: str, table: str) -> tuple[str | None, str]:
+    """The canonical column of ``table`` a header names, with the evidence: the canonical name itself (any case or
+    spacing), a clinical wording of :data:`HEADER_SYNONYMS`, or a close spelling of one of them (similarity >=
+    :data:`FUZZY_CUTOFF`, marked "check"); ``(None, reason)`` when nothing matches."""
+    import difflib
+
+    n = _norm(header)
+    if n in TABLES[table]:
+        return n, "same name"
+    candidates = header_candidates(table)
+    if n in candidates:
+        return candidates[n], f"clinical wording of {candidates[n]}"
+    close = difflib.get_close_matches(n, list(candidates), n=1, cutoff=FUZZY_CUTOFF)
+    if close:
+        ratio = difflib.SequenceMatcher(None, n, close[0]).ratio()
+        return candidates[close[0]], f"spelled like '{close[0]}' (similarity {ratio:.2f}): check"
+    return None, "no canonical column matches this header"
+
+
+def guess_value(column: str, text: str, vocabulary: tuple[str, ...] = ()) -> tuple[str | None, str]:
+    """The canonical value a cell text stands for in ``column``, with the evidence: a grade wording, a built-in
+    English wording, or a close spelling of an allowed value or wording (marked "check"); ``(None, reason)``
+    otherwise."""
+    import difflib
+
+    builtin = builtin_value(column, text)
+    if builtin is not None:
+        return builtin, "grade wording" if column in GRADE_COLUMNS else "English wording"
+    known = {**{v.lower(): v for v in vocabulary}, **VALUE_SYNONYMS.get(column, {})}
+    close = difflib.get_close_matches(text.strip().lower(), list(known), n=1, cutoff=FUZZY_CUTOFF)
+    if close:
+        return known[close[0]], f"spelled like '{close[0]}': check"
+    return None, "no allowed value or wording is close"
 
 
 def synonym_column(header: str) -> str | None:

@@ -18,7 +18,7 @@ The rule codes, their severities and what each checks are listed in :data:`RULES
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -170,11 +170,14 @@ class ProblemCollector:
                                          patient_id=pid or None, row=int(self.rows[i]), column=shown, value=text))
 
 
+def _header_of(headers: Mapping[str, str]) -> Callable[[str], str]:
+    return lambda c: headers.get(c, c)
+
+
 class _Checker:
     def __init__(self, cohort: Cohort) -> None:
         self.cohort = cohort
-        user = {v: k for k, v in cohort.mapping.columns.items()}
-        self.collectors = {name: ProblemCollector(df, name, header=lambda c: user.get(c, c))
+        self.collectors = {name: ProblemCollector(df, name, header=_header_of(cohort.headers.get(name, {})))
                            for name, df in cohort.tables.items()}
         self.unreadable = {(p.table, p.row, p.column) for p in cohort.read_problems}
 

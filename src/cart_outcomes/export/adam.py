@@ -92,7 +92,7 @@ def _read_table(results_dir: Path, name: str, *, required: bool = True) -> pd.Da
         return None
     frame = pd.read_csv(path, dtype={"patient_id": str}, keep_default_na=False, na_values=[""])
     for column in frame.columns:  # undo the spreadsheet-formula guard of the CSV writer ('=x -> =x)
-        if frame[column].dtype == object:
+        if pd.api.types.is_string_dtype(frame[column].dtype):  # object on pandas 2, str on pandas 3
             frame[column] = frame[column].map(
                 lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in _FORMULA_START and v[1:2]
                 else v)

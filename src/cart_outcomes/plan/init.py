@@ -22,7 +22,6 @@ commented ``study.yaml`` with its evidence, so a person can check it before runn
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -34,18 +33,16 @@ from cart_outcomes.cohort._convert import normalise_header
 from cart_outcomes.cohort.io import detect_date_format, read_sheets
 from cart_outcomes.cohort.mapping import (
     GRADE_COLUMNS,
-    HEADER_SYNONYMS,
-    VALUE_SYNONYMS,
-    builtin_value,
     grade_from_text,
+    guess_column,
+    guess_value,
+    header_candidates,
 )
 from cart_outcomes.cohort.schema import TABLES, Table
 from cart_outcomes.errors import InputError
 
 __all__ = ["ColumnGuess", "InitResult", "SheetGuess", "init_plan"]
 
-#: Smallest difflib similarity for a spelling guess of a header or a value.
-FUZZY_CUTOFF = 0.85
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 #: Numeric or coded columns whose bedside wording has its own column (names, not counts; text, not codes).
 _TEXT_FORMS = {"vasopressors": "vasopressor_names", "oxygen_device": "oxygen"}
@@ -84,28 +81,6 @@ class InitResult:
     decimal: str
 
 
-def _candidates(table: Table) -> dict[str, str]:
-    """Normalised wording -> canonical column, for the canonical names and synonyms of ``table``."""
-    out = {normalise_header(c): c for c in table.names}
-    for column, words in HEADER_SYNONYMS.items():
-        if column in table:
-            out.update({normalise_header(w): column for w in words})
-    return out
-
-
-def _guess_column(header: str, table: Table, candidates: dict[str, str]) -> tuple[str | None, str]:
-    n = normalise_header(header)
-    if n in table:
-        return n, "same name"
-    if n in candidates:
-        return candidates[n], f"clinical wording of {candidates[n]}"
-    close = difflib.get_close_matches(n, list(candidates), n=1, cutoff=FUZZY_CUTOFF)
-    if close:
-        ratio = difflib.SequenceMatcher(None, n, close[0]).ratio()
-        return candidates[close[0]], f"spelled like '{close[0]}' (similarity {ratio:.2f}): check"
-    return None, "no canonical column matches this header"
-
-
 def _text_cells(values: np.ndarray) -> list[str]:
     return [v for v in values if isinstance(v, str) and v != ""]
 
@@ -119,7 +94,7 @@ def _is_number(v: object) -> bool:
 
 
 def _score(headers: list[str], table: Table) -> int:
-    cands = _candidates(table)
+    cands = header_candidates(table.name)
     return sum(normalise_header(h) in cands for h in headers)
 
 
@@ -140,11 +115,10 @@ def _assign_tables(sheets: tuple) -> list[str | None]:
 
 
 def _map_columns(sheet, table: Table) -> list[ColumnGuess]:
-    cands = _candidates(table)
     taken: dict[str, str] = {}
     guesses = []
     for j, h in enumerate(sheet.headers):
-        column, evidence = _guess_column(h, table, cands)
+        column, evidence = guess_column(h, table.name)
         if column is not None:
             col = table.column(column)
             cells = [v for v in sheet.values[:, j] if v is not None and v != ""]
@@ -186,15 +160,10 @@ def _map_values(sheet, table: Table, guesses: list[ColumnGuess]
                 continue
             if v.lower() in vocab:
                 continue
-            builtin = builtin_value(g.column, v)
-            if builtin is not None:
-                values.setdefault(g.column, {})[v] = (builtin, f"English wording, {count} cell(s)")
-                continue
-            known = {**vocab, **VALUE_SYNONYMS.get(g.column, {})}  # canonical values and their English wordings
-            close = difflib.get_close_matches(v.lower(), list(known), n=1, cutoff=FUZZY_CUTOFF)
-            if close:
-                values.setdefault(g.column, {})[v] = (known[close[0]],
-                                                      f"spelled like '{close[0]}', {count} cell(s): check")
+            canon, why = guess_value(g.column, v, col.vocabulary or ())
+            if canon is not None:
+                check = ": check" if why.endswith(": check") else ""
+                values.setdefault(g.column, {})[v] = (canon, f"{why.removesuffix(': check')}, {count} cell(s){check}")
             else:
                 unmapped.setdefault(g.column, []).append(v)
     return values, unmapped

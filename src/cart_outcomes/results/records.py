@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+from cart_outcomes.units import TimeUnit
 
 __all__ = ["SCHEMA_VERSION", "Conventions", "Results", "jsonable", "num", "records", "results_json_schema"]
 
@@ -82,6 +83,11 @@ class DataQuality(_Closed):
     warnings: list[Row] = Field(description="Validation warnings: rule, severity, patient_id, row, column, ...")
     n_warnings: int
     exclusions: list[Row] = Field(description="Patients left out of an analysis, with the analysis and reason.")
+    assumptions: list[Row] = Field(
+        default_factory=list,
+        description="How the sheet was read: header row, header -> column, cell text -> value, date order and "
+        "decimal mark, each with its evidence and whether the plan states it (kind, read_as, evidence, stated, "
+        "table, header, column, value, n_cells, text).")
 
 
 class Test(_Open):
@@ -266,7 +272,7 @@ class Conventions(_Closed):
     """Every option that changes a number or a word of the outputs, as run (the methods text is written from it)."""
 
     time_zero: str
-    time_unit: Literal["days", "months"] = Field(description="Unit of every time in survival, comparison and "
+    time_unit: TimeUnit = Field(description="Unit of every time in survival, comparison and "
                                                  "follow-up records, tables and figure axes.")
     days_per_month: float
     conf_level: float = Field(description="Level of every interval: KM, CIF, Cox and Fine-Gray HRs, proportions.")

@@ -107,3 +107,33 @@ def test_grade_words(text, grade):
 ])
 def test_header_synonyms(header, column):
     assert synonym_column(header) == column
+
+
+def test_reading_without_a_plan_records_every_guess(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "c.xlsx", {"Sheet1": [["CAR-T cohort, centre X"], [], HEADERS, *ROWS]})
+    notes = read_cohort(path).assumptions
+    assert not any(n.stated for n in notes)  # no plan: every guess was made while reading
+    by_kind = {}
+    for n in notes:
+        by_kind.setdefault(n.kind, []).append(n)
+    [header] = by_kind["header_row"]
+    assert (header.read_as, header.evidence) == ("3", "the rows above hold a title ('CAR-T cohort, centre X')")
+    assert {(n.header, n.read_as, n.evidence) for n in by_kind["column"]} >= {
+        ("Pt ID", "patient_id", "clinical wording of patient_id"), ("Sex", "sex", "same name")}
+    assert {(n.value, n.read_as, n.n_cells) for n in by_kind["value"] if n.column == "sex"} == {("Male", "M", 1),
+                                                                                                ("Female", "F", 2)}
+    assert str(next(n for n in by_kind["value"] if n.value == "Grade 2")) == (
+        "column 'CRS grade': 'Grade 2' read as 2 (1 cell): grade wording (found while reading)")
+    assert "date_format" not in by_kind  # date cells: no order to guess
+
+
+def test_a_stated_date_format_names_the_cell_that_proves_it_or_says_none_does(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("patient_id,infusion_date,last_followup_date\nA,03/04/2023,05/06/2023\nB,02/01/2023,19/01/2023\n")
+    [note] = [n for n in read_cohort(path, DataMapping(date_format="%d/%m/%Y")).assumptions
+              if n.kind == "date_format"]
+    assert note.evidence == "'19/01/2023' (column 'last_followup_date', row 3) can only be read day-first"
+    path.write_text("patient_id,infusion_date,last_followup_date\nA,03/04/2023,05/06/2023\n")
+    [note] = [n for n in read_cohort(path, DataMapping(date_format="%d/%m/%Y")).assumptions
+              if n.kind == "date_format"]
+    assert note.evidence.startswith("no text date proves the order")
