@@ -4,7 +4,8 @@ content is clipped, no wrapped cell in an estimate/interval/p column (the HR col
 overlaps the next, no figure caption under its figure, no SVG text outside its figure; Chromium's PDF renders.
 
 With ``CART_OUTCOMES_SCREENSHOT=docs/img/report.png`` (the variable of tests/report/test_browser.py, which writes
-that file), the survival section is written beside it as ``report-survival.png`` for the documentation.
+that file), the survival and regression sections are written beside it as ``report-survival.png`` and
+``report-regression.png`` for the documentation.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def test_every_section_screenshots_and_nothing_overlaps_or_is_clipped(page):
     for section in sections:
         shot = page.locator(f"section#{section}").screenshot()
         assert shot.startswith(b"\x89PNG") and len(shot) > 1000
-        if target and section == "survival":
-            Path(target).with_name("report-survival.png").write_bytes(shot)
+        if target and section in {"survival", "regression"}:
+            Path(target).with_name(f"report-{section}.png").write_bytes(shot)
     found = page.evaluate(MEASURE)
     assert found["nowrap"] > 50  # HR, CI, p and count cells are measured, not skipped
     for problem in ("wide", "clipped", "wrapped", "overlaps", "captions", "svg_text"):

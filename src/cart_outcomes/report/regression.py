@@ -22,7 +22,7 @@ from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
 from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_p, is_missing, round_half_up
 from cart_outcomes.report.html import FigureBlock, Section, TableBlock
-from cart_outcomes.report.labels import label
+from cart_outcomes.report.labels import clinical_order, label
 from cart_outcomes.report.options import FigureOptions
 from cart_outcomes.results.run import RunResult
 
@@ -101,6 +101,9 @@ def regression_table(rec: Mapping[str, Any], *, conf_pct: int) -> pd.DataFrame:
         keys = list(dict.fromkeys(keys))
         if not keys:
             continue
+        if keys[0][1] is not None:  # the reference level first, the others in clinical order (not evaluable last)
+            levels = clinical_order(variable, [level for _, level in keys[1:]])
+            keys = [keys[0], *((variable, level) for level in levels)]
         first = next(by_model[k][keys[0]] for k in kinds if keys[0] in by_model[k])
         if first["level"] is not None:
             header: dict[str, Any] = {"Characteristic": _covariate(first), "N": "", "Events": ""}
@@ -207,7 +210,8 @@ def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: Add
                                                              ignore_index=True) if rec.get("univariable") else None
         if plot.forest and frame is not None and len(frame):
             ratio = "Subdistribution hazard ratio" if rec["model"] == "fine-gray" else "Hazard ratio"
-            fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)")
+            fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)",
+                                  header=f"{'SHR' if rec['model'] == 'fine-gray' else 'HR'} ({pct}% CI)", options=plot)
             kind = "multivariable" if drawn else "univariable"
             hazard = "subdistribution hazard ratios" if rec["model"] == "fine-gray" else "hazard ratios"
             caption = (f"{rec['name']}{population}: {kind} {what} {hazard} with {pct}% CIs (log scale); N and "

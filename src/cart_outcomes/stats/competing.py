@@ -135,7 +135,12 @@ class _AJ:
     n_censor: np.ndarray  # (m,)
     estimate: np.ndarray  # (K, m)
     var_ij: np.ndarray  # (K, m)
-    var_cmprsk: np.ndarray  # (K, m)
+    surv: np.ndarray  # (m,) all-cause KM S(u), kept for the cmprsk variance
+    sm: np.ndarray  # (m,) S(u-)
+
+    def var_cmprsk(self) -> np.ndarray:
+        """cmprsk's variance (K, m), computed when asked (:func:`_cmprsk_variance`)."""
+        return _cmprsk_variance(self.n_risk, self.n_event, self.surv, self.sm, self.estimate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +233,7 @@ def _rmean(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray, ta
 
 
 def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarray | None = None) -> _AJ:
-    """Aalen-Johansen CIFs of causes 1..k with their two variances, on the grid of distinct times of ``t``
+    """Aalen-Johansen CIFs of causes 1..k with their variances, on the grid of distinct times of ``t``
     (``weights``: the numbers of rows of event-count cells)."""
     if weights is None:
         time, n, counts = status_table(t, status, k + 1)
@@ -239,7 +244,8 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarr
 
 
 def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
-    """Aalen-Johansen CIFs and variances from event counts (the core; also used on counts computed elsewhere).
+    """Aalen-Johansen CIFs and their infinitesimal-jackknife variance from event counts (the core; also used on
+    counts computed elsewhere); cmprsk's variance is left to :meth:`_AJ.var_cmprsk` (only the table needs it).
 
     ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (m, K) events per cause, ``cens`` (m,).
 
@@ -247,24 +253,19 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
     2. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
        U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
        sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
-    3. cmprsk's Aalen-type variance (Gray's ``cinc``): closed-form increments at each event time, cumulated.
     """
     dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
     k, m = dk.shape
-    est, var_ij, var_c = np.empty((k, m)), np.empty((k, m)), np.empty((k, m))
+    est, var_ij, surv, sm = np.empty((k, m)), np.empty((k, m)), np.empty(m), np.empty(m)
     # blocks of _BLOCK times keep the ~100 passes below in cache; the running sums continue across blocks exactly
     p = None
     c_aa = c_ab = c_bb = None  # running sums of qaa, qab, qbb
-    c_v = np.zeros((3, k))  # running sums of the cmprsk increments v1, v2, v3, over event times
-    c_last = np.zeros(k)  # cmprsk variance at the last event of each cause so far
     for start in range(0, m, _BLOCK):
         sl = slice(start, min(start + _BLOCK, m))
         nb, dkb, cb = n[sl], dk[:, sl], cens[sl]
         p = _influence(nb, dkb, p)
         d, f, cum_a, cum_b, beta_e = p.d, p.f, p.cum_a, p.cum_b, p.beta_e
-        est[:, sl] = f
-
-        # --- infinitesimal jackknife (step 2) ---
+        est[:, sl], surv[sl], sm[sl] = f, p.surv, p.sm
         a2, b2 = cum_a**2, cum_b**2
         n_o = d - dkb
         qaa = cb * a2 + dkb * p.alpha_k**2 + n_o * p.alpha_o**2
@@ -280,11 +281,25 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
         v += f**2 * sbb
         np.maximum(v, 0.0, out=v)
         var_ij[:, sl] = v
+    return _AJ(time, n, dk, cens, est, var_ij, surv, sm)
 
-        # --- cmprsk cuminc variance (step 3), on the times with an event (elsewhere every increment is exactly 0) ---
-        ev = np.flatnonzero(d > 0)
+
+def _cmprsk_variance(n: np.ndarray, dk: np.ndarray, surv: np.ndarray, sm: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """cmprsk's Aalen-type variance (Gray's ``cinc``) of each CIF (K, m): closed-form increments at each event
+    time, cumulated, carried forward between the event times of the cause. ``n`` (m,) at risk, ``dk`` (K, m)
+    events, ``surv``/``sm`` the all-cause KM S(u) and S(u-), ``est`` (K, m) the CIFs (as :func:`_aj_from_counts`
+    computed them). In blocks of :data:`_BLOCK` times, as the estimates."""
+    k, m = dk.shape
+    var_c = np.empty((k, m))
+    c_v = np.zeros((3, k))  # running sums of the cmprsk increments v1, v2, v3, over event times
+    c_last = np.zeros(k)  # cmprsk variance at the last event of each cause so far
+    for start in range(0, m, _BLOCK):
+        sl = slice(start, min(start + _BLOCK, m))
+        nb, dkb, f = n[sl], dk[:, sl], est[:, sl]
+        d = dkb.sum(axis=0) if k > 1 else dkb[0].copy()
+        ev = np.flatnonzero(d > 0)  # elsewhere every increment is exactly 0
         n_ev = np.cumsum(d > 0)  # number of event times up to each row of the block
-        s_e, sm_e, n_e, d_e = p.surv[ev], p.sm[ev], nb[ev], d[ev]
+        s_e, sm_e, n_e, d_e = surv[sl][ev], sm[sl][ev], nb[ev], d[ev]
         inv_s = np.zeros(ev.size)
         np.divide(1.0, s_e, out=inv_s, where=s_e > 0)
         nm1 = np.maximum(n_e - 1.0, 1.0)
@@ -313,7 +328,7 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
             np.take(carried, n_ev, out=var_c[j, sl])
             c_last[j] = carried[-1]
     np.maximum(var_c, 0.0, out=var_c)
-    return _AJ(time, n, dk, cens, est, var_ij, var_c)
+    return var_c
 
 
 def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
@@ -343,7 +358,7 @@ def _cif_table(parts: list, levels: list, labels: list) -> pd.DataFrame:
     return pd.DataFrame({c: cols[c] for c in _CIF_COLUMNS}, copy=False)  # copy=False: no consolidation copy
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CumulativeIncidence(Result):
     """Aalen-Johansen cumulative incidence functions, per group and cause.
 
@@ -364,12 +379,31 @@ class CumulativeIncidence(Result):
     each state with its SE.
     """
 
-    table: pd.DataFrame
     causes: list
     labels: list
     groups: list
     options: dict = field(default_factory=dict)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
+    _fits: tuple = field(default=(), repr=False)  # per group: the _AJ (estimates and IJ variances)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The tidy table (see the class docstring), built on first use: cmprsk's variance, the limits and the
+        2 x m-row frame are computed only then (``states()`` and ``rmean()`` never need them)."""
+        if "table" not in self._cache:
+            conf_type, variance = self.options["conf_type"], self.options["variance"]
+            z = _common.z_value(_common.check_level(self.options["conf_level"]))
+            parts = []
+            for aj in self._fits:
+                se = np.sqrt(aj.var_ij)
+                se_c = np.sqrt(aj.var_cmprsk())
+                se_ci = se if variance == "ij" else se_c
+                se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
+                lo, hi = _common.confint(aj.estimate, se_log, se_ci, conf_type, z)
+                parts.append((aj, se, se_c, lo, hi))
+            self._cache["table"] = _cif_table(parts, self.groups, self.labels)
+        return self._cache["table"]
 
     def at(self, times: float | Sequence[float]) -> pd.DataFrame:
         """Landmark values (e.g. the 1-year CIR) at ``times``: the step function evaluated as R ``summary(fit,
@@ -393,16 +427,9 @@ class CumulativeIncidence(Result):
         return pd.concat(rows, ignore_index=True)
 
     def _counts(self):
-        """Per group: ``(level, time, n_risk, n_event (K, m), n_censor)`` read back from the table."""
-        k = len(self.labels)
-        tab = self.table
-        group = tab["group"].to_numpy()
-        cols = {c: tab[c].to_numpy() for c in ("time", "n_risk", "n_event", "n_censor")}
-        bounds = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1], [True])))
-        for level, lo, hi in zip(self.groups, bounds[:-1], bounds[1:], strict=True):
-            m = (hi - lo) // k
-            yield (level, cols["time"][lo:lo + m], cols["n_risk"][lo:lo + m],
-                   cols["n_event"][lo:hi].reshape(k, m), cols["n_censor"][lo:lo + m])
+        """Per group: ``(level, time, n_risk, n_event (K, m), n_censor)``, the counts the table shows."""
+        for level, aj in zip(self.groups, self._fits, strict=True):
+            yield level, aj.time, aj.n_risk, aj.n_event, aj.n_censor
 
     def states(self) -> pd.DataFrame:
         """Probability of every state of the multi-state model, the event-free state ``"(s0)"`` first, as R's
@@ -418,10 +445,10 @@ class CumulativeIncidence(Result):
         z = _common.z_value(self.options["conf_level"])
         conf_type = self.options["conf_type"]
         frames = []
-        for level, time, n, dk, cens in self._counts():
+        for level, aj in zip(self.groups, self._fits, strict=True):
+            time, n, dk, cens = aj.time, aj.n_risk, aj.n_event, aj.n_censor
             k, m = dk.shape
             s0 = _aj_from_counts(time, n, dk.sum(axis=0)[:, None], cens)
-            aj = _aj_from_counts(time, n, dk.T, cens)
             est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
             se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
             se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
@@ -450,7 +477,7 @@ class CumulativeIncidence(Result):
         """
         if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating) or not np.isfinite(tau):
             raise InputError(f"tau must be a finite number, got {tau!r}")
-        first = float(self.table["time"].min())
+        first = float(min(aj.time.min() for aj in self._fits))
         if tau < first:
             raise InputError(f"tau={tau} is before the first time ({first:g}); R stops with 'Truncation point for "
                              "the mean is < smallest survival'")
@@ -516,7 +543,7 @@ def cumulative_incidence(
         raise InputError(f"conf_type must be one of {_common.CONF_TYPES}, got {conf_type!r}")
     if variance not in _VARIANCES:
         raise InputError(f"variance must be one of {_VARIANCES}, got {variance!r}")
-    z = _common.z_value(_common.check_level(conf_level))
+    _common.check_level(conf_level)
     w = None
     if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
         data, time, event, by, w = (data.frame, *data.arguments("cumulative_incidence", time=time, event=event,
@@ -529,20 +556,13 @@ def cumulative_incidence(
         gv, glab = _inputs.column(frame, by, "by", categorical=True)
         gcode, levels = _inputs.groups(gv, glab, coded.time.size)
     k = len(coded.codes)
-    parts = []
+    fits = []
     for gi in range(len(levels)):
         if len(levels) == 1:  # no subsetting copies
-            aj = _aalen_johansen(coded.time, coded.status, k, w)
+            fits.append(_aalen_johansen(coded.time, coded.status, k, w))
         else:
             sel = gcode == gi
-            aj = _aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel])
-        se = np.sqrt(aj.var_ij)
-        se_c = np.sqrt(aj.var_cmprsk)
-        se_ci = se if variance == "ij" else se_c
-        se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
-        lo, hi = _common.confint(aj.estimate, se_log, se_ci, conf_type, z)
-        parts.append((aj, se, se_c, lo, hi))
-    table = _cif_table(parts, levels, coded.labels)
+            fits.append(_aalen_johansen(coded.time[sel], coded.status[sel], k, None if w is None else w[sel]))
     options = {
         "method": "Aalen-Johansen",
         "conf_type": conf_type,
@@ -555,7 +575,7 @@ def cumulative_incidence(
         "r_equivalent": "survfit(Surv(time, factor(event)) ~ by); cmprsk::cuminc(time, event, by)",
         "version": __version__,
     }
-    return CumulativeIncidence(table, list(coded.codes), list(coded.labels), list(levels), options)
+    return CumulativeIncidence(list(coded.codes), list(coded.labels), list(levels), options, _fits=tuple(fits))
 
 
 # ----------------------------------------------------------------------------------------------------------------
