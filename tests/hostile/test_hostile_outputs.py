@@ -8,6 +8,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import hostile_cases as H
 import pandas as pd
@@ -51,12 +52,25 @@ def test_ids_that_look_like_markup_are_analysed_and_stay_inert(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "default-src 'none'" in page  # the CSP stays the second line of defence
     assert "<!--" not in page and "<metadata" not in page  # no label text copied into SVG comments
-    for text in REFUSED_BEFORE:
-        assert text not in page
+    for text in (t for t in REFUSED_BEFORE if "<" in t):
+        assert text not in page  # never as markup
     assert not re.search(r"<\s*(script|img)\b|<a href=\"http", page, re.IGNORECASE)
+    assert not re.search(r"=\s*\"[^\"]*(javascript:|alert\(|url\(http)", page)  # in no attribute
+    shown = set()
     for svg in (out / "figures").glob("*.svg"):
         body = svg.read_text(encoding="utf-8")
-        assert "<!--" not in body and "alert(" not in body and sanitize_svg(body) == body.strip()
+        assert "<!--" not in body and sanitize_svg(body) == body.strip()
+        tree = ElementTree.fromstring(body)
+        for element in tree.iter():
+            # user text lives only in the content of <text> elements (editable labels), never in markup
+            assert element.tag.rsplit("}", 1)[-1] not in ("script", "a", "img", "foreignObject"), svg.name
+            assert not any("alert(" in v or "javascript:" in v for v in element.attrib.values()), svg.name
+            if element.tag.endswith("}text"):
+                shown.add("".join(element.itertext()))
+            else:
+                assert "alert(" not in (element.text or ""), svg.name  # e.g. not in the <style> sheet
+    assert {"P2 javascript:alert(1)", "P3 url(http://x/a)"} <= shown  # swimmer rows
+    assert any(t.startswith("P1 <img src=x") for t in shown)  # a '<' is escaped text, parsed back as text
 
 
 def test_svg_comments_and_metadata_are_removed_but_active_markup_still_refused():

@@ -78,6 +78,21 @@ def test_adsl_adrs_adae_hold_the_run_patients_responses_and_grades(demo) -> None
     assert set(crs["AETOXSYS"]) == {"ASTCT2019"}
 
 
+def test_the_csv_formula_guard_is_undone_on_text_columns(demo, tmp_path: Path) -> None:
+    # a patient id that starts like a formula is written '=... in tables/*.csv; ADaM holds the id itself
+    run, out = demo
+    pid = run.patients["patient_id"].iloc[0]
+    copy = tmp_path / "run"
+    (copy / "tables").mkdir(parents=True)
+    (copy / "results.json").write_bytes((out / "results.json").read_bytes())
+    for table in (out / "tables").glob("*.csv"):
+        text = re.sub(rf"(?m)^{re.escape(pid)},", f"'={pid},", table.read_text(encoding="utf-8"))
+        (copy / "tables" / table.name).write_text(text, encoding="utf-8")
+    data = adam_datasets(copy)
+    assert data["ADSL"].frame["USUBJID"].iloc[0] == f"={pid}"
+    assert (data["ADTTE"].frame["USUBJID"] == f"={pid}").any()
+
+
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory):
     folder = tmp_path_factory.mktemp("adam-dated")

@@ -202,17 +202,33 @@ def clean_cohort() -> pd.DataFrame:
     return frame.assign(hsct=frame["hsct"].map({SCRIPT_GROUP: "HSCT", "none": "No HSCT"}))
 
 
-def drawn_rows(risk_ax) -> dict[int, list[float]]:
-    """{row number: counts left to right}, read from the at-risk text artists of a table axes."""
-    rows: dict[int, list[tuple[float, float]]] = {}
+def drawn_rows(risk_ax) -> dict[tuple[str, int], list[float]]:
+    """{(row kind, group row): counts left to right}, read from the risk-table text artists of a table axes (gids
+    ``risk-<kind>-<row>-<tick>``)."""
+    rows: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for text in risk_ax.texts:
         gid = text.get_gid() or ""
-        if gid.startswith("at-risk-"):
-            rows.setdefault(int(gid.split("-")[2]), []).append((text.get_position()[0], float(text.get_text())))
-    return {row: [n for _, n in sorted(cells)] for row, cells in rows.items()}
+        if gid.startswith("risk-"):
+            _, kind, row, _ = gid.split("-")
+            rows.setdefault((kind, int(row)), []).append((text.get_position()[0], float(text.get_text())))
+    return {key: [n for _, n in sorted(cells)] for key, cells in rows.items()}
+
+
+def drawn_table(fig, axis: int = 1) -> dict[str, dict[str, list[float]]]:
+    """The risk table as drawn: {row kind: {row label: counts left to right}}; a row's label is the y tick label at
+    its height (the group name, or the kind's name "At risk", "Events" for a single curve)."""
+    ax = fig.axes[axis]
+    labels = {round(y, 6): t.get_text() for y, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+    out: dict[str, dict[str, list[float]]] = {}
+    for text in ax.texts:
+        gid = text.get_gid() or ""
+        if gid.startswith("risk-"):
+            kind = gid.split("-")[1]
+            label = labels[round(text.get_position()[1], 6)]
+            out.setdefault(kind, {}).setdefault(label, []).append((text.get_position()[0], float(text.get_text())))
+    return {k: {label: [n for _, n in sorted(cells)] for label, cells in rows.items()} for k, rows in out.items()}
 
 
 def drawn_at_risk(fig, axis: int = 1) -> dict[str, list[float]]:
     """The numbers at risk as drawn: {row label: counts left to right}."""
-    labels = [t.get_text() for t in fig.axes[axis].get_yticklabels()]
-    return {labels[row]: counts for row, counts in drawn_rows(fig.axes[axis]).items()}
+    return drawn_table(fig, axis)["at_risk"]

@@ -4,6 +4,7 @@ written as the plan asks, hostile text inert in HTML/CSV/XLSX, and --deidentify 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from report_cases import EXAMPLE, drawn_at_risk
+from report_cases import EXAMPLE, drawn_at_risk, drawn_table
 
 from cart_outcomes._version import __version__
 from cart_outcomes.plan.run import run_plan
@@ -116,17 +117,23 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
         ticks = list(fig.axes[0].get_xticks())
         if name.startswith("km_"):
             fit = fits[name[3:]]
-            drawn = drawn_at_risk(fig)
-            assert drawn == {"All patients": fit.at(ticks)["n_risk"].tolist()}
-            # R's n.risk at t = patients still under observation at t (hand count on the derived endpoint)
+            drawn = drawn_table(fig)
+            at = fit.at(ticks)
+            assert drawn == {"at_risk": {"At risk": at["n_risk"].tolist()},
+                             "events": {"Events": at["n_event"].cumsum().tolist()}}
+            # R's n.risk at t = patients still under observation at t, and the cumulative events = events on or
+            # before t (hand counts on the derived endpoint)
             endpoint = name.split("_")[1]
-            times = frame[f"{endpoint}_time_days"].dropna().to_numpy()
-            assert drawn["All patients"] == [float((times >= t).sum()) for t in ticks]
+            times = frame[f"{endpoint}_time_days"].to_numpy()
+            events = frame[f"{endpoint}_event"].eq(True).to_numpy()
+            assert drawn["at_risk"]["At risk"] == [float((times >= t).sum()) for t in ticks]
+            assert drawn["events"]["Events"] == [float((events & (times <= t)).sum()) for t in ticks]
         elif name.startswith("cif_"):
             fit = fits["cir_" + name[4:]]
             at = fit.at(ticks)
             expected = at.loc[at["cause"] == at["cause"].iloc[0], "n_risk"].tolist()
-            assert list(drawn_at_risk(fig, 2).values()) == [expected]  # the table under the first panel
+            for panel in (2, 3):  # each cause's panel has its own labelled table of event-free patients
+                assert list(drawn_at_risk(fig, panel).values()) == [expected]
             times = frame["cir_time_days"].dropna().to_numpy()
             assert expected == [float((times >= t).sum()) for t in ticks]
         elif name.startswith("naive_km_"):
@@ -253,6 +260,18 @@ def test_a_deidentified_run_reports_no_id(demo_run):
     assert "de-identified" in _visible(text)
     assert deidentify_run(deidentify_run(demo_run)).tables["endpoints"]["patient_id"].tolist() == \
         deidentify_run(demo_run).tables["endpoints"]["patient_id"].tolist()
+
+
+def test_text_columns_of_every_string_dtype_are_coded(demo_run):
+    # pandas 3 reads and builds text as the str dtype, not object; "string" is the same case on pandas 2
+    pid = SEED_IDS[0]
+    notes = {dtype: pd.DataFrame({"message": [f"{pid} excluded on 2024-01-02"]}, dtype=dtype)
+             for dtype in (object, "string")}
+    run = dataclasses.replace(demo_run, tables={**demo_run.tables, **{str(k): v for k, v in notes.items()}})
+    coded = deidentify_run(run).tables
+    for dtype in notes:
+        (message,) = coded[str(dtype)]["message"].tolist()
+        assert pid not in message and message.endswith("excluded on [date removed]")
 
 
 def test_free_text_coding_replaces_whole_ids_and_dates():

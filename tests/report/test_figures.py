@@ -39,9 +39,9 @@ def test_km_numbers_at_risk_equal_km_at_and_hand_count_on_event_days(cohort):
 def test_km_numbers_at_risk_in_months_use_30_4375_days(cohort):
     km = kaplan_meier(cohort, "os_days", "os_event")
     fig = F.km_figure(km, times=[0, 3, 6, 12, 24], unit="months")
-    assert drawn_at_risk(fig)["All patients"] == km.at([0, 3 * 30.4375, 6 * 30.4375, 12 * 30.4375,
-                                                        24 * 30.4375])["n_risk"].tolist()
-    assert "30.4375" in fig.axes[0].get_xlabel()
+    assert drawn_at_risk(fig)["At risk"] == km.at([0, 3 * 30.4375, 6 * 30.4375, 12 * 30.4375,
+                                                   24 * 30.4375])["n_risk"].tolist()
+    assert fig.axes[0].get_xlabel() == "Months since CAR-T infusion"
 
 
 def test_km_default_ticks_stay_within_follow_up_and_match_counts(cohort):
@@ -49,7 +49,7 @@ def test_km_default_ticks_stay_within_follow_up_and_match_counts(cohort):
     fig = F.km_figure(km)
     ticks = list(fig.axes[0].get_xticks())
     assert ticks[0] == 0 and ticks[-1] <= cohort["os_days"].max()
-    assert drawn_at_risk(fig)["All patients"] == km.at(ticks)["n_risk"].tolist()
+    assert drawn_at_risk(fig)["At risk"] == km.at(ticks)["n_risk"].tolist()
 
 
 def test_km_legend_names_the_test_and_hr(cohort):
@@ -79,7 +79,8 @@ def test_cif_numbers_at_risk_equal_cif_at(cohort):
     drawn = drawn_at_risk(fig, 2)  # the table under the first panel
     for group in ("T-ALL", "T-LBL"):
         assert drawn[group] == at.loc[at["group"] == group, "n_risk"].tolist()
-    assert drawn_rows(fig.axes[3]) == drawn_rows(fig.axes[2])  # event-free patients: same table under each cause
+    at_risk = [{k: v for k, v in drawn_rows(fig.axes[i]).items() if k[0] == "at_risk"} for i in (2, 3)]
+    assert at_risk[0] == at_risk[1]  # event-free patients: the same numbers at risk under each cause
     # event-free and under observation at t: first event/censoring time >= t, hand count for T-LBL at day 250
     tlbl = competing(cohort).query("diagnosis == 'T-LBL'")
     assert drawn_at_risk(fig, 2)["T-LBL"][ticks.index(250)] == float((tlbl["cr_time"] >= 250).sum())
@@ -104,8 +105,9 @@ def test_svg_carries_user_text_escaped_and_is_accepted_for_inlining(cohort, name
     assert "<script" not in svg.lower()
     assert re.search(r"\son\w+\s*=", svg) is None
     assert sanitize_svg(svg) == svg  # already what the HTML report inlines
-    if name == "swimmer":
-        assert "alert(" not in svg and "<!--" not in svg  # the id is glyph paths only; no comment carries it
+    if name == "swimmer":  # the id is an escaped <text> node; no comment carries it
+        assert "&lt;script&gt;alert(&#x27;id&#x27;)&lt;/script&gt;" in svg or "&lt;script&gt;alert(" in svg
+        assert "<!--" not in svg
     assert SCRIPT_ID not in svg and SCRIPT_GROUP not in svg
 
 
@@ -133,9 +135,9 @@ def test_png_is_300_dpi_by_default():
 
 def test_save_figure_by_suffix(tmp_path):
     fig = build("toxicity_bars")
-    for suffix, magic in ((".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+    for suffix, magic in ((".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".tiff", b"II*\x00")):
         assert F.save_figure(fig, tmp_path / f"f{suffix}").read_bytes().startswith(magic)
-    with pytest.raises(InputError, match="svg, .png or .pdf"):
+    with pytest.raises(InputError, match="svg, .png, .pdf or .tiff"):
         F.save_figure(fig, tmp_path / "f.jpg")
 
 
@@ -152,7 +154,7 @@ def test_figures_leave_matplotlib_global_state_alone(cohort):
 def test_bad_inputs_are_located(cohort):
     km = kaplan_meier(cohort, "os_days", "os_event")
     with pytest.raises(InputError, match="unit"):
-        F.km_figure(km, unit="weeks")
+        F.km_figure(km, unit="fortnights")
     with pytest.raises(InputError, match="layout"):
         F.cif_figure(cumulative_incidence(competing(cohort), "cr_time", "cr_status"), layout="pie")
     with pytest.raises(InputError, match="unique"):

@@ -27,8 +27,9 @@ def test_missing_values_and_units():
     assert all(is_missing(v) for v in (None, np.nan, pd.NA, pd.NaT, float("nan")))
     assert not any(is_missing(v) for v in (0, "", "NA", [np.nan], False))
     assert unit_scale("months") == 30.4375 and unit_scale("days") == 1.0
+    assert unit_scale("weeks") == 7.0 and unit_scale("years") == 365.25
     with pytest.raises(InputError, match="unit"):
-        unit_scale("years")
+        unit_scale("fortnights")
 
 
 def test_one_rounding_policy_for_text_and_tables():

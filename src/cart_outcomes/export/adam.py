@@ -89,7 +89,7 @@ def _read_table(results_dir: Path, name: str, *, required: bool = True) -> pd.Da
         return None
     frame = pd.read_csv(path, dtype={"patient_id": str}, keep_default_na=False, na_values=[""])
     for column in frame.columns:  # undo the spreadsheet-formula guard of the CSV writer ('=x -> =x)
-        if frame[column].dtype == object:
+        if pd.api.types.is_string_dtype(frame[column].dtype):  # object on pandas 2, str on pandas 3
             frame[column] = frame[column].map(
                 lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in _FORMULA_START and v[1:2]
                 else v)
@@ -388,11 +388,11 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(f"formats {unknown} are not among {FORMATS}")
+    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
+    wanted = [writers[f]() for f in formats]  # fail before reading or writing anything when an extra is missing
     datasets, note = _build(Path(results_dir), studyid)
     for ds in datasets.values():
         _check(ds)
-    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
-    wanted = [writers[f]() for f in formats]  # fail before writing anything when an extra is missing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []

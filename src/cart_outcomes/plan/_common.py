@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from cart_outcomes.plan.model import Plan
-from cart_outcomes.units import days_per_unit
+from cart_outcomes.units import days_per_unit, time_point_label
 
 
 class Part(NamedTuple):
@@ -92,7 +92,6 @@ def in_unit(rows: list[dict], plan: Plan, keys: Iterable[str] = ("time",)) -> li
 
 
 def time_label(plan: Plan, t_days: float) -> str:
-    """How a time is named in labels: ``day 182.6`` or ``6-month``."""
-    if plan.statistics.time_unit == "months":
-        return f"{t_days / scale(plan):g}-month"
-    return f"day {t_days:g}"
+    """How a time is named in labels: ``day 182.6``, ``26-week``, ``6-month`` or ``1-year``
+    (:func:`~cart_outcomes.units.time_point_label`, which the report uses too)."""
+    return time_point_label(t_days / scale(plan), plan.statistics.time_unit)

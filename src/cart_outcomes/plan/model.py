@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from cart_outcomes._yaml import YamlLimitError, load_yaml, read_yaml_text
 from cart_outcomes.cohort.mapping import DataMapping
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES, ORR_RESPONSES
 from cart_outcomes.errors import InputError
-from cart_outcomes.units import DAYS_PER_MONTH
+from cart_outcomes.units import DAYS_PER_MONTH, TimeUnit
 
 PLAN_VERSION = 1
 
@@ -76,7 +76,8 @@ class StatisticsOptions(_Strict):
     conf_type: Literal["log", "log-log", "plain"] = "log-log"
     conf_level: float = Field(default=0.95, gt=0, lt=1)
     ties: Literal["efron", "breslow", "exact"] = "efron"
-    time_unit: Literal["days", "months"] = "days"
+    time_unit: TimeUnit = Field(default="days", description="Unit of every time in the results, tables, figure "
+                                "axes and labels (a month is 30.4375 days, a year 365.25); rates_at is read in it.")
 
 
 class Analysis(_Strict):
@@ -270,6 +271,9 @@ class RMST(_Strict):
 
 
 class FigureSection(_Strict):
+    """Figures to draw, how every survival figure (Kaplan-Meier, cumulative incidence, Simon-Makuch) looks, and the
+    files to save. A group keeps its colour in every figure of the report."""
+
     km: bool = True
     cif: bool = True
     swimmer: bool = True
@@ -278,8 +282,39 @@ class FigureSection(_Strict):
     kinetics: bool = True
     labs: bool = True
     forest: bool = Field(default=True, description="Forest plot of each regression's hazard ratios.")
-    ci_bands: bool = False
-    formats: list[Literal["svg", "png", "pdf"]] = Field(default_factory=lambda: ["svg"])
+    ci_bands: bool = Field(default=False, description="Pointwise confidence bands on Kaplan-Meier and "
+                           "cumulative-incidence curves.")
+    formats: list[Literal["svg", "png", "pdf", "tiff"]] = Field(
+        default_factory=lambda: ["svg"], description="Figure files to write: SVG (text editable as <text>), PNG and "
+        "TIFF at `dpi`, PDF (fonts embedded).")
+    dpi: int = Field(default=300, ge=72, le=1200, description="Resolution of PNG and TIFF files.")
+    width: float = Field(default=6.5, gt=0, le=20, description="Width of a survival figure, inches.")
+    height: float = Field(default=4.0, gt=0, le=20, description="Height of the curve panel, inches (the risk "
+                          "table is added below).")
+    font_family: str = Field(default="DejaVu Sans", description="An installed font (DejaVu Sans ships with the "
+                             "software; 'Liberation Sans' is metric-compatible with Arial where installed).")
+    font_size: float = Field(default=9.0, ge=4, le=24, description="Base font size, points.")
+    palette: Literal["okabe-ito", "greyscale"] | list[Annotated[str, StringConstraints(
+        pattern=r"^#[0-9A-Fa-f]{6}$")]] = Field(
+        default="okabe-ito", description="Okabe-Ito (colour-blind safe), greyscale with line types (print), or a "
+        "list of '#RRGGBB' colours given to the groups in order.")
+    group_labels: dict[str, str] = Field(default_factory=dict, description="Display names of group values, e.g. "
+                                         "{no HSCT: No transplant}.")
+    group_order: list[str] = Field(default_factory=list, description="Group values (or labels) in the order the "
+                                   "legend and risk table list them; others follow in data order.")
+    risk_table: list[Literal["at_risk", "events", "censored"]] = Field(
+        default_factory=lambda: ["at_risk", "events"], description="Rows under the curves at each x tick: number "
+        "at risk, cumulative events, cumulative censored (ggsurvfit's default: at risk and events); [] for none.")
+    median: bool = Field(default=True, description="'Median X months (95% CI a-b)' on single-arm Kaplan-Meier "
+                         "figures.")
+    p_value: Literal["legend", "plot", "none"] = Field(default="legend", description="Where the test's p-value "
+                                                       "goes: legend title, inside the plot, or not shown.")
+    time_breaks: float | None = Field(default=None, gt=0, description="Tick spacing in statistics.time_unit "
+                                      "(default: the unit's usual spacing, e.g. 3 months).")
+    time_max: float | None = Field(default=None, gt=0, description="Right end of the time axis, in "
+                                   "statistics.time_unit (default: the last follow-up).")
+    min_at_risk: int = Field(default=3, ge=1, description="Simon-Makuch steps with fewer patients at risk in "
+                             "their state are not drawn (the caption says so); 1 draws every step.")
 
 
 class ReportSection(_Strict):
@@ -330,10 +365,11 @@ class Plan(_Strict):
         return standard_analyses(self.statistics.time_unit)
 
 
-def standard_analyses(time_unit: Literal["days", "months"] = "days") -> list[Analysis]:
-    """OS, PFS, EFS and DOR overall with 6- and 12-month rates (given in ``time_unit``); relapse and NRM as
-    competing risks."""
-    rates = [6.0, 12.0] if time_unit == "months" else [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH]
+def standard_analyses(time_unit: TimeUnit = "days") -> list[Analysis]:
+    """OS, PFS, EFS and DOR overall with 6- and 12-month rates (given in ``time_unit``; 26 and 52 in weeks);
+    relapse and NRM as competing risks."""
+    rates = {"days": [6 * DAYS_PER_MONTH, 12 * DAYS_PER_MONTH], "weeks": [26.0, 52.0], "months": [6.0, 12.0],
+             "years": [0.5, 1.0]}[time_unit]
     return [
         Analysis(endpoint="os", rates_at=rates),
         Analysis(endpoint="pfs", rates_at=rates),

@@ -1,8 +1,8 @@
 """Static SVG for inlining in HTML: what a figure may contain once it leaves matplotlib.
 
-A figure's text (patient ids, group names, captions) is drawn as glyph paths; matplotlib also copies each label into
-an XML comment. :func:`sanitize_svg` removes comments and metadata so no user text is left in the markup, then checks
-the markup (never the text) for anything a browser would run or fetch.
+A figure's text (patient ids, group names, captions) is kept as escaped ``<text>`` nodes (editable in a drawing
+program); matplotlib also copies some labels into XML comments. :func:`sanitize_svg` removes comments and metadata,
+then checks the markup (never the text) for anything a browser would run or fetch.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ _CHECKED_MAX = 64
 def sanitize_svg(svg: str) -> str:
     """Static SVG safe to inline: comments and ``<metadata>`` removed, every element and attribute checked.
 
-    Matplotlib copies each label into an XML comment next to its glyph paths (escaped, but a browser never needs
-    it), so comments go; the text of a figure (patient ids, group names) otherwise lives only in glyph paths and
-    escaped text nodes, which a browser does not execute. What is checked is markup only, never text: no element
+    Matplotlib copies labels into XML comments (escaped, but a browser never needs them), so comments go; the text
+    of a figure (patient ids, group names) otherwise lives only in escaped ``<text>`` nodes, which a browser does not
+    execute. What is checked is markup only, never text: no element
     that runs code or fetches (script, foreignObject, a, animation), no ``on*`` event attribute, hrefs only to
     local fragments or inline PNG, ``url()`` only to local fragments. A violation is a bug in the figure code (user
     text cannot create markup), so it raises :class:`~cart_outcomes.errors.InputError`.

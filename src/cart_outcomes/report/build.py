@@ -30,6 +30,7 @@ from cart_outcomes.report._format import (
     format_p,
     format_percent,
     format_time,
+    round_half_up,
 )
 from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
@@ -38,6 +39,7 @@ from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_para
 from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
 from cart_outcomes.results.run import RunResult
+from cart_outcomes.units import days_per_unit, unit_noun
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -210,7 +212,8 @@ def _group_label(group: Any) -> str:
     return "All patients" if group in (None, "all") else str(group)
 
 
-def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section:
+def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
+                      styles: F.GroupStyles) -> Section:
     conv = run.record.conventions
     figures, tables, drawn_cif = [], [], set()
     pct = _conf_pct(run)
@@ -233,9 +236,11 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
             if fit is not None and plot.cif and key not in drawn_cif:
                 drawn_cif.add(key)
                 test = s["gray_test"][0].get("p") if s.get("gray_test") else None
-                fig = F.cif_figure(fit, test=test, cause_labels=CAUSE_LABELS, unit=conv.time_unit)
-                caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with the "
-                           "number of patients at risk (event-free) under each panel.")
+                fig = F.cif_figure(fit, test=test, cause_labels=CAUSE_LABELS, unit=conv.time_unit, options=plot,
+                                   styles=styles)
+                caption = (f"Cumulative incidence of competing events{population}{by} (Aalen-Johansen), with "
+                           f"{_risk_caption(plot, 'event-free patients at risk')} under each panel"
+                           f"{'; shaded: pointwise ' + str(pct) + '% confidence bands' if plot.ci_bands else ''}.")
                 figures.append(_add(figs, f"cif_{s['population']}_{s.get('by') or 'overall'}", fig, caption))
             continue
         logrank = s["logrank"]["p"] if s.get("logrank") else None
@@ -245,11 +250,44 @@ def _survival_section(run: RunResult, plot: FigureOptions, figs: dict, out_table
                                       + (f" Log-rank p = {format_p(logrank)}." if logrank is not None else "")))
         out_tables[f"survival_{s['id']}"] = table
         if fit is not None and plot.km:
-            fig = F.km_figure(fit, logrank=logrank, ci=plot.ci_bands, ylabel=f"{s['name']} probability",
-                              unit=conv.time_unit)
-            caption = f"{s['name']}{population}{by} (Kaplan-Meier) with the number of patients at risk."
+            fig = F.km_figure(fit, logrank=logrank, ylabel=f"{s['name']} probability", unit=conv.time_unit,
+                              options=plot, styles=styles)
+            caption = f"{s['name']}{population}{by} (Kaplan-Meier) with {_risk_caption(plot)}."
             figures.append(_add(figs, f"km_{s['id']}", fig, caption))
     return Section("survival", "Survival", figures=figures, tables=tables)
+
+
+def _risk_caption(plot: FigureOptions, at_risk: str = "the number of patients at risk") -> str:
+    """What the risk table under a figure shows, in words."""
+    parts = {"at_risk": at_risk, "events": "the cumulative number of events", "censored": "the cumulative number "
+             "censored"}
+    shown = [parts[k] for k in plot.risk_table]
+    if not shown:
+        return "no risk table"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _time_text(value: float, unit: str) -> str:
+    """``4.1 months``, ``134 days``: a time by the rounding policy, with its unit."""
+    text = format_time(value, unit)
+    return f"{text} {unit_noun(unit, float(text))}"
+
+
+def _suppression_note(sm: Any, min_at_risk: int, labels: Mapping[str, str], unit: str) -> str:
+    """The caption sentence saying which Simon-Makuch curve stops early because few patients remain at risk."""
+    cut = F.suppressed_steps(sm, min_at_risk)
+    if not cut:
+        return ""
+    scale = days_per_unit(unit)
+    parts = []
+    for state, c in cut.items():
+        name = f"{labels.get('unexposed', 'unexposed')} (yet)" if state == "unexposed" else \
+            f"after {labels.get('exposed', 'exposure')}"
+        where = "is not drawn" if c["time"] != c["time"] else (
+            f"stops at {_time_text(c['time'] / scale, unit)} ({round_half_up(100 * c['survival'])}%)")
+        parts.append(f"the {name} curve {where}; its last estimate is {round_half_up(100 * c['hidden_survival'])}%")
+    return (f" Steps with fewer than {min_at_risk} patients at risk in their state are not drawn: "
+            + "; ".join(parts) + ".")
 
 
 def _cox_note(cox: Mapping[str, Any], note: str) -> str:
@@ -296,7 +334,8 @@ def _comparison_rows(c: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section | None:
+def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
+                  styles: F.GroupStyles) -> Section | None:
     comparisons = run.results["comparisons"]
     if not comparisons:
         return None
@@ -310,8 +349,8 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
             warnings.append(f"{c['name']} ({comparison_label(c)}): {c['immortal_time']['warning']}")
         fit = run.fits.naive.get(key)
         if fit is not None and plot.km:
-            fig = F.km_figure(fit, logrank=c["naive"]["logrank"]["p"], ci=plot.ci_bands,
-                              ylabel=f"{c['name']} probability", unit=unit)
+            fig = F.km_figure(fit, logrank=c["naive"]["logrank"]["p"], ylabel=f"{c['name']} probability",
+                              unit=unit, options=plot, styles=styles)
             caption = (f"{title}: naive Kaplan-Meier curves from day 0 with the log-rank p (groups fixed by an "
                        "exposure that happens later; biased by immortal time).") if "immortal_time" in c else \
                 f"{title}: Kaplan-Meier curves with the log-rank p."
@@ -319,11 +358,15 @@ def _hsct_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: d
         sm = run.fits.simon_makuch.get(key)
         if sm is not None and plot.simon_makuch:
             labels = c.get("labels", {})
+            named = {k: plot.group_labels.get(v, v) for k, v in labels.items()}
             fig = F.simon_makuch_figure(sm, test=c["mantel_byar"]["p"], ylabel=f"{c['name']} probability", labels={
-                "unexposed": f"{labels.get('unexposed', 'unexposed')} (yet)",
-                "exposed": f"after {labels.get('exposed', 'exposure')}"}, unit=unit)
+                "unexposed": f"{named.get('unexposed', 'unexposed')} (yet)",
+                "exposed": f"after {named.get('exposed', 'exposure')}"}, unit=unit, options=plot, styles=styles,
+                style_keys=labels)
             caption = (f"{title}: Simon-Makuch curves (patients move from the unexposed to the exposed curve on the "
-                       "day of exposure) with the Mantel-Byar p and the numbers at risk in each state.")
+                       "day of exposure; the exposed curve starts on the first exposure day) with the Mantel-Byar p "
+                       f"and {_risk_caption(plot, 'the number at risk')} in each state."
+                       + _suppression_note(sm, plot.min_at_risk, named, unit))
             figures.append(_add(figs, f"simon_makuch_{c['comparison']}_{c['endpoint']}", fig, caption))
         if "immortal_time" in c:
             table = T.hsct_comparison_table(_comparison_rows(c), conf_pct=_conf_pct(run))
@@ -540,14 +583,15 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
 
     options = options or ReportOptions()
     plot = options.figures
+    styles = F.GroupStyles(plot)  # one colour per group across every figure of the report
     figs: dict[str, tuple[Any, FigureBlock]] = {}
     out_tables: dict[str, pd.DataFrame] = {}
     sections = [
         _cohort_section(run, plot, figs, out_tables),
         _data_quality_section(run),
         _response_section(run, out_tables),
-        _survival_section(run, plot, figs, out_tables),
-        _hsct_section(run, plot, figs, out_tables),
+        _survival_section(run, plot, figs, out_tables, styles),
+        _hsct_section(run, plot, figs, out_tables, styles),
         regression_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
         rmst_section(run, out_tables, _conf_pct(run)),
         _safety_section(run, plot, figs, out_tables),

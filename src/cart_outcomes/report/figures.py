@@ -1,18 +1,25 @@
-"""Publication figures: Kaplan-Meier with numbers at risk, cumulative incidence, Simon-Makuch, swimmer, toxicity,
-forest and kinetics plots.
+"""Publication figures: Kaplan-Meier with a risk table, cumulative incidence, Simon-Makuch, swimmer, toxicity, forest
+and kinetics plots.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global backend, no figure
-manager, nothing left open), inside :func:`figure_style`, a fixed ``rc_context``: DejaVu Sans (shipped with
-matplotlib), text drawn as paths in SVG, a fixed ``svg.hashsalt`` and no date metadata, so the same input always gives
-the same bytes. Serialise with :func:`figure_to_svg`, :func:`figure_to_png` (300 dpi by default),
-:func:`figure_to_pdf` or :func:`save_figure`.
+manager, nothing left open), inside :func:`figure_style`, an ``rc_context`` with a fixed ``svg.hashsalt`` and no date
+metadata, so the same input always gives the same bytes. SVG keeps its text as ``<text>`` elements
+(``svg.fonttype = "none"``), so a label can be edited in Inkscape, Illustrator or PowerPoint; the font (DejaVu Sans by
+default, shipped with matplotlib) is named with a generic fallback and nothing is fetched. Serialise with
+:func:`figure_to_svg`, :func:`figure_to_png` (300 dpi by default), :func:`figure_to_pdf`, :func:`figure_to_tiff` or
+:func:`save_figure`.
 
-Colours are the Okabe-Ito palette (Okabe M, Ito K. Color Universal Design, 2008), distinguishable with every common
-colour-vision deficiency; curves are also told apart by their labels, not by colour alone.
+Survival figures (:func:`km_figure`, :func:`cif_figure`, :func:`simon_makuch_figure`) take the report's
+:class:`~cart_outcomes.report.options.FigureOptions` (size, font, palette, group labels and order, CI bands, risk
+table rows, median annotation, p-value placement, tick breaks and axis limit) and a :class:`GroupStyles`, which fixes
+the colour and line type of each group for a whole report. The default palette is Okabe-Ito (Okabe M, Ito K. Color
+Universal Design, 2008), distinguishable with every common colour-vision deficiency; ``"greyscale"`` adds line types
+for print.
 
-Times are days from infusion in every input; ``unit="months"`` divides by 30.4375 (365.25 / 12) and says so on the
-axis. Numbers at risk under survival curves are the fitted result's own ``at(ticks)`` at the x ticks, i.e.
-R's ``summary(survfit, times = ticks)$n.risk`` (subjects still at risk at the tick, also when events fall on it).
+Times are days from infusion in every input; ``unit`` (days, weeks, months, years; see :mod:`cart_outcomes.units`)
+divides them for display and names the axis. The risk table under a curve gives, at each x tick, R's
+``summary(survfit, times = ticks)$n.risk`` (the fit's own ``at(ticks)``: subjects still at risk at the tick, also when
+events fall on it), the cumulative number of events (the sum of ``n.event`` up to the tick) and of censorings.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,27 +36,34 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import DAYS_PER_MONTH, format_p, is_missing, round_half_up, unit_scale
+from cart_outcomes.report._format import format_p, is_missing, round_half_up
 from cart_outcomes.report._svg import sanitize_svg
+from cart_outcomes.report.options import FigureOptions
+from cart_outcomes.units import axis_label, days_per_unit, default_break, format_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
+    "GREYSCALE",
     "OKABE_ITO",
+    "GroupStyles",
     "cif_figure",
     "figure_style",
     "figure_to_pdf",
     "figure_to_png",
     "figure_to_svg",
+    "figure_to_tiff",
     "forest_figure",
     "kinetics_figure",
     "kinetics_parameter_figure",
     "km_figure",
     "lab_trajectory_figure",
+    "palette_colours",
     "save_figure",
     "simon_makuch_figure",
+    "suppressed_steps",
     "swimmer_figure",
     "toxicity_bars",
     "toxicity_heatmap",
@@ -57,6 +72,11 @@ __all__ = [
 #: Okabe-Ito colours in the order curves use them (blue, vermillion, bluish green, orange, reddish purple, sky blue,
 #: yellow, black).
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Greys of the ``"greyscale"`` palette (with :data:`LINE_TYPES`, for print without colour).
+GREYSCALE = ("#000000", "#666666", "#999999", "#4D4D4D")
+#: Line types of the greyscale palette: solid, dashed, dotted, dash-dot, long dash, dash-dot-dot.
+LINE_TYPES: tuple[Any, ...] = ("solid", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (10, 3)),
+                               (0, (6, 2, 1, 2, 1, 2)))
 
 #: Grade colours 0..5 for toxicity plots (light grey, then yellow → orange → vermillion → dark red, black = death).
 GRADE_COLOURS = ("#E8E8E8", "#F0E442", "#E69F00", "#D55E00", "#8B1A00", "#000000")
@@ -79,7 +99,7 @@ _RC: dict[str, Any] = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "savefig.bbox": None,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "svg.hashsalt": "cart-outcomes",
     "svg.image_inline": True,
     "pdf.fonttype": 42,
@@ -90,15 +110,36 @@ _RC: dict[str, Any] = {
 _SVG_META = {"Date": None}
 _PNG_META = {"Software": None}
 _PDF_META = {"Creator": None, "Producer": None, "CreationDate": None}
+_SVG_FONT = re.compile(r"font-family: ([^;\"]+)")
+_SERIF = ("serif", "times", "georgia", "garamond", "roman", "c059", "liberation serif", "dejavu serif")
+
+
+def _font_rc(options: FigureOptions | None) -> dict[str, Any]:
+    """Font settings of ``options`` (family checked to be installed: no silent fallback to another font)."""
+    if options is None:
+        return {}
+    from matplotlib import font_manager
+
+    family = options.font_family
+    if family not in ("sans-serif", "serif", "monospace"):
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False)
+        except ValueError:
+            installed = sorted({f.name for f in font_manager.fontManager.ttflist})
+            raise InputError(f"figures.font_family {family!r} is not installed; installed fonts: "
+                             f"{', '.join(installed)}") from None
+    size = float(options.font_size)
+    return {"font.family": family, "font.size": size, "axes.titlesize": size + 1, "axes.labelsize": size,
+            "legend.fontsize": size - 1, "xtick.labelsize": size - 1, "ytick.labelsize": size - 1}
 
 
 @contextlib.contextmanager
-def figure_style() -> Iterator[None]:
-    """The fixed matplotlib settings every figure is built and saved with (restored on exit)."""
+def figure_style(options: FigureOptions | None = None) -> Iterator[None]:
+    """The matplotlib settings every figure is built and saved with (restored on exit); ``options`` sets the font."""
     import matplotlib as mpl
     from cycler import cycler
 
-    with mpl.rc_context({**_RC, "axes.prop_cycle": cycler(color=list(OKABE_ITO))}):
+    with mpl.rc_context({**_RC, **_font_rc(options), "axes.prop_cycle": cycler(color=list(OKABE_ITO))}):
         yield
 
 
@@ -136,15 +177,21 @@ def _log_y(ax: Axes) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+def _font_fallback(match: re.Match) -> str:
+    family = match.group(1).strip()
+    generic = "serif" if any(s in family.lower() for s in _SERIF) else "sans-serif"
+    return f"font-family: {family}, {generic}"
+
+
 def figure_to_svg(fig: Figure) -> str:
-    """SVG text of ``fig`` without the XML prolog, ready to inline in HTML: text is drawn as glyph paths, and the
-    comments where matplotlib copies each label (patient ids, group names) are removed
-    (:func:`~cart_outcomes.report._svg.sanitize_svg`)."""
+    """SVG text of ``fig`` without the XML prolog, ready to inline in HTML: text stays ``<text>`` (editable, escaped),
+    each font is followed by a generic family (``'DejaVu Sans', sans-serif``) so a machine without it still shows
+    the labels, and comments and metadata are removed (:func:`~cart_outcomes.report._svg.sanitize_svg`)."""
     buf = io.StringIO()
     with figure_style():
         fig.savefig(buf, format="svg", metadata=_SVG_META)
     svg = buf.getvalue()
-    return sanitize_svg(svg[svg.index("<svg"):])
+    return sanitize_svg(_SVG_FONT.sub(_font_fallback, svg[svg.index("<svg"):]))
 
 
 def figure_to_png(fig: Figure, dpi: int = 300) -> bytes:
@@ -163,8 +210,18 @@ def figure_to_pdf(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def figure_to_tiff(fig: Figure, dpi: int = 300) -> bytes:
+    """TIFF bytes at ``dpi`` (LZW-compressed RGB, as journals that ask for TIFF accept)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(figure_to_png(fig, dpi=dpi))).convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, format="TIFF", compression="tiff_lzw", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 300) -> Path:
-    """Write ``fig`` to ``path``; the format follows the suffix (``.svg``, ``.png``, ``.pdf``)."""
+    """Write ``fig`` to ``path``; the format follows the suffix (``.svg``, ``.png``, ``.pdf``, ``.tif``/``.tiff``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
@@ -173,8 +230,10 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 300) -> Path:
         path.write_bytes(figure_to_png(fig, dpi=dpi))
     elif suffix == ".pdf":
         path.write_bytes(figure_to_pdf(fig))
+    elif suffix in (".tif", ".tiff"):
+        path.write_bytes(figure_to_tiff(fig, dpi=dpi))
     else:
-        raise InputError(f"figure path must end in .svg, .png or .pdf, got {path.name!r}")
+        raise InputError(f"figure path must end in .svg, .png, .pdf or .tiff, got {path.name!r}")
     return path
 
 
@@ -215,15 +274,6 @@ def _label(value: Any, labels: Mapping[Any, str] | None, n_values: int) -> str:
     return "All patients" if n_values == 1 or value is None else str(value)
 
 
-def _nice_ticks(max_value: float, n: int = 6) -> np.ndarray:
-    from matplotlib.ticker import MaxNLocator
-
-    if not max_value > 0:
-        return np.array([0.0])
-    ticks = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 3, 5, 6, 10], integer=True).tick_values(0, max_value)
-    return ticks[(ticks >= 0) & (ticks <= max_value)]
-
-
 def _step_xy(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[0.0], times]), np.concatenate([[start], values])
 
@@ -244,12 +294,6 @@ def _short(value: Any, limit: int = 24) -> str:
     """Axis label text, cut with an ellipsis so one long id cannot squeeze the plot away."""
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _time_label(unit: str) -> str:
-    if unit == "months":
-        return f"Months since CAR-T infusion (1 month = {DAYS_PER_MONTH} days)"
-    return "Days since CAR-T infusion"
 
 
 def _hr_text(hazard_ratio: Any, label: str) -> str:
@@ -280,82 +324,223 @@ def _p_of(test: Any) -> float:
     return float(p)
 
 
-def _draw_at_risk(ax: Axes, at_risk: pd.DataFrame, groups: list[Any], labels: list[str], colours: list[str],
-                  ticks_display: np.ndarray, ticks_days: np.ndarray, title: str) -> None:
-    """One row per group of numbers at risk, centred on the x ticks (the axis is shared with the curves)."""
-    n = len(groups)
-    for row, (group, colour) in enumerate(zip(groups, colours, strict=True)):
-        sub = at_risk if group is None or "group" not in at_risk.columns else at_risk[at_risk["group"] == group]
-        times = sub["time"].to_numpy(dtype=float)
-        counts = sub["n_risk"].to_numpy()
-        y = n - 1 - row
-        for x_display, x_days in zip(ticks_display, ticks_days, strict=True):
-            hit = np.flatnonzero(np.isclose(times, x_days, rtol=0, atol=1e-9))
-            if hit.size != 1:
-                raise InputError(f"at_risk_table gave {hit.size} rows for group {group!r} at time {x_days}")
-            count = counts[hit[0]]
-            text = "NA" if is_missing(count) else f"{float(count):g}"
-            t = ax.text(x_display, y, text, ha="center", va="center", color=colour, fontsize=8, clip_on=False)
-            t.set_gid(f"at-risk-{row}-{len(ax.texts) - 1}")
-    ax.set_ylim(-0.6, n - 0.4)
-    ax.set_yticks(range(n - 1, -1, -1), labels=labels)
-    for tick_label, colour in zip(ax.get_yticklabels(), colours, strict=True):
+def palette_colours(options: FigureOptions) -> tuple[str, ...]:
+    """The colours of ``options.palette``: :data:`OKABE_ITO`, :data:`GREYSCALE` or the plan's own list."""
+    if options.palette == "okabe-ito":
+        return OKABE_ITO
+    return GREYSCALE if options.palette == "greyscale" else tuple(options.palette)
+
+
+class GroupStyles:
+    """Colour and line type of each group, fixed for a whole report.
+
+    The first figure that draws a group gives it the next entry of the palette of ``options``
+    (:class:`~cart_outcomes.report.options.FigureOptions`); every later figure draws the same group (by value, e.g.
+    ``"HSCT"``) with the same colour and line type, so a group never swaps colours between the naive Kaplan-Meier
+    and the Simon-Makuch figure. Colour palettes use solid lines; ``"greyscale"`` cycles greys and line types.
+    """
+
+    def __init__(self, options: FigureOptions | None = None) -> None:
+        options = options or FigureOptions()
+        self._colours = palette_colours(options)
+        self._lines = LINE_TYPES if options.palette == "greyscale" else ("solid",)
+        self._given: dict[str, tuple[str, Any]] = {}
+
+    def __call__(self, group: Any) -> tuple[str, Any]:
+        """``(colour, line type)`` of ``group``."""
+        key = str(group)
+        if key not in self._given:
+            i = len(self._given)
+            self._given[key] = (self._colours[i % len(self._colours)], self._lines[i % len(self._lines)])
+        return self._given[key]
+
+    def colour(self, group: Any) -> str:
+        return self(group)[0]
+
+
+#: Row titles of the risk table.
+RISK_ROW_NAMES = {"at_risk": "At risk", "events": "Events", "censored": "Censored"}
+_RISK_TITLES = {"at_risk": "Number at risk", "events": "Cumulative number of events",
+                "censored": "Cumulative number censored"}
+
+
+def _ordered(groups: list[Any], options: FigureOptions, labels: Mapping[Any, str] | None) -> list[Any]:
+    """``groups`` in ``options.group_order`` (by value or display label), the others after them in data order."""
+    if not options.group_order:
+        return groups
+    rank = {name: i for i, name in enumerate(options.group_order)}
+
+    def key(g: Any) -> int:
+        label = labels.get(g) if labels else None
+        return min(rank.get(str(g), len(rank)), rank.get(str(label), len(rank)))
+
+    return sorted(groups, key=key)
+
+
+def _names(groups: list[Any], options: FigureOptions, labels: Mapping[Any, str] | None) -> list[str]:
+    """Display names: explicit ``labels`` first, then ``options.group_labels`` (by value or by label)."""
+    out = []
+    for g in groups:
+        name = _label(g, labels, len(groups))
+        out.append(_short(options.group_labels.get(str(g), options.group_labels.get(name, name)), 32))
+    return out
+
+
+def _time_ticks(max_days: float, unit: str, times: Sequence[float] | None,
+                options: FigureOptions) -> tuple[np.ndarray, float]:
+    """X ticks (display units) and the right end of the axis: ``times`` if given, else every ``time_breaks`` (or
+    the unit's usual spacing: 0/3/6/9/12 months) up to ``time_max`` (or the last time)."""
+    scale = days_per_unit(unit)
+    end = float(options.time_max) if options.time_max is not None else max_days / scale
+    if times is not None:
+        ticks = np.unique(np.asarray(list(times), dtype=float))
+        if ticks.size == 0 or ticks[0] < 0 or not np.isfinite(ticks).all():
+            raise InputError(f"times must be non-negative and not empty, got {list(times)}")
+    else:
+        step = float(options.time_breaks) if options.time_breaks is not None else default_break(unit, end)
+        ticks = np.arange(0.0, end + step * 1e-9, step) if end > 0 else np.array([0.0])
+        ticks = np.round(ticks, 10)
+    right = float(options.time_max) if options.time_max is not None else (
+        max(float(ticks[-1]), end) * 1.02 if end > 0 else 1.0)
+    return ticks, right
+
+
+def _cumulative(table: pd.DataFrame, ticks_days: np.ndarray, column: str) -> np.ndarray:
+    """Sum of ``column`` over the rows of ``table`` with ``time <= tick``, for each tick (R: ``cumsum`` of
+    ``summary(fit, times = ticks)$n.event``)."""
+    times = table["time"].to_numpy(dtype=float)
+    values = table[column].to_numpy(dtype=float)
+    return np.array([values[times <= t + 1e-9].sum() for t in ticks_days])
+
+
+def _draw_risk_table(ax: Axes, blocks: list[tuple[str, list[tuple[str, str, list[str]]]]],
+                     ticks_display: np.ndarray, title: str) -> None:
+    """Rows of counts centred on the x ticks (the axis is shared with the curves). ``blocks`` is a list of
+    ``(row kind, [(row label, colour, texts per tick)])``; a block title row is drawn when there are several kinds
+    and several groups. Each count's gid is ``risk-<kind>-<row>-<tick>`` (``row`` numbers the groups of a kind)."""
+    labelled = len(blocks) > 1 and len(blocks[0][1]) > 1
+    lines: list[tuple[str, str, bool]] = []
+    y = 0
+    total = sum(len(rows) + (1 if labelled else 0) for _, rows in blocks)
+    for kind, rows in blocks:
+        if labelled:
+            lines.append((RISK_ROW_NAMES[kind], "#000000", True))
+            y += 1
+        for row, (label, colour, texts) in enumerate(rows):
+            level = total - 1 - y
+            for k, (x, text) in enumerate(zip(ticks_display, texts, strict=True)):
+                ax.text(x, level, text, ha="center", va="center", color=colour, clip_on=False,
+                        fontsize=_RISK_FONT_SCALE * _rc_size(), gid=f"risk-{kind}-{row}-{k}")
+            lines.append((label, colour, False))
+            y += 1
+    ax.set_ylim(-0.6, total - 0.4)
+    ax.set_yticks(range(total - 1, -1, -1), labels=[label for label, _, _ in lines])
+    for tick_label, (_, colour, header) in zip(ax.get_yticklabels(), lines, strict=True):
         tick_label.set_color(colour)
+        if header:
+            tick_label.set_fontweight("bold")
     ax.tick_params(axis="y", length=0, pad=14)  # clear of the counts centred on x = 0
     ax.tick_params(axis="x", length=0, labelbottom=False)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold")
+    ax.set_title(title, loc="left", fontsize=_rc_size() * 0.95, fontweight="bold")
 
 
-def _curve_figure(table: pd.DataFrame, *, at_risk_of: Any, medians: pd.DataFrame | None, what: str, ylabel: str,
-                  times: Sequence[float] | None, unit: str, ci: bool, show_median: bool, title: str | None,
-                  labels: Mapping[Any, str] | None, legend_title: str | None, xlabel: str | None, width: float,
-                  height: float) -> Figure:
-    """Step curves from ``table`` (``group, time, survival`` [``n_censor, lower, upper, displayed``]) with the
-    numbers at risk ``at_risk_of(ticks_in_days)`` (``group, time, n_risk``) beneath."""
+_RISK_FONT_SCALE = 0.9
+
+
+def _rc_size() -> float:
+    import matplotlib as mpl
+
+    return float(mpl.rcParams["font.size"])
+
+
+def _risk_blocks(counts: Mapping[str, Mapping[Any, np.ndarray]], kinds: Sequence[str], groups: list[Any],
+                 names: list[str], colours: list[str]) -> list[tuple[str, list[tuple[str, str, list[str]]]]]:
+    """Risk-table blocks from ``counts[kind][group]`` (one value per tick); a single group's rows are named by kind."""
+    blocks = []
+    for kind in kinds:
+        if kind not in counts:
+            continue
+        rows = []
+        for group, name, colour in zip(groups, names, colours, strict=True):
+            values = counts[kind][group]
+            texts = ["NA" if is_missing(v) else f"{float(v):g}" for v in values]
+            rows.append((RISK_ROW_NAMES[kind] if len(groups) == 1 else name, colour, texts))
+        blocks.append((kind, rows))
+    return blocks
+
+
+def _risk_title(blocks: list[tuple[str, list]]) -> str:
+    kinds = [kind for kind, _ in blocks]
+    return _RISK_TITLES[kinds[0]] if len(kinds) == 1 else "Number at risk"
+
+
+def _risk_height(blocks: list[tuple[str, list]]) -> float:
+    rows = sum(len(r) for _, r in blocks) + (len(blocks) if len(blocks) > 1 and len(blocks[0][1]) > 1 else 0)
+    return 0.32 + 0.2 * rows if rows else 0.0
+
+
+def _p_text(test: Any, label: str) -> str:
+    return f"{label} = {format_p(_p_of(test))}".replace("= <", "<")
+
+
+def _curve_figure(table: pd.DataFrame, *, counts_of: Callable[[np.ndarray], Mapping[str, Mapping[Any, np.ndarray]]],
+                  medians: pd.DataFrame | None, what: str, ylabel: str, times: Sequence[float] | None, unit: str,
+                  ci: bool, show_median: bool, title: str | None, labels: Mapping[Any, str] | None,
+                  test_text: str | None, extra_legend: str | None, xlabel: str | None, options: FigureOptions,
+                  styles: Callable[[Any], tuple[str, Any]], width: float | None, height: float | None,
+                  starts: Mapping[Any, float] | None = None, min_at_risk: int | None = None,
+                  median_note: bool = False) -> Figure:
+    """Step curves from ``table`` (``group, time, survival`` [``n_risk, n_censor, lower, upper``]) with a risk table
+    of ``counts_of(ticks_in_days)`` (``{kind: {group: values per tick}}``) beneath.
+
+    ``starts`` gives a group's entry time in days (its curve starts there at 1, not at day 0); steps resting on
+    fewer than ``min_at_risk`` patients (``n_risk``) are not drawn.
+    """
     _require(table, ["time", "survival"], what)
     if ci:
         _require(table, ["lower", "upper"], what)
-    scale = unit_scale(unit)
-    groups = _groups(table)
-    names = [_short(_label(g, labels, len(groups)), 32) for g in groups]
-    colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
-    counts: dict[Any, str] = {}
+    scale = days_per_unit(unit)
+    groups = _ordered(_groups(table), options, labels)
+    names = _names(groups, options, labels)
+    looks = [styles(g) if len(groups) > 1 else ("#000000", "solid") for g in groups]
+    colours = [c for c, _ in looks]
+    legend_names = dict(zip(groups, names, strict=True))
     if isinstance(medians, pd.DataFrame) and {"n", "events"} <= set(medians.columns):
         for group, name in zip(groups, names, strict=True):
             sub = medians if group is None or "group" not in medians.columns else medians[medians["group"] == group]
             if len(sub) == 1:
-                counts[group] = f"{name} (n = {sub['n'].iloc[0]:g}, events = {sub['events'].iloc[0]:g})"
+                legend_names[group] = f"{name} (n = {sub['n'].iloc[0]:g}, events = {sub['events'].iloc[0]:g})"
+                if median_note and len(groups) == 1 and {"median", "lower", "upper"} <= set(sub.columns):
+                    legend_names[group] += "\n" + _median_text(sub.iloc[0], scale, unit, medians)
 
     max_days = float(table["time"].max()) if len(table) else 0.0
-    if times is None:
-        ticks_display = _nice_ticks(max_days / scale)
-    else:
-        ticks_display = np.unique(np.asarray(list(times), dtype=float))
-        if ticks_display.size == 0 or ticks_display[0] < 0 or not np.isfinite(ticks_display).all():
-            raise InputError(f"times must be non-negative and not empty, got {list(times)}")
+    ticks_display, right = _time_ticks(max_days, unit, times, options)
     ticks_days = ticks_display * scale
-    at_risk = at_risk_of(ticks_days)
-    _require(at_risk, ["time", "n_risk"], "numbers at risk")
+    blocks = _risk_blocks(counts_of(ticks_days), options.risk_table, groups, names, colours)
+    panel = options.height if height is None else height
+    risk_h = _risk_height(blocks)
 
-    with figure_style():
-        fig = _new_figure(width, height + 0.22 * len(groups))
-        grid = fig.add_gridspec(2, 1, height_ratios=[height, 0.32 + 0.22 * len(groups)])
-        ax = fig.add_subplot(grid[0])
-        risk_ax = fig.add_subplot(grid[1], sharex=ax)
-
-        for group, name, colour in zip(groups, names, colours, strict=True):
+    with figure_style(options):
+        fig = _new_figure(options.width if width is None else width, panel + risk_h)
+        if blocks:
+            grid = fig.add_gridspec(2, 1, height_ratios=[panel, risk_h])
+            ax = fig.add_subplot(grid[0])
+            risk_ax = fig.add_subplot(grid[1], sharex=ax)
+        else:
+            ax = fig.add_subplot()
+        for group, (colour, line) in zip(groups, looks, strict=True):
             rows = _rows(table, group).sort_values("time", kind="stable")
             t = rows["time"].to_numpy(dtype=float) / scale
             s = rows["survival"].to_numpy(dtype=float)
-            if "displayed" in rows.columns:  # steps resting on too few patients are not drawn
-                shown = rows["displayed"].to_numpy(dtype=bool)
-                s = np.where(shown, s, np.nan)
-                x, y = _step_xy(t, s, 1.0 if shown[:1].all() else np.nan)
-            else:
-                x, y = _step_xy(t, s, 1.0)
-            ax.step(x, y, where="post", color=colour, label=counts.get(group, name))
+            origin = 0.0 if starts is None or group not in starts else float(starts[group]) / scale
+            keep = t >= origin
+            t, s, rows = t[keep], s[keep], rows[keep]
+            if min_at_risk is not None and "n_risk" in rows.columns:
+                s = np.where(rows["n_risk"].to_numpy(dtype=float) >= min_at_risk, s, np.nan)
+            x, y = np.concatenate([[origin], t]), np.concatenate([[1.0], s])
+            ax.step(x, y, where="post", color=colour, linestyle=line, label=legend_names[group])
             if ci:
                 lo = np.concatenate([[1.0], rows["lower"].to_numpy(dtype=float)])
                 hi = np.concatenate([[1.0], rows["upper"].to_numpy(dtype=float)])
@@ -374,17 +559,35 @@ def _curve_figure(table: pd.DataFrame, *, at_risk_of: Any, medians: pd.DataFrame
                     ax.plot([0, m], [0.5, 0.5], color="#7F7F7F", linestyle=":", linewidth=0.9)
                     ax.plot([m, m], [0, 0.5], color=colour, linestyle=":", linewidth=0.9)
 
-        ax.set_xticks(ticks_display)
-        ax.set_xlim(0, max(ticks_display[-1], max_days / scale) * 1.02 if max_days > 0 else 1)
+        ax.set_xticks(ticks_display, labels=[f"{v:g}" for v in ticks_display])
+        ax.set_xlim(0, right)
         ax.set_ylim(0, 1.03)
         ax.set_yticks(np.linspace(0, 1, 6), labels=[f"{int(v * 100)}%" for v in np.linspace(0, 1, 6)])
         ax.set_ylabel(ylabel)
-        ax.set_xlabel(_time_label(unit) if xlabel is None else xlabel)
+        ax.set_xlabel(axis_label(unit) if xlabel is None else xlabel)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper right", title=legend_title, alignment="left")
-        _draw_at_risk(risk_ax, at_risk, groups, names, colours, ticks_display, ticks_days, "Number at risk")
+        parts = [p for p in ((test_text if options.p_value == "legend" else None), extra_legend) if p]
+        ax.legend(loc="upper right", title="\n".join(parts) or None, alignment="left")
+        if test_text and options.p_value == "plot":
+            ax.text(0.02, 0.04, test_text, transform=ax.transAxes, ha="left", va="bottom", gid="p-value")
+        if blocks:
+            _draw_risk_table(risk_ax, blocks, ticks_display, _risk_title(blocks))
     return _finish(fig)
+
+
+def _median_text(row: pd.Series, scale: float, unit: str, medians: pd.DataFrame) -> str:
+    """``Median 4.4 months (95% CI 1.0–NR)`` from a ``medians`` row in days (one decimal in weeks, months and
+    years; days as they are, e.g. 134 or 81.5)."""
+    level = float(medians["conf_level"].iloc[0]) if "conf_level" in medians.columns else 0.95
+
+    def value(v: Any) -> str:
+        if is_missing(v):
+            return "NR"
+        return format_value(float(v)) if unit == "days" else f"{float(v) / scale:.1f}"
+
+    ci = f"({round(100 * level)}% CI {value(row['lower'])}–{value(row['upper'])})"
+    return f"Median not reached {ci}" if is_missing(row["median"]) else f"Median {value(row['median'])} {unit} {ci}"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -392,134 +595,204 @@ def _curve_figure(table: pd.DataFrame, *, at_risk_of: Any, medians: pd.DataFrame
 
 
 def km_figure(km_result: Any, *, logrank: Any = None, hazard_ratio: Any = None, hr_label: str = "HR",
-              times: Sequence[float] | None = None, unit: str = "days", ci: bool = False, show_median: bool = True,
-              title: str | None = None, labels: Mapping[Any, str] | None = None, ylabel: str = "Survival probability",
-              xlabel: str | None = None, width: float = 6.5, height: float = 4.0) -> Figure:
-    """Kaplan-Meier curves with censor ticks, optional CI bands and median lines, and numbers at risk beneath.
+              times: Sequence[float] | None = None, unit: str = "days", ci: bool | None = None,
+              show_median: bool = True, title: str | None = None, labels: Mapping[Any, str] | None = None,
+              ylabel: str = "Survival probability", xlabel: str | None = None, width: float | None = None,
+              height: float | None = None, options: FigureOptions | None = None,
+              styles: GroupStyles | None = None) -> Figure:
+    """Kaplan-Meier curves with censor ticks, optional CI bands and median lines, and a risk table beneath.
 
     Parameters
     ----------
     km_result
         The result of :func:`cart_outcomes.stats.kaplan_meier` (``.table`` with ``group, time, n_risk, n_event,
-        n_censor, survival, lower, upper`` and ``.medians``).
+        n_censor, survival, lower, upper``, ``.medians`` and ``.at(times)``).
     logrank
-        A log-rank result (``.p_value``) or a p-value; shown in the legend title when comparing groups.
+        A log-rank result (``.p_value``) or a p-value; placed as ``options.p_value`` says (legend title default).
     hazard_ratio
         ``(hr, lower, upper)`` or an object/mapping with ``hazard_ratio, lower, upper``; shown after the p-value with
         ``hr_label`` (say which HR it is: "Cox HR", "HR (log-rank O/E)").
     times
-        X ticks in display units; numbers at risk are given at exactly these times. Default: about six round ticks.
+        X ticks in display units; the risk table is given at exactly these times. Default: every
+        ``options.time_breaks`` or the unit's usual spacing (0/3/6/9/12 months).
     unit
-        ``"days"`` or ``"months"`` (days / 30.4375, stated on the axis).
+        ``"days"``, ``"weeks"``, ``"months"`` or ``"years"`` (:mod:`cart_outcomes.units`), named on the axis.
     ci
-        Draw the pointwise confidence band of the result (its ``conf_type``).
+        Draw the pointwise confidence band of the result (its ``conf_type``); default ``options.ci_bands``.
     show_median
-        Dotted lines at S = 0.5 down to each reached median.
+        Dotted lines at S = 0.5 down to each reached median; a single curve also gets "Median X months (95% CI a–b)"
+        in its legend entry when ``options.median``.
     labels
-        Display names for group values.
+        Display names for group values (over ``options.group_labels``).
+    width, height
+        Inches of the curve panel (default ``options.width``/``options.height``); the risk table is added below.
+    options, styles
+        Figure options and the report's :class:`GroupStyles` (a fresh one per figure when not given).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: the curves, then the number-at-risk table (its texts have gid ``at-risk-<row>-<i>``) sharing the
-        x axis, so each count sits under its tick.
+        The curves, then (when ``options.risk_table`` is not empty) the risk table sharing the x axis, so each count
+        sits under its tick: number at risk (R ``summary(fit, times = ticks)$n.risk``), cumulative events
+        (``cumsum(summary(fit, times = ticks)$n.event)``) and cumulative censored, as the options ask.
 
     Notes
     -----
-    Equivalent R: ``plot(survfit(Surv(time, event) ~ group), mark.time = TRUE)`` with
-    ``summary(fit, times = ticks)$n.risk`` under the ticks (survminer's ``risk.table = TRUE``). Curves start at
-    (0, 1) and are right-continuous steps.
+    Equivalent R: ``ggsurvfit(survfit2(Surv(time, event) ~ group)) + add_risktable()`` (at risk and cumulative
+    events), or survminer's ``ggsurvplot(fit, risk.table = TRUE, cumevents = TRUE, xscale = "d_m",
+    break.time.by = 3)``. Curves start at (0, 1) and are right-continuous steps.
     """
-    legend_title = None
+    options = options or FigureOptions()
     parts = []
     if logrank is not None:
-        parts.append(f"Log-rank p = {format_p(_p_of(logrank))}".replace("= <", "<"))
+        parts.append(_p_text(logrank, "Log-rank p"))
     if hazard_ratio is not None:
         parts.append(_hr_text(hazard_ratio, hr_label))
-    if parts:
-        legend_title = "\n".join(parts)
     medians = getattr(km_result, "medians", None)
-    return _curve_figure(_table_of(km_result, "km_result"),
-                         at_risk_of=lambda ticks: km_result.at(ticks)[["group", "time", "n_risk"]],
-                         medians=medians if isinstance(medians, pd.DataFrame) else None, what="km_result",
-                         ylabel=ylabel, times=times, unit=unit, ci=ci, show_median=show_median, title=title,
-                         labels=labels, legend_title=legend_title, xlabel=xlabel, width=width, height=height)
+    table = _table_of(km_result, "km_result")
+
+    def counts_of(ticks: np.ndarray) -> dict[str, dict[Any, np.ndarray]]:
+        at = km_result.at(ticks)
+        out: dict[str, dict[Any, np.ndarray]] = {"at_risk": {}, "events": {}, "censored": {}}
+        for group in _groups(table):
+            sub = at if group is None or "group" not in at.columns else at[at["group"] == group]
+            if len(sub) != len(ticks):
+                raise InputError(f"km_result.at gave {len(sub)} rows for group {group!r}, expected {len(ticks)}")
+            out["at_risk"][group] = sub["n_risk"].to_numpy(dtype=float)
+            out["events"][group] = np.cumsum(sub["n_event"].to_numpy(dtype=float))
+            out["censored"][group] = np.cumsum(sub["n_censor"].to_numpy(dtype=float))
+        return out
+
+    return _curve_figure(table, counts_of=counts_of, medians=medians if isinstance(medians, pd.DataFrame) else None,
+                         what="km_result", ylabel=ylabel, times=times, unit=unit,
+                         ci=options.ci_bands if ci is None else ci, show_median=show_median, title=title,
+                         labels=labels, test_text=parts[0] if logrank is not None else None,
+                         extra_legend="\n".join(parts[1:] if logrank is not None else parts) or None, xlabel=xlabel,
+                         options=options, styles=styles or GroupStyles(options), width=width, height=height,
+                         median_note=show_median and options.median)
 
 
 #: Default names of the Simon-Makuch states (the exposure of a CAR-T cohort is consolidative allo-HSCT).
 SIMON_MAKUCH_LABELS = {"unexposed": "No HSCT (yet)", "exposed": "After allo-HSCT"}
 
 
+def suppressed_steps(result: Any, min_at_risk: int) -> dict[str, dict[str, float]]:
+    """The Simon-Makuch states whose curve is cut by ``min_at_risk``: ``{state: {"time": last drawn time (days),
+    "survival": last drawn value, "hidden_survival": last estimate, "steps": number of steps not drawn}}``
+    (states with every step drawn are left out). The captions say where each curve stops and why."""
+    table = _table_of(result, "simon_makuch result")
+    _require(table, ["state", "time", "survival", "n_risk"], "simon_makuch result")
+    out = {}
+    for state, rows in table.groupby("state", sort=False):
+        rows = rows.sort_values("time", kind="stable")
+        hidden = rows["n_risk"].to_numpy(dtype=float) < min_at_risk
+        if hidden.any():
+            shown = rows[~hidden]
+            out[str(state)] = {"time": float(shown["time"].iloc[-1]) if len(shown) else float("nan"),
+                               "survival": float(shown["survival"].iloc[-1]) if len(shown) else 1.0,
+                               "hidden_survival": float(rows["survival"].iloc[-1]), "steps": int(hidden.sum())}
+    return out
+
+
 def simon_makuch_figure(result: Any, *, times: Sequence[float] | None = None, unit: str = "days",
                         title: str | None = None, labels: Mapping[Any, str] | None = None,
                         ylabel: str = "Survival probability", xlabel: str | None = None, test: Any = None,
-                        test_label: str = "Mantel-Byar p", width: float = 6.5, height: float = 4.0) -> Figure:
+                        test_label: str = "Mantel-Byar p", width: float | None = None, height: float | None = None,
+                        options: FigureOptions | None = None, styles: GroupStyles | None = None,
+                        style_keys: Mapping[str, Any] | None = None) -> Figure:
     """Simon-Makuch curves (KM-type curves by current exposure state) with per-state numbers at risk.
 
     Patients count in the unexposed state until their exposure day (e.g. HSCT) and in the exposed state afterwards
     (delayed entry), so the numbers at risk of the exposed state can rise. ``result`` is
-    :func:`cart_outcomes.stats.simon_makuch` (``.table`` with ``state, time, survival, n_censor, displayed``);
-    steps flagged ``displayed = False`` (fewer than ``min_at_risk`` patients at risk) are not drawn. Numbers at
-    risk per state come from ``result.at_risk(ticks)`` (R's ``summary(fit, times=)$n.risk`` on the counting-process
-    fit). ``labels`` names the states (default :data:`SIMON_MAKUCH_LABELS`). ``test`` (a p-value or a result with
-    ``.p_value``, typically Mantel-Byar) goes in the legend title.
+    :func:`cart_outcomes.stats.simon_makuch` (``.table`` with ``state, time, survival, n_risk, n_event, n_censor``,
+    ``.split`` with the ``start`` of each (start, stop] row). The exposed curve starts on the first exposure day
+    (nobody is in that state before); steps with fewer than ``options.min_at_risk`` patients at risk in their state
+    are not drawn (:func:`suppressed_steps` says which, for the caption). The risk table gives the number in each
+    state at the tick (``result.at_risk(ticks)``) and, when asked, the cumulative events in the state (moving to the
+    exposed state is not a censoring, so no censored row is drawn). ``labels`` names the states (default
+    :data:`SIMON_MAKUCH_LABELS`); ``style_keys`` maps each state to the group whose colour it takes (e.g.
+    ``{"exposed": "HSCT", "unexposed": "no HSCT"}``, so it matches the naive figure). ``test`` (a p-value or a
+    result with ``.p_value``, typically Mantel-Byar) is placed as ``options.p_value`` says.
 
     Equivalent R: ``plot(survfit(Surv(start, stop, event) ~ state, data = tmerge(...)))`` (Simon R, Makuch RW.
     Stat Med 1984;3:35-44).
     """
-    legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
+    options = options or FigureOptions()
+    styles = styles or GroupStyles(options)
     table = _table_of(result, "simon_makuch result")
-    _require(table, ["state"], "simon_makuch result")
+    _require(table, ["state", "n_risk"], "simon_makuch result")
+    starts = None
+    split = getattr(result, "split", None)
+    if isinstance(split, pd.DataFrame) and {"start", "exposed"} <= set(split.columns):
+        entered = split.loc[split["exposed"].to_numpy().astype(bool), "start"]
+        if len(entered):
+            starts = {"exposed": float(entered.min())}
 
-    def at_risk_of(ticks: np.ndarray) -> pd.DataFrame:
-        return result.at_risk(ticks).rename(columns={"state": "group"})
+    def counts_of(ticks: np.ndarray) -> dict[str, dict[Any, np.ndarray]]:
+        at = result.at_risk(ticks)
+        out: dict[str, dict[Any, np.ndarray]] = {"at_risk": {}, "events": {}}
+        for state in _groups(table.rename(columns={"state": "group"})):
+            out["at_risk"][state] = at.loc[at["state"] == state, "n_risk"].to_numpy(dtype=float)
+            out["events"][state] = _cumulative(table[table["state"] == state], ticks, "n_event")
+        return out
 
-    return _curve_figure(table.rename(columns={"state": "group"}), at_risk_of=at_risk_of, medians=None,
+    keys = dict(style_keys or {})
+    return _curve_figure(table.rename(columns={"state": "group"}), counts_of=counts_of, medians=None,
                          what="simon_makuch result", ylabel=ylabel, times=times, unit=unit, ci=False,
                          show_median=False, title=title, labels=SIMON_MAKUCH_LABELS if labels is None else labels,
-                         legend_title=legend_title, xlabel=xlabel, width=width, height=height)
+                         test_text=None if test is None else _p_text(test, test_label), extra_legend=None,
+                         xlabel=xlabel, options=options, styles=lambda state: styles(keys.get(state, state)),
+                         width=width, height=height, starts=starts, min_at_risk=options.min_at_risk)
 
 
 def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[Any, str] | None = None,
                labels: Mapping[Any, str] | None = None, unit: str = "days", times: Sequence[float] | None = None,
-               ci: bool = False, at_risk: bool = True, title: str | None = None, test: Any = None,
-               test_label: str = "Gray's test p", width: float = 6.5, height: float = 3.6) -> Figure:
+               ci: bool | None = None, at_risk: bool = True, title: str | None = None, test: Any = None,
+               test_label: str = "Gray's test p", width: float | None = None, height: float | None = None,
+               options: FigureOptions | None = None, styles: GroupStyles | None = None) -> Figure:
     """Cumulative incidence curves (Aalen-Johansen) of competing events, e.g. relapse and non-relapse mortality.
 
     Parameters
     ----------
     cif_result
-        :func:`cart_outcomes.stats.cumulative_incidence` (``.table`` with ``group, cause, time, estimate, lower,
-        upper``) or that table.
+        :func:`cart_outcomes.stats.cumulative_incidence` (``.table`` with ``group, cause, time, n_event, estimate,
+        lower, upper``; ``.at(times)``) or that table (then ``at_risk=False``).
     layout
         ``"side"``: one panel per cause, groups coloured; ``"stacked"``: one panel per group with the causes stacked
         (the top edge is the probability of any event, 1 - KM).
     cause_labels
         Names of the causes, e.g. ``{1: "Relapse", 2: "Non-relapse mortality"}``.
+    ci
+        Pointwise CI bands of each curve (``side`` layout); default ``options.ci_bands``.
     at_risk
-        Numbers at risk (patients still event-free and under observation, ``cif_result.at(ticks).n_risk``, R's
-        ``summary(fit, times=)$n.risk``) under each panel, aligned with the x ticks.
+        A risk table under each panel, labelled on its own: patients still event-free and under observation
+        (``cif_result.at(ticks).n_risk``, R's ``summary(fit, times=)$n.risk``) and, as ``options.risk_table`` asks,
+        the cumulative events of that panel's cause (``side``) or of any cause (``stacked``) and cumulative censored.
     test
-        A p-value or result with ``.p_value`` (Gray's test) shown in the first panel.
+        A p-value or result with ``.p_value`` (Gray's test), placed as ``options.p_value`` says.
 
-    Equivalent R: ``plot(survfit(Surv(time, factor(status)) ~ group))`` / ``cmprsk::cuminc``.
+    Equivalent R: ``ggcuminc(tidycmprsk::cuminc(Surv(time, factor(status)) ~ group)) + add_risktable()`` /
+    ``plot(survfit(Surv(time, factor(status)) ~ group))``.
     """
+    options = options or FigureOptions()
+    styles = styles or GroupStyles(options)
     table = _table_of(cif_result, "cif_result")
     _require(table, ["cause", "time", "estimate"], "cif_result")
     if layout not in ("side", "stacked"):
         raise InputError(f"layout must be 'side' or 'stacked', got {layout!r}")
+    ci = options.ci_bands if ci is None else ci
     if ci:
         _require(table, ["lower", "upper"], "cif_result")
-    scale = unit_scale(unit)
-    groups = _groups(table)
+    scale = days_per_unit(unit)
+    groups = _ordered(_groups(table), options, labels)
     causes = list(dict.fromkeys(table["cause"].tolist()))
     cause_names = [str(cause_labels[c]) if cause_labels and c in cause_labels else str(c) for c in causes]
     max_days = float(table["time"].max()) if len(table) else 0.0
-    ticks = _nice_ticks(max_days / scale) if times is None else np.unique(np.asarray(list(times), dtype=float))
-    xlabel = _time_label(unit)
+    ticks, right = _time_ticks(max_days, unit, times, options)
     panels = causes if layout == "side" else groups
+    kinds = options.risk_table if at_risk else ()
     risk = None
-    if at_risk:
+    if kinds:
         if not hasattr(cif_result, "at"):
             raise InputError("numbers at risk need the cumulative_incidence result (with .at); pass at_risk=False")
         risk = cif_result.at(ticks * scale)
@@ -530,58 +803,79 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
         rows = rows[rows["cause"] == cause].sort_values("time", kind="stable")
         return rows["time"].to_numpy(dtype=float) / scale, rows["estimate"].to_numpy(dtype=float), rows
 
-    group_colours = [OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else "#000000" for i in range(len(groups))]
-    group_names = [_short(_label(g, labels, len(groups)), 32) for g in groups]
-    risk_rows = (len(groups) if layout == "side" else 1) if at_risk else 0
-    with figure_style():
-        fig = _new_figure(width if len(panels) > 1 else width * 0.6, height + 0.22 * risk_rows)
-        grid = fig.add_gridspec(2 if at_risk else 1, len(panels),
-                                height_ratios=[height, 0.32 + 0.22 * risk_rows] if at_risk else None)
+    looks = [styles(g) if len(groups) > 1 else ("#000000", "solid") for g in groups]
+    group_names = _names(groups, options, labels)
+
+    def panel_blocks(panel: Any) -> list:
+        shown = groups if layout == "side" else [panel]
+        counts: dict[str, dict[Any, np.ndarray]] = {"at_risk": {}, "events": {}, "censored": {}}
+        for g in shown:
+            sub = risk if g is None or "group" not in risk.columns else risk[risk["group"] == g]
+            counts["at_risk"][g] = sub["n_risk"].to_numpy(dtype=float)
+            rows = _rows(table, g)
+            if "n_event" in rows.columns:
+                mine = rows[rows["cause"] == panel] if layout == "side" else rows
+                counts["events"][g] = _cumulative(mine, ticks * scale, "n_event")
+            if "n_censor" in rows.columns:
+                counts["censored"][g] = _cumulative(rows[rows["cause"] == causes[0]], ticks * scale, "n_censor")
+        idx = [groups.index(g) for g in shown]
+        return _risk_blocks({k: v for k, v in counts.items() if v}, kinds, shown, [group_names[i] for i in idx],
+                            [looks[i][0] if layout == "side" else "#000000" for i in idx])
+
+    blocks = [panel_blocks(p) for p in panels] if risk is not None else [[] for _ in panels]
+    panel_h = (options.height * 0.9) if height is None else height
+    risk_h = max((_risk_height(b) for b in blocks), default=0.0)
+    base_w = options.width if width is None else width
+    test_text = None if test is None else _p_text(test, test_label)
+    with figure_style(options):
+        fig = _new_figure(base_w if len(panels) > 1 else base_w * 0.6, panel_h + risk_h)
+        grid = fig.add_gridspec(2 if risk_h else 1, len(panels), height_ratios=[panel_h, risk_h] if risk_h else None)
         axes: list[Axes] = []
         for k in range(len(panels)):
             axes.append(fig.add_subplot(grid[0, k], sharey=axes[0] if axes else None))
         for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
             if layout == "side":
-                for group, colour, name in zip(groups, group_colours, group_names, strict=True):
+                for group, (colour, line), name in zip(groups, looks, group_names, strict=True):
                     t, est, rows = curve(group, panel)
                     x, y = _step_xy(t, est, 0.0)
-                    ax.step(x, y, where="post", color=colour, label=name)
+                    ax.step(x, y, where="post", color=colour, linestyle=line, label=name)
                     if ci:
                         lo = np.concatenate([[0.0], rows["lower"].to_numpy(dtype=float)])
                         hi = np.concatenate([[0.0], rows["upper"].to_numpy(dtype=float)])
-                        ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+                        ax.fill_between(x, np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=0.0), step="post",
+                                        color=colour, alpha=0.15, linewidth=0)
                 ax.set_title(cause_names[k], loc="left")
             else:
                 knots = np.unique(np.concatenate([[0.0], _rows(table, panel)["time"].to_numpy(dtype=float) / scale]))
                 bottom = np.zeros_like(knots)
+                fills = palette_colours(options)
                 for i, cause in enumerate(causes):
                     t, est, _ = curve(panel, cause)
                     idx = np.searchsorted(t, knots, side="right") - 1
                     value = np.where(idx >= 0, est[np.clip(idx, 0, None)] if est.size else 0.0, 0.0)
-                    ax.fill_between(knots, bottom, bottom + value, step="post", color=OKABE_ITO[i % len(OKABE_ITO)],
+                    ax.fill_between(knots, bottom, bottom + value, step="post", color=fills[i % len(fills)],
                                     alpha=0.85, linewidth=0, label=cause_names[i])
                     bottom = bottom + value
-                ax.set_title(_label(panel, labels, len(groups)), loc="left")
-            ax.set_xticks(ticks)
-            ax.set_xlim(0, max(ticks[-1], max_days / scale) * 1.02 if max_days > 0 else 1)
+                ax.set_title(_names([panel], options, labels)[0] if len(groups) > 1 else
+                             _label(panel, labels, len(groups)), loc="left")
+            ax.set_xticks(ticks, labels=[f"{v:g}" for v in ticks])
+            ax.set_xlim(0, right)
             ax.set_ylim(0, 1.0)
-            ax.set_xlabel(xlabel)
+            ax.set_xlabel(axis_label(unit))
             if k == 0:
                 ax.set_ylabel("Cumulative incidence")
                 ax.set_yticks(np.linspace(0, 1, 6), labels=[f"{int(v * 100)}%" for v in np.linspace(0, 1, 6)])
             else:
                 ax.tick_params(labelleft=False)
-            if risk is not None:
+            if blocks[k]:
                 risk_ax = fig.add_subplot(grid[1, k], sharex=ax)
-                shown = list(range(len(groups))) if layout == "side" else [groups.index(panel)]
-                _draw_at_risk(risk_ax, risk, [groups[i] for i in shown], [group_names[i] for i in shown],
-                              [group_colours[i] for i in shown], ticks, ticks * scale,
-                              "Number at risk" if k == 0 else "")
-                if k > 0:
-                    risk_ax.tick_params(labelleft=False)
-        legend_title = None if test is None else f"{test_label} = {format_p(_p_of(test))}".replace("= <", "<")
+                _draw_risk_table(risk_ax, blocks[k], ticks, _risk_title(blocks[k]))
+        legend_title = test_text if options.p_value == "legend" else None
         if layout == "stacked" or len(groups) > 1:
             axes[0].legend(loc="upper left", title=legend_title, alignment="left")
+        if test_text and options.p_value == "plot" or (test_text and options.p_value == "legend"
+                                                       and layout == "side" and len(groups) == 1):
+            axes[0].text(0.02, 0.96, test_text, transform=axes[0].transAxes, ha="left", va="top", gid="p-value")
         if title:
             fig.suptitle(title, x=0.01, ha="left")
     return _finish(fig)
@@ -626,7 +920,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
     if patients[id_column].isna().any() or patients[id_column].duplicated().any():
         bad = patients.index[patients[id_column].isna() | patients[id_column].duplicated(keep=False)].tolist()
         raise InputError(f"column {id_column!r} must be unique and present; offending rows {bad[:5]}")
-    scale = unit_scale(unit)
+    scale = days_per_unit(unit)
 
     def col(name: str) -> pd.Series:
         if name in patients.columns:
@@ -674,7 +968,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
             ax.set_ylabel(f"{n} patients (sorted by follow-up)")
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(0, float(end.max()) / scale * 1.08 if n else 1)
-        ax.set_xlabel(_time_label(unit))
+        ax.set_xlabel(axis_label(unit))
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
@@ -770,7 +1064,7 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
                 ax.set_ylabel(f"{len(patients)} patients")
             if kind is not None:
                 ax.set_title(str(kind), loc="left")
-        axes[-1].set_xlabel("Days since CAR-T infusion")
+        axes[-1].set_xlabel(axis_label("days"))
         axes[0].legend(handles=[Patch(color=GRADE_COLOURS[g], label=f"Grade {g}") for g in range(max_grade + 1)],
                        loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
         if title:
@@ -779,19 +1073,27 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
 
 
 def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str = "Hazard ratio (95% CI, log scale)",
-                  width: float = 6.5) -> Figure:
-    """Forest plot of (subgroup) hazard ratios on a log axis with N, events and "HR (95% CI)" columns.
+                  header: str = "HR (95% CI)", width: float | None = None,
+                  options: FigureOptions | None = None) -> Figure:
+    """Forest plot of (subgroup) hazard ratios on a log axis with N, events and ``header`` ("HR (95% CI)") columns.
 
     ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom).
+    ``options`` gives the font, the width (``width`` overrides it) and the estimate's colour (the palette's first);
+    the text stays ``<text>`` in SVG as in every figure.
+
+    Equivalent R: ``forestplot::forestplot`` / ``survminer::ggforest`` of a ``coxph`` fit.
     """
+    options = options or FigureOptions()
+    colour = palette_colours(options)[0]
     _require(frame, ["term", "hr", "lower", "upper"], "frame")
     values = frame[["hr", "lower", "upper"]].apply(pd.to_numeric, errors="raise").astype(float)
     finite = values.to_numpy()
     if (finite[np.isfinite(finite)] <= 0).any():
         raise InputError("hazard ratios and their limits must be positive")
     n = len(frame)
-    with figure_style():
-        fig = _new_figure(width, 0.9 + 0.3 * max(n, 1))
+    with figure_style(options):
+        size = _rc_size()
+        fig = _new_figure(options.width if width is None else width, 0.9 + 0.3 * (size / 9.0) * max(n, 1))
         grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
         ax = fig.add_subplot(grid[0])
         text_ax = fig.add_subplot(grid[1], sharey=ax)
@@ -800,7 +1102,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
             if math.isfinite(lo) and math.isfinite(hi):
                 ax.plot([lo, hi], [yi, yi], color="#000000", linewidth=1.0)
             if math.isfinite(hr):
-                ax.plot(hr, yi, marker="s", color=OKABE_ITO[0], markersize=5)
+                ax.plot(hr, yi, marker="s", color=colour, markersize=5)
         ax.axvline(1.0, color="#7F7F7F", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
         from matplotlib.ticker import FixedLocator, NullLocator
@@ -814,15 +1116,15 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         ax.set_yticks(y, labels=[_short(t, 40) for t in frame["term"]])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel)
-        header = ["HR (95% CI)"] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
-        xs = np.linspace(0.05, 0.95, len(header))
-        for x, h in zip(xs, header, strict=True):
-            text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=8)
+        heads = [header] + [c.capitalize() for c in ("n", "events") if c in frame.columns]
+        xs = np.linspace(0.05, 0.95, len(heads))
+        for x, h in zip(xs, heads, strict=True):
+            text_ax.text(x, n - 0.3, h, ha="center", va="bottom", fontweight="bold", fontsize=size - 1)
         for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
             cells = [f"{float(row['hr']):.2f} ({float(row['lower']):.2f}–{float(row['upper']):.2f})"]
             cells += [f"{row[c]:g}" if not is_missing(row[c]) else "NA" for c in ("n", "events") if c in frame.columns]
             for x, cell in zip(xs, cells, strict=True):
-                text_ax.text(x, yi, cell, ha="center", va="center", fontsize=8)
+                text_ax.text(x, yi, cell, ha="center", va="center", fontsize=size - 1)
         text_ax.set_xlim(0, 1)
         text_ax.axis("off")
         if title:
@@ -856,7 +1158,7 @@ def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: 
             ax.axhline(lloq, color="#000000", linewidth=0.8, linestyle="--", label="LLOQ")
         if log:
             _log_y(ax)
-        ax.set_xlabel("Days since CAR-T infusion")
+        ax.set_xlabel(axis_label("days"))
         ax.set_ylabel(ylabel)
         ax.legend(loc="upper right")
         if title:
@@ -931,5 +1233,5 @@ def lab_trajectory_figure(summary: pd.DataFrame, labels: Mapping[str, str], *, l
         for ax in axes[len(analytes):]:
             ax.axis("off")
         for ax in axes[max(0, len(analytes) - columns):len(analytes)]:
-            ax.set_xlabel("Days since CAR-T infusion")
+            ax.set_xlabel(axis_label("days"))
     return _finish(fig)

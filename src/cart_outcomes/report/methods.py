@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import DAYS_PER_MONTH
+from cart_outcomes.units import unit_definition
 
 __all__ = ["IMMORTAL_TIME_EXPLANATION", "methods_paragraph"]
 
@@ -105,7 +105,7 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
         - ``supportive_care``: subset of ``tocilizumab``, ``corticosteroids``, ``icu_admission`` the data record.
         - ``rounding``: the report's rounding policy (one sentence, e.g.
           :data:`~cart_outcomes.report._format.ROUNDING_POLICY`).
-        - ``unit``: ``"months"`` to state the days-per-month conversion.
+        - ``unit``: ``"weeks"``, ``"months"`` or ``"years"`` to state the conversion from days.
         - ``software``: mapping name -> version (cart-outcomes, Python, numpy, scipy, ...).
         - ``deidentified``: true to state that outputs were de-identified.
 
@@ -214,8 +214,9 @@ def methods_paragraph(options: Mapping[str, Any]) -> str:
                  "item among patients for whom it was recorded.")
     if "rounding" in o:
         s.append(str(o["rounding"]))
-    if str(o.get("unit", "days")).lower() == "months":
-        s.append(f"Times in months are days divided by {DAYS_PER_MONTH}.")
+    definition = unit_definition(str(o.get("unit", "days")).lower())
+    if definition:
+        s.append(definition)
     if o.get("deidentified"):
         s.append("Patient identifiers were replaced by study codes and calendar dates removed before reporting.")
     if "software" in o:

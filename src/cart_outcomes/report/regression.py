@@ -207,7 +207,8 @@ def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: Add
                                                              ignore_index=True) if rec.get("univariable") else None
         if plot.forest and frame is not None and len(frame):
             ratio = "Subdistribution hazard ratio" if rec["model"] == "fine-gray" else "Hazard ratio"
-            fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)")
+            fig = F.forest_figure(frame, xlabel=f"{ratio} ({pct}% CI, log scale)",
+                                  header=f"{'SHR' if rec['model'] == 'fine-gray' else 'HR'} ({pct}% CI)", options=plot)
             kind = "multivariable" if drawn else "univariable"
             hazard = "subdistribution hazard ratios" if rec["model"] == "fine-gray" else "hazard ratios"
             caption = (f"{rec['name']}{population}: {kind} {what} {hazard} with {pct}% CIs (log scale); N and "

@@ -86,7 +86,7 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
                 path.write_text(block.svg + "\n", encoding="utf-8")
                 files.append(path)
             else:
-                files.append(save_figure(fig, path))
+                files.append(save_figure(fig, path, dpi=options.figures.dpi))
     if options.xlsx:  # the Index sheet gives each display table its number and caption in the report
         numbers = numbering(outputs.document)
         blocks = [t for s in outputs.document.sections for t in s.tables]

@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
+from cart_outcomes.units import TimeUnit
 
 __all__ = ["SCHEMA_VERSION", "Conventions", "Results", "jsonable", "num", "records", "results_json_schema"]
 
@@ -271,7 +272,7 @@ class Conventions(_Closed):
     """Every option that changes a number or a word of the outputs, as run (the methods text is written from it)."""
 
     time_zero: str
-    time_unit: Literal["days", "months"] = Field(description="Unit of every time in survival, comparison and "
+    time_unit: TimeUnit = Field(description="Unit of every time in survival, comparison and "
                                                  "follow-up records, tables and figure axes.")
     days_per_month: float
     conf_level: float = Field(description="Level of every interval: KM, CIF, Cox and Fine-Gray HRs, proportions.")
