@@ -4,6 +4,7 @@ written as the plan asks, hostile text inert in HTML/CSV/XLSX, and --deidentify 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -259,6 +260,18 @@ def test_a_deidentified_run_reports_no_id(demo_run):
     assert "de-identified" in _visible(text)
     assert deidentify_run(deidentify_run(demo_run)).tables["endpoints"]["patient_id"].tolist() == \
         deidentify_run(demo_run).tables["endpoints"]["patient_id"].tolist()
+
+
+def test_text_columns_of_every_string_dtype_are_coded(demo_run):
+    # pandas 3 reads and builds text as the str dtype, not object; "string" is the same case on pandas 2
+    pid = SEED_IDS[0]
+    notes = {dtype: pd.DataFrame({"message": [f"{pid} excluded on 2024-01-02"]}, dtype=dtype)
+             for dtype in (object, "string")}
+    run = dataclasses.replace(demo_run, tables={**demo_run.tables, **{str(k): v for k, v in notes.items()}})
+    coded = deidentify_run(run).tables
+    for dtype in notes:
+        (message,) = coded[str(dtype)]["message"].tolist()
+        assert pid not in message and message.endswith("excluded on [date removed]")
 
 
 def test_free_text_coding_replaces_whole_ids_and_dates():

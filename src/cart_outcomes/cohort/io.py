@@ -405,7 +405,9 @@ def read_cohort(path: str | Path, mapping: DataMapping | None = None) -> Cohort:
         cohort = _cohort_from_source(src, mapping, str(p))
         patients = cohort.patients.copy()
         for column in given.columns[1:]:  # the endpoints as given, checked by read_adam (rules 1-2)
-            patients[column] = patients["patient_id"].map(dict(zip(given["patient_id"], given[column], strict=True)))
+            by_id = dict(zip(given["patient_id"], given[column], strict=True))
+            # the given dtype (float64, boolean): pandas 3 maps a str column's values to Arrow types (double[pyarrow])
+            patients[column] = patients["patient_id"].map(by_id).astype(given[column].dtype)
         return dataclasses.replace(cohort, tables=MappingProxyType({**cohort.tables, "patients": patients}))
     return _cohort_from_source(read_raw(p, mapping.header_row), mapping, str(p))
 

@@ -131,7 +131,7 @@ def _code_table(frame: pd.DataFrame, code_map: Mapping[str, str]) -> pd.DataFram
     if "patient_id" in out.columns:
         out = apply_code_map(out, code_map)
     for column in out.columns:
-        if column != "patient_id" and out[column].dtype == object:
+        if column != "patient_id" and pd.api.types.is_string_dtype(out[column].dtype):  # object, str and string
             out[column] = out[column].map(lambda v: code_text(v, code_map) if isinstance(v, str) else v)
     return out
 
