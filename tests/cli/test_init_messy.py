@@ -8,10 +8,12 @@ truth of those patients (tests/reference/messy_sheets.R -> messy_sheets.json).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from tests.unit.cohort.cohort_builders import centre_sheet_init_cannot_read
 from typer.testing import CliRunner
 
 from cart_outcomes.cli import app
@@ -128,3 +130,28 @@ def test_run_given_a_spreadsheet_says_run_init_first():
     assert result.exit_code == 2
     assert "is a data file" in result.output and "cart-outcomes init" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_sheet_init_cannot_fully_read_takes_one_edit_of_the_plan(tmp_path: Path) -> None:
+    """French sex words, grades 'Grade 2-3'/'mild' and a death-date header no synonym names: init, run (one
+    line per cause, the lines to paste), one edit of study.yaml with those lines, run: 3 commands, 0 sheet edits."""
+    sheet = centre_sheet_init_cannot_read(tmp_path / "centre.xlsx")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(sheet)]).exit_code == 0
+    plan = tmp_path / "study.yaml"
+    assert '"Histology": "diagnosis"' in plan.read_text()  # its cells are diagnoses, so init maps it ('check')
+    first = runner.invoke(app, ["run", str(plan), "--quiet"])
+    assert first.exit_code == 1  # data problems, not a plan error: init's unfilled lines are commented, not null
+    assert sum(line.startswith("error: ") for line in first.output.splitlines()) == 4
+    assert '"Deceased (date)": "death_date"' in first.output
+    answers = {"Masculin": "M", "Féminin": "F", "Grade 2-3": "3", "mild": "1"}  # the clinician's answers
+    text = plan.read_text().replace("    # sex:", "    sex:")
+    for raw, canon in answers.items():
+        text = re.sub(rf'# "{raw}": \?.*', f'"{raw}": "{canon}"', text)
+    text = text.replace('    # "Deceased (date)": unmapped', '    "Deceased (date)": "death_date"  # unmapped')
+    plan.write_text(text)
+    second = runner.invoke(app, ["run", str(plan), "--quiet"])
+    assert second.exit_code == 0, second.output
+    res = json.loads((tmp_path / "study-report" / "results.json").read_text())
+    disease = next(w for w in res["data_quality"]["warnings"] if w["rule"] == "DISEASE_DEATH_AS_PROGRESSION")
+    assert disease["patients"] == ["P01", "P05", "P09", "P13", "P17", "P21"]  # died of progression: never NRM

@@ -30,7 +30,7 @@ def test_plan_reads_back_exactly_and_loads(tmp_path: Path) -> None:
                                "Sex": "sex"}
     assert data["values"] == {"crs_grade": {"Grade 2": "2"}, "sex": {"Femal": "F", "Male": "M"}}
     assert """"Femal": "F"    # spelled like 'female', 1 cell(s): check""" in result.text
-    assert '# "moderate": ?    unmapped' in result.text  # no guess: listed, never forced
+    assert '# "moderate": ?    no guess: write one of 0-5' in result.text  # no guess: listed, never forced
     mapping_from_dict({k: v for k, v in data.items() if k != "source"})
     assert load_plan(result.path).data.source == "sheet.xlsx"
 

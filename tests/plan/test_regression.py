@@ -111,3 +111,12 @@ def test_the_documented_plan_parses_with_the_documented_defaults():
     assert [r.effective_model for r in plan.regression] == ["cox", "fine-gray", "cox"]
     assert (cir_model.univariable, cir_model.multivariable, cir_model.ties) == (True, True, None)
     assert pfs_model.robust and plan.rmst[0].tau == 365
+
+
+def test_report_shows_levels_in_clinical_order_after_the_reference():
+    # fitted as R's factor (levels sorted: CR, NE, PD, PR, SD; CR the reference); shown best response first and
+    # not evaluable last, as every other table of the report
+    run = _run("regression: [{endpoint: os, covariates: [day28_response]}]")
+    table = {s.id: s for s in report_outputs(run).document.sections}["regression"].tables[0].frame
+    assert list(table["Characteristic"])[1:] == ["    CR (reference)", "    PR", "    SD", "    PD",
+                                                 "    Not evaluable"]

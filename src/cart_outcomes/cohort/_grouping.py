@@ -21,7 +21,7 @@ import pandas as pd
 
 from cart_outcomes._text import neutralise
 from cart_outcomes.cohort._problems import RULES, Problem, Severity
-from cart_outcomes.cohort.mapping import GRADE_COLUMNS, guess_column, guess_value
+from cart_outcomes.cohort.mapping import GRADE_COLUMNS, guess_column, guess_column_by_values, guess_value
 from cart_outcomes.cohort.schema import TABLES
 
 __all__ = ["ProblemGroup", "ProblemSummary", "Suggestion", "group_problems"]
@@ -35,8 +35,6 @@ FOLLOW_ON: dict[str, tuple[tuple[str, ...], str]] = {
     "CAUSE_WITHOUT_DEATH": (("death_date", "death_day"), "death date"),
     "HSCT_INTENT_WITHOUT_HSCT": (("hsct_date", "hsct_day"), "HSCT date"),
 }
-#: Share of an unmapped column's distinct texts that must read as values of a column to suggest mapping it there.
-VALUE_SHARE = 0.8
 #: Most values quoted in one group line.
 SHOWN_VALUES = 6
 _DATE_TEXT = re.compile(r"^\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}$")
@@ -355,28 +353,13 @@ class _Grouper:
                 f"`columns: {{{_plain(dated[0])}: death_date}}`")
 
     def by_values(self, header: str, table: str) -> tuple[str | None, str]:
-        """The one unprovided coded column of ``table`` whose allowed values or wordings (see
-        :func:`~cart_outcomes.cohort.mapping.guess_value`) read at least :data:`VALUE_SHARE` of the distinct texts
-        of an unmapped column (a header "Histology" holding DLBCL, T-ALL reads as diagnosis); ``(None, "")`` when
-        none or several do (no guess rather than a misleading one)."""
+        """The coded column an unmapped column's cells are values of (see
+        :func:`~cart_outcomes.cohort.mapping.guess_column_by_values`), or ``(None, reason)``."""
         frame = self.cohort.tables.get(table)
         if frame is None or header not in frame.columns:
             return None, ""
-        texts = list(dict.fromkeys(str(v).strip() for v in frame[header].dropna().tolist() if str(v).strip()))
-        if not texts:
-            return None, ""
-        given = self.cohort.provided.get(table, ())
-        fits = []
-        for col in TABLES[table].columns:
-            if not col.vocabulary or col.name in given:
-                continue
-            read = sum(guess_value(col.name, t, col.vocabulary)[0] is not None or t in col.vocabulary for t in texts)
-            if read >= VALUE_SHARE * len(texts):
-                fits.append((col.name, read))
-        if len(fits) != 1:
-            return None, ""
-        name, read = fits[0]
-        return name, f"{read} of its {len(texts)} distinct values are values of {name}: check"
+        texts = [str(v) for v in frame[header].dropna().tolist()]
+        return guess_column_by_values(texts, table, tuple(self.cohort.provided.get(table, ())))
 
     def follow_on(self, rule: str, n: int) -> str | None:
         needed, what = FOLLOW_ON[rule]

@@ -199,6 +199,32 @@ def guess_value(column: str, text: str, vocabulary: tuple[str, ...] = ()) -> tup
     return None, "no allowed value or wording is close"
 
 
+#: Share of a column's distinct texts that must be values of one coded column to guess the column from its cells.
+VALUE_SHARE = 0.8
+
+
+def guess_column_by_values(texts: list[str], table: str, exclude: tuple[str, ...] = ()) -> tuple[str | None, str]:
+    """The one coded column of ``table`` (not in ``exclude``) whose allowed values or wordings (see
+    :func:`guess_value`) read at least :data:`VALUE_SHARE` of the distinct ``texts`` (a header "Histology" holding
+    DLBCL, T-ALL, MM is diagnosis), with the evidence marked "check"; ``(None, reason)`` when none or several do (no
+    guess rather than a misleading one)."""
+    distinct = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+    if not distinct:
+        return None, "no cells to read"
+    fits = []
+    for col in TABLES[table].columns:
+        if not col.vocabulary or col.name in exclude:
+            continue
+        read = sum(t in col.vocabulary or guess_value(col.name, t, col.vocabulary)[0] is not None for t in distinct)
+        if read >= VALUE_SHARE * len(distinct):
+            fits.append((col.name, read))
+    if len(fits) != 1:
+        return None, "no canonical column matches this header" if not fits else \
+            f"its cells read as values of {' and of '.join(f for f, _ in fits)}: map it yourself"
+    name, read = fits[0]
+    return name, f"{read} of its {len(distinct)} distinct values are values of {name}: check"
+
+
 def synonym_column(header: str) -> str | None:
     """The canonical column a header's clinical wording names (``"Last FU"`` -> ``last_followup_date``), or None."""
     return _SYNONYM_INDEX.get(_norm(header))

@@ -35,6 +35,7 @@ from cart_outcomes.cohort.mapping import (
     GRADE_COLUMNS,
     grade_from_text,
     guess_column,
+    guess_column_by_values,
     guess_value,
     header_candidates,
 )
@@ -131,6 +132,12 @@ def _map_columns(sheet, table: Table) -> list[ColumnGuess]:
         if column is not None:
             taken[column] = h
         guesses.append(ColumnGuess(h, column, evidence))
+    for j, g in enumerate(guesses):  # a header that names nothing, whose cells are values of one coded column
+        if g.column is None and not g.evidence.startswith("also looks like"):
+            column, evidence = guess_column_by_values(_text_cells(sheet.values[:, j]), table.name, tuple(taken))
+            if column is not None:
+                taken[column] = g.header
+                guesses[j] = ColumnGuess(g.header, column, evidence)
     return guesses
 
 
@@ -167,6 +174,13 @@ def _map_values(sheet, table: Table, guesses: list[ColumnGuess]
             else:
                 unmapped.setdefault(g.column, []).append(v)
     return values, unmapped
+
+
+def _allowed(column: str) -> str:
+    if column in GRADE_COLUMNS:
+        return "0-5"
+    col = next(TABLES[t].column(column) for t in TABLES if column in TABLES[t])
+    return ", ".join(col.vocabulary or ()) or "the canonical values (docs/data-dictionary.md)"
 
 
 def _q(text: str) -> str:
@@ -297,14 +311,14 @@ def _render(src: Path, target: Path, guesses: list[SheetGuess], date_format: str
                 lines.append(f"    # {_q(g.header)}: unmapped ({g.evidence}); kept as is, not analysed")
     all_values = {c: v for sg in guesses for c, v in sg.values.items()}
     all_unmapped = {c: v for sg in guesses for c, v in sg.unmapped_values.items()}
-    if all_values or all_unmapped:
-        lines.append("  values:")
+    if all_values or all_unmapped:  # a key with only commented lines under it is commented too (else YAML null)
+        lines.append("  values:" if all_values else "  # values:")
         for column in dict.fromkeys([*all_values, *all_unmapped]):
-            lines.append(f"    {column}:")
+            lines.append(f"    {column}:" if column in all_values else f"    # {column}:")
             for raw, (canon, evidence) in all_values.get(column, {}).items():
                 lines.append(f"      {_q(raw)}: {_q(canon)}    # {evidence}")
             for raw in all_unmapped.get(column, []):
-                lines.append(f"      # {_q(raw)}: ?    unmapped: write the canonical value (docs/data-dictionary.md)")
+                lines.append(f"      # {_q(raw)}: ?    no guess: write one of {_allowed(column)}, then uncomment")
     lines += [
         "",
         "endpoints:",

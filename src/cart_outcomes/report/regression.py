@@ -22,7 +22,7 @@ from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
 from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_p, is_missing, round_half_up
 from cart_outcomes.report.html import FigureBlock, Section, TableBlock
-from cart_outcomes.report.labels import label
+from cart_outcomes.report.labels import clinical_order, label
 from cart_outcomes.report.options import FigureOptions
 from cart_outcomes.results.run import RunResult
 
@@ -101,6 +101,9 @@ def regression_table(rec: Mapping[str, Any], *, conf_pct: int) -> pd.DataFrame:
         keys = list(dict.fromkeys(keys))
         if not keys:
             continue
+        if keys[0][1] is not None:  # the reference level first, the others in clinical order (not evaluable last)
+            levels = clinical_order(variable, [level for _, level in keys[1:]])
+            keys = [keys[0], *((variable, level) for level in levels)]
         first = next(by_model[k][keys[0]] for k in kinds if keys[0] in by_model[k])
         if first["level"] is not None:
             header: dict[str, Any] = {"Characteristic": _covariate(first), "N": "", "Events": ""}
@@ -181,7 +184,8 @@ def _forest_frame(fit: Mapping[str, Any]) -> pd.DataFrame:
                          "hr": [float("nan") if is_missing(t["hazard_ratio"]) else t["hazard_ratio"] for t in terms],
                          "lower": [float("nan") if is_missing(t["lower"]) else t["lower"] for t in terms],
                          "upper": [float("nan") if is_missing(t["upper"]) else t["upper"] for t in terms],
-                         "n": [t["n"] for t in terms], "events": [t["events"] for t in terms]})
+                         "n": [t["n"] for t in terms], "events": [t["events"] for t in terms],
+                         "text": [_ratio(t) for t in terms]})  # the cell the table shows
 
 
 def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict,

@@ -73,3 +73,23 @@ def crs_rows(records: list[dict]) -> list[list]:
     headers = ["patient_id", "day", "temperature_c", "hypotension", "vasopressors", "oxygen_device",
                "oxygen_flow_l_min"]
     return rows_of(records, headers)
+
+
+CENTRE_HEADERS = ["Patient", "Gender", "Histology", "Infusion", "D28", "Deceased (date)", "Cause of death", "Last seen",
+                  "CRS", "Comments"]
+N_CENTRE = 24
+DEAD_UNMAPPED = range(0, N_CENTRE, 4)  # P01, P05, ... P21: 6 patients died of progression, with no last contact
+
+
+def centre_sheet_init_cannot_read(path: Path) -> Path:
+    """24 patients whose sheet the built-in wordings cannot read: French sex words, grades 'Grade 2-3'/'mild', and
+    the death date under a header no synonym names (so the causes of death look dateless)."""
+    rows = []
+    for i in range(N_CENTRE):
+        inf = dt.date(2023, 1, 2) + dt.timedelta(days=9 * i)
+        dead = i in DEAD_UNMAPPED
+        rows.append([f"P{i + 1:02d}", ["Masculin", "Féminin"][i % 2], ["DLBCL", "T-ALL", "MM"][i % 3], inf,
+                     ["CR", "PR", "NR"][i % 3], inf + dt.timedelta(days=100) if dead else None,
+                     "Progression" if dead else None, None if dead else inf + dt.timedelta(days=300),
+                     ["Grade 2-3", "mild", "G1"][i % 3], ["to check", "seen in clinic", None][i % 3]])
+    return write_xlsx(path, {"Sheet1": [["Centre X, CAR-T 2023"], CENTRE_HEADERS, *rows]})

@@ -3,12 +3,13 @@ column they come from, and a paste-ready plan block that makes the sheet valid o
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
-from tests.unit.cohort.cohort_builders import write_xlsx
+from tests.unit.cohort.cohort_builders import DEAD_UNMAPPED as DEAD
+from tests.unit.cohort.cohort_builders import N_CENTRE as N
+from tests.unit.cohort.cohort_builders import centre_sheet_init_cannot_read
 from typer.testing import CliRunner
 
 from cart_outcomes.cli import app
@@ -16,29 +17,10 @@ from cart_outcomes.cohort import read_cohort
 from cart_outcomes.cohort._grouping import group_problems
 from cart_outcomes.cohort.mapping import load_mapping_from_plan, mapping_from_dict
 
-HEADERS = ["Patient", "Gender", "Histology", "Infusion", "D28", "Deceased (date)", "Cause of death", "Last seen",
-           "CRS", "Comments"]
-N = 24
-DEAD = range(0, N, 4)  # P01, P05, ... P21: 6 patients died of progression, with no last contact
-
-
-def _sheet(path: Path) -> Path:
-    """24 patients whose sheet the built-in wordings cannot read: French sex words, grades 'Grade 2-3'/'mild', and
-    the death date under a header no synonym names (so the causes of death look dateless)."""
-    rows = []
-    for i in range(N):
-        inf = dt.date(2023, 1, 2) + dt.timedelta(days=9 * i)
-        dead = i in DEAD
-        rows.append([f"P{i + 1:02d}", ["Masculin", "Féminin"][i % 2], ["DLBCL", "T-ALL", "MM"][i % 3], inf,
-                     ["CR", "PR", "NR"][i % 3], inf + dt.timedelta(days=100) if dead else None,
-                     "Progression" if dead else None, None if dead else inf + dt.timedelta(days=300),
-                     ["Grade 2-3", "mild", "G1"][i % 3], ["to check", "seen in clinic", None][i % 3]])
-    return write_xlsx(path, {"Sheet1": [["Centre X, CAR-T 2023"], HEADERS, *rows]})
-
 
 @pytest.fixture
 def sheet(tmp_path: Path) -> Path:
-    return _sheet(tmp_path / "centre.xlsx")
+    return centre_sheet_init_cannot_read(tmp_path / "centre.xlsx")
 
 
 def test_one_group_per_rule_and_column_and_nothing_dropped(sheet: Path) -> None:
