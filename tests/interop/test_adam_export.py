@@ -46,8 +46,12 @@ def test_adtte_rereads_with_the_derived_endpoint_of_every_patient(demo) -> None:
         assert sorted(rows.index) == sorted(derived.index), code  # one row per patient the endpoint applies to
         assert (rows["AVAL"].to_numpy() == derived.loc[rows.index, f"{ep}_time_days"].to_numpy()).all(), code
         assert (rows["CNSR"].to_numpy() == 1 - derived.loc[rows.index, f"{ep}_event"].astype(int).to_numpy()).all()
-        events = rows[rows["CNSR"] == 0]
-        assert (events["EVNTDESC"] != "").all() and (events["CNSDTDSC"] == "").all()
+        events, censored = rows[rows["CNSR"] == 0], rows[rows["CNSR"] == 1]
+        assert (events["CNSDTDSC"] == "").all() and (rows["EVNTDESC"] != "").all()  # ADaM IG: event or censoring
+        assert (censored["CNSDTDSC"] == censored["EVNTDESC"]).all()
+        if code == "OS":
+            assert set(events["EVNTDESC"]) == {"death from any cause"}
+            assert set(censored["EVNTDESC"]) <= {"last day known alive"}
     assert not (out / "adam" / "adtte.xpt").read_bytes().count(b"STARTDT")  # the demo cohort holds days only
 
 
@@ -153,3 +157,40 @@ def test_cli_export_adam(demo, tmp_path: Path) -> None:
     assert set(pyreadstat.read_xport(str(tmp_path / "a" / "adsl.xpt"))[0]["STUDYID"]) == {"CD7-SEED"}
     usage = CliRunner().invoke(app, ["export", "adam", str(tmp_path / "nothing")])
     assert usage.exit_code == 2 and "not a run output folder" in usage.output
+
+
+@pytest.fixture(scope="module")
+def documented(tmp_path_factory):
+    """A dated cohort with every ADSL source column, run with the standard analyses and report.adam."""
+    folder = tmp_path_factory.mktemp("adam-doc")
+    records = [dict(r, dose_cells_per_kg=1e6 * (k + 1), lines_of_prior_therapy=k % 3 + 1)
+               for k, r in enumerate(base_patients())]
+    headers = [*PATIENT_HEADERS, "dose_cells_per_kg", "lines_of_prior_therapy"]
+    write_xlsx(folder / "cohort.xlsx", {"patients": rows_of(records, headers)})
+    (folder / "study.yaml").write_text(yaml.safe_dump({"data": {"source": "cohort.xlsx"},
+                                                       "toxicity": {"crs": True, "icans": True}}))
+    out = folder / "out"
+    run_plan(_quick(folder / "study.yaml", adam=True), out, base_dir=folder)
+    return out
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "interop.md"
+
+
+def test_the_documented_variables_are_the_define_listing(documented: Path) -> None:
+    rows = re.findall(r"^\| (AD[A-Z]+) \| [^|]+ \| ([A-Z0-9, ]+) \|$", DOC.read_text(encoding="utf-8"), flags=re.M)
+    assert [name for name, _ in rows] == ["ADSL", "ADTTE", "ADRS", "ADAE"]
+    define = pd.read_csv(documented / "adam" / "define.csv")
+    for name, variables in rows:
+        assert variables.split(", ") == list(define.loc[define["dataset"] == name, "variable"]), name
+
+
+def test_the_documented_reading_back_runs(documented: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [code] = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    monkeypatch.chdir(documented)
+    scope: dict = {}
+    exec(compile(code, str(DOC), "exec"), scope)
+    assert len(scope["os_rows"]) == len(base_patients())
+    pd.testing.assert_frame_equal(scope["same"].query("PARAMCD == 'OS'")[["USUBJID", "AVAL", "CNSR"]]
+                                  .reset_index(drop=True), scope["os_rows"][["USUBJID", "AVAL", "CNSR"]]
+                                  .reset_index(drop=True), check_dtype=False)

@@ -125,6 +125,28 @@ def test_export_without_pyarrow_names_the_extra_before_writing(seed, tmp_path: P
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(InputError, match=r"pip install 'cart-outcomes\[parquet\]'"):
+    with pytest.raises(InputError, match=r"\.parquet files need pyarrow\. .*pip install 'cart-outcomes\[parquet\]'"):
         write_adam(seed[2].parent / "run", tmp_path / "adam")
     assert not (tmp_path / "adam").exists()
+    write_adam(seed[2].parent / "run", tmp_path / "adam", formats=["xpt"])  # the other format needs no pyarrow
+
+
+def test_without_either_extra_one_message_names_both(seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("pyarrow", "pyarrow.parquet", "pyreadstat"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(InputError, match=r"\.xpt files need pyreadstat; \.parquet files need pyarrow\. .*"
+                       r"pip install 'cart-outcomes\[readstat,parquet\]'"):
+        write_adam(seed[2].parent / "run", tmp_path / "adam")
+    with pytest.raises(InputError, match=r"adsl\.xpt: reading \.xpt files needs pyreadstat.*cart-outcomes\[readstat\]"):
+        read_cohort(seed[2] / "adsl.xpt", DataMapping(adtte="adtte.xpt"))
+    assert not (tmp_path / "adam").exists()
+
+
+def test_a_plan_asking_for_adam_without_the_extra_fails_before_writing(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyreadstat", None)
+    plan = load_plan(demo_plan_path())
+    plan = plan.model_copy(update={"report": plan.report.model_copy(update={"adam": True})})
+    with pytest.raises(InputError, match=r"\.xpt files need pyreadstat.*cart-outcomes\[readstat\]"):
+        run_plan(plan, tmp_path / "out", base_dir=demo_plan_path().parent)
+    assert not (tmp_path / "out").exists()  # no half-written run folder

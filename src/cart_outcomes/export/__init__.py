@@ -4,6 +4,6 @@ Beside ``report/`` on the floor above ``results/``: an export reads only the fil
 computes nothing.
 """
 
-from cart_outcomes.export.adam import Dataset, Variable, adam_datasets, write_adam
+from cart_outcomes.export.adam import Dataset, Variable, adam_datasets, require_writers, write_adam
 
-__all__ = ["Dataset", "Variable", "adam_datasets", "write_adam"]
+__all__ = ["Dataset", "Variable", "adam_datasets", "require_writers", "write_adam"]

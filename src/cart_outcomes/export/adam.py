@@ -15,7 +15,8 @@ Datasets:
 1. ``ADSL``: one row per patient.
 2. ``ADTTE``: one row per patient and ``PARAMCD`` (``OS``, ``PFS``, ``EFS``, ``DOR``) with a derived time;
    ``AVAL`` in days from the endpoint's time zero (the infusion; the first response for DOR), ``CNSR`` 0 for the
-   event and 1 otherwise (censoring or a competing event, named in ``CNSDTDSC``), so that R's
+   event and 1 otherwise (censoring or a competing event), ``EVNTDESC`` the deciding source of every row (as
+   admiral's ``event_source``/``censor_source`` set it) and ``CNSDTDSC`` that of censored rows, so that R's
    ``survfit(Surv(AVAL, 1 - CNSR) ~ 1)`` is the run's Kaplan-Meier analysis.
 3. ``ADRS``: the response at the plan's assessment (``PARAMCD`` ``RSPD28`` for day 28) and the best overall
    response (``BOR``), one row per recorded response.
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ import pandas as pd
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
 from cart_outcomes.errors import InputError
 
-__all__ = ["ADTTE_PARAMS", "FORMATS", "Dataset", "Variable", "adam_datasets", "write_adam"]
+__all__ = ["ADTTE_PARAMS", "FORMATS", "Dataset", "Variable", "adam_datasets", "require_writers", "write_adam"]
 
 #: The time-to-event parameters of ADTTE (endpoint of the run -> PARAMCD).
 ADTTE_PARAMS = {"os": "OS", "pfs": "PFS", "efs": "EFS", "dor": "DOR"}
@@ -57,6 +58,8 @@ _AE_TERMS = {"crs": ("Cytokine release syndrome", "Immune system disorders"),
              "icans": ("Immune effector cell-associated neurotoxicity syndrome", "Nervous system disorders")}
 _SEX = {"M": "M", "F": "F"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: format -> (the module that writes it, the extra that installs it)
+_WRITERS = {"xpt": ("pyreadstat", "readstat"), "parquet": ("pyarrow.parquet", "parquet")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +235,7 @@ def _adtte(endpoints: pd.DataFrame, subjects: pd.DataFrame, sources: pd.DataFram
             "patient_id": e["patient_id"].astype(str), "PARAMCD": code, "PARAM": f"{ENDPOINT_NAMES[ep]} (days)",
             "AVAL": e[f"{ep}_time_days"].astype(float), "CNSR": (~event).astype(float),
             "STARTDY": start, "ADY": start + e[f"{ep}_time_days"].astype(float),
-            "EVNTDESC": [t if ev else "" for t, ev in zip(text, event, strict=True)],
+            "EVNTDESC": text,
             "CNSDTDSC": ["" if ev else t for t, ev in zip(text, event, strict=True)],
             "EVNTSRC": e[f"{ep}_source"].astype(str)}))
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["patient_id"])
@@ -255,7 +258,7 @@ def _adtte(endpoints: pd.DataFrame, subjects: pd.DataFrame, sources: pd.DataFram
         cols["ADT"] = (_dates(infusion, t["ADY"]), Variable("ADT", "Analysis Date", "Date",
                                                             "infusion_date + ADY days"))
     cols["EVNTDESC"] = (t.get("EVNTDESC"), Variable("EVNTDESC", "Event or Censoring Description", "Char",
-                                                    "description of endpoints.<ep>_source, events"))
+                                                    "description of endpoints.<ep>_source (every row)"))
     cols["CNSDTDSC"] = (t.get("CNSDTDSC"), Variable("CNSDTDSC", "Censor Date Description", "Char",
                                                     "description of endpoints.<ep>_source, censorings"))
     cols["EVNTSRC"] = (t.get("EVNTSRC"), Variable("EVNTSRC", "Deciding Source (endpoints.<ep>_source)", "Char",
@@ -385,11 +388,7 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
 
     The R equivalent of reading one back: ``foreign::read.xport("adtte.xpt")`` or ``haven::read_xpt``.
     """
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(f"formats {unknown} are not among {FORMATS}")
-    writers = {"xpt": _writer("pyreadstat", "readstat"), "parquet": _writer("pyarrow.parquet", "parquet")}
-    wanted = [writers[f]() for f in formats]  # fail before reading or writing anything when an extra is missing
+    require_writers(formats)  # fail before reading or writing anything when an extra is missing
     datasets, note = _build(Path(results_dir), studyid)
     for ds in datasets.values():
         _check(ds)
@@ -397,7 +396,7 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for ds in datasets.values():
-        for fmt, _ in zip(formats, wanted, strict=True):
+        for fmt in formats:
             path = out / f"{ds.name.lower()}.{fmt}"
             if fmt == "xpt":
                 import pyreadstat
@@ -415,18 +414,28 @@ def write_adam(results_dir: str | Path, out: str | Path, *, formats: Sequence[st
     return [*files, out / "define.csv", out / "define.html"]
 
 
-def _writer(module: str, extra: str) -> Callable[[], str]:
-    """A check that imports ``module`` or fails naming the extra that installs it."""
+def require_writers(formats: Sequence[str] = FORMATS) -> None:
+    """Check that every format can be written, before anything is computed or written.
 
-    def check() -> str:
-        import importlib
+    Raises
+    ------
+    InputError : a format is not one of :data:`FORMATS`, or its extra is not installed; the message names every
+        missing package and the one ``pip install`` that adds them all (``'cart-outcomes[readstat,parquet]'``).
+    """
+    import importlib
 
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(f"formats {unknown} are not among {FORMATS}")
+    missing = {}
+    for fmt in dict.fromkeys(formats):
+        module, extra = _WRITERS[fmt]
         try:
             importlib.import_module(module)
         except ImportError:
-            package = module.split(".")[0]
-            raise InputError(f"writing this format needs {package}: pip install 'cart-outcomes[{extra}]'") from None
-        return module
-
-    return check
-
+            missing[fmt] = (module.split(".")[0], extra)
+    if missing:
+        needs = "; ".join(f".{fmt} files need {package}" for fmt, (package, _) in missing.items())
+        extras = ",".join(extra for _, extra in missing.values())
+        raise InputError(f"the ADaM export cannot be written: {needs}. Install it with pip install "
+                         f"'cart-outcomes[{extras}]', or write the other format only (--format)")

@@ -134,6 +134,10 @@ def run_plan(
     engine = extract.engine_for(str(where), plan.data.engine)
     if engine is not None:  # an extract of derived endpoints: survival from its event counts
         return _finish(_extract_run(plan, str(where), engine, step), out, plan, deid, step)
+    if plan.report.adam and out is not None:
+        from cart_outcomes.export import require_writers
+
+        require_writers()  # a missing extra (pyreadstat, pyarrow) is said before anything is computed or written
 
     step("reading and validating the cohort")
     source = Path(plan.data.source)

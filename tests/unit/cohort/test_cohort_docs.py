@@ -23,6 +23,6 @@ def test_cohort_input_doc_mapping_is_valid() -> None:
     from cart_outcomes.cohort.mapping import mapping_from_dict
 
     text = (ROOT / "docs" / "cohort-input.md").read_text(encoding="utf-8")
-    [block] = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.S) if "sheets:" in b and "Cohort" in b]
     m = mapping_from_dict(yaml.safe_load(block)["data"])
     assert m.values["day28_response"]["Complete remission"] == "CR" and m.sheets["patients"] == "Cohort"
