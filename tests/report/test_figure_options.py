@@ -15,6 +15,7 @@ from report_cases import EXAMPLE, build, competing, drawn_table
 from cart_outcomes.errors import InputError
 from cart_outcomes.plan.model import FigureSection
 from cart_outcomes.report import figures as F
+from cart_outcomes.report._format import round_half_up
 from cart_outcomes.report.options import FigureOptions
 from cart_outcomes.stats import cumulative_incidence, simon_makuch
 from cart_outcomes.stats.km import kaplan_meier
@@ -216,8 +217,10 @@ def test_single_arm_km_states_its_median_in_the_unit(cohort):
     fig = F.km_figure(km, unit="months")
     label = fig.axes[0].get_legend().get_texts()[0].get_text()
     m = km.medians.iloc[0]
-    assert label.endswith(f"Median {m['median'] / 30.4375:.1f} months (95% CI {m['lower'] / 30.4375:.1f}–"
-                          + ("NR)" if pd.isna(m["upper"]) else f"{m['upper'] / 30.4375:.1f})"))
+    # one decimal, half away from zero (the report's rounding policy, as in the survival table)
+    assert label.endswith(f"Median {round_half_up(m['median'] / 30.4375, 1)} months (95% CI "
+                          f"{round_half_up(m['lower'] / 30.4375, 1)}–"
+                          + ("NR)" if pd.isna(m["upper"]) else f"{round_half_up(m['upper'] / 30.4375, 1)})"))
     off = F.km_figure(km, unit="months", options=FigureOptions(median=False))
     assert "Median" not in off.axes[0].get_legend().get_texts()[0].get_text()
 
@@ -278,3 +281,33 @@ def test_forest_plot_follows_the_figure_options():
     grey = F.forest_figure(frame, options=FigureOptions(palette="greyscale"))
     assert {line.get_color() for line in grey.axes[0].lines if line.get_marker() == "s"} == {F.GREYSCALE[0]}
     assert F.forest_figure(frame).get_size_inches()[0] == FigureOptions().width
+
+
+def test_a_group_keeps_its_colour_whatever_the_order_or_figure_kind(cohort):
+    # the colour follows the group value through one report's GroupStyles, not the position in a legend
+    styles = F.GroupStyles()
+    km = kaplan_meier(cohort, "os_days", "os_event", by="diagnosis")
+    first = F.km_figure(km, options=FigureOptions(group_order=("T-LBL",)), styles=styles)
+    colours = {line.get_label().split(" (n = ")[0]: line.get_color() for line in first.axes[0].lines
+               if not line.get_label().startswith("_")}
+    assert colours == {"T-LBL": F.OKABE_ITO[0], "T-ALL": F.OKABE_ITO[1]}  # first drawn, first colour
+    cif = cumulative_incidence(competing(cohort), "cr_time", "cr_status", by="diagnosis")
+    again = F.cif_figure(cif, styles=styles)  # data order T-ALL, T-LBL
+    assert {line.get_label(): line.get_color() for line in again.axes[0].lines
+            if not line.get_label().startswith("_")} == colours
+    frame = pd.DataFrame({"diagnosis": ["T-ALL", "T-LBL", "T-ALL"], "cmax": [1.0, 2.0, 3.0]})
+    dots = F.kinetics_parameter_figure(frame, {"cmax": "Cmax"}, by="diagnosis", order=["T-ALL", "T-LBL"],
+                                       styles=styles)
+    assert [line.get_color() for line in dots.axes[0].lines if line.get_marker() == "o"][::2] == [
+        colours["T-ALL"], colours["T-LBL"]]
+
+
+def test_demo_forest_cells_are_the_regression_table_cells(demo_run):
+    from cart_outcomes.report.build import report_outputs
+
+    outputs = report_outputs(demo_run)
+    table = outputs.tables["regression_os_cox"]
+    cells = {c for c in table["Univariable HR (95% CI)"] if c and c[0].isdigit()}
+    assert len(cells) == 3  # age, male vs female, T-LBL vs T-ALL
+    texts = set(re.findall(r"<text\b[^>]*>([^<]+)</text>", outputs.figures["forest_os_cox"][1].svg))
+    assert cells <= texts and "HR (95% CI)" in texts

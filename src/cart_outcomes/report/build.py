@@ -636,7 +636,7 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
         subgroups_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
         rmst_section(run, out_tables, _conf_pct(run)),
         _safety_section(run, plot, figs, out_tables),
-        kinetics_section(run, plot, figs, _add, out_tables, _conf_pct(run)),
+        kinetics_section(run, plot, figs, _add, out_tables, _conf_pct(run), styles),
         _methods_section(run),
     ]
     subtitle = "De-identified report" if run.deidentified else None

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
-from cart_outcomes.report._format import format_p, is_missing, round_half_up
+from cart_outcomes.report._format import format_hr, format_p, format_time, is_missing, round_half_up
 from cart_outcomes.report._svg import sanitize_svg
 from cart_outcomes.report.options import FigureOptions
-from cart_outcomes.units import axis_label, days_per_unit, default_break, format_value
+from cart_outcomes.units import axis_label, days_per_unit, default_break
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -312,7 +312,7 @@ def _hr_text(hazard_ratio: Any, label: str) -> str:
             ) from None
         with contextlib.suppress(AttributeError, KeyError):
             level = float(get("conf_level"))
-    return f"{label} {float(hr):.2f} ({round(100 * level)}% CI {float(lo):.2f}–{float(hi):.2f})"
+    return f"{label} {round_half_up(hr, 2)} ({round(100 * level)}% CI {round_half_up(lo, 2)}–{round_half_up(hi, 2)})"
 
 
 def _p_of(test: Any) -> float:
@@ -577,14 +577,14 @@ def _curve_figure(table: pd.DataFrame, *, counts_of: Callable[[np.ndarray], Mapp
 
 
 def _median_text(row: pd.Series, scale: float, unit: str, medians: pd.DataFrame) -> str:
-    """``Median 4.4 months (95% CI 1.0–NR)`` from a ``medians`` row in days (one decimal in weeks, months and
-    years; days as they are, e.g. 134 or 81.5)."""
+    """``Median 4.4 months (95% CI 1.0–NR)`` from a ``medians`` row in days, rounded as the tables are
+    (:func:`~cart_outcomes.report._format.format_time`: one decimal in weeks, months and years, whole days)."""
     level = float(medians["conf_level"].iloc[0]) if "conf_level" in medians.columns else 0.95
 
     def value(v: Any) -> str:
         if is_missing(v):
             return "NR"
-        return format_value(float(v)) if unit == "days" else f"{float(v) / scale:.1f}"
+        return format_time(float(v) / scale, unit)
 
     ci = f"({round(100 * level)}% CI {value(row['lower'])}–{value(row['upper'])})"
     return f"Median not reached {ci}" if is_missing(row["median"]) else f"Median {value(row['median'])} {unit} {ci}"
@@ -1077,10 +1077,11 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
                   options: FigureOptions | None = None) -> Figure:
     """Forest plot of (subgroup) hazard ratios on a log axis with N, events and ``header`` ("HR (95% CI)") columns.
 
-    ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` (one row per line, top to bottom); a
-    row whose ``hr`` is NaN is a heading (its term only, e.g. a subgrouping variable with its interaction p).
-    ``options`` gives the font, the width (``width`` overrides it) and the estimate's colour (the palette's first);
-    the text stays ``<text>`` in SVG as in every figure.
+    ``frame`` columns: ``term, hr, lower, upper`` and optionally ``n, events`` and ``text`` (the estimate cell as the
+    report's table writes it; default the ratio and limits to two decimals, half up), one row per line, top to
+    bottom; a row whose ``hr`` is NaN is a heading (its term only, e.g. a subgrouping variable with its interaction
+    p). ``options`` gives the font, the width (``width`` overrides it) and the estimate's colour (the palette's
+    first); the text stays ``<text>`` in SVG as in every figure.
 
     Equivalent R: ``forestplot::forestplot`` / ``survminer::ggforest`` of a ``coxph`` fit.
     """
@@ -1124,7 +1125,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
             if not math.isfinite(float(row["hr"])):  # a heading row (e.g. a subgrouping variable): no numbers
                 continue
-            cells = [f"{float(row['hr']):.2f} ({float(row['lower']):.2f}–{float(row['upper']):.2f})"]
+            cells = [str(row["text"]) if "text" in frame.columns else format_hr(row["hr"], row["lower"], row["upper"])]
             cells += [f"{row[c]:g}" if not is_missing(row[c]) else "NA" for c in ("n", "events") if c in frame.columns]
             for x, cell in zip(xs, cells, strict=True):
                 text_ax.text(x, yi, cell, ha="center", va="center", fontsize=size - 1)
@@ -1171,8 +1172,11 @@ def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: 
 
 def kinetics_parameter_figure(frame: pd.DataFrame, parameters: Mapping[str, str], *, by: str,
                               order: Sequence[Any] | None = None, log: Sequence[str] = ("cmax", "auc"),
-                              width: float = 5.5, height: float = 2.8) -> Figure:
+                              width: float = 5.5, height: float = 2.8,
+                              styles: GroupStyles | None = None) -> Figure:
     """One panel per kinetic parameter: each patient's value as a dot in its group, the group median as a bar.
+
+    ``styles`` (the report's :class:`GroupStyles`) gives each group the colour it has in every other figure.
 
     ``parameters`` maps columns of ``frame`` (one row per patient) to axis labels; columns in ``log`` use a log
     axis, where values <= 0 (no quantifiable expansion) are drawn on the lower edge as open circles.
@@ -1190,7 +1194,7 @@ def kinetics_parameter_figure(frame: pd.DataFrame, parameters: Mapping[str, str]
             for i, group in enumerate(groups):
                 v = values[(frame[by] == group).to_numpy()].dropna().to_numpy()
                 offsets = np.linspace(-0.12, 0.12, v.size) if v.size > 1 else np.zeros(v.size)
-                colour = OKABE_ITO[i % len(OKABE_ITO)]
+                colour = styles.colour(group) if styles is not None else OKABE_ITO[i % len(OKABE_ITO)]
                 shown = v > 0 if use_log else np.ones(v.size, bool)
                 ax.plot(i + offsets[shown], v[shown], "o", color=colour, markersize=4, alpha=0.85)
                 ax.plot(i + offsets[~shown], np.full((~shown).sum(), floor), "o", markerfacecolor="none",

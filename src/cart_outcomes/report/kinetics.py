@@ -108,7 +108,8 @@ def _persistence_table(kin: Mapping[str, Any], pct: int, series: pd.DataFrame) -
     return pd.DataFrame(rows) if rows else None
 
 
-def _kinetics_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict, pct: int):
+def _kinetics_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict, pct: int,
+                    styles: F.GroupStyles | None = None):
     kin = run.results["kinetics"]
     opts = kin["options"]
     window = opts.get("window", [0, 28])
@@ -154,7 +155,8 @@ def _kinetics_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFig
                    & (params["unit"] == primary["unit"])]
         if "response" in p.columns:
             labels = {c: _parameter_label(c, primary["unit"], window) for c in ("cmax", "auc")}
-            fig = F.kinetics_parameter_figure(p, labels, by="response", order=["Responder", "Non-responder"])
+            fig = F.kinetics_parameter_figure(p, labels, by="response", order=["Responder", "Non-responder"],
+                                              styles=styles)
             caption = (f"{series_label(primary['matrix'], primary['assay'], primary['unit'])}: Cmax and AUC per "
                        f"patient by day-{day} response; bars are medians, open circles patients without "
                        "quantifiable expansion.")
@@ -211,11 +213,12 @@ def _labs_parts(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure,
 
 
 def kinetics_section(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict,
-                     pct: int) -> Section | None:
-    """The 'Kinetics and laboratory course' section, or ``None`` when the cohort has neither table."""
+                     pct: int, styles: F.GroupStyles | None = None) -> Section | None:
+    """The 'Kinetics and laboratory course' section, or ``None`` when the cohort has neither table; ``styles`` are
+    the report's group colours."""
     paragraphs, figures, tables = [], [], []
     if run.results.get("kinetics", {}).get("available"):
-        parts = _kinetics_parts(run, plot, figs, add, out_tables, pct)
+        parts = _kinetics_parts(run, plot, figs, add, out_tables, pct, styles)
         paragraphs += parts[0]
         figures += parts[1]
         tables += parts[2]

@@ -184,7 +184,8 @@ def _forest_frame(fit: Mapping[str, Any]) -> pd.DataFrame:
                          "hr": [float("nan") if is_missing(t["hazard_ratio"]) else t["hazard_ratio"] for t in terms],
                          "lower": [float("nan") if is_missing(t["lower"]) else t["lower"] for t in terms],
                          "upper": [float("nan") if is_missing(t["upper"]) else t["upper"] for t in terms],
-                         "n": [t["n"] for t in terms], "events": [t["events"] for t in terms]})
+                         "n": [t["n"] for t in terms], "events": [t["events"] for t in terms],
+                         "text": [_ratio(t) for t in terms]})  # the cell the table shows
 
 
 def regression_section(run: RunResult, plot: FigureOptions, figs: dict, add: AddFigure, out_tables: dict,
