@@ -300,6 +300,14 @@ def test_a_group_keeps_its_colour_whatever_the_order_or_figure_kind(cohort):
                                        styles=styles)
     assert [line.get_color() for line in dots.axes[0].lines if line.get_marker() == "o"][::2] == [
         colours["T-ALL"], colours["T-LBL"]]
+    patients = cohort.assign(last_followup_day=cohort["os_days"])
+    bars = F.swimmer_figure(patients, colour_by="diagnosis", styles=styles).axes[0].patches
+    drawn = {tuple(bar.get_facecolor()) for bar in bars}
+    # #0072B2 with 60% white: (0, 114, 178) -> (153, 199, 224), the bar tint of T-LBL's blue
+    assert F._tint(F.OKABE_ITO[0]) == "#99C7E0"
+    from matplotlib.colors import to_rgba
+
+    assert drawn == {to_rgba(F._tint(colours[g])) for g in patients["diagnosis"].unique()}
 
 
 def test_demo_forest_cells_are_the_regression_table_cells(demo_run):

@@ -96,7 +96,8 @@ def _add(figs: dict, name: str, fig: Figure, caption: str) -> FigureBlock:
     return block
 
 
-def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict) -> Section:
+def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
+                    styles: F.GroupStyles) -> Section:
     res, conv, frame = run.results, run.record.conventions, run.patients
     tables = []
     summary = run.tables.get("table1")
@@ -132,7 +133,7 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     elif plot.swimmer and "last_followup_day" in frame.columns:
         colour = next((c for c in ("diagnosis", "car_t_source") if c in frame.columns and frame[c].notna().any()), None)
         fig = F.swimmer_figure(frame, responses=tuple(conv.complete_responses), response_column=conv.response_column,
-                               assessment_day=conv.response_day, colour_by=colour, unit=unit)
+                               assessment_day=conv.response_day, colour_by=colour, unit=unit, styles=styles)
         caption = ("Swimmer plot: one bar per patient from infusion to death or last follow-up, longest follow-up "
                    "on top; markers show complete response (" + ", ".join(conv.complete_responses) + "), allo-HSCT, "
                    "relapse/progression and death; an arrow marks an ongoing response.")
@@ -627,7 +628,7 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
     figs: dict[str, tuple[Any, FigureBlock]] = {}
     out_tables: dict[str, pd.DataFrame] = {}
     sections = [
-        _cohort_section(run, plot, figs, out_tables),
+        _cohort_section(run, plot, figs, out_tables, styles),
         _data_quality_section(run),
         _response_section(run, out_tables),
         _survival_section(run, plot, figs, out_tables, styles),

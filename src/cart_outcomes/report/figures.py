@@ -894,10 +894,16 @@ _RESPONSE_MARKERS = {
 }
 
 
+def _tint(colour: str, white: float = 0.6) -> str:
+    """``colour`` (``#RRGGBB``) mixed with ``white`` parts of white: a bar light enough for the markers on it."""
+    rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * white):02X}" for c in rgb)
+
+
 def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", responses: Sequence[str] = ("CR", "CRi"),
                    response_column: str = "day28_response", assessment_day: float = 28.0,
                    colour_by: str | None = None, unit: str = "days", title: str | None = None,
-                   width: float = 6.5) -> Figure:
+                   width: float = 6.5, styles: GroupStyles | None = None) -> Figure:
     """Swimmer plot: one bar per patient from infusion (day 0) to death or last follow-up, longest on top.
 
     Parameters
@@ -911,7 +917,9 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
     response_column, assessment_day
         The response at the primary assessment and its day (the run's recorded conventions).
     colour_by
-        Optional column colouring the bars (e.g. diagnosis or product).
+        Optional column colouring the bars (e.g. diagnosis or product): a light tint of the group's colour in
+        ``styles`` (the report's :class:`GroupStyles`, so T-ALL has the hue it has in the Kaplan-Meier figure), or
+        of fixed light colours without ``styles``.
 
     Markers: circle = response, diamond = allo-HSCT, cross = relapse/progression, square = death; an arrow after the
     bar marks an ongoing response (responder, alive, no relapse/progression at last follow-up).
@@ -944,7 +952,8 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
         if colour_by is not None:
             _require(patients, [colour_by], "patients")
             for i, level in enumerate(dict.fromkeys(patients[colour_by].tolist())):
-                bar_colours[level] = _BAR_COLOURS[i % len(_BAR_COLOURS)]
+                bar_colours[level] = (_tint(styles.colour(level)) if styles is not None
+                                      else _BAR_COLOURS[i % len(_BAR_COLOURS)])
         y = np.arange(n)
         ends = end[order].to_numpy() / scale
         few = n <= MAX_LABELLED_ROWS
