@@ -71,7 +71,7 @@ def test_demo_run_report_renders_offline_without_errors(demo_run):
     page = open_page(CHROMIUM, file_url(path), expressions=EXPRESSIONS)
     _assert_clean(path, page)
     assert page.evaluations["sections"] == ["cohort", "data-quality", "response", "survival", "hsct", "regression",
-                                            "safety", "kinetics", "methods"]
+                                            "subgroups", "safety", "kinetics", "methods"]
     assert page.evaluations["svgs"] == len(list((demo_run.out_dir / "figures").glob("*.svg")))
     assert "Mantel-Byar" in page.evaluations["text"] and "Haematological recovery" in page.evaluations["text"]
     target = os.environ.get("CART_OUTCOMES_SCREENSHOT")  # the documentation screenshot: the seed study's report
