@@ -110,7 +110,7 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
         if t1["by"] is not None:
             note += (" p: Wilcoxon rank-sum (2 groups) or Kruskal-Wallis (3 or more) for continuous variables; "
                      "Pearson's chi-squared without continuity correction when every expected count is at least "
-                     "5, else Fisher's exact test, for categorical variables (gtsummary add_p() defaults); the "
+                     "5, else Fisher's exact test, for categorical variables (the default tests of gtsummary); the "
                      "test of each variable is named.")
             if t1["n_missing_group"]:
                 note += f" {t1['n_missing_group']} patient(s) without a value of {t1['by']} are in 'All' only."
@@ -574,7 +574,7 @@ def _methods_section(run: RunResult) -> Section:
     if t1 and t1["by"] is not None and any(t["test"] for t in t1["tests"]):
         named = sorted({t["test"] for t in t1["tests"] if t["test"]})
         paragraphs.append(f"Baseline characteristics were compared between groups of {t1['by']} with "
-                          f"{_list_names(named)}, chosen per variable as gtsummary's add_p() does by default.")
+                          f"{_list_names(named)}, chosen per variable as gtsummary does by default.")
     if conv.profile is not None:
         paragraphs.append(f"Confidence intervals follow the {conv.profile} profile.")
     paragraphs += regression_methods(res)
