@@ -36,7 +36,7 @@ def test_every_new_table_and_the_forest_reach_the_report(outputs):
 
 def test_the_population_is_stated_in_the_captions(outputs):
     captions = [t.caption for s in outputs.document.sections for t in s.tables]
-    assert any("diagnosis in {LBCL}, age_years >= 50" in c for c in captions)
+    assert any("diagnosis in {LBCL}, age ≥ 50" in c for c in captions)  # in words, not the column id
 
 
 def _plan(tmp_path, **extra):

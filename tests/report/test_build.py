@@ -54,7 +54,7 @@ def test_demo_run_writes_every_output_the_plan_asks_for(demo_run):
     for name in ("results.json", "report.html", "tables.xlsx", "report.docx"):
         assert (out / name).is_file()
     svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
-    assert svgs == sorted(["swimmer", "km_os_all_overall", "km_os_all_diagnosis",
+    assert svgs == sorted(["swimmer", "km_os_all_overall", "km_os_all_diagnosis", "km_os_age_years-ge18_overall",
                            "km_pfs_all_overall", "cif_all_overall",
                            "naive_km_responders_by_hsct_os", "naive_km_responders_by_hsct_pfs",
                            "simon_makuch_responders_by_hsct_os", "simon_makuch_responders_by_hsct_pfs",
@@ -158,7 +158,7 @@ def test_at_risk_numbers_under_every_km_figure_equal_the_fit(demo_run, demo_outp
             assert drawn_at_risk(fig) == {labels[s]: at.loc[at["state"] == s, "n_risk"].tolist()
                                           for s in at["state"].unique()}
         checked += 1
-    assert checked == 8
+    assert checked == 9
 
 
 def test_results_json_is_byte_identical_and_free_of_clock_time(demo_run):

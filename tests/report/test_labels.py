@@ -25,6 +25,14 @@ def test_ids_become_words():
     assert label("diagnosis", "T-ALL") == "T-ALL"
 
 
+def test_a_condition_population_is_said_in_words():
+    # the plan's {age_years: ">= 18", diagnosis: [B-ALL]} is recorded as populations.describe() writes it
+    assert label("population", "age_years >= 18") == "age ≥ 18"
+    assert (label("population", "diagnosis in {B-ALL}, dose_cells_per_kg < 1e+06")
+            == "diagnosis in {B-ALL}, dose < 1e+06")
+    assert label("population", "responders") == "responders"
+
+
 def test_clinical_order_puts_not_evaluable_and_missing_last():
     assert clinical_order("response", ["PD", "NE", "CR", "missing", "PR", "CRi"]) == ["CR", "CRi", "PR", "PD", "NE",
                                                                                      "missing"]

@@ -95,6 +95,8 @@ SYSTEM_CITATIONS: dict[str, str] = {
 _COLUMN_KINDS = {c.name for c in PATIENTS.columns if c.vocabulary}
 _LAST = ("NE", "not evaluable", "missing", "<missing>", "Missing", "Not recorded", "unknown", "Unknown")
 _SNAKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+_SNAKE_WORD = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+_OPERATORS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
 
 
 def label(kind: str, value: Any) -> str:
@@ -107,6 +109,9 @@ def label(kind: str, value: Any) -> str:
     table = LABELS.get(kind, {})
     if text in table:
         return table[text]
+    if kind == "population":  # a condition population: "age_years >= 18, diagnosis in {B-ALL}" -> "age ≥ 18, ..."
+        words = _SNAKE_WORD.sub(lambda m: label("column", m.group(0)), text)
+        return re.sub(r">=|<=|!=|==", lambda m: _OPERATORS[m.group(0)], words)
     if kind in LABELS or kind in _COLUMN_KINDS:
         for key, words in table.items():  # vocabularies match without regard to case, as the cohort reader does
             if key.lower() == text.lower():

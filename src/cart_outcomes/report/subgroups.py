@@ -13,6 +13,7 @@ from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_p, is_missing
 from cart_outcomes.report.arms import hr_text
 from cart_outcomes.report.html import Section, TableBlock
+from cart_outcomes.report.labels import label
 from cart_outcomes.report.options import FigureOptions
 from cart_outcomes.results.run import RunResult
 
@@ -92,13 +93,15 @@ def subgroups_section(run: RunResult, plot: FigureOptions, figs: dict, add: Call
     unit = run.record.conventions.time_unit
     for f in forests:
         table, frame = _forest_rows(f)
-        population = "" if f["population"] == "all" else f", {f['population']}"
-        title = (f"{f['endpoint_name']}{population}: hazard ratio of {f['factor']} {f['group']} vs {f['reference']} "
+        factor = label("column", f["factor"])
+        population = "" if f["population"] == "all" else f", {label('population', f['population'])}"
+        title = (f"{f['endpoint_name']}{population}: hazard ratio of {factor} {f['group']} vs {f['reference']} "
                  "by subgroup")
-        note = (f"Cox model within each subgroup ({f['ties']} ties), Wald {pct}% CI and p. Interaction p: "
-                f"likelihood-ratio test of {f['factor']} x subgroup in a Cox model with both terms.")
+        ties = label("ties", f["ties"])
+        note = (f"Cox model within each subgroup ({ties} ties), Wald {pct}% CI and p. Interaction p: "
+                f"likelihood-ratio test of {factor} x subgroup in a Cox model with both terms.")
         if f["n_missing_factor"]:
-            note += f" {f['n_missing_factor']} patient(s) without a value of {f['factor']} are left out."
+            note += f" {f['n_missing_factor']} patient(s) without a value of {factor} are left out."
         tables.append(TableBlock(table, title, note=note))
         out_tables[f"subgroups_{f['name']}"] = table
         if plot.forest:
@@ -107,8 +110,8 @@ def subgroups_section(run: RunResult, plot: FigureOptions, figs: dict, add: Call
             figures.append(add(figs, f"forest_subgroups_{f['name']}", fig, f"{title} (forest plot)."))
     for s in sens:
         table, note = _sensitivity_table(s, unit, pct)
-        population = "" if s["population"] == "all" else f", {s['population']}"
-        by = f" by {s['by']}" if s.get("by") else ""
+        population = "" if s["population"] == "all" else f", {label('population', s['population'])}"
+        by = f" by {label('column', s['by'])}" if s.get("by") else ""
         tables.append(TableBlock(table, f"Sensitivity analysis {s['sensitivity']}: {s['name']}{population}{by}",
                                  note=note))
         out_tables[f"sensitivity_{s['sensitivity']}_{s['endpoint']}"] = table
