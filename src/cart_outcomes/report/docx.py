@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +177,7 @@ def _table(document: Document, block: TableBlock, number: str, text_width_cm: fl
         _run(document.add_paragraph(), block.note, italic=True, size=_TABLE_PT)
 
 
-def _figure(document: Document, block: FigureBlock, number: str, dpi: int) -> None:
+def _figure(document: Document, block: FigureBlock, number: str, dpi: int, pngs: Mapping[int, bytes]) -> None:
     from docx.shared import Cm
 
     from cart_outcomes.report.figures import figure_to_png
@@ -186,7 +187,8 @@ def _figure(document: Document, block: FigureBlock, number: str, dpi: int) -> No
         _run(paragraph, "Figure available in the HTML report only (no image to embed).", italic=True)
     else:
         width_cm = min(PORTRAIT_TEXT_WIDTH_CM, block.figure.get_figwidth() * 2.54)
-        document.add_picture(io.BytesIO(figure_to_png(block.figure, dpi=dpi)), width=Cm(width_cm))
+        png = pngs.get(id(block.figure)) or figure_to_png(block.figure, dpi=dpi)
+        document.add_picture(io.BytesIO(png), width=Cm(width_cm))
     _caption(document, number, block.caption)
 
 
@@ -206,7 +208,7 @@ def _footer(document: Document, doc: ReportDocument) -> None:
 
 
 def write_report_docx(doc: ReportDocument, path: str | Path, *, timestamp: dt.datetime | None = None,
-                      dpi: int = 300) -> Path:
+                      dpi: int = 300, pngs: Mapping[int, bytes] | None = None) -> Path:
     """Write the whole report ``doc`` to a Word document at ``path``.
 
     Parameters
@@ -220,6 +222,9 @@ def write_report_docx(doc: ReportDocument, path: str | Path, *, timestamp: dt.da
         :func:`~cart_outcomes.report._stamp.document_time`), so the same report gives the same bytes.
     dpi
         Resolution of the embedded PNGs (300 for print).
+    pngs
+        PNGs already rendered at ``dpi``, by ``id()`` of their matplotlib figure (the run's PNG figure files), so no
+        figure is drawn twice.
 
     Returns
     -------
@@ -254,7 +259,7 @@ def write_report_docx(doc: ReportDocument, path: str | Path, *, timestamp: dt.da
         for text in s.paragraphs:
             _run(document.add_paragraph(), text)
         for figure in s.figures:
-            _figure(document, figure, numbers[id(figure)], dpi)
+            _figure(document, figure, numbers[id(figure)], dpi, pngs or {})
         for table in s.tables:
             wide = is_wide(table)
             _set_orientation(document, wide)

@@ -18,6 +18,8 @@ __all__ = ["MAX_STEM", "safe_stem", "write_outputs"]
 
 #: Longest file stem written for a table or figure (names come from the plan: comparison names, ``by`` columns).
 MAX_STEM = 80
+#: Resolution of the figures embedded in report.docx (print).
+DOCX_DPI = 300
 _UNSAFE_STEM = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -67,7 +69,7 @@ def write_outputs(run: RunResult, out: str | Path, options: ReportOptions | None
 def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: ReportOptions) -> list[Path]:
     from cart_outcomes.report._stamp import document_time
     from cart_outcomes.report.docx import write_report_docx
-    from cart_outcomes.report.figures import save_figure
+    from cart_outcomes.report.figures import figure_to_png, save_figure
     from cart_outcomes.report.html import numbering, render_html
     from cart_outcomes.report.tables import write_workbook
 
@@ -79,11 +81,16 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
         files.append(path)
     if outputs.figures:
         (out / "figures").mkdir(exist_ok=True)
+    pngs: dict[int, bytes] = {}  # PNG files at the Word report's resolution, embedded in it as they are
     for name, (fig, block) in outputs.figures.items():
         for fmt in options.figures.formats:
             path = _inside(out, "figures", name, fmt)
             if fmt == "svg":  # the SVG already inlined in the HTML
                 path.write_text(block.svg + "\n", encoding="utf-8")
+                files.append(path)
+            elif fmt == "png" and options.figures.dpi == DOCX_DPI:
+                pngs[id(fig)] = figure_to_png(fig, dpi=DOCX_DPI)
+                path.write_bytes(pngs[id(fig)])
                 files.append(path)
             else:
                 files.append(save_figure(fig, path, dpi=options.figures.dpi))
@@ -95,5 +102,6 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
         files.append(write_workbook(outputs.tables, run.tables, out / "tables.xlsx", captions=captions,
                                     timestamp=stamp))
     if options.docx:
-        files.append(write_report_docx(outputs.document, out / "report.docx", timestamp=stamp))
+        files.append(write_report_docx(outputs.document, out / "report.docx", timestamp=stamp, dpi=DOCX_DPI,
+                                       pngs=pngs))
     return files
