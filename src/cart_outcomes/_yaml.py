@@ -4,6 +4,7 @@ PyYAML's safe loader constructs no objects of arbitrary types, but it follows al
 laughs' document of a few hundred bytes stands for 10**9 values, and anything that walks it (line indexing,
 validation, JSON output) never finishes. :func:`load_yaml` composes the node graph (aliases share nodes, so this is
 cheap), counts the values it stands for without expanding them, and refuses the document past the limits below.
+:func:`quoted_scalar` writes a value that reads back as the same text (``init``'s plan, pasteable fixes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import yaml
 
 from cart_outcomes.errors import InputError
 
-__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "MAX_YAML_NODES", "YamlLimitError", "load_yaml", "read_yaml_text"]
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "MAX_YAML_NODES", "YamlLimitError", "load_yaml", "quoted_scalar",
+           "read_yaml_text"]
 
 #: Largest YAML file read (bytes); a plan is a few kilobytes.
 MAX_YAML_BYTES = 1_000_000
@@ -137,3 +139,11 @@ def read_yaml_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlLimitError(f"byte {exc.start}: not UTF-8 text (save the file as UTF-8)") from None
+
+
+def quoted_scalar(text: str) -> str:
+    """A YAML scalar that YAML reads back as exactly ``text`` (a JSON string is a YAML double-quoted scalar, so
+    ``no``, ``1e3`` or ``: x`` stay text)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

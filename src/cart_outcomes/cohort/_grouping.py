@@ -67,6 +67,8 @@ class Suggestion:
         line naming what may go there, and a key left with only commented lines is commented too, so the block
         reads back as valid YAML whatever the user fills in.
         """
+        from cart_outcomes._yaml import quoted_scalar as _quoted
+
         out: list[str] = []
         if self.columns:
             out.append("  columns:")
@@ -162,13 +164,6 @@ def _ranges(rows: list[int]) -> str:
         if r is not None:
             start = prev = r
     return ", ".join(out)
-
-
-def _quoted(text: str) -> str:
-    """A YAML scalar read back as exactly this text (a JSON string is a YAML double-quoted scalar)."""
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _note(note: str | None) -> str:

@@ -22,13 +22,13 @@ commented ``study.yaml`` with its evidence, so a person can check it before runn
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from cart_outcomes._yaml import quoted_scalar as _q
 from cart_outcomes.cohort._convert import normalise_header
 from cart_outcomes.cohort.io import detect_date_format, read_sheets
 from cart_outcomes.cohort.mapping import (
@@ -181,11 +181,6 @@ def _allowed(column: str) -> str:
         return "0-5"
     col = next(TABLES[t].column(column) for t in TABLES if column in TABLES[t])
     return ", ".join(col.vocabulary or ()) or "the canonical values (docs/data-dictionary.md)"
-
-
-def _q(text: str) -> str:
-    """A YAML scalar that YAML reads back as exactly this string (JSON strings are YAML double-quoted scalars)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _date_evidence(texts: list[str], fmt: str) -> str:
