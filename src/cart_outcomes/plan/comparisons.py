@@ -148,7 +148,8 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> Part:
             t, e = f"{ep}_time_days", f"{ep}_event"
             if t not in frame.columns:  # not derived (DOR with an undated responder): logged when derived
                 continue
-            data = sub[sub[t].notna()].copy()
+            used = ["patient_id", t, e, *[col for col in (c.by, c.exposure) if col], *c.exposure_filter]
+            data = sub.loc[sub[t].notna(), list(dict.fromkeys(used))]  # its own columns: a copy of those only
             rec: dict[str, Any] = {"comparison": c.name, "endpoint": ep, "name": ENDPOINT_NAMES[ep],
                                    "population": populations.describe(c.population), "n": int(len(data))}
             if c.by is not None:
