@@ -172,9 +172,10 @@ def _carried_cumsum(x: np.ndarray, start: Any) -> np.ndarray:
 
 
 def _influence(n: np.ndarray, dk: np.ndarray, prev: _Influence | None = None) -> _Influence:
-    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m); with ``prev`` (that of the
-    block of times just before) it continues its products and sums, so a long grid can be processed in cache-sized
-    blocks with the same results bit for bit (the expressions keep one evaluation order)."""
+    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m); with ``prev`` (that of
+    the block of times just before) it continues its products and sums, so a long grid can be processed in
+    cache-sized blocks with the same results bit for bit (the expressions keep one evaluation order; the in-place
+    steps only reuse memory)."""
     d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
     dl = d / n
     x = 1.0 - dl
@@ -184,20 +185,25 @@ def _influence(n: np.ndarray, dk: np.ndarray, prev: _Influence | None = None) ->
     sm = np.empty_like(surv)  # S(u-)
     sm[0] = 1.0 if prev is None else prev.surv[-1]
     sm[1:] = surv[:-1]
-    jump = sm * dk / n
+    jump = np.multiply(dk, sm)
+    jump /= n
     f = _carried_cumsum(jump.copy(), None if prev is None else prev.f[:, -1])
     inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
     np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
-    dl_inv = dl * inv
-    a = (jump + dl_inv * f) / n
-    del jump
+    dl_inv = np.multiply(dl, inv, out=dl)
+    a = np.multiply(f, dl_inv)  # (jump + dL/(1 - dL) F) / n
+    a += jump
+    a /= n
     cum_a = _carried_cumsum(a, None if prev is None else prev.cum_a[:, -1])
-    cum_b = _carried_cumsum(dl_inv / n, None if prev is None else prev.cum_b[-1])
-    f_inv = f * inv
-    alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
-    alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
-    del f_inv
-    beta_e = inv / n - cum_b  # any failure at u
+    cum_b = _carried_cumsum(np.divide(dl_inv, n, out=dl_inv), None if prev is None else prev.cum_b[-1])
+    f_inv = np.multiply(f, inv, out=jump)
+    alpha_o = f_inv / n  # subjects failing from another cause at u
+    alpha_o -= cum_a
+    alpha_k = np.add(f_inv, sm, out=f_inv)  # subjects failing from cause k at u
+    alpha_k /= n
+    alpha_k -= cum_a
+    beta_e = np.divide(inv, n, out=inv)  # any failure at u
+    beta_e -= cum_b
     return _Influence(d, surv, sm, f, cum_a, cum_b, alpha_k, alpha_o, beta_e)
 
 
@@ -239,48 +245,59 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarr
         time, n, counts = status_table(t, status, k + 1)
     else:
         tab = event_table(t, np.ones(t.size, bool), status, k + 1, weights=weights)
-        time, n, counts = tab.time, tab.n_risk.sum(axis=1), tab.n_event
-    return _aj_from_counts(time, n, counts[:, 1:], counts[:, 0])
+        time, n, counts = tab.time, tab.n_risk.sum(axis=1), tab.n_event.T
+    return _aj_from_counts(time, n, counts[1:], counts[0])
 
 
 def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
     """Aalen-Johansen CIFs and their infinitesimal-jackknife variance from event counts (the core; also used on
     counts computed elsewhere); cmprsk's variance is left to :meth:`_AJ.var_cmprsk` (only the table needs it).
 
-    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (m, K) events per cause, ``cens`` (m,).
+    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (K, m) events per cause, ``cens`` (m,).
 
     1. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
     2. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
        U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
        sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
     """
-    dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
+    dk = np.ascontiguousarray(dk, dtype=float)  # (K, m): every per-cause pass below runs over contiguous memory
+    nf = n.astype(float)  # float once: no int-to-float cast in each division below (the values are the same)
     k, m = dk.shape
     est, var_ij, surv, sm = np.empty((k, m)), np.empty((k, m)), np.empty(m), np.empty(m)
-    # blocks of _BLOCK times keep the ~100 passes below in cache; the running sums continue across blocks exactly
+    # blocks of _BLOCK times keep the ~70 passes below in cache; the running sums continue across blocks exactly
     p = None
     c_aa = c_ab = c_bb = None  # running sums of qaa, qab, qbb
     for start in range(0, m, _BLOCK):
         sl = slice(start, min(start + _BLOCK, m))
-        nb, dkb, cb = n[sl], dk[:, sl], cens[sl]
+        nb, dkb, cb = nf[sl], dk[:, sl], cens[sl]
         p = _influence(nb, dkb, p)
         d, f, cum_a, cum_b, beta_e = p.d, p.f, p.cum_a, p.cum_b, p.beta_e
         est[:, sl], surv[sl], sm[sl] = f, p.surv, p.sm
-        a2, b2 = cum_a**2, cum_b**2
+        a2, b2 = np.square(cum_a), np.square(cum_b)
         n_o = d - dkb
-        qaa = cb * a2 + dkb * p.alpha_k**2 + n_o * p.alpha_o**2
-        qab = cb * cum_a * cum_b + (dkb * p.alpha_k + n_o * p.alpha_o) * beta_e
+        # qaa = cb A^2 + d_k alpha_k^2 + n_o alpha_o^2; qab = cb A B + (d_k alpha_k + n_o alpha_o) beta_e
+        qaa, tmp = np.multiply(a2, cb), np.square(p.alpha_k)
+        qaa += np.multiply(tmp, dkb, out=tmp)
+        qaa += np.multiply(np.square(p.alpha_o, out=tmp), n_o, out=tmp)
+        qab = np.multiply(cum_a, cb)
+        qab *= cum_b
+        ab = np.multiply(p.alpha_k, dkb, out=p.alpha_k)
+        ab += np.multiply(p.alpha_o, n_o, out=n_o)
+        ab *= beta_e
+        qab += ab
         qbb = cb * b2 + d * beta_e**2
         saa, sab, sbb = _carried_cumsum(qaa, c_aa), _carried_cumsum(qab, c_ab), _carried_cumsum(qbb, c_bb)
         c_aa, c_ab, c_bb = saa[:, -1].copy(), sab[:, -1].copy(), sbb[-1]
         after = nb - d - cb  # still at risk after u: alpha = -A(u), beta = -B(u)
-        saa += after * a2
-        sab += after * cum_a * cum_b
+        saa += np.multiply(a2, after, out=a2)
+        tmp = np.multiply(cum_a, after, out=tmp)
+        tmp *= cum_b
+        sab += tmp
         sbb = sbb + after * b2
-        v = saa - 2 * f * sab
-        v += f**2 * sbb
-        np.maximum(v, 0.0, out=v)
-        var_ij[:, sl] = v
+        # var = saa - 2 F sab + F^2 sbb
+        saa -= np.multiply(np.multiply(f, 2, out=tmp), sab, out=tmp)
+        saa += np.multiply(np.square(f, out=tmp), sbb, out=tmp)
+        np.maximum(saa, 0.0, out=var_ij[:, sl])
     return _AJ(time, n, dk, cens, est, var_ij, surv, sm)
 
 
@@ -448,7 +465,7 @@ class CumulativeIncidence(Result):
         for level, aj in zip(self.groups, self._fits, strict=True):
             time, n, dk, cens = aj.time, aj.n_risk, aj.n_event, aj.n_censor
             k, m = dk.shape
-            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[:, None], cens)
+            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[None, :], cens)
             est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
             se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
             se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
