@@ -257,8 +257,8 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
     Integer days are counted with one ``bincount`` over (status, day) cells (small n through :func:`event_table`).
     Other times are value-sorted as 64-bit keys that pack the time's bits with one status flag (non-negative doubles
     order like their bit patterns), one sort per cause: value sorts are several times faster than the indirect sort
-    ``np.unique(return_inverse=True)`` needs, and the distinct times, risk sets and counts then follow from run
-    starts and prefix sums of the flags.
+    ``np.unique(return_inverse=True)`` needs, and the distinct times, risk sets and counts then follow from the
+    ends of the runs of equal times (tied rows, few with continuous times, are added to their run's count).
     """
     if time.size <= _SMALL_N:
         tab = event_table(time, np.ones(time.size, bool), status, n_status)
@@ -276,33 +276,30 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
     # 0.0); the xor with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
     bits = np.asarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
     bits ^= top
-    grid = n_risk = ends = counts = None
+    key = np.empty(bits.size, dtype=np.uint64)  # one buffer for every cause's keys
+    grid = counts = ends = tied = run = None
     for s in range(1, n_status):
-        key = np.bitwise_or(bits, status == s).view(np.int64)
-        key.sort()
-        flag = key & 1
-        if grid is None:
-            ts = ((key.view(np.uint64) ^ top) >> np.uint64(1)).view(np.float64)
-            last = np.empty(ts.size, dtype=bool)  # last row of each run of equal times
+        np.bitwise_or(bits, status == s, out=key)
+        key.view(np.int64).sort()
+        if counts is None:
+            last = np.empty(key.size, dtype=bool)  # last row of each run of equal times: keys differ beyond the flag
             last[-1] = True
-            np.not_equal(ts[1:], ts[:-1], out=last[:-1])
-            ends = None if last.all() else np.flatnonzero(last)
-            grid = ts if ends is None else ts[ends]
-            n_risk = np.arange(ts.size, 0, -1)  # integers, as event_table's unweighted counts
-            if ends is not None:
-                np.subtract(ts.size - 1, ends[:-1], out=n_risk[1:grid.size])
-                n_risk = n_risk[:grid.size]
-            counts = np.empty((n_status, grid.size))
-        if ends is None:
-            counts[s] = flag
-        else:  # flags per run of tied times: differences of their prefix sums at the run ends
-            ones = np.cumsum(flag)[ends]
-            counts[s, 0] = ones[0]
-            np.subtract(ones[1:], ones[:-1], out=counts[s, 1:])
-    leaving = np.empty_like(n_risk)
-    np.subtract(n_risk[:-1], n_risk[1:], out=leaving[:-1])
-    leaving[-1] = n_risk[-1]
-    np.subtract(leaving, counts[1], out=counts[0])
-    for s in range(2, n_status):
+            np.greater(key[1:] ^ key[:-1], 1, out=last[:-1])
+            ends = np.flatnonzero(last)
+            tied = np.flatnonzero(~last)  # the other rows of runs of tied times (few)
+            run = np.searchsorted(ends, tied)  # the run of each
+            counts = np.empty((n_status, ends.size))
+        flag = np.take(key, ends)  # the flag of each run's last row, then those of its other rows
+        if grid is None:
+            grid = ((flag ^ top) >> np.uint64(1)).view(np.float64)
+        flag &= np.uint64(1)
+        counts[s] = flag
+        np.add.at(counts[s], run, key[tied] & np.uint64(1))
+    n_risk = np.empty(ends.size, dtype=np.int64)  # integers, as event_table's unweighted counts
+    n_risk[0] = key.size
+    np.subtract(key.size - 1, ends[:-1], out=n_risk[1:])
+    counts[0] = 1.0  # rows leaving at each time, minus the events
+    np.add.at(counts[0], run, 1.0)
+    for s in range(1, n_status):
         counts[0] -= counts[s]
     return grid, n_risk, counts
