@@ -7,12 +7,14 @@ contract of ``cart_outcomes.stats`` promises. Nothing here knows about CAR-T.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cart_outcomes.errors import InputError
+from cart_outcomes.stats import _events
 
 _SHOW = 5
 
@@ -92,6 +94,49 @@ def times(
         rule = "negative" if allow_zero else "zero or negative"
         raise InputError(f"column {label!r}: {rule} time in {rows(bad)}; times must be >= 0")
     return t
+
+
+@dataclass(frozen=True, slots=True)
+class TimeEvent:
+    """The time and event columns, as :func:`times` (``keep_int``) and :func:`events` return them, or with
+    ``checked`` False, integer days and integer or boolean events as the user gave them: the counting pass
+    (``event_table(..., checked=False)``) checks those on its way, and :meth:`check` words the error."""
+
+    time: np.ndarray
+    event: np.ndarray
+    time_label: str
+    event_label: str
+    checked: bool = True
+
+    def check(self) -> TimeEvent:
+        """Checked columns: raises the located error of the first bad column, as :func:`time_event` would have."""
+        if self.checked:
+            return self
+        t = times(self.time, self.time_label, keep_int=True)
+        return TimeEvent(t, events(self.event, self.event_label, t.size), self.time_label, self.event_label)
+
+
+def time_event(frame: Any, time: Any, event: Any, *, defer: bool = False) -> TimeEvent:
+    """The time and event columns of ``frame`` (or arrays), checked in this order as :func:`times` and
+    :func:`events` do. With ``defer``, integer days with integer or boolean events of the same length (more than
+    a few thousand rows) are left unchecked (``checked`` False) for the counting pass to check: each check is a
+    pass through memory of its own, the counting pass makes them in the CPU cache."""
+    t_raw, t_label = column(frame, time, "time")
+    v = np.asarray(t_raw)
+    if defer and v.ndim == 1 and v.size > _events._SMALL_N and v.dtype.kind in "iu" and np.can_cast(v.dtype, np.intp):
+        try:
+            e_raw, e_label = column(frame, event, "event")
+        except InputError:
+            times(v, t_label, keep_int=True)  # the time column's own error first, as when checked in turn
+            raise
+        e = np.asarray(e_raw)
+        if e.shape == v.shape and e.dtype.kind in "biu":
+            return TimeEvent(v, e, t_label, e_label, checked=False)
+        t = times(v, t_label, keep_int=True)
+        return TimeEvent(t, events(e, e_label, t.size), t_label, e_label)
+    t = times(t_raw, t_label, keep_int=True)
+    e_raw, e_label = column(frame, event, "event")
+    return TimeEvent(t, events(e_raw, e_label, t.size), t_label, e_label)
 
 
 def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False) -> np.ndarray:

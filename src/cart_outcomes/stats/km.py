@@ -27,7 +27,7 @@ from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
-from cart_outcomes.stats._events import _one_group_sorted, continuous, event_table
+from cart_outcomes.stats._events import Unchecked, _one_group_sorted, continuous, event_table
 
 __all__ = [
     "KaplanMeier",
@@ -474,16 +474,25 @@ def kaplan_meier(
         return data.relabel(fit, n=data.rows_per_group(fit.groups))
     conf_type = _resolve_conf(conf_type, profile, conf_level)
     frame = _inputs.as_frame(data)
-    t_raw, t_label = _inputs.column(frame, time, "time")
-    t = _inputs.times(t_raw, t_label, keep_int=True)
-    e_raw, e_label = _inputs.column(frame, event, "event")
-    ev = _inputs.events(e_raw, e_label, t.size)
+    # integer days without entry or weights: the counting pass checks the time and event columns on its way
+    te = _inputs.time_event(frame, time, event, defer=entry is None and weights is None)
+    t, ev, t_label = te.time, te.event, te.time_label
     if by is None:
         codes, levels = None, [_ALL]
     else:
-        g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
-        # small-range integer labels are their own codes (no hashing pass); _fit drops the empty levels
-        codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES)
+        try:
+            g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
+            # small-range integer labels are their own codes (no hashing pass); _fit drops the empty levels
+            codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES)
+        except InputError:
+            te.check()  # the time and event columns' own errors come first, as they are checked first
+            raise
+    if not te.checked:
+        try:
+            return _fit(t, ev, codes, levels, None, None, conf_type, float(conf_level), profile, checked=False)
+        except Unchecked:
+            te = te.check()
+            t, ev = te.time, te.event
     start = None
     if entry is not None:
         s_raw, s_label = _inputs.column(frame, entry, "entry")
@@ -511,11 +520,12 @@ def _fit(
     conf_type: str,
     conf_level: float,
     profile: str | None,
+    checked: bool = True,
 ) -> KaplanMeier:
     k = len(levels)
     if k > 1 and start is None and w is None and continuous(t):
         return _fit_sorted_groups(t, ev, codes, levels, conf_type, conf_level, profile)
-    tab = event_table(t, ev, codes, k, entry=start, weights=w)
+    tab = event_table(t, ev, codes, k, entry=start, weights=w, checked=checked)
     n_weighted = tab.n
     if k == 1:
         n, d, c = tab.n_risk[:, 0], tab.n_event[:, 0], tab.n_censor[:, 0]

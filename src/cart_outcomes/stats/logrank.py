@@ -39,7 +39,7 @@ from cart_outcomes._result import Result
 from cart_outcomes.errors import InputError, StatisticalWarning
 from cart_outcomes.stats import _common, _inputs
 from cart_outcomes.stats._counts import EventCounts
-from cart_outcomes.stats._events import continuous, event_table, group_rows
+from cart_outcomes.stats._events import Unchecked, continuous, event_table, group_rows
 
 __all__ = [
     "ExactLogrankResult",
@@ -248,6 +248,7 @@ class _Data:
     labels: dict
     group_values: np.ndarray  # the user's column, for error messages
     weights: np.ndarray | None = None  # rows per cell when the data are event counts
+    unchecked: _inputs.TimeEvent | None = None  # time and event as given, for the counting pass to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,21 +261,27 @@ class _Sums:
     events: np.ndarray
 
 
-def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_levels: int = 2) -> _Data:
+def _prepare(
+    data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_levels: int = 2, defer: bool = False
+) -> _Data:
+    """The checked columns; with ``defer`` (and no strata or counts), integer days and integer events are left for
+    the counting pass to check (``_Data.unchecked``; :func:`_analyse` checks them when that pass cannot)."""
     counts = None
     if isinstance(data, EventCounts):  # the cells, with their numbers of rows as frequency weights
         cols = data.arguments("the log-rank test", time=time, event=event, by=by, strata=strata)
         data, time, event, by, strata, counts = (data.frame, *cols.values())
     if data is not None and not isinstance(data, pd.DataFrame):
         data = _inputs.as_frame(data)
-    t_raw, t_label = _inputs.column(data, time, "time")
-    t = _inputs.times(t_raw, t_label, keep_int=True)
+    te = _inputs.time_event(data, time, event, defer=defer and counts is None and strata is None)
+    t, e = te.time, te.event
     n = t.size
-    e_raw, e_label = _inputs.column(data, event, "event")
-    e = _inputs.events(e_raw, e_label, n)
-    g_raw, g_label = _inputs.column(data, by, "by", categorical=True)
-    g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
-    labels = {"time": t_label, "event": e_label, "by": g_label}
+    try:
+        g_raw, g_label = _inputs.column(data, by, "by", categorical=True)
+        g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
+    except InputError:
+        te.check()  # the time and event columns' own errors come first, as they are checked first
+        raise
+    labels = {"time": te.time_label, "event": te.event_label, "by": g_label}
     s_codes, n_strata = None, 1
     if strata is not None:
         specs = [strata] if isinstance(strata, str) or not isinstance(strata, Sequence) else list(strata)
@@ -290,7 +297,7 @@ def _prepare(data: Any, time: Any, event: Any, by: Any, strata: Any, *, min_leve
         uniq, s_codes = np.unique(combined, return_inverse=True)
         n_strata = uniq.size
         labels["strata"] = s_labels[0] if len(s_labels) == 1 else s_labels
-    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw, counts)
+    return _Data(t, e, g, levels, s_codes, n_strata, labels, g_raw, counts, None if te.checked else te)
 
 
 def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
@@ -324,7 +331,7 @@ def _weight_spec(rho: float, weights: Any) -> tuple[str, float, float, str]:
 # core
 
 
-def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
+def _stratum_sums(time, event, group, k, kind, p, q, weights=None, checked=True):
     """O, E (k,), V (k, k), n and unweighted events (k,) of one stratum.
 
     The (m, k) counts are transposed to contiguous (k, m) rows first: every sum and product below then runs over
@@ -333,7 +340,7 @@ def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
     if weights is None and continuous(time):  # no (m, k, 2) grid: memory near the (k, m) rows themselves
         n_group, d_t, r_t = group_rows(time, event, group, k)
     else:
-        tab = event_table(time, event, group, k, weights=weights)
+        tab = event_table(time, event, group, k, weights=weights, checked=checked)
         n_group = tab.n
         d_t = np.ascontiguousarray(tab.n_event.T)
         r_t = np.ascontiguousarray(tab.n_risk.T, dtype=float)  # float: exact counts, no cast copy in r_t @ rate
@@ -375,7 +382,14 @@ def _stratum_sums(time, event, group, k, kind, p, q, weights=None):
 def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _Sums:
     """O, E, V, n and events summed over strata; levels absent from the data are dropped."""
     k = len(x.levels)
-    if x.strata is None:
+    if x.unchecked is not None:
+        try:
+            sums = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, checked=False)
+        except Unchecked:
+            te = x.unchecked.check()
+            sums = _stratum_sums(te.time, te.event, x.group, k, kind, p, q)
+        o, e, v, n, ev = sums
+    elif x.strata is None:
         o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, x.weights)
     else:
         order = np.argsort(x.strata, kind="stable")
@@ -495,7 +509,7 @@ def logrank_test(
        (#groups with ``E > 0``) - 1 degrees of freedom (a singular ``V`` uses a generalized inverse and its rank).
     """
     kind, p, q, method = _weight_spec(rho, weights)
-    x = _prepare(data, time, event, by, strata)
+    x = _prepare(data, time, event, by, strata, defer=True)
     sums = _analyse(x, kind, p, q)
     stat, df, inverse = _chisq(sums.observed, sums.expected, sums.variance)
     p_value = _p_value(stat, df, inverse)

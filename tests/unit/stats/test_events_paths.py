@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cart_outcomes.stats._events import event_table
+from cart_outcomes.stats._events import _BLOCK, Unchecked, event_table
 
 
 def direct(t, e, g, k, entry=None, w=None):
@@ -52,3 +52,36 @@ def test_integer_dtype_and_offset_origin():
     np.testing.assert_array_equal(a.time + 0.5, b.time)
     np.testing.assert_array_equal(a.n_risk, b.n_risk)
     np.testing.assert_array_equal(a.n_event, b.n_event)
+
+
+@pytest.mark.parametrize(
+    ("t_dtype", "e_dtype", "k"), [(np.int32, bool, 1), (np.int64, np.int8, 3), (np.uint16, bool, 2)]
+)
+def test_block_counts_match_the_float_path(t_dtype, e_dtype, k):
+    # integer days are counted block by block (several blocks here); float days by one bincount over all rows
+    rng = np.random.default_rng(k)
+    n = 3 * _BLOCK + 17
+    t = rng.integers(0, 900, n).astype(t_dtype)
+    e = (rng.random(n) < 0.6).astype(e_dtype)
+    g = rng.integers(0, k, n).astype(np.int8) if k > 1 else None
+    a = event_table(t, e, g, k, checked=e_dtype is bool)
+    b = event_table(t.astype(float), e.astype(bool), g, k)
+    for field in ("time", "n_risk", "n_event", "n_censor", "n"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert getattr(a, field).dtype == getattr(b, field).dtype
+
+
+@pytest.mark.parametrize("bad", ["negative day", "event 2", "event -1", "day beyond the block range"])
+def test_unchecked_counting_pass_hands_back_bad_or_unusual_input(bad):
+    n = 2 * _BLOCK + 5
+    t = np.arange(n, dtype=np.int32) % 700
+    e = np.ones(n, dtype=np.int32)
+    row = n - 3  # in the last block
+    if bad == "negative day":
+        t[row] = -1
+    elif bad == "day beyond the block range":
+        t[row] = 10**9  # a valid day, but the caller must count it by the general path
+    else:
+        e[row] = 2 if bad == "event 2" else -1
+    with pytest.raises(Unchecked):
+        event_table(t, e, checked=False)

@@ -77,3 +77,32 @@ def test_proportion_inputs():
         fisher_exact([[1, 2, 3], [4, 5, 6]])
     with pytest.raises(InputError, match="integer counts"):
         fisher_exact([[1, -2], [3, 4]])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "pattern"),
+    [
+        ("t", -1, r"column 't': negative time in row\(s\) 6, 20001; times must be >= 0"),
+        ("e", 2, r"column 'e': event must be 0/1 or boolean; bad value in row\(s\) 6, 20001"),
+        ("e", -1, r"column 'e': event must be 0/1 or boolean; bad value in row\(s\) 6, 20001"),
+    ],
+)
+def test_integer_days_checked_in_the_counting_pass_name_the_same_rows(column, value, pattern):
+    # above a few thousand rows integer days and events are checked on the way through the counting pass; the
+    # error is the one the column checks give, with the same rows
+    from cart_outcomes.stats import hazard_ratio_logrank, logrank_test
+
+    n = 20_010
+    frame = pd.DataFrame({"t": np.arange(n, dtype=np.int32) % 500, "e": np.ones(n, np.int32), "arm": np.arange(n) % 2})
+    frame.loc[[6, 20_001], column] = value
+    calls = [lambda: kaplan_meier(frame, "t", "e"), lambda: kaplan_meier(frame, "t", "e", by="arm"),
+             lambda: logrank_test(frame, "t", "e", "arm"), lambda: hazard_ratio_logrank(frame, "t", "e", "arm")]
+    for call in calls:
+        with pytest.raises(InputError, match=pattern):
+            call()
+    # a later column's error does not come first
+    with pytest.raises(InputError, match=pattern):
+        kaplan_meier(frame, "t", "e", by="nope")
+    if column == "t":
+        with pytest.raises(InputError, match=pattern):
+            kaplan_meier(frame, "t", "nope")
