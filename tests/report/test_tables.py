@@ -195,3 +195,36 @@ def test_whole_column_conversions_equal_the_cell_by_cell_rules(column):
     assert cells == expected and [type(c) for c in cells] == [type(c) for c in expected]
     if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
         assert T._neutralise_column(column).equals(column.map(T.neutralise_cell).astype(object))
+
+
+def _hostile_frames() -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    n = 200
+    gaps = rng.random(n) < 0.3
+    return {
+        "floats": pd.DataFrame({
+            "a": rng.normal(size=n) * 1e3, "b": np.where(gaps, np.nan, rng.integers(-5, 5, n).astype(float)),
+            "c": np.array([0.0, -0.0, np.inf, -np.inf, 1e16, 1e15, 999999999999999.0, -1e15, 1e-7, np.nan] * 20)}),
+        "integers": pd.DataFrame({"i": rng.integers(-10**18, 10**18, n), "j": rng.integers(0, 3, n).astype(np.uint8),
+                                  "u": np.full(n, 2**64 - 1, dtype=np.uint64), "k": np.arange(n, dtype=np.int16)}),
+        "nullable": pd.DataFrame({
+            "I": pd.array(np.where(gaps, None, rng.integers(-9, 9, n)), dtype="Int64"),
+            "F": pd.array(np.where(gaps, None, rng.normal(size=n)), dtype="Float64"),
+            "B": pd.array(np.where(gaps, None, rng.random(n) < 0.5), dtype="boolean"),
+            "S": pd.array(np.where(gaps, None, "x"), dtype="string"), "bool": rng.random(n) < 0.5}),
+        "text": pd.DataFrame({"t": ["a,b", 'say "hi"', "line\nbreak", "cr\rx", "=1+1", "-3", "", None, "p", "\tx"] * 20,
+                              "u": ["é", "\u2028", "ok", np.nan, "a\x00b", "日本", " sp ", "@x", "+", "q"] * 20}),
+        "mixed objects": pd.DataFrame({"m": [1, "a", None, 2.5, True] * 40, "x": range(n)}),
+        "one column": pd.DataFrame({"only": ["", "a", None]}),
+        "no rows": pd.DataFrame({"a": [], "b": []}),
+        "dates": pd.DataFrame({"d": pd.to_datetime(["2024-01-01", None]), "x": [1, 2]}),
+        "odd headers": pd.DataFrame({1: [1.0], "=a": ["b"], "x,y": ["c"]}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_hostile_frames()))
+def test_csv_bytes_are_those_of_pandas_to_csv(name, tmp_path):
+    """write_csv converts whole columns itself; the file must be byte for byte what pandas writes."""
+    frame = _hostile_frames()[name]
+    expected = T._neutralise_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert T.write_csv(frame, tmp_path / "t.csv").read_bytes() == expected

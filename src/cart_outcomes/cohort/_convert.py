@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cart_outcomes.cohort._problems import Problem
-from cart_outcomes.cohort.mapping import builtin_value, guess_value
+from cart_outcomes.cohort.mapping import builtin_value, guess_value, has_builtin_values
 from cart_outcomes.cohort.schema import FALSE_TOKENS, TRUE_TOKENS, Column, Table
 
 #: Cell texts read as missing values (compared without case and surrounding blanks).
@@ -69,16 +69,17 @@ class ColumnReader:
         self.problems: list[Problem] = []
         #: (cell text, canonical value, cells, stated in data.values) of every recoded text
         self.recodes: list[tuple[str, str, int, bool]] = []
-        self.raw = raw = self._recoded(raw)
-        if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):  # every CSV cell: one C pass
-            self.kind = np.where(pd.isna(raw).to_numpy(), "x", "s").astype(object)
+        na = pd.isna(raw).to_numpy()  # recoding fills no missing cell and empties none
+        text_only = pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")  # every CSV cell: one C pass
+        self.raw = raw = self._recoded(raw, na, text_only)
+        if text_only:  # recodes are text: still only text
+            self.kind = np.where(na, "x", "s").astype(object)
         else:
             self.kind = raw.map(type).map(_KIND).fillna("o").to_numpy(dtype=object)
         odd = self.kind == "o"
         if odd.any():  # other numpy scalar types (int32, float32 ... from parquet)
             self.kind[odd] = raw[odd].map(_kind_of).to_numpy(dtype=object)
-        nan_num = (self.kind == "n") & pd.isna(raw).to_numpy()
-        self.kind[nan_num | pd.isna(raw).to_numpy()] = "x"
+        self.kind[na] = "x"
         is_s = self.kind == "s"
         self.text = pd.Series(np.full(len(raw), None, dtype=object), index=raw.index)
         if is_s.any():
@@ -90,7 +91,7 @@ class ColumnReader:
                 self.report(err, "EXCEL_ERROR", lambda v: f"Excel error value {v}; expected a {self._expected()}")
                 self.kind[err] = "x"
 
-    def _recoded(self, raw: pd.Series) -> pd.Series:
+    def _recoded(self, raw: pd.Series, na: np.ndarray, text_only: bool) -> pd.Series:
         """Cells recoded by ``data.values`` (exact, then without case; a number, date or yes/no cell by the text
         it shows, ``"2"`` or ``"2024-01-31"``), then text cells by the built-in English wordings
         (:data:`~cart_outcomes.cohort.mapping.VALUE_SYNONYMS`, grades), whatever the column type. A ``values`` key
@@ -100,9 +101,10 @@ class ColumnReader:
         used: set[str] = set()
         table: dict[object, str] = {}
         stated: set[object] = set()
-        filled = raw[raw.notna().to_numpy()]
+        filled = raw[~na]
+        is_text = np.ones(len(filled), dtype=bool) if text_only else filled.map(type).eq(str).to_numpy()
         if exact and not filled.empty:
-            others = filled[filled.map(type).ne(str).to_numpy()]
+            others = filled[~is_text]
             for v in pd.unique(others.to_numpy(dtype=object)):
                 key = show(v)
                 key = key if key in exact else lower.get(key.lower())
@@ -110,8 +112,12 @@ class ColumnReader:
                     table[v] = exact[key]
                     used.add(key)
                     stated.add(v)
-        text = filled[filled.map(type).eq(str).to_numpy()]
-        for v in pd.unique(text.to_numpy(dtype=object)):
+        texts = pd.unique(filled[is_text].to_numpy(dtype=object))
+        if not has_builtin_values(self.col.name):  # only data.values can recode (ids, free text: no loop over them)
+            keys = pd.Series(texts, dtype=object)
+            texts = texts[(keys.isin(list(exact)) | keys.str.lower().isin(list(lower))).to_numpy(dtype=bool)
+                          ] if exact else texts[:0]
+        for v in texts:
             key = v if v in exact else lower.get(v.lower())
             if key is not None:
                 used.add(key)

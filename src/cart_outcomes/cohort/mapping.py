@@ -137,6 +137,11 @@ def grade_from_text(text: str) -> int | None:
     return 0 if t.lower() in _NO_GRADE else None
 
 
+def has_builtin_values(column: str) -> bool:
+    """Whether :func:`builtin_value` can recode any text of ``column`` (grade columns and :data:`VALUE_SYNONYMS`)."""
+    return column in GRADE_COLUMNS or column in VALUE_SYNONYMS
+
+
 def builtin_value(column: str, text: str) -> str | None:
     """The canonical value a built-in English wording stands for in ``column`` (``None`` if none applies)."""
     if column in GRADE_COLUMNS:

@@ -3,10 +3,11 @@ resolved once, and time conversion between days (every computation) and the plan
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from cart_outcomes.plan import populations
@@ -33,6 +34,21 @@ class QualityLog:
         """Record every ``patient_id, reason`` row of ``frame`` as left out of ``analysis``."""
         for pid, reason in zip(frame["patient_id"], frame["reason"], strict=True):
             self.exclusions.append({"analysis": analysis, "patient_id": str(pid), "reason": str(reason)})
+
+
+#: Kinds of column (pandas ``infer_dtype``) whose distinct values are distinct as Python values: a function of the
+#: value can be computed once per value. Floats are left out (0.0 and -0.0 are one value to a hash table).
+_DISTINCT_KINDS = frozenset({"string", "boolean", "integer", "empty", "categorical"})
+
+
+def map_distinct(series: pd.Series, f: Callable[[Any], Any]) -> pd.Series:
+    """``f`` of every cell (``None`` for a missing one) as an object Series, computed once per distinct value when
+    the column's values allow it (text, booleans, whole numbers), else cell by cell."""
+    if pd.api.types.infer_dtype(series, skipna=True) not in _DISTINCT_KINDS:
+        return pd.Series([None if pd.isna(v) else f(v) for v in series.tolist()], index=series.index, dtype=object)
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    values = np.array([*[f(v) for v in distinct.tolist()], None], dtype=object)  # code -1 (missing): None
+    return pd.Series(values[codes], index=series.index, dtype=object)
 
 
 def response_column(plan: Plan) -> str:

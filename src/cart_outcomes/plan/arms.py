@@ -16,6 +16,7 @@ import pandas as pd
 
 from cart_outcomes import stats
 from cart_outcomes.errors import InputError
+from cart_outcomes.plan._common import map_distinct
 from cart_outcomes.plan.model import GroupOptions, Plan
 from cart_outcomes.results.records import num, records
 
@@ -30,7 +31,7 @@ def _label(value: Any) -> str:
 
 def group_labels(series: pd.Series) -> pd.Series:
     """The grouping column as text labels (missing stays missing): ``1.0`` becomes ``"1"``."""
-    return series.map(lambda v: None if pd.isna(v) else _label(v)).astype(object)
+    return map_distinct(series, _label)
 
 
 def _levels(labels: pd.Series, opts: GroupOptions, by: str, where: str) -> tuple[list[str], str]:

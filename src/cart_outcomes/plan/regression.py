@@ -27,7 +27,7 @@ from cart_outcomes import stats
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS as COMPETING
 from cart_outcomes.cohort.schema import ENDPOINT_NAMES
 from cart_outcomes.errors import InputError
-from cart_outcomes.plan._common import Part, QualityLog, population, skipped
+from cart_outcomes.plan._common import Part, QualityLog, map_distinct, population, skipped
 from cart_outcomes.plan.cohort import TABLE1_VARIABLES
 from cart_outcomes.plan.model import Plan, Regression
 from cart_outcomes.results.records import num
@@ -67,12 +67,10 @@ def regression_ids(plan: Plan) -> list[str]:
 def _as_levels(series: pd.Series) -> pd.Series:
     """Category values as text (yes/no for booleans), missing kept missing."""
 
-    def text(v: Any) -> str | None:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return None
+    def text(v: Any) -> str:
         return _YES_NO[bool(v)] if isinstance(v, bool | np.bool_) else str(v)
 
-    return pd.Series([text(v) for v in series], index=series.index, dtype=object)
+    return map_distinct(series, text)
 
 
 def _numeric(series: pd.Series) -> pd.Series | None:
