@@ -35,7 +35,7 @@ __all__ = ["CumulativeIncidence", "FineGray", "GrayTest", "cumulative_incidence"
 _CIF_COLUMNS = ("group", "cause", "time", "n_risk", "n_event", "n_censor", "estimate", "std_err", "std_err_cmprsk",
                 "lower", "upper")
 _VARIANCES = ("ij", "cmprsk")
-# times per block of the Aalen-Johansen core: its ~100 array passes then run in cache (2x faster at 1e6 times)
+# times per block of the Aalen-Johansen core and of cmprsk's variance: their array passes then run in cache
 _BLOCK = 16384
 
 
@@ -136,11 +136,11 @@ class _AJ:
     estimate: np.ndarray  # (K, m)
     var_ij: np.ndarray  # (K, m)
     surv: np.ndarray  # (m,) all-cause KM S(u), kept for the cmprsk variance
-    sm: np.ndarray  # (m,) S(u-)
 
     def var_cmprsk(self) -> np.ndarray:
         """cmprsk's variance (K, m), computed when asked (:func:`_cmprsk_variance`)."""
-        return _cmprsk_variance(self.n_risk, self.n_event, self.surv, self.sm, self.estimate)
+        sm = np.concatenate(([1.0], self.surv[:-1]))  # S(u-)
+        return _cmprsk_variance(self.n_risk, self.n_event, self.surv, sm, self.estimate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,39 +164,29 @@ class _Influence:
 
 
 def _carried_cumsum(x: np.ndarray, start: Any) -> np.ndarray:
-    """Cumulative sum (or product) along the last axis continuing from ``start`` (the previous block's last value),
+    """Cumulative sum along the last axis continuing from ``start`` (the previous block's last value),
     in place: ``x[..., 0] = start + x[..., 0]`` then the running sum is, bit for bit, that of the whole array."""
     if start is not None:
         x[..., 0] = start + x[..., 0]
     return np.cumsum(x, axis=-1, out=x)
 
 
-def _influence(n: np.ndarray, dk: np.ndarray, prev: _Influence | None = None) -> _Influence:
-    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m); with ``prev`` (that of the
-    block of times just before) it continues its products and sums, so a long grid can be processed in cache-sized
-    blocks with the same results bit for bit (the expressions keep one evaluation order)."""
-    d = dk.sum(axis=0) if dk.shape[0] > 1 else dk[0].copy()
+def _influence(n: np.ndarray, dk: np.ndarray) -> _Influence:
+    """:class:`_Influence` from the numbers at risk ``n`` (m,) and events ``dk`` (K, m)."""
+    d = dk.sum(axis=0)
     dl = d / n
-    x = 1.0 - dl
-    if prev is not None:
-        x[0] = prev.surv[-1] * x[0]
-    surv = np.cumprod(x, out=x)
-    sm = np.empty_like(surv)  # S(u-)
-    sm[0] = 1.0 if prev is None else prev.surv[-1]
-    sm[1:] = surv[:-1]
+    surv = np.cumprod(1.0 - dl)
+    sm = np.concatenate(([1.0], surv[:-1]))  # S(u-)
     jump = sm * dk / n
-    f = _carried_cumsum(jump.copy(), None if prev is None else prev.f[:, -1])
+    f = np.cumsum(jump, axis=1)
     inv = np.zeros_like(dl)  # 1/(1 - dL); 0 where dL = 1 (the last time, where F no longer changes)
     np.divide(1.0, 1.0 - dl, out=inv, where=dl < 1)
     dl_inv = dl * inv
-    a = (jump + dl_inv * f) / n
-    del jump
-    cum_a = _carried_cumsum(a, None if prev is None else prev.cum_a[:, -1])
-    cum_b = _carried_cumsum(dl_inv / n, None if prev is None else prev.cum_b[-1])
+    cum_a = np.cumsum((jump + dl_inv * f) / n, axis=1)
+    cum_b = np.cumsum(dl_inv / n)
     f_inv = f * inv
     alpha_o = f_inv / n - cum_a  # subjects failing from another cause at u
     alpha_k = (sm + f_inv) / n - cum_a  # subjects failing from cause k at u
-    del f_inv
     beta_e = inv / n - cum_b  # any failure at u
     return _Influence(d, surv, sm, f, cum_a, cum_b, alpha_k, alpha_o, beta_e)
 
@@ -239,49 +229,70 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarr
         time, n, counts = status_table(t, status, k + 1)
     else:
         tab = event_table(t, np.ones(t.size, bool), status, k + 1, weights=weights)
-        time, n, counts = tab.time, tab.n_risk.sum(axis=1), tab.n_event
-    return _aj_from_counts(time, n, counts[:, 1:], counts[:, 0])
+        time, n, counts = tab.time, tab.n_risk.sum(axis=1), tab.n_event.T
+    return _aj_from_counts(time, n, counts[1:], counts[0])
 
 
 def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
     """Aalen-Johansen CIFs and their infinitesimal-jackknife variance from event counts (the core; also used on
     counts computed elsewhere); cmprsk's variance is left to :meth:`_AJ.var_cmprsk` (only the table needs it).
 
-    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (m, K) events per cause, ``cens`` (m,).
+    ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (K, m) events per cause, ``cens`` (m,).
 
-    1. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} S(u-) d_k(u)/n(u).
-    2. Infinitesimal-jackknife variance (R survfit, multi-state): the influence of subject i on F_k(t) is
-       U_i(t) = alpha_i(t) - beta_i(t) F_k(t) where alpha/beta are prefix sums over u <= min(x_i, t); all subjects
-       sharing an exit time and status share U, so var(t) = sum_i U_i(t)^2 is accumulated in O(m) per cause.
+    1. dL = d/n, S = prod(1 - dL) (all-cause KM), F_k(t) = sum_{u<=t} j_k(u), j_k = S(u-) d_k(u)/n(u).
+    2. Infinitesimal-jackknife variance (R survfit, multi-state): sum_i U_i(t)^2, U_i the derivative of F_k(t) with
+       respect to subject i's case weight. Summed over the subjects it has a closed form over the event times u
+       (the one statsmodels' ``CumIncidenceRight`` evaluates), with g = d/(n (n - d)) (0 where n = d):
+       var(t) = sum_{u<=t} (F(t) - F(u))^2 g - 2 (F(t) - F(u)) j_k/n + S(u-)^2 d_k (n - d_k)/n^3.
+    3. It is accumulated term by term, not as moments of F(t), which cancel (relative error up to 1e-12 at 1e5
+       times against 2e-14 term by term): with B = sum g and D = sum j_k (B(u-) - 1/n),
+       var(t) = var(t-) + j_k(t)^2 B(t-) + 2 j_k(t) D(t-) + S(t-)^2 d_k (n - d_k)/n^3: five running sums (S, B, and
+       F, D, var per cause) and no per-subject term.
     """
-    dk = np.ascontiguousarray(dk.T)  # (K, m): every per-cause pass below runs over contiguous memory
+    dk = np.ascontiguousarray(dk, dtype=float)  # (K, m): every per-cause pass below runs over contiguous memory
     k, m = dk.shape
-    est, var_ij, surv, sm = np.empty((k, m)), np.empty((k, m)), np.empty(m), np.empty(m)
-    # blocks of _BLOCK times keep the ~100 passes below in cache; the running sums continue across blocks exactly
-    p = None
-    c_aa = c_ab = c_bb = None  # running sums of qaa, qab, qbb
+    est, var, surv = np.empty((k, m)), np.empty((k, m)), np.empty(m)
+    # blocks of _BLOCK times keep the passes below in cache; each running sum or product continues from the last
+    # value of the block before (``start``), bit for bit as over the whole grid
+    b_end = d_end = v_end = None  # B, 2 D and var at the end of the block before
     for start in range(0, m, _BLOCK):
         sl = slice(start, min(start + _BLOCK, m))
-        nb, dkb, cb = n[sl], dk[:, sl], cens[sl]
-        p = _influence(nb, dkb, p)
-        d, f, cum_a, cum_b, beta_e = p.d, p.f, p.cum_a, p.cum_b, p.beta_e
-        est[:, sl], surv[sl], sm[sl] = f, p.surv, p.sm
-        a2, b2 = cum_a**2, cum_b**2
-        n_o = d - dkb
-        qaa = cb * a2 + dkb * p.alpha_k**2 + n_o * p.alpha_o**2
-        qab = cb * cum_a * cum_b + (dkb * p.alpha_k + n_o * p.alpha_o) * beta_e
-        qbb = cb * b2 + d * beta_e**2
-        saa, sab, sbb = _carried_cumsum(qaa, c_aa), _carried_cumsum(qab, c_ab), _carried_cumsum(qbb, c_bb)
-        c_aa, c_ab, c_bb = saa[:, -1].copy(), sab[:, -1].copy(), sbb[-1]
-        after = nb - d - cb  # still at risk after u: alpha = -A(u), beta = -B(u)
-        saa += after * a2
-        sab += after * cum_a * cum_b
-        sbb = sbb + after * b2
-        v = saa - 2 * f * sab
-        v += f**2 * sbb
-        np.maximum(v, 0.0, out=v)
-        var_ij[:, sl] = v
-    return _AJ(time, n, dk, cens, est, var_ij, surv, sm)
+        nb, dkb = n[sl].astype(float), dk[:, sl]  # float: no int-to-float cast in each division
+        dl = dkb.sum(axis=0) / nb
+        s = np.subtract(1.0, dl, out=surv[sl])
+        if start:
+            s[0] = surv[start - 1] * s[0]
+        np.cumprod(s, out=s)
+        smb = np.empty_like(s)  # S(u-)
+        smb[0] = surv[start - 1] if start else 1.0
+        smb[1:] = s[:-1]
+        g = np.zeros_like(dl)  # d/(n (n - d)): dL/(1 - dL)/n, 0 where dL = 1 (everyone at risk fails)
+        np.divide(1.0, 1.0 - dl, out=g, where=dl < 1)
+        g *= dl
+        g /= nb
+        b_before = np.empty_like(g)  # B(u-)
+        b_before[0] = b_end if start else 0.0
+        b = _carried_cumsum(g, b_end)
+        b_before[1:] = b[:-1]
+        b_end = b[-1]
+        jump = np.multiply(dkb, smb)
+        jump /= nb
+        est[:, sl] = jump
+        _carried_cumsum(est[:, sl], None if start == 0 else est[:, start - 1])
+        two_d = _carried_cumsum(jump * (2 * (b_before - 1 / nb)), d_end)
+        inc = np.multiply(jump, b_before)  # (j B(u-) + 2 D(u-) + S(u-) (n - d_k)/n^2) j
+        if start:
+            inc[:, 0] += d_end
+        inc[:, 1:] += two_d[:, :-1]
+        d_end = two_d[:, -1]
+        rest = np.subtract(nb, dkb)
+        rest *= smb / nb / nb
+        inc += rest
+        inc *= jump
+        v = _carried_cumsum(inc, v_end)
+        v_end = v[:, -1].copy()
+        np.maximum(v, 0.0, out=var[:, sl])
+    return _AJ(time, n, dk, cens, est, var, surv)
 
 
 def _cmprsk_variance(n: np.ndarray, dk: np.ndarray, surv: np.ndarray, sm: np.ndarray, est: np.ndarray) -> np.ndarray:
@@ -448,7 +459,7 @@ class CumulativeIncidence(Result):
         for level, aj in zip(self.groups, self._fits, strict=True):
             time, n, dk, cens = aj.time, aj.n_risk, aj.n_event, aj.n_censor
             k, m = dk.shape
-            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[:, None], cens)
+            s0 = _aj_from_counts(time, n, dk.sum(axis=0)[None, :], cens)
             est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
             se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
             se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
