@@ -342,7 +342,8 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
     # 0.0); the xor with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
     bits = np.asarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
     bits ^= top
-    key = np.empty(bits.size, dtype=np.uint64)  # one buffer for every cause's keys
+    # two buffers for every cause (fresh memory costs a page fault per 4 KiB): the keys, and the flags at the run ends
+    key, flag = np.empty(bits.size, dtype=np.uint64), np.empty(bits.size, dtype=np.uint64)
     grid = counts = ends = tied = run = None
     for s in range(1, n_status):
         np.bitwise_or(bits, status == s, out=key)
@@ -350,14 +351,17 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
         if counts is None:
             last = np.empty(key.size, dtype=bool)  # last row of each run of equal times: keys differ beyond the flag
             last[-1] = True
-            np.greater(key[1:] ^ key[:-1], 1, out=last[:-1])
+            np.greater(np.bitwise_xor(key[1:], key[:-1], out=flag[1:]), 1, out=last[:-1])
             ends = np.flatnonzero(last)
             tied = np.flatnonzero(~last)  # the other rows of runs of tied times (few)
             run = np.searchsorted(ends, tied)  # the run of each
             counts = np.empty((n_status, ends.size))
-        flag = np.take(key, ends)  # the flag of each run's last row, then those of its other rows
+            flag = flag[:ends.size]
+        np.take(key, ends, out=flag)  # the flag of each run's last row, then those of its other rows
         if grid is None:
-            grid = ((flag ^ top) >> np.uint64(1)).view(np.float64)
+            grid = np.bitwise_xor(flag, top)
+            grid >>= np.uint64(1)
+            grid = grid.view(np.float64)
         flag &= np.uint64(1)
         counts[s] = flag
         np.add.at(counts[s], run, key[tied] & np.uint64(1))
