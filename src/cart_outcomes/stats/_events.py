@@ -337,17 +337,14 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
         keep = leaving > 0
         n_risk = np.cumsum(leaving[keep][::-1])[::-1]
         return (np.flatnonzero(keep) + origin).astype(float), n_risk, counts[:, keep].astype(float)
-    top = np.uint64(1 << 63)
-    # the shift makes room for the flag bit and drops the sign bit (-0.0, which passes a >= 0 check, sorts with
-    # 0.0); the xor with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
+    # the shift makes room for the flag bit and drops the sign bit (-0.0, which passes a >= 0 check, sorts with 0.0)
     bits = np.asarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
-    bits ^= top
     # two buffers for every cause (fresh memory costs a page fault per 4 KiB): the keys, and the flags at the run ends
     key, flag = np.empty(bits.size, dtype=np.uint64), np.empty(bits.size, dtype=np.uint64)
     grid = counts = ends = tied = run = None
     for s in range(1, n_status):
         np.bitwise_or(bits, status == s, out=key)
-        key.view(np.int64).sort()
+        key.sort()
         if counts is None:
             last = np.empty(key.size, dtype=bool)  # last row of each run of equal times: keys differ beyond the flag
             last[-1] = True
@@ -359,9 +356,7 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
             flag = flag[:ends.size]
         np.take(key, ends, out=flag)  # the flag of each run's last row, then those of its other rows
         if grid is None:
-            grid = np.bitwise_xor(flag, top)
-            grid >>= np.uint64(1)
-            grid = grid.view(np.float64)
+            grid = (flag >> np.uint64(1)).view(np.float64)
         flag &= np.uint64(1)
         counts[s] = flag
         np.add.at(counts[s], run, key[tied] & np.uint64(1))
