@@ -392,7 +392,9 @@ def _run_with_progress(job, quiet: bool):
     console = Console(stderr=True, highlight=False)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console, transient=True, disable=quiet) as bar:
+        # redrawn at each step, not by a refresh thread: with no thread running, the report's figures can be drawn
+        # in forked worker processes (report.render)
+        with Progress(*columns, console=console, transient=True, disable=quiet, auto_refresh=False) as bar:
             task = bar.add_task("starting", total=len(STEPS))
             steps = [STEPS]  # a run on an extract announces ENGINE_STEPS; its scans add ": <what> <percent>%"
 
@@ -404,6 +406,7 @@ def _run_with_progress(job, quiet: bool):
                     bar.update(task, description=message, completed=steps[0].index(head), total=len(steps[0]))
                 else:
                     bar.update(task, description=message)
+                bar.refresh()
 
             result = job(step)
     except ValidationFailed as exc:

@@ -29,6 +29,25 @@ def test_demo_writes_results_and_prints_the_headline_numbers(tmp_path, monkeypat
     assert new_output_dir(tmp_path).name == "cart-outcomes-demo-2"
 
 
+def test_run_with_progress_starts_no_thread_so_figures_can_be_drawn_in_worker_processes(tmp_path, monkeypatch):
+    import threading
+
+    from cart_outcomes.report import render
+
+    seen, draw = [], render.render_figures
+
+    def spy(*args, **kwargs):
+        seen.append(threading.active_count())
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(render, "render_figures", spy)
+    monkeypatch.setattr("cart_outcomes.report.build.render_figures", spy)
+    before = threading.active_count()  # the test runner's own threads, if any
+    result = runner.invoke(app, ["run", str(EXAMPLE / "study.yaml"), "--out", str(tmp_path / "out")])  # progress on
+    assert result.exit_code == 0, result.output
+    assert seen == [before]  # rich's refresh thread would keep render_figures from forking
+
+
 def test_run_exit_1_lists_every_problem_without_traceback(tmp_path):
     folder = tmp_path / "cohort"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("*.py", "*.md", "*.yaml"))

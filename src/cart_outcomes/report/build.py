@@ -13,7 +13,8 @@ own ``at(ticks)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,12 +34,13 @@ from cart_outcomes.report._format import (
     round_half_up,
 )
 from cart_outcomes.report.arms import arms_tables
-from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock, figure_block
+from cart_outcomes.report.html import FigureBlock, Footer, ReportDocument, Section, TableBlock
 from cart_outcomes.report.kinetics import kinetics_methods, kinetics_section
 from cart_outcomes.report.labels import SYSTEM_CITATIONS, comparison_label, label
 from cart_outcomes.report.methods import IMMORTAL_TIME_EXPLANATION, methods_paragraph
 from cart_outcomes.report.options import FigureOptions, ReportOptions
 from cart_outcomes.report.regression import regression_methods, regression_section, rmst_section
+from cart_outcomes.report.render import render_figures
 from cart_outcomes.report.subgroups import subgroups_section
 from cart_outcomes.results.run import RunResult
 from cart_outcomes.units import days_per_unit, unit_noun
@@ -50,16 +52,29 @@ __all__ = ["ReportOutputs", "build_report", "report_outputs"]
 
 #: Largest cohort drawn as a swimmer plot (one bar per patient: beyond this it is neither readable nor fast).
 SWIMMER_MAX_PATIENTS = 100
+#: Data-quality warnings and exclusions listed one by one in the report (each is a line of the HTML and a paragraph
+#: of the Word file: 20,000 exclusions of a large cohort took 10 s to write); the rest are counted, and every one is
+#: in results.json.
+MAX_LISTED = 200
 
 
 @dataclass(frozen=True, slots=True)
 class ReportOutputs:
-    """The report document, its figures (file stem -> (figure, its SVG block as in the HTML)) and display tables
-    (name -> frame)."""
+    """The report document, its figures (file stem -> (figure, its SVG block as in the HTML)), the figure files
+    rendered with them (file stem -> ``(format, dpi)`` -> bytes) and display tables (name -> frame)."""
 
     document: ReportDocument
     figures: dict[str, tuple[Figure, FigureBlock]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    images: dict[str, dict[tuple[str, int], bytes]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A figure's place in its section until every figure of the report is rendered (:func:`_render_all`)."""
+
+    figure: Figure
+    caption: str
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -89,11 +104,25 @@ def _num(v: Any, unit: str = "days") -> str:
     return format_time(v, unit)
 
 
-def _add(figs: dict, name: str, fig: Figure, caption: str) -> FigureBlock:
-    """Serialise ``fig`` once for the HTML and keep it under ``name`` for the figure files."""
-    block = figure_block(fig, caption)
-    figs[name] = (fig, block)
-    return block
+def _add(figs: dict, name: str, fig: Figure, caption: str) -> _Pending:
+    """Keep ``fig`` under ``name`` (its file stem); its place in the section is filled when every figure of the
+    report is rendered at once (:func:`_render_all`)."""
+    figs[name] = fig
+    return _Pending(fig, caption)
+
+
+def _render_all(sections: list[Section], figs: dict[str, Figure], formats: Sequence[tuple[str, int]],
+                ) -> tuple[list[Section], dict[str, tuple[Figure, FigureBlock]], dict[str, dict]]:
+    """Render every figure once (SVG for the HTML, files in ``formats``), in parallel when that pays
+    (:func:`~cart_outcomes.report.render.render_figures`), and put each figure's block in its section's place."""
+    pending = [p for s in sections for p in s.figures]
+    rendered = render_figures([p.figure for p in pending], formats)
+    blocks = {id(p.figure): (FigureBlock(svg=r.svg, caption=p.caption, alt=p.caption, figure=p.figure), r.files)
+              for p, r in zip(pending, rendered, strict=True)}
+    sections = [dataclasses.replace(s, figures=[blocks[id(p.figure)][0] for p in s.figures]) if s.figures else s
+                for s in sections]
+    figures = {name: (fig, blocks[id(fig)][0]) for name, fig in figs.items()}
+    return sections, figures, {name: blocks[id(fig)][1] for name, fig in figs.items()}
 
 
 def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables: dict,
@@ -141,14 +170,23 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     return Section("cohort", "Cohort", paragraphs=paragraphs, tables=tables, figures=figures)
 
 
+def _not_listed(kind: str, n: int, where: str) -> str:
+    return (f"… and {n:,} more {kind}, not listed here (the report lists the first {MAX_LISTED:,}): every one is "
+            f"in results.json (data quality, {where}), with its patient and reason.")
+
+
 def _data_quality_section(run: RunResult) -> Section:
     dq = run.results["data_quality"]
-    warnings = [_warning_text(w) for w in dq["warnings"]]
+    warnings = [_warning_text(w) for w in dq["warnings"][:MAX_LISTED]]
+    if len(dq["warnings"]) > MAX_LISTED:
+        warnings.append(_not_listed("warning(s)", len(dq["warnings"]) - MAX_LISTED, "warnings"))
     exclusions = dq.get("exclusions") or []
     paragraphs = [f"{run.results['input']['n_patients']} patients passed validation and were analysed; "
                   f"{dq['n_warnings']} validation warning(s); {len(exclusions)} exclusion(s)."]
-    for ex in exclusions:
+    for ex in exclusions[:MAX_LISTED]:
         paragraphs.append(f"Excluded: {_warning_text(ex) if isinstance(ex, Mapping) else ex}")
+    if len(exclusions) > MAX_LISTED:
+        paragraphs.append(_not_listed("exclusion(s)", len(exclusions) - MAX_LISTED, "exclusions"))
     rows = [(s["name"], label("population", s["population"]), label("column", s["by"]) if s.get("by") else "",
              s["n"], run.results["input"]["n_patients"] - s["n"]) for s in run.results["survival"]]
     tables = []
@@ -608,7 +646,8 @@ def _footer(run: RunResult, date: str | None) -> Footer:
                   package_version=str(res["software"]["cart_outcomes"]), extra=extra, date=date)
 
 
-def report_outputs(run: RunResult, options: ReportOptions | None = None) -> ReportOutputs:
+def report_outputs(run: RunResult, options: ReportOptions | None = None, *,
+                   formats: Sequence[tuple[str, int]] = ()) -> ReportOutputs:
     """Build the report document, its figures and its display tables from a run.
 
     Parameters
@@ -618,6 +657,10 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
     options
         The report's options (figures to draw, the stated generation date: default ``SOURCE_DATE_EPOCH`` if set,
         else none; never the clock); default :class:`ReportOptions`.
+    formats
+        Figure files to render besides the SVG the HTML inlines, as ``(format, dpi)`` pairs (the writer asks for the
+        figure files and the Word report's PNGs): every figure is drawn once, all together
+        (:func:`~cart_outcomes.report.render.render_figures`), into ``ReportOutputs.images``.
     """
     from cart_outcomes.report._stamp import generation_time
     from cart_outcomes.report.html import format_generation_time
@@ -625,7 +668,7 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
     options = options or ReportOptions()
     plot = options.figures
     styles = F.GroupStyles(plot)  # one colour per group across every figure of the report
-    figs: dict[str, tuple[Any, FigureBlock]] = {}
+    figs: dict[str, Figure] = {}
     out_tables: dict[str, pd.DataFrame] = {}
     sections = [
         _cohort_section(run, plot, figs, out_tables, styles),
@@ -640,11 +683,12 @@ def report_outputs(run: RunResult, options: ReportOptions | None = None) -> Repo
         kinetics_section(run, plot, figs, _add, out_tables, _conf_pct(run), styles),
         _methods_section(run),
     ]
+    sections, figures, images = _render_all([s for s in sections if s is not None], figs, formats)
     subtitle = "De-identified report" if run.deidentified else None
-    doc = ReportDocument(title=str(run.record.title), sections=[s for s in sections if s is not None],
+    doc = ReportDocument(title=str(run.record.title), sections=sections,
                          footer=_footer(run, format_generation_time(generation_time(options.date))),
                          subtitle=subtitle)
-    return ReportOutputs(document=doc, figures=figs, tables=out_tables)
+    return ReportOutputs(document=doc, figures=figures, tables=out_tables, images=images)
 
 
 def build_report(run: RunResult, options: ReportOptions | None = None) -> ReportDocument:

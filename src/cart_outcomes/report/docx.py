@@ -88,13 +88,12 @@ def _border(parent: Any, tag: str, edges: dict[str, int]) -> None:
 
 
 def _three_line(table: Any) -> None:
-    """Top rule (1.5 pt) and bottom rule (1.5 pt) on the table, a 0.75-pt rule under the header; nothing else."""
+    """Top rule (1.5 pt) and bottom rule (1.5 pt) on the table and no other line (the 0.75-pt rule under the header
+    is in its cells: :func:`_cell_xml`)."""
     from docx.oxml.ns import qn
 
     tbl_pr = table._tbl.tblPr
     _border(tbl_pr, "w:tblBorders", {"top": 12, "left": 0, "bottom": 12, "right": 0, "insideH": 0, "insideV": 0})
-    for cell in table.rows[0].cells:
-        _border(cell._tc.get_or_add_tcPr(), "w:tcBorders", {"bottom": 6})
     style = tbl_pr.find(qn("w:tblStyle"))
     if style is not None:  # no named style: the rules above are the only lines
         tbl_pr.remove(style)
@@ -131,47 +130,67 @@ def _set_orientation(document: Document, landscape: bool) -> None:
     section.page_width, section.page_height = width, height
 
 
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_BREAKS = re.compile(r"(\t|\r\n|\n|\r)")
+_HEADER_RULE = '<w:tcBorders><w:bottom w:val="single" w:sz="6" w:space="0" w:color="000000"/></w:tcBorders>'
+
+
+def _run_xml(text: str, *, bold: bool) -> str:
+    """A ``w:r`` of 8-pt table text (bold for the header); tabs and line breaks as Word's own elements, as
+    python-docx's ``add_run`` writes them."""
+    from xml.sax.saxutils import escape
+
+    parts = []
+    for piece in _BREAKS.split(_text(text)):
+        if piece == "\t":
+            parts.append("<w:tab/>")
+        elif piece in ("\n", "\r", "\r\n"):
+            parts.append("<w:br/>")
+        elif piece:
+            parts.append(f'<w:t xml:space="preserve">{escape(piece)}</w:t>')
+    return f'<w:r><w:rPr>{"<w:b/>" if bold else ""}<w:sz w:val="{2 * _TABLE_PT}"/></w:rPr>{"".join(parts)}</w:r>'
+
+
+def _cell_xml(text: str, width: int, *, header: bool = False, numeric: bool = False, keep: bool = False) -> str:
+    """One ``w:tc``: width in twips, the rule under a header cell, no wrap for ``keep``; leading spaces (the
+    builders indent levels with them) become a paragraph indent of 2.5 pt each, numbers are right-aligned."""
+    indent = len(text) - len(text.lstrip(" "))
+    ppr = '<w:spacing w:after="0"/>' + (f'<w:ind w:left="{round(50 * indent)}"/>' if indent else "") + (
+        '<w:jc w:val="right"/>' if numeric else "")
+    tcpr = f'<w:tcW w:w="{width}" w:type="dxa"/>' + (_HEADER_RULE if header else "") + ("<w:noWrap/>" if keep else "")
+    run = _run_xml(text.lstrip(" "), bold=header)
+    return f"<w:tc><w:tcPr>{tcpr}</w:tcPr><w:p><w:pPr>{ppr}</w:pPr>{run}</w:p></w:tc>"
+
+
 def _table(document: Document, block: TableBlock, number: str, text_width_cm: float) -> None:
+    """Caption, then the three-line table: its rows are written as one piece of WordprocessingML and parsed once
+    (python-docx's cell-by-cell API costs about 1 ms per cell), then its note."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
+    from docx.oxml import parse_xml
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     _caption(document, number, block.caption)
     frame = block.frame
     nowrap = nowrap_columns(frame.columns)
-    table = document.add_table(rows=1, cols=len(frame.columns))
-    table.alignment = WD_TABLE_ALIGNMENT.LEFT
-    header = table.rows[0]
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    header._tr.get_or_add_trPr().append(repeat)
-
-    def fill(cell: Any, text: str, *, bold: bool = False, numeric: bool = False, keep: bool = False) -> None:
-        paragraph = cell.paragraphs[0]
-        paragraph.paragraph_format.space_after = Pt(0)
-        if numeric:
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        indent = len(text) - len(text.lstrip(" "))
-        if indent:  # the builders indent levels with spaces: a real indent in Word
-            paragraph.paragraph_format.left_indent = Pt(2.5 * indent)
-        _run(paragraph, text.lstrip(" "), bold=bold, size=_TABLE_PT)
-        if keep:
-            cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))
-
-    for cell, name, keep in zip(header.cells, frame.columns, nowrap, strict=True):
-        fill(cell, str(name), bold=True, keep=keep)
+    widths_cm = _column_widths_cm(block)
+    scale = min(1.0, text_width_cm / sum(widths_cm))
+    widths = [Cm(w * scale).twips for w in widths_cm]
+    rows = ['<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>' + "".join(
+        _cell_xml(str(name), width, header=True, keep=keep)
+        for name, width, keep in zip(frame.columns, widths, nowrap, strict=True)) + "</w:tr>"]
     for values in frame.itertuples(index=False):
-        for cell, value, keep in zip(table.add_row().cells, values, nowrap, strict=True):
+        cells = []
+        for value, width, keep in zip(values, widths, nowrap, strict=True):
             text, numeric = _cell(value)
-            fill(cell, text, numeric=numeric, keep=keep)
-    widths = _column_widths_cm(block)
-    scale = min(1.0, text_width_cm / sum(widths))
+            cells.append(_cell_xml(text, width, numeric=numeric, keep=keep))
+        rows.append(f"<w:tr>{''.join(cells)}</w:tr>")
+    table = document.add_table(rows=0, cols=len(frame.columns))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
     table.autofit = False
-    for column, width in zip(table.columns, widths, strict=True):  # Word reads the width of every cell
-        for cell in column.cells:
-            cell.width = Cm(width * scale)
+    for column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        column.set(qn("w:w"), str(width))
+    table._tbl.extend(parse_xml(f'<w:tbl xmlns:w="{_W_NS}">{"".join(rows)}</w:tbl>').findall(qn("w:tr")))
     _three_line(table)
     if block.note:
         _run(document.add_paragraph(), block.note, italic=True, size=_TABLE_PT)

@@ -149,18 +149,19 @@ def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _finish(fig: Figure) -> Figure:
-    """Run the constrained layout once, under the report style, then freeze it: every later save of the figure
-    (SVG, PNG, PDF, in any order) draws the same positions, so output bytes do not depend on earlier saves.
+def _freeze_layout(fig: Figure) -> None:
+    """Run the figure's constrained layout once and freeze it (call under :func:`figure_style`): every later save of
+    the figure (SVG, PNG, PDF, in any order, in this process or a worker) draws the same positions.
 
-    Only the layout is computed (not a full draw), and the figure is left with no layout engine at all: with one
-    (even the "none" placeholder) ``savefig`` draws the whole figure once more before writing it. Both give the same
-    bytes at about half the cost.
+    The builders leave the layout to the first save, so a report can lay its figures out in worker processes
+    (:mod:`~cart_outcomes.report.render`). Only the layout is computed (not a full draw), and the figure is left with
+    no layout engine at all: with one (even the "none" placeholder) ``savefig`` draws the whole figure once more
+    before writing it. Both give the same bytes at about half the cost.
     """
-    with figure_style():
-        fig.get_layout_engine().execute(fig)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
         fig.set_layout_engine(None)
-    return fig
 
 
 def _plain_number(value: float, _pos: int | None = None) -> str:
@@ -189,6 +190,7 @@ def figure_to_svg(fig: Figure) -> str:
     the labels, and comments and metadata are removed (:func:`~cart_outcomes.report._svg.sanitize_svg`)."""
     buf = io.StringIO()
     with figure_style():
+        _freeze_layout(fig)
         fig.savefig(buf, format="svg", metadata=_SVG_META)
     svg = buf.getvalue()
     return sanitize_svg(_SVG_FONT.sub(_font_fallback, svg[svg.index("<svg"):]))
@@ -198,6 +200,7 @@ def figure_to_png(fig: Figure, dpi: int = 300) -> bytes:
     """PNG bytes at ``dpi`` (300 for print), without software metadata."""
     buf = io.BytesIO()
     with figure_style():
+        _freeze_layout(fig)
         fig.savefig(buf, format="png", dpi=dpi, metadata=_PNG_META)
     return buf.getvalue()
 
@@ -206,6 +209,7 @@ def figure_to_pdf(fig: Figure) -> bytes:
     """PDF bytes with fonts embedded as TrueType and no creation date."""
     buf = io.BytesIO()
     with figure_style():
+        _freeze_layout(fig)
         fig.savefig(buf, format="pdf", metadata=_PDF_META)
     return buf.getvalue()
 
@@ -283,6 +287,9 @@ MAX_LABELLED_ROWS = 60
 _MAX_HEIGHT_IN = 12.0
 #: Heat maps up to this many patient-day cells are drawn as vector cells; larger ones as an embedded PNG.
 MAX_VECTOR_CELLS = 4000
+#: Per-patient line figures draw one line artist per patient up to this many patients; beyond, one line broken
+#: between patients (the same picture: a line per patient costs layout and drawing time per artist).
+MAX_LINE_ARTISTS = 200
 
 
 def _rows_height(n_rows: int, per_row: float) -> float:
@@ -573,7 +580,7 @@ def _curve_figure(table: pd.DataFrame, *, counts_of: Callable[[np.ndarray], Mapp
             ax.text(0.02, 0.04, test_text, transform=ax.transAxes, ha="left", va="bottom", gid="p-value")
         if blocks:
             _draw_risk_table(risk_ax, blocks, ticks_display, _risk_title(blocks))
-    return _finish(fig)
+    return fig
 
 
 def _median_text(row: pd.Series, scale: float, unit: str, medians: pd.DataFrame) -> str:
@@ -878,7 +885,7 @@ def cif_figure(cif_result: Any, *, layout: str = "side", cause_labels: Mapping[A
             axes[0].text(0.02, 0.96, test_text, transform=axes[0].transAxes, ha="left", va="top", gid="p-value")
         if title:
             fig.suptitle(title, x=0.01, ha="left")
-    return _finish(fig)
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -989,7 +996,7 @@ def swimmer_figure(patients: pd.DataFrame, *, id_column: str = "patient_id", res
         ax.legend(handles=handles, loc="lower right", fontsize=7)
         if title:
             ax.set_title(title, loc="left")
-    return _finish(fig)
+    return fig
 
 
 def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_grade: int = 5,
@@ -1029,7 +1036,7 @@ def toxicity_bars(patients: pd.DataFrame, columns: Mapping[str, str], *, max_gra
         ax.legend(loc="upper right")
         if title:
             ax.set_title(title, loc="left")
-    return _finish(fig)
+    return fig
 
 
 def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day", grade: str = "grade",
@@ -1078,7 +1085,7 @@ def toxicity_heatmap(daily: pd.DataFrame, *, id_column: str = "patient_id", day:
                        loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
         if title:
             fig.suptitle(title, x=0.01, ha="left")
-    return _finish(fig)
+    return fig
 
 
 def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str = "Hazard ratio (95% CI, log scale)",
@@ -1142,7 +1149,7 @@ def forest_figure(frame: pd.DataFrame, *, title: str | None = None, xlabel: str 
         text_ax.axis("off")
         if title:
             ax.set_title(title, loc="left")
-    return _finish(fig)
+    return fig
 
 
 def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: str = "day",
@@ -1160,10 +1167,21 @@ def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: 
     with figure_style():
         fig = _new_figure(width, height)
         ax = fig.add_subplot()
-        for _, sub in data.sort_values([id_column, day], kind="stable").groupby(id_column, sort=False):
-            v = sub[value].to_numpy()
+        ordered = data.sort_values([id_column, day], kind="stable")
+        if ordered[id_column].nunique() <= MAX_LINE_ARTISTS:
+            for _, sub in ordered.groupby(id_column, sort=False):
+                v = sub[value].to_numpy()
+                keep = v > 0 if log else np.isfinite(v)
+                ax.plot(sub[day].to_numpy()[keep], v[keep], color="#9E9E9E", linewidth=0.8, marker="o",
+                        markersize=2.5)
+        else:  # one line broken between patients: the same drawing, one artist instead of one per patient
+            v = ordered[value].to_numpy(dtype=float)
             keep = v > 0 if log else np.isfinite(v)
-            ax.plot(sub[day].to_numpy()[keep], v[keep], color="#9E9E9E", linewidth=0.8, marker="o", markersize=2.5)
+            ids = pd.factorize(ordered[id_column])[0][keep]
+            x, y = ordered[day].to_numpy(dtype=float)[keep], v[keep]
+            breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+            ax.plot(np.insert(x, breaks, np.nan), np.insert(y, breaks, np.nan), color="#9E9E9E", linewidth=0.8,
+                    marker="o", markersize=2.5)
         median = data.groupby(day)[value].median()
         shown = median[median > 0] if log else median
         ax.plot(shown.index, shown.to_numpy(), color="#000000", linewidth=2.0, label="Median")
@@ -1176,7 +1194,7 @@ def kinetics_figure(frame: pd.DataFrame, *, id_column: str = "patient_id", day: 
         ax.legend(loc="upper right")
         if title:
             ax.set_title(title, loc="left")
-    return _finish(fig)
+    return fig
 
 
 def kinetics_parameter_figure(frame: pd.DataFrame, parameters: Mapping[str, str], *, by: str,
@@ -1216,7 +1234,7 @@ def kinetics_parameter_figure(frame: pd.DataFrame, parameters: Mapping[str, str]
             ax.set_xticks(range(len(groups)), [str(g) for g in groups])
             ax.set_xlim(-0.6, len(groups) - 0.4)
             ax.set_ylabel(label)
-    return _finish(fig)
+    return fig
 
 
 def lab_trajectory_figure(summary: pd.DataFrame, labels: Mapping[str, str], *, log: Sequence[str] = (),
@@ -1250,4 +1268,4 @@ def lab_trajectory_figure(summary: pd.DataFrame, labels: Mapping[str, str], *, l
             ax.axis("off")
         for ax in axes[max(0, len(analytes) - columns):len(analytes)]:
             ax.set_xlabel(axis_label("days"))
-    return _finish(fig)
+    return fig

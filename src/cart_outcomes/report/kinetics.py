@@ -6,7 +6,7 @@ Built from ``results["kinetics"]``, ``results["labs"]`` and the run's tidy table
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,8 +15,9 @@ import pandas as pd
 from cart_outcomes.cohort.schema import LABS
 from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_estimate_ci, format_p, is_missing
-from cart_outcomes.report.html import FigureBlock, Section, TableBlock
+from cart_outcomes.report.html import Section, TableBlock
 from cart_outcomes.report.options import FigureOptions
+from cart_outcomes.report.render import AddFigure
 from cart_outcomes.results.run import RunResult
 
 UNITS = {"copies_per_ug_dna": "copies/µg gDNA", "cells_per_ul": "cells/µL", "percent_of_cd3": "% of CD3+ cells"}
@@ -29,7 +30,6 @@ LAB_LABELS = {"anc_per_ul": "ANC, /µL", "platelets_per_ul": "Platelets, /µL", 
 #: or more samples in it; single time points (e.g. marrow at the day-28 assessment) stay in the exports.
 MIN_PATIENTS_FOR_CURVES = 2
 
-AddFigure = Callable[[dict, str, Any, str], FigureBlock]
 
 
 def _value(v: Any) -> str:

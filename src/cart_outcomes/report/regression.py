@@ -13,7 +13,7 @@ plain words, in the warnings too) and every number through :mod:`cart_outcomes.r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -21,14 +21,14 @@ import pandas as pd
 from cart_outcomes.cohort.schema import COMPETING_ENDPOINTS
 from cart_outcomes.report import figures as F
 from cart_outcomes.report._format import format_p, is_missing, round_half_up
-from cart_outcomes.report.html import FigureBlock, Section, TableBlock
+from cart_outcomes.report.html import Section, TableBlock
 from cart_outcomes.report.labels import clinical_order, label
 from cart_outcomes.report.options import FigureOptions
+from cart_outcomes.report.render import AddFigure
 from cart_outcomes.results.run import RunResult
 
 __all__ = ["regression_methods", "regression_section", "rmst_section"]
 
-AddFigure = Callable[[dict, str, Any, str], FigureBlock]
 _TESTS = {"likelihood_ratio": "likelihood-ratio", "wald": "Wald", "score": "score (log-rank)",
           "robust_score": "robust score", "pseudo_likelihood_ratio": "pseudo likelihood-ratio"}
 _KIND = {"univariable": "Univariable", "multivariable": "Multivariable"}

@@ -62,14 +62,16 @@ def write_outputs(run: RunResult, out: str | Path, options: ReportOptions | None
     files = [path]
     for name, table in run.tables.items():
         files.append(write_csv(table, _inside(out, "tables", name, "csv")))
-    files += _write_report(run, out, report_outputs(run, options), options)
+    formats = [(fmt, options.figures.dpi) for fmt in options.figures.formats if fmt != "svg"]
+    if options.docx and ("png", DOCX_DPI) not in formats:
+        formats.append(("png", DOCX_DPI))
+    files += _write_report(run, out, report_outputs(run, options, formats=formats), options)
     return dataclasses.replace(run, out_dir=out, files=files)
 
 
 def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: ReportOptions) -> list[Path]:
     from cart_outcomes.report._stamp import document_time
     from cart_outcomes.report.docx import write_report_docx
-    from cart_outcomes.report.figures import figure_to_png, save_figure
     from cart_outcomes.report.html import numbering, render_html
     from cart_outcomes.report.tables import write_workbook
 
@@ -81,19 +83,14 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
         files.append(path)
     if outputs.figures:
         (out / "figures").mkdir(exist_ok=True)
-    pngs: dict[int, bytes] = {}  # PNG files at the Word report's resolution, embedded in it as they are
-    for name, (fig, block) in outputs.figures.items():
+    for name, (_fig, block) in outputs.figures.items():  # every figure was rendered once, with the report
         for fmt in options.figures.formats:
             path = _inside(out, "figures", name, fmt)
-            if fmt == "svg":  # the SVG already inlined in the HTML
+            if fmt == "svg":  # the SVG inlined in the HTML
                 path.write_text(block.svg + "\n", encoding="utf-8")
-                files.append(path)
-            elif fmt == "png" and options.figures.dpi == DOCX_DPI:
-                pngs[id(fig)] = figure_to_png(fig, dpi=DOCX_DPI)
-                path.write_bytes(pngs[id(fig)])
-                files.append(path)
             else:
-                files.append(save_figure(fig, path, dpi=options.figures.dpi))
+                path.write_bytes(outputs.images[name][(fmt, options.figures.dpi)])
+            files.append(path)
     if options.xlsx:  # the Index sheet gives each display table its number and caption in the report
         numbers = numbering(outputs.document)
         blocks = [t for s in outputs.document.sections for t in s.tables]
@@ -102,6 +99,7 @@ def _write_report(run: RunResult, out: Path, outputs: ReportOutputs, options: Re
         files.append(write_workbook(outputs.tables, run.tables, out / "tables.xlsx", captions=captions,
                                     timestamp=stamp))
     if options.docx:
+        pngs = {id(fig): outputs.images[name][("png", DOCX_DPI)] for name, (fig, _block) in outputs.figures.items()}
         files.append(write_report_docx(outputs.document, out / "report.docx", timestamp=stamp, dpi=DOCX_DPI,
                                        pngs=pngs))
     return files

@@ -141,9 +141,10 @@ def event_table(
     entry : optional entry (start) times, ``entry < time`` (checked by the caller).
     weights : optional case weights (``None`` = 1 each). Integer weights are frequencies (the rows of event
         counts): the counts then have the integer dtype of unweighted rows, so every later sum is the rows' own.
-    checked : False when integer-day ``time`` and integer or boolean ``event`` have not been checked yet: the
-        counting pass checks them on its way (days >= 0, events 0/1) and raises :class:`Unchecked` when a value is
-        bad or the days cannot be counted by blocks (the caller then checks the columns and counts again).
+    checked : False when integer-day ``time``, integer or boolean ``event`` and the ``group`` codes have not been
+        checked yet: the counting pass checks them on its way (days >= 0, events 0/1, codes below ``n_groups``)
+        and raises :class:`Unchecked` when a value is bad or the days cannot be counted by blocks (the caller then
+        checks the columns and counts again).
     """
     k = int(n_groups)
     simple = group is None and entry is None and weights is None
@@ -240,43 +241,54 @@ def _block_counts(
 ) -> np.ndarray | None:
     """(size, k, 2) counts of integer days ``0..size-1`` by (day, group, event), counted ``_BLOCK`` rows at a time.
 
-    The cell index ``2k t + 2g + e`` of a block is built in one buffer that stays in the CPU cache and binned there,
+    The cell index ``(k t + g) 2 + e`` of a block is built in a buffer that stays in the CPU cache and binned there,
     so each column is read from memory once; an index array over all rows costs several passes through memory
-    and, at 1e7 rows, the page faults of a fresh 80 MB array. ``None`` when a day is beyond the range
-    :func:`_dense_index` counts by ``bincount`` (the caller takes the general path). With ``checked=False`` the
-    pass also checks what the caller did not: an event not 0/1 or a negative day raises :class:`Unchecked`.
+    and, at 1e7 rows, the page faults of a fresh 80 MB array. The index is built in the days' own type when that is
+    int32 or int64 (same-type loops, several times faster than mixed-type ones) and cannot overflow, then copied
+    to the intp ``bincount`` takes. ``None`` when a day is beyond the range :func:`_dense_index` counts by
+    ``bincount`` (the caller takes the general path) or, in unchecked input (``checked=False``), negative (as
+    unsigned it is beyond that range); in unchecked input an event that is not 0/1 or a group code not in
+    ``0..k-1`` (guessed direct codes, :func:`cart_outcomes.stats._inputs.groups`) raises :class:`Unchecked`.
     """
     n = time.size
     top = _DENSE_RANGE_FACTOR * n + 1024  # _dense_index's range bound, counted from day 0
-    bits = None if checked or event.dtype == bool else np.dtype(f"u{event.itemsize}")
-    buf = np.empty(min(n, _BLOCK), dtype=np.intp)
+    width = 2 * k
+    t_bits = np.dtype(f"u{time.itemsize}")
+    e_bits = None if checked or event.dtype == bool else np.dtype(f"u{event.itemsize}")
+    g_bits = None if checked or group is None else np.dtype(f"u{group.itemsize}")
+    own = time.dtype in (np.int32, np.int64) and width * (top + 1) <= np.iinfo(time.dtype).max
+    work = np.empty(min(n, _BLOCK), dtype=time.dtype if own else np.intp)
+    index = work if work.dtype == np.intp else np.empty(work.size, dtype=np.intp)
     acc = np.zeros(0, dtype=np.intp)
     for a in range(0, n, _BLOCK):
         t, e = time[a : a + _BLOCK], event[a : a + _BLOCK]
-        cell = buf[: t.size]
-        if t.max() > top:
+        if t.view(t_bits).max() > top:  # one reduction: negative days (unchecked input) are beyond it as unsigned
             return None
-        if bits is not None and e.view(bits).max() > 1:  # one reduction: negatives are > 1 as unsigned
+        if e_bits is not None and e.view(e_bits).max() > 1:  # likewise negative events
             raise Unchecked
+        cell = work[: t.size]
         if group is None:
-            np.multiply(t, 2, out=cell)
+            np.multiply(t, 2, out=cell, casting="unsafe")  # unsafe: days <= top, the product fits (``own``)
         else:
-            np.multiply(t, k, out=cell)
-            np.add(cell, group[a : a + _BLOCK], out=cell, casting="unsafe")  # codes 0..k-1 in any integer type
-            cell <<= 1
+            g = group[a : a + _BLOCK]
+            if g_bits is not None and g.view(g_bits).max() >= k:
+                raise Unchecked
+            np.multiply(t, k, out=cell, casting="unsafe")
+            np.add(cell, g, out=cell, casting="unsafe")  # codes 0..k-1 in any integer type
+            cell += cell
         np.add(cell, e, out=cell, casting="unsafe")
-        try:
-            c = np.bincount(cell, minlength=acc.size)
-        except ValueError:  # a negative cell: a negative day (checked input has none)
-            raise Unchecked from None
+        if index is not work:
+            cell = index[: t.size]
+            np.copyto(cell, work[: t.size])
+        c = np.bincount(cell, minlength=acc.size)
         if c.size == acc.size:
             acc += c
         else:
             c[: acc.size] += acc
             acc = c
-    size = -(-acc.size // (2 * k))
-    if acc.size < size * 2 * k:
-        acc = np.concatenate((acc, np.zeros(size * 2 * k - acc.size, dtype=acc.dtype)))
+    size = -(-acc.size // width)
+    if acc.size < size * width:
+        acc = np.concatenate((acc, np.zeros(size * width - acc.size, dtype=acc.dtype)))
     return acc.reshape(size, k, 2)
 
 
