@@ -150,7 +150,7 @@ def event_table(
     k = int(n_groups)
     simple = group is None and entry is None and weights is None
     counts = None
-    if weights is None and np.can_cast(time.dtype, np.intp) and not (simple and time.size <= _SMALL_N):
+    if weights is None and time.size > _SMALL_N and np.can_cast(time.dtype, np.intp):
         counts = _block_counts(time, event, group, k, checked)
     if counts is None and not checked:
         raise Unchecked
