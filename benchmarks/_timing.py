@@ -32,17 +32,29 @@ def interleaved(calls: Mapping[str, Callable[[], object]], rounds: int = 5, batc
     """Seconds per call of each callable, the peers taking turns in one process: one warm-up call each, then
     ``rounds`` rounds in which every callable runs ``batch`` times; the minimum over the rounds (on a shared
     machine the least disturbed round; background load falls on all peers alike)."""
+    return {name: t["wall"] for name, t in timings(calls, rounds, batch).items()}
+
+
+def timings(
+    calls: Mapping[str, Callable[[], object]], rounds: int = 5, batch: int = 1
+) -> dict[str, dict[str, float]]:
+    """As :func:`interleaved`, with each callable's ``wall`` and ``cpu`` minimum and ``wall_median`` (seconds
+    per call). CPU time (``time.process_time``) does not count what other processes take from this one, so its
+    minimum is the steadier figure on a shared machine; the medians show the spread."""
     for f in calls.values():
         f()
-    best = dict.fromkeys(calls, math.inf)
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
         for name, f in calls.items():
             gc.collect()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(batch):
                 f()
-            best[name] = min(best[name], (time.perf_counter() - t0) / batch)
-    return best
+            wall[name].append((time.perf_counter() - t0) / batch)
+            cpu[name].append((time.process_time() - c0) / batch)
+    return {name: {"wall": min(wall[name]), "cpu": min(cpu[name]), "wall_median": float(np.median(wall[name]))}
+            for name in calls}
 
 
 def fmt(value: object) -> str:

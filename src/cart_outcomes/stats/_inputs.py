@@ -169,19 +169,26 @@ def events(values: np.ndarray, label: str, n: int, *, name_missing: bool = False
     return f == 1.0
 
 
-def groups(values: Any, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0) -> tuple[np.ndarray, list]:
+def groups(
+    values: Any, label: str, n: int, *, min_levels: int = 1, direct_codes: int = 0, guess: bool = False
+) -> tuple[np.ndarray, list]:
     """Integer codes 0..k-1 and the level labels of a grouping column (missing values rejected).
 
     Levels are the sorted distinct values, or for a ``pd.Categorical`` its declared categories in their order
     (as R keeps the order of factor levels), unused categories dropped (as ``survfit``/``survdiff`` drop empty
     levels). With ``direct_codes``, integer labels spanning fewer than that many values are used as codes directly
     (``values - min``, no hashing, sorting or counting pass); such levels may be absent from the data and
-    ``min_levels`` is not applied to them: the caller drops empty levels and counts the rest.
+    ``min_levels`` is not applied to them: the caller drops empty levels and counts the rest. With ``guess`` (for
+    ``event_table(..., checked=False)``, which checks every code is below the number of levels), that range is
+    read from the first and last block of rows only (two passes less over the column): labels in any order whose
+    least and greatest values occur there (shuffled or sorted) give the same codes and levels; otherwise the
+    counting pass hands back and the caller codes the column again without guessing.
     """
     if isinstance(values, pd.Categorical):
         return _categorical_codes(values, label, n, min_levels)
     if direct_codes and values.dtype.kind in "iu" and values.shape == (n,) and n:
-        lo, hi = int(values.min()), int(values.max())
+        ends = (values[: _events._BLOCK], values[-_events._BLOCK :]) if guess else (values,)
+        lo, hi = int(min(v.min() for v in ends)), int(max(v.max() for v in ends))
         if hi - lo < direct_codes:
             return (values - lo if lo else values), list(range(lo, hi + 1))
     g = pd.Series(np.asarray(values, dtype=object) if np.asarray(values).dtype.kind == "O" else values)

@@ -483,16 +483,18 @@ def kaplan_meier(
         try:
             g_raw, g_label = _inputs.column(frame, by, "by", categorical=True)
             # small-range integer labels are their own codes (no hashing pass); _fit drops the empty levels
-            codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES)
+            codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES, guess=not te.checked)
         except InputError:
             te.check()  # the time and event columns' own errors come first, as they are checked first
             raise
     if not te.checked:
         try:
             return _fit(t, ev, codes, levels, None, None, conf_type, float(conf_level), profile, checked=False)
-        except Unchecked:
+        except Unchecked:  # a bad value or a guessed group range: check and code the columns in full
             te = te.check()
             t, ev = te.time, te.event
+            if by is not None:
+                codes, levels = _inputs.groups(g_raw, g_label, t.size, direct_codes=_DIRECT_CODES)
     start = None
     if entry is not None:
         s_raw, s_label = _inputs.column(frame, entry, "entry")

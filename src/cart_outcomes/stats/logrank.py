@@ -28,7 +28,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -277,7 +277,9 @@ def _prepare(
     n = t.size
     try:
         g_raw, g_label = _inputs.column(data, by, "by", categorical=True)
-        g, levels = _inputs.groups(g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES)
+        g, levels = _inputs.groups(
+            g_raw, g_label, n, min_levels=min_levels, direct_codes=_DIRECT_CODES, guess=not te.checked
+        )
     except InputError:
         te.check()  # the time and event columns' own errors come first, as they are checked first
         raise
@@ -384,11 +386,14 @@ def _analyse(x: _Data, kind: str, p: float, q: float, min_levels: int = 2) -> _S
     k = len(x.levels)
     if x.unchecked is not None:
         try:
-            sums = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, checked=False)
-        except Unchecked:
+            o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, checked=False)
+        except Unchecked:  # a bad value or a guessed group range: check and code the columns in full
             te = x.unchecked.check()
-            sums = _stratum_sums(te.time, te.event, x.group, k, kind, p, q)
-        o, e, v, n, ev = sums
+            g, levels = _inputs.groups(
+                x.group_values, x.labels["by"], te.time.size, min_levels=min_levels, direct_codes=_DIRECT_CODES
+            )
+            x = replace(x, time=te.time, event=te.event, group=g, levels=levels, unchecked=None)
+            return _analyse(x, kind, p, q, min_levels)
     elif x.strata is None:
         o, e, v, n, ev = _stratum_sums(x.time, x.event, x.group, k, kind, p, q, x.weights)
     else:

@@ -85,3 +85,31 @@ def test_unchecked_counting_pass_hands_back_bad_or_unusual_input(bad):
         e[row] = 2 if bad == "event 2" else -1
     with pytest.raises(Unchecked):
         event_table(t, e, checked=False)
+
+
+@pytest.mark.parametrize("order", ["shuffled", "sorted", "middle only", "outlier in the middle"])
+def test_integer_group_labels_coded_from_the_ends_give_the_full_coding(order):
+    # above two blocks of rows, integer labels are coded from the range of the first and last blocks and the
+    # counting pass verifies every code; labels outside that range make it code the column in full
+    from cart_outcomes.stats import kaplan_meier, logrank_test
+
+    rng = np.random.default_rng(5)
+    n = 3 * _BLOCK
+    t = rng.integers(0, 700, n).astype(np.int32)
+    e = (rng.random(n) < 0.6).astype(np.int32)
+    g = rng.integers(5, 8, n)
+    if order == "sorted":
+        g.sort()
+    elif order == "middle only":  # the ends hold label 5 only
+        g[:] = 5
+        g[_BLOCK + 10 : _BLOCK + 500] = 7
+    elif order == "outlier in the middle":
+        g[n // 2] = 2
+    # float days are checked and coded in full before counting (one bincount over all rows)
+    a, b = kaplan_meier(None, t, e, by=g), kaplan_meier(None, t.astype(float), e, by=g)
+    assert a.groups == b.groups == tuple(np.unique(g))
+    for field in ("time", "n_risk", "n_event", "survival", "std_err", "offsets", "n"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    a, b = logrank_test(None, t, e, g), logrank_test(None, t.astype(float), e, g)
+    assert (a.groups, a.statistic) == (b.groups, b.statistic)
+    np.testing.assert_array_equal(a.variance, b.variance)
