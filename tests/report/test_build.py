@@ -306,3 +306,24 @@ def test_kinetics_section_shows_the_numbers_of_results_json(demo_run):
     assert f"{round_half_up(100 * anc['estimate'], 1)}% ({round_half_up(100 * anc['lower'], 1)}–" in text
     # single-time-point series (marrow at day 28, one CSF sample) stay out of the report's tables
     assert "Bone marrow, qPCR (copies/µg gDNA) Cmax" not in text
+
+
+def test_data_quality_lists_a_bounded_number_of_exclusions_and_counts_the_rest(demo_run, monkeypatch):
+    """A large cohort can have thousands of exclusions (a covariate missing in a fifth of 100,000 patients): the
+    report lists the first MAX_LISTED and says how many more there are and where every one is."""
+    import cart_outcomes.report.build as B
+
+    monkeypatch.setattr(B, "MAX_LISTED", 3)
+    dq = demo_run.results["data_quality"]
+    exclusions = [{"analysis": "regression", "patient_id": f"P{k}", "reason": "missing age"} for k in range(10)]
+    warnings = [{**dq["warnings"][0], "patient_id": f"P{k}"} for k in range(5)]
+    quality = demo_run.record.data_quality.model_copy(update={"exclusions": exclusions, "warnings": warnings,
+                                                               "n_warnings": 5})
+    record = demo_run.record.model_copy(update={"data_quality": quality})
+    section = next(s for s in build_report(dataclasses.replace(demo_run, record=record)).sections
+                   if s.id == "data-quality")
+    listed = [p for p in section.paragraphs if p.startswith("Excluded:")]
+    assert len(listed) == 3 and "P2" in listed[-1]
+    assert section.paragraphs[0].endswith("5 validation warning(s); 10 exclusion(s).")
+    assert "… and 7 more exclusion(s)" in section.paragraphs[-1] and "results.json" in section.paragraphs[-1]
+    assert len(section.warnings) == 4 and section.warnings[-1].startswith("… and 2 more warning(s)")

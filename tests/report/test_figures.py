@@ -194,3 +194,26 @@ def test_large_cohorts_stay_page_sized_and_inline(cohort):
     svg = F.figure_to_svg(heat)
     assert "data:image/png;base64," in svg  # large maps are an inline raster
     assert sanitize_svg(svg) == svg
+
+
+def test_kinetics_lines_of_many_patients_are_one_artist_with_the_same_points(monkeypatch):
+    """Above MAX_LINE_ARTISTS patients the grey lines are one line broken between patients: each patient's run of
+    points (log axis: values > 0 only, in day order) is exactly the one it gets as its own line."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"patient_id": np.repeat(["A", "B", "C", "D"], 4), "day": np.tile([14, 0, 28, 7], 4),
+                          "value": np.where(rng.random(16) < 0.2, 0.0, np.exp(rng.normal(5, 2, 16)))})
+
+    def runs(fig) -> tuple[list[np.ndarray], int]:
+        lines = [ln for ln in fig.axes[0].lines if ln.get_color() == "#9E9E9E"]
+        out = []
+        for ln in lines:
+            points = np.column_stack([ln.get_xdata(), ln.get_ydata()]).astype(float)
+            pieces = np.split(points, np.flatnonzero(np.isnan(points[:, 0])))
+            out += [piece[~np.isnan(piece[:, 0])] for piece in pieces if (~np.isnan(piece[:, 0])).any()]
+        return out, len(lines)
+
+    each, n_each = runs(F.kinetics_figure(frame, ylabel="copies"))
+    monkeypatch.setattr(F, "MAX_LINE_ARTISTS", 2)
+    joined, n_joined = runs(F.kinetics_figure(frame, ylabel="copies"))
+    assert (n_each, n_joined) == (4, 1)
+    assert len(each) == len(joined) == 4 and all(np.array_equal(a, b) for a, b in zip(each, joined, strict=True))

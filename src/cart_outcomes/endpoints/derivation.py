@@ -154,7 +154,8 @@ def apply_derivation_rules(patients: pd.DataFrame, *, response_day: int = 28) ->
 
     if "death_cause" in frame.columns:
         progression = days("progression_day")
-        disease = np.array([is_disease_death(c) for c in frame["death_cause"]], dtype=bool)
+        codes, causes = pd.factorize(frame["death_cause"], use_na_sentinel=True)  # each distinct text once
+        disease = np.array([*[is_disease_death(c) for c in causes.tolist()], False], dtype=bool)[codes]
         fill = disease & ~np.isnan(death) & np.isnan(progression)
         if fill.any():
             frame["progression_day"] = np.where(fill, death, progression)

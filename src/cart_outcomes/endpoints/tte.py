@@ -22,7 +22,9 @@ Equivalent R for OS: ``Surv(ifelse(is.na(death_day), last_followup_day, death_da
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
@@ -56,6 +58,7 @@ __all__ = [
     "CR_RESPONSES",
     "ORR_RESPONSES",
     "SOURCE_DESCRIPTIONS",
+    "chained",
     "derive_cir_nrm",
     "derive_dor",
     "derive_efs",
@@ -85,6 +88,27 @@ SOURCE_DESCRIPTIONS = {
     "adtte_event": "event as given in the ADaM ADTTE (CNSR = 0)",
     "adtte_censor": "censored as given in the ADaM ADTTE (CNSR > 0)",
 }
+
+
+#: True inside :func:`chained`: each ``derive_*`` builds its new frame over the columns of its input.
+_CHAINED = contextvars.ContextVar("cart_outcomes_endpoint_chain", default=False)
+
+
+@contextlib.contextmanager
+def chained() -> Iterator[None]:
+    """Derive several endpoints in a row on a frame the caller owns (and changes nowhere else): inside this
+    context each ``derive_*`` returns a new frame that shares its input's columns and adds its own, instead of a
+    deep copy of the whole table per endpoint (at 100,000 patients and 70 columns a copy costs about 40 ms, and a
+    run derives 7 endpoints twice). Outside it every ``derive_*`` returns a deep copy, as documented."""
+    token = _CHAINED.set(True)
+    try:
+        yield
+    finally:
+        _CHAINED.reset(token)
+
+
+def _new_frame(patients: pd.DataFrame) -> pd.DataFrame:
+    return patients.copy(deep=not _CHAINED.get())
 
 
 def derive_time_to_event(
@@ -128,7 +152,7 @@ def derive_time_to_event(
     require(patients, ["last_followup_day"])
     base = None if origin is None else day_values(patients, origin)
     out = resolve(patients, events=events, competing=competing, censors=censors, origin=base, population=population)
-    result = patients.copy()
+    result = _new_frame(patients)
     result[f"{prefix}_time_days"] = out.time
     result[f"{prefix}_event"] = out.event
     result[f"{prefix}_status"] = out.status
@@ -424,7 +448,7 @@ def derive_dor(
     undated = responder & np.isnan(first)
     if undated.any():
         raise InputError("derive_dor: " + undated_message(patients, undated, response_column))
-    frame = patients.copy()
+    frame = _new_frame(patients)
     frame["_dor_origin_day"] = first
     competing, censors = _intercurrent(hsct, new_therapy)
     events = [PROGRESSION]

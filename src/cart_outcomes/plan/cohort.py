@@ -74,18 +74,19 @@ def _derive(patients: pd.DataFrame, plan: Plan, log: QualityLog | None) -> pd.Da
     o = plan.endpoints
     common = {"hsct": o.hsct, "new_therapy": o.new_therapy}
     failure = {"nonresponder_event": o.nonresponder_event, "responses": tuple(o.responses)}
-    frame = tte.derive_os(patients, **common)
-    frame = tte.derive_pfs(frame, **common, **failure)
     at_assessment = f"day{o.response_day}_response"  # the plan's response_day decides the column, not only a label
-    frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event, response_column=at_assessment)
-    frame = tte.derive_rfs(frame, **common)
-    undated = tte.undated_responders(frame, responses=tuple(o.responses), response_column=at_assessment)
-    if not undated.any():
-        frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
-    elif log is not None and _dor_asked(plan):
-        skipped(log, "duration of response not analysed: " + tte.undated_message(frame, undated, at_assessment))
-    frame = tte.derive_cir_nrm(frame, **common, **failure)
-    return derive_followup(frame)
+    with tte.chained():  # one copy of the patients for the whole chain, not one per endpoint
+        frame = tte.derive_os(patients.copy(), **common)
+        frame = tte.derive_pfs(frame, **common, **failure)
+        frame = tte.derive_efs(frame, **common, failure_event=o.nonresponder_event, response_column=at_assessment)
+        frame = tte.derive_rfs(frame, **common)
+        undated = tte.undated_responders(frame, responses=tuple(o.responses), response_column=at_assessment)
+        if not undated.any():
+            frame = tte.derive_dor(frame, **common, responses=tuple(o.responses), response_column=at_assessment)
+        elif log is not None and _dor_asked(plan):
+            skipped(log, "duration of response not analysed: " + tte.undated_message(frame, undated, at_assessment))
+        frame = tte.derive_cir_nrm(frame, **common, **failure)
+        return derive_followup(frame)
 
 
 def _dor_asked(plan: Plan) -> bool:

@@ -90,8 +90,9 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
     s = plan.statistics
     split = stats.split_at_exposure(data[["patient_id", t, e, h]], t, e, h, id="patient_id")
     cox = stats.cox_ph(split, "stop", "event", ["exposed"], start="start", ties=s.ties, conf_level=s.conf_level)
-    mb = stats.mantel_byar(data, t, e, h)
-    sm = stats.simon_makuch(data, t, e, h, **km_options(plan))
+    timed = data[[t, e, h]]  # the analyses' own columns: their results would repeat every other column per row
+    mb = stats.mantel_byar(timed, t, e, h)
+    sm = stats.simon_makuch(timed, t, e, h, **km_options(plan))
     rates_at = to_days(plan, c.rates_at)
     out: dict[str, Any] = {
         "time_dependent_cox": {
@@ -119,7 +120,7 @@ def _time_dependent(data: pd.DataFrame, t: str, e: str, h: str, c: Comparison, p
     for at in c.landmark_days:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            lm = stats.landmark(data, t, e, at, exposure_time=h, ties=s.ties, **km_options(plan))
+            lm = stats.landmark(timed, t, e, at, exposure_time=h, ties=s.ties, **km_options(plan))
         rec: dict[str, Any] = {
             "at": num(at),
             "n": int(len(lm.data)),
@@ -147,7 +148,8 @@ def comparison_section(frame: pd.DataFrame, plan: Plan) -> Part:
             t, e = f"{ep}_time_days", f"{ep}_event"
             if t not in frame.columns:  # not derived (DOR with an undated responder): logged when derived
                 continue
-            data = sub[sub[t].notna()].copy()
+            used = ["patient_id", t, e, *[col for col in (c.by, c.exposure) if col], *c.exposure_filter]
+            data = sub.loc[sub[t].notna(), list(dict.fromkeys(used))]  # its own columns: a copy of those only
             rec: dict[str, Any] = {"comparison": c.name, "endpoint": ep, "name": ENDPOINT_NAMES[ep],
                                    "population": populations.describe(c.population), "n": int(len(data))}
             if c.by is not None:

@@ -287,7 +287,7 @@ def regression_section(frame: pd.DataFrame, plan: Plan, log: QualityLog) -> Part
     for r, rid in zip(plan.regression, regression_ids(plan), strict=True):
         t, e = _endpoint_columns(r)
         sub = population(frame, plan, r.population)
-        data = sub[sub[t].notna()]
+        data = sub.loc[sub[t].notna(), list(dict.fromkeys(["patient_id", t, e, *r.covariates, *r.strata]))]
         if data.empty:
             skipped(log, f"regression {rid} not fitted: no patient with a defined {r.endpoint} time in its "
                          "population")

@@ -68,11 +68,16 @@ def logrank_record(lr: Any) -> dict:
     return {"statistic": num(lr.statistic), "df": lr.df, "p": num(lr.p_value), "method": "log-rank"}
 
 
+def _columns(*names: str | None) -> list[str]:
+    """The columns an analysis reads (a row selection of the whole cohort would copy every column)."""
+    return list(dict.fromkeys(n for n in names if n is not None))
+
+
 def tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
     """Kaplan-Meier of one endpoint in ``sub`` (by ``a.by`` with the log-rank test and the multi-arm comparisons):
     the record, the tidy curve table and the fit."""
     t, e = f"{a.endpoint}_time_days", f"{a.endpoint}_event"
-    data = sub[sub[t].notna()]
+    data = sub.loc[sub[t].notna(), _columns("patient_id", t, e, a.by)]
     km = stats.kaplan_meier(data, t, e, by=a.by, **km_options(plan))
     rec: dict[str, Any] = {
         "groups": km_groups(km, to_days(plan, a.rates_at), plan),
@@ -88,7 +93,7 @@ def tte_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.D
 def competing_analysis(sub: pd.DataFrame, a: Analysis, plan: Plan) -> tuple[dict, pd.DataFrame, Any]:
     """Aalen-Johansen cumulative incidence of relapse (cir) or NRM in ``sub`` (by ``a.by`` with Gray's test and
     pairwise Gray's tests): the record, the tidy curve table and the fit."""
-    data = sub[sub["cir_time_days"].notna()]
+    data = sub.loc[sub["cir_time_days"].notna(), _columns("patient_id", "cir_time_days", "cir_status", a.by)]
     present = sorted(set(data["cir_status"].astype(int)) - {0} | {1, 2})
     causes = {k: CIR_CAUSES[k] for k in present}
     label = causes[1 if a.endpoint == "cir" else 2]

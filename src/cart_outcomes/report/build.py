@@ -52,6 +52,10 @@ __all__ = ["ReportOutputs", "build_report", "report_outputs"]
 
 #: Largest cohort drawn as a swimmer plot (one bar per patient: beyond this it is neither readable nor fast).
 SWIMMER_MAX_PATIENTS = 100
+#: Data-quality warnings and exclusions listed one by one in the report (each is a line of the HTML and a paragraph
+#: of the Word file: 20,000 exclusions of a large cohort took 10 s to write); the rest are counted, and every one is
+#: in results.json.
+MAX_LISTED = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +170,23 @@ def _cohort_section(run: RunResult, plot: FigureOptions, figs: dict, out_tables:
     return Section("cohort", "Cohort", paragraphs=paragraphs, tables=tables, figures=figures)
 
 
+def _not_listed(kind: str, n: int, where: str) -> str:
+    return (f"… and {n:,} more {kind}, not listed here (the report lists the first {MAX_LISTED:,}): every one is "
+            f"in results.json (data quality, {where}), with its patient and reason.")
+
+
 def _data_quality_section(run: RunResult) -> Section:
     dq = run.results["data_quality"]
-    warnings = [_warning_text(w) for w in dq["warnings"]]
+    warnings = [_warning_text(w) for w in dq["warnings"][:MAX_LISTED]]
+    if len(dq["warnings"]) > MAX_LISTED:
+        warnings.append(_not_listed("warning(s)", len(dq["warnings"]) - MAX_LISTED, "warnings"))
     exclusions = dq.get("exclusions") or []
     paragraphs = [f"{run.results['input']['n_patients']} patients passed validation and were analysed; "
                   f"{dq['n_warnings']} validation warning(s); {len(exclusions)} exclusion(s)."]
-    for ex in exclusions:
+    for ex in exclusions[:MAX_LISTED]:
         paragraphs.append(f"Excluded: {_warning_text(ex) if isinstance(ex, Mapping) else ex}")
+    if len(exclusions) > MAX_LISTED:
+        paragraphs.append(_not_listed("exclusion(s)", len(exclusions) - MAX_LISTED, "exclusions"))
     rows = [(s["name"], label("population", s["population"]), label("column", s["by"]) if s.get("by") else "",
              s["n"], run.results["input"]["n_patients"] - s["n"]) for s in run.results["survival"]]
     tables = []

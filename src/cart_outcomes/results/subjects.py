@@ -54,7 +54,10 @@ def toxicity_table(grades: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     types = {"patient_id": object, "toxicity": object, "grade": "Int64", "system": object, "rule": object,
              "onset_day": "Float64", "resolution_day": "Float64"}
     parts = [g.assign(toxicity=tox).reindex(columns=columns).astype(types) for tox, g in grades.items()]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns).astype(types)
+    if not parts:
+        return pd.DataFrame(columns=columns).astype(types)
+    # column by column: a frame concat checks every object cell for missing values (10 times slower)
+    return pd.DataFrame({c: pd.concat([p[c] for p in parts], ignore_index=True) for c in columns})
 
 
 def endpoint_sources(frame: pd.DataFrame) -> pd.DataFrame:

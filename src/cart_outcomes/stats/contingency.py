@@ -199,10 +199,13 @@ def summarise_by_group(frame: pd.DataFrame, variables: Sequence[str] | Mapping[s
                 categories = list(series.cat.categories)
             else:
                 categories = sorted(pd.unique(series.dropna()), key=lambda v: (str(type(v)), v))
+            # one hash count per group (not one comparison over the column per category and group)
+            counts = [(name, len(sub), sub[column].value_counts(dropna=True), int(sub[column].notna().sum()))
+                      for name, sub in subsets]
             for cat in categories:
-                for name, sub in subsets:
-                    rows.append({**base, "level": cat, "group": name, "group_n": len(sub),
-                                 "n": int((sub[column] == cat).sum()), "n_known": int(sub[column].notna().sum())})
+                for name, size, by_level, n_known in counts:
+                    rows.append({**base, "level": cat, "group": name, "group_n": size,
+                                 "n": int(by_level.get(cat, 0)), "n_known": n_known})
         else:
             for name, sub in subsets:
                 v = pd.to_numeric(sub[column]).dropna()

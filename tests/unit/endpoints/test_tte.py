@@ -17,6 +17,7 @@ from cart_outcomes.endpoints import (
     derive_rfs,
     derive_time_to_event,
 )
+from cart_outcomes.endpoints.tte import chained
 from cart_outcomes.errors import InputError
 
 
@@ -64,6 +65,25 @@ def test_input_is_not_mutated(cohort):
     for derive in (derive_os, derive_pfs, derive_efs, derive_rfs, derive_dor, derive_cir_nrm, derive_followup):
         derive(cohort)
     pd.testing.assert_frame_equal(cohort, before)
+
+
+def test_a_chain_shares_columns_and_gives_the_same_endpoints(cohort):
+    """Inside chained() each derive_* builds on its input's columns (no deep copy): the endpoints are the same and
+    the input is unchanged; outside it a result never shares memory with its input."""
+    def chain(frame: pd.DataFrame) -> pd.DataFrame:
+        for derive in (derive_os, derive_pfs, derive_efs, derive_rfs, derive_dor, derive_cir_nrm, derive_followup):
+            frame = derive(frame)
+        return frame
+
+    cohort = cohort.assign(weight=np.arange(len(cohort), dtype=float))
+    before = cohort.copy()
+    alone = chain(cohort)
+    with chained():
+        shared = chain(cohort)
+        assert np.shares_memory(derive_os(cohort)["weight"].to_numpy(), cohort["weight"].to_numpy())
+    pd.testing.assert_frame_equal(shared, alone)
+    pd.testing.assert_frame_equal(cohort, before)
+    assert not np.shares_memory(derive_os(cohort)["weight"].to_numpy(), cohort["weight"].to_numpy())
 
 
 def test_os_hsct_censor_and_competing(cohort):
