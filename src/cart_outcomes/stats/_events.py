@@ -1,8 +1,9 @@
 """The event table: the one pass over the rows that every estimator in ``stats`` builds on.
 
 Integer-day data collapse to a few hundred distinct times, so after this pass everything (KM, Nelson-Aalen,
-log-rank, at-risk tables) costs O(#distinct times x #groups), not O(#rows). Integer-valued times within a
-compact range are counted with ``np.bincount`` (no sort); other times go through ``np.unique``.
+log-rank, at-risk tables) costs O(#distinct times x #groups), not O(#rows). Integer days within a compact range
+are counted with ``np.bincount`` (no sort), 65,536 rows at a time when their type is an integer one (the cell
+index stays in the CPU cache, so each column is read from memory once); other times go through ``np.unique``.
 
 R equivalent: the counting done inside ``survfit``/``survdiff`` (``survival:::survfitKM``, ``survdiff.fit``).
 Risk sets follow R's ``(start, stop]`` convention: a subject entering at ``t`` is not at risk at ``t``.
@@ -149,7 +150,7 @@ def event_table(
     k = int(n_groups)
     simple = group is None and entry is None and weights is None
     counts = None
-    if weights is None and np.can_cast(time.dtype, np.intp) and not (simple and time.size <= _SMALL_N):
+    if weights is None and time.size > _SMALL_N and np.can_cast(time.dtype, np.intp):
         counts = _block_counts(time, event, group, k, checked)
     if counts is None and not checked:
         raise Unchecked
@@ -333,51 +334,64 @@ def status_table(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple[n
     exit time (one contiguous row per status).
 
     Integer days are counted with one ``bincount`` over (status, day) cells (small n through :func:`event_table`).
-    Other times are value-sorted as 64-bit keys that pack the time's bits with one status flag (non-negative doubles
-    order like their bit patterns), one sort per cause: value sorts are several times faster than the indirect sort
-    ``np.unique(return_inverse=True)`` needs, and the distinct times, risk sets and counts then follow from the
-    ends of the runs of equal times (tied rows, few with continuous times, are added to their run's count).
+    Other times are value-sorted once as 64-bit keys: the time's bits (non-negative doubles order like their bit
+    patterns) less those of the smallest positive time, shifted to make room for the status in the low bits. A
+    value sort is several times faster than the indirect sort ``np.unique(return_inverse=True)`` needs; the distinct
+    times, risk sets and counts then follow from the ends of the runs of equal times (the other rows of tied runs,
+    few with continuous times, are added to their run's counts). Times too many binades apart to leave the status
+    its bits (never with follow-up times) go through :func:`event_table`.
     """
-    if time.size <= _SMALL_N:
-        tab = event_table(time, np.ones(time.size, bool), status, n_status)
-        return tab.time, tab.n_risk.sum(axis=1), np.ascontiguousarray(tab.n_event.T)
-    idx, origin, size = _dense_index(time)
-    if idx is not None:  # one bincount over (status, day) cells, built in place in the fresh index array
-        idx += np.multiply(status, size, dtype=np.intp)
-        counts = np.bincount(idx, minlength=n_status * size).reshape(n_status, size)
-        leaving = counts.sum(axis=0)
-        keep = leaving > 0
-        n_risk = np.cumsum(leaving[keep][::-1])[::-1]
-        return (np.flatnonzero(keep) + origin).astype(float), n_risk, counts[:, keep].astype(float)
-    top = np.uint64(1 << 63)
-    # the shift makes room for the flag bit and drops the sign bit (-0.0, which passes a >= 0 check, sorts with
-    # 0.0); the xor with the top bit maps unsigned order to signed order (numpy sorts int64, not uint64, with SIMD)
-    bits = np.asarray(time, dtype=np.float64).view(np.uint64) << np.uint64(1)
-    bits ^= top
-    key = np.empty(bits.size, dtype=np.uint64)  # one buffer for every cause's keys
-    grid = counts = ends = tied = run = None
-    for s in range(1, n_status):
-        np.bitwise_or(bits, status == s, out=key)
-        key.view(np.int64).sort()
-        if counts is None:
-            last = np.empty(key.size, dtype=bool)  # last row of each run of equal times: keys differ beyond the flag
-            last[-1] = True
-            np.greater(key[1:] ^ key[:-1], 1, out=last[:-1])
-            ends = np.flatnonzero(last)
-            tied = np.flatnonzero(~last)  # the other rows of runs of tied times (few)
-            run = np.searchsorted(ends, tied)  # the run of each
-            counts = np.empty((n_status, ends.size))
-        flag = np.take(key, ends)  # the flag of each run's last row, then those of its other rows
-        if grid is None:
-            grid = ((flag ^ top) >> np.uint64(1)).view(np.float64)
-        flag &= np.uint64(1)
-        counts[s] = flag
-        np.add.at(counts[s], run, key[tied] & np.uint64(1))
+    if time.size > _SMALL_N:
+        idx, origin, size = _dense_index(time)
+        if idx is not None:  # one bincount over (status, day) cells, built in place in the fresh index array
+            idx += np.multiply(status, size, dtype=np.intp)
+            counts = np.bincount(idx, minlength=n_status * size).reshape(n_status, size)
+            leaving = counts.sum(axis=0)
+            keep = leaving > 0
+            n_risk = np.cumsum(leaving[keep][::-1])[::-1]
+            return (np.flatnonzero(keep) + origin).astype(float), n_risk, counts[:, keep].astype(float)
+        keyed = _status_keys(time, status, n_status)
+        if keyed is not None:
+            return keyed
+    tab = event_table(time, np.ones(time.size, bool), status, n_status)
+    return tab.time, tab.n_risk.sum(axis=1), np.ascontiguousarray(tab.n_event.T)
+
+
+def _status_keys(time: np.ndarray, status: np.ndarray, n_status: int) -> tuple | None:
+    """:func:`status_table` by one value sort of packed (time, status) keys, or ``None`` if they do not fit."""
+    width = max(n_status - 1, 1).bit_length()  # low bits of a key that hold the status
+    bits = np.asarray(time, dtype=np.float64).view(np.int64)
+    lo, hi = int(bits.min()), int(bits.max())
+    zero = lo <= 0  # times 0 (-0.0 is the only negative pattern) are keyed 0, below every positive time
+    if zero:
+        positive = bits[bits > 0]
+        lo = int(positive.min()) if positive.size else 1
+    base = lo - 1
+    if (hi - base) >> (63 - width):
+        return None
+    key = np.maximum(bits, base) if zero else bits.copy()
+    key -= base
+    key <<= width
+    key |= status
+    key.sort()
+    mask = (1 << width) - 1
+    last = np.empty(key.size, dtype=bool)  # last row of each run of equal times: keys differ beyond the status
+    last[-1] = True
+    np.greater(np.bitwise_xor(key[1:], key[:-1]), mask, out=last[:-1])
+    ends = np.flatnonzero(last)
+    tied = np.flatnonzero(~last)
+    at_end = np.take(key, ends)
+    counts = np.empty((n_status, ends.size))
+    st = at_end & mask
+    for s in range(n_status):  # the status of each run's last row, then those of its other rows
+        np.equal(st, s, out=counts[s])
+    np.add.at(counts, (key[tied] & mask, np.searchsorted(ends, tied)), 1.0)
+    at_end >>= width
+    at_end += base
+    grid = at_end.view(np.float64)
+    if zero:
+        grid[0] = 0.0
     n_risk = np.empty(ends.size, dtype=np.int64)  # integers, as event_table's unweighted counts
     n_risk[0] = key.size
     np.subtract(key.size - 1, ends[:-1], out=n_risk[1:])
-    counts[0] = 1.0  # rows leaving at each time, minus the events
-    np.add.at(counts[0], run, 1.0)
-    for s in range(1, n_status):
-        counts[0] -= counts[s]
     return grid, n_risk, counts

@@ -45,7 +45,7 @@ _BLOCK = 16384
 @dataclass(frozen=True, slots=True)
 class _Coded:
     time: np.ndarray
-    status: np.ndarray  # 0 = censored, 1..K = index into causes (+1)
+    status: np.ndarray  # 0 = censored, 1..K = index into causes (+1); int8 below 127 causes
     codes: list  # the user's cause codes, in order
     labels: list  # display labels of the causes
     time_label: str
@@ -89,7 +89,8 @@ def _code_events(
         raise InputError(f"column {elab!r}: no event of any cause (every row is censored with code {censor!r})")
     if any(_same(c, censor) for c in codes):
         raise InputError(f"causes: the censoring code {censor!r} cannot also be a cause")
-    lut = np.full(len(present), -1, dtype=np.intp)
+    # one byte a row while the causes fit (the counting passes read every row once per cause)
+    lut = np.full(len(present), -1, dtype=np.int8 if len(codes) < 127 else np.intp)
     for i, v in enumerate(present):
         if _same(v, censor):
             lut[i] = 0
@@ -134,7 +135,7 @@ class _AJ:
     n_event: np.ndarray  # (K, m)
     n_censor: np.ndarray  # (m,)
     estimate: np.ndarray  # (K, m)
-    var_ij: np.ndarray  # (K, m)
+    std_err: np.ndarray  # (K, m) infinitesimal-jackknife SE
     surv: np.ndarray  # (m,) all-cause KM S(u), kept for the cmprsk variance
 
     def var_cmprsk(self) -> np.ndarray:
@@ -234,8 +235,8 @@ def _aalen_johansen(t: np.ndarray, status: np.ndarray, k: int, weights: np.ndarr
 
 
 def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.ndarray) -> _AJ:
-    """Aalen-Johansen CIFs and their infinitesimal-jackknife variance from event counts (the core; also used on
-    counts computed elsewhere); cmprsk's variance is left to :meth:`_AJ.var_cmprsk` (only the table needs it).
+    """Aalen-Johansen CIFs and their infinitesimal-jackknife SEs from event counts (the core; also used on counts
+    computed elsewhere); cmprsk's variance is left to :meth:`_AJ.var_cmprsk` (only the table needs it).
 
     ``time`` (m,) distinct times, ``n`` (m,) at risk just before, ``dk`` (K, m) events per cause, ``cens`` (m,).
 
@@ -251,14 +252,15 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
     """
     dk = np.ascontiguousarray(dk, dtype=float)  # (K, m): every per-cause pass below runs over contiguous memory
     k, m = dk.shape
-    est, var, surv = np.empty((k, m)), np.empty((k, m)), np.empty(m)
+    est, se, surv = np.empty((k, m)), np.empty((k, m)), np.empty(m)
     # blocks of _BLOCK times keep the passes below in cache; each running sum or product continues from the last
     # value of the block before (``start``), bit for bit as over the whole grid
     b_end = d_end = v_end = None  # B, 2 D and var at the end of the block before
     for start in range(0, m, _BLOCK):
         sl = slice(start, min(start + _BLOCK, m))
         nb, dkb = n[sl].astype(float), dk[:, sl]  # float: no int-to-float cast in each division
-        dl = dkb.sum(axis=0) / nb
+        d = dkb.sum(axis=0)
+        dl = d / nb
         s = np.subtract(1.0, dl, out=surv[sl])
         if start:
             s[0] = surv[start - 1] * s[0]
@@ -266,10 +268,9 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
         smb = np.empty_like(s)  # S(u-)
         smb[0] = surv[start - 1] if start else 1.0
         smb[1:] = s[:-1]
-        g = np.zeros_like(dl)  # d/(n (n - d)): dL/(1 - dL)/n, 0 where dL = 1 (everyone at risk fails)
-        np.divide(1.0, 1.0 - dl, out=g, where=dl < 1)
-        g *= dl
-        g /= nb
+        left = np.subtract(nb, d, out=d)
+        g = np.zeros_like(dl)  # d/(n (n - d)) = dL/(n - d), 0 where n = d (everyone at risk fails)
+        np.divide(dl, left, out=g, where=left > 0)
         b_before = np.empty_like(g)  # B(u-)
         b_before[0] = b_end if start else 0.0
         b = _carried_cumsum(g, b_end)
@@ -279,20 +280,21 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
         jump /= nb
         est[:, sl] = jump
         _carried_cumsum(est[:, sl], None if start == 0 else est[:, start - 1])
-        two_d = _carried_cumsum(jump * (2 * (b_before - 1 / nb)), d_end)
+        rest = np.subtract(nb, dkb)
+        inv_n = np.divide(1.0, nb, out=nb)
+        rest *= smb * inv_n * inv_n
+        two_d = _carried_cumsum(jump * (2 * (b_before - inv_n)), d_end)
         inc = np.multiply(jump, b_before)  # (j B(u-) + 2 D(u-) + S(u-) (n - d_k)/n^2) j
         if start:
             inc[:, 0] += d_end
         inc[:, 1:] += two_d[:, :-1]
         d_end = two_d[:, -1]
-        rest = np.subtract(nb, dkb)
-        rest *= smb / nb / nb
         inc += rest
         inc *= jump
         v = _carried_cumsum(inc, v_end)
         v_end = v[:, -1].copy()
-        np.maximum(v, 0.0, out=var[:, sl])
-    return _AJ(time, n, dk, cens, est, var, surv)
+        np.sqrt(np.maximum(v, 0.0, out=v), out=se[:, sl])
+    return _AJ(time, n, dk, cens, est, se, surv)
 
 
 def _cmprsk_variance(n: np.ndarray, dk: np.ndarray, surv: np.ndarray, sm: np.ndarray, est: np.ndarray) -> np.ndarray:
@@ -395,7 +397,7 @@ class CumulativeIncidence(Result):
     groups: list
     options: dict = field(default_factory=dict)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
-    _fits: tuple = field(default=(), repr=False)  # per group: the _AJ (estimates and IJ variances)
+    _fits: tuple = field(default=(), repr=False)  # per group: the _AJ (estimates and IJ SEs)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -407,7 +409,7 @@ class CumulativeIncidence(Result):
             z = _common.z_value(_common.check_level(self.options["conf_level"]))
             parts = []
             for aj in self._fits:
-                se = np.sqrt(aj.var_ij)
+                se = aj.std_err
                 se_c = np.sqrt(aj.var_cmprsk())
                 se_ci = se if variance == "ij" else se_c
                 se_log = np.divide(se_ci, aj.estimate, out=np.zeros_like(se_ci), where=aj.estimate > 0)
@@ -461,7 +463,7 @@ class CumulativeIncidence(Result):
             k, m = dk.shape
             s0 = _aj_from_counts(time, n, dk.sum(axis=0)[None, :], cens)
             est = np.vstack((np.cumprod(1.0 - dk.sum(axis=0) / n), aj.estimate))
-            se = np.sqrt(np.vstack((s0.var_ij, aj.var_ij)))
+            se = np.vstack((s0.std_err, aj.std_err))
             se[0, est[0] == 0] = 0.0  # every influence on S(t) carries the factor S(t): exactly 0 (not round-off)
             se_log = np.divide(se, est, out=np.zeros_like(se), where=est > 0)
             lo, hi = _common.confint(est, se_log, se, conf_type, z)

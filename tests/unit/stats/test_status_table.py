@@ -1,5 +1,6 @@
-"""status_table: the per-status counting behind Aalen-Johansen; its sorted path (continuous times, n > 4096) and
-its bincount path (integer days) must count exactly as a plain np.unique + bincount does."""
+"""status_table: the per-status counting behind Aalen-Johansen; its packed-key sort (continuous times, n > 4096),
+its bincount (integer days) and its fallback (times hundreds of binades apart) must count exactly as a plain
+np.unique + bincount does."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ def _by_unique(t, status, k):
     return grid, n_risk, counts
 
 
-@pytest.mark.parametrize("times", ["distinct", "tied", "days"])
+@pytest.mark.parametrize("times", ["distinct", "tied", "days", "binades"])
 @pytest.mark.parametrize("k", [2, 3, 4])
 def test_sorted_path_counts_as_unique(times, k):
     rng = np.random.default_rng(k)
@@ -24,6 +25,8 @@ def test_sorted_path_counts_as_unique(times, k):
         t = np.round(t, 1) + 0.05  # non-integer, heavily tied, not a dense integer range
     elif times == "days":
         t = np.ceil(t)  # integer days: the bincount path
+    elif times == "binades":
+        t = 10.0 ** rng.uniform(-300, 300, t.size)  # too far apart to pack with the status: event_table's path
     status = rng.integers(0, k, t.size)
     grid, n_risk, counts = status_table(t, status, k)
     g2, r2, c2 = _by_unique(t, status, k)
