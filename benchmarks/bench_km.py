@@ -10,7 +10,8 @@ seeded: two arms (HR 0.8), exponential event times, Uniform(0, 2300) censoring, 
 round-robin (one repetition of each in turn, 5 rounds) and each cell is the **minimum** over the rounds: on a shared
 machine the minimum is the estimate least disturbed by other processes (per call: 7 round-robin batches).
 ``--quick``: n = 1e5 only, no 1e7 memory. Issue 18's targets are measured in the same run: KM by 2 groups against
-pooled KM, integer-day KM against the numpy one-pass floor (``_floor.py``), KM with its median and CI per call at
+pooled KM and integer-day KM against the numpy one-pass floor (``_floor.py``), 11 interleaved turns (the ratios of
+the wall and CPU minima and of the wall medians), KM with its median and CI per call at
 n = 200 against statsmodels ``SurvfuncRight`` plus its median and CI, and the peak memory (tracemalloc, each call in
 a fresh process) of KM by group and of the log-rank on continuous times. Calls:
 

@@ -11,7 +11,9 @@ What is timed: the library call only (lifelines gets its two pre-split arrays, b
 survey). Each cell is the median of 5 calls (3 at n = 1e7), the libraries taking turns; the per-call cost at
 n = 200 is the median over 7 batches of 200 calls (lifelines: 7 batches of 10). Every library must return the
 same chi-square (checked to 1e-9 relative). Peak memory of our call (tracemalloc, which sees numpy allocations)
-is reported at the largest integer-day n. ``--quick``: n = 1e5 only.
+is reported at the largest integer-day n. Against the numpy one-pass floor (``_floor.logrank``) at 1e6 and 1e7
+integer-day rows: 11 interleaved turns, the ratios of the wall and CPU minima and of the wall medians.
+``--quick``: n = 1e5 only.
 """
 
 from __future__ import annotations

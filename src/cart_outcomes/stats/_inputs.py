@@ -7,8 +7,7 @@ contract of ``cart_outcomes.stats`` promises. Nothing here knows about CAR-T.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -96,11 +95,11 @@ def times(
     return t
 
 
-@dataclass(frozen=True, slots=True)
-class TimeEvent:
+class TimeEvent(NamedTuple):
     """The time and event columns, as :func:`times` (``keep_int``) and :func:`events` return them, or with
     ``checked`` False, integer days and integer or boolean events as the user gave them: the counting pass
-    (``event_table(..., checked=False)``) checks those on its way, and :meth:`check` words the error."""
+    (``event_table(..., checked=False)``) checks those on its way, and :meth:`check` words the error. (A named
+    tuple: built on every call, in a few hundred nanoseconds.)"""
 
     time: np.ndarray
     event: np.ndarray
