@@ -23,6 +23,8 @@ _MISSING_ANY_CASE = frozenset({f(t) for t in MISSING_TOKENS for f in (str.lower,
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#ERROR"})
 
+_MISSING_OR_ERROR = _MISSING_ANY_CASE | EXCEL_ERRORS
+
 _KIND = {str: "s", float: "n", int: "n", np.float64: "n", np.int64: "n", bool: "b", np.bool_: "b",
          dt.datetime: "d", dt.date: "d", pd.Timestamp: "d", dt.time: "t", type(None): "x"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
@@ -81,12 +83,14 @@ class ColumnReader:
             self.kind[odd] = raw[odd].map(_kind_of).to_numpy(dtype=object)
         self.kind[na] = "x"
         is_s = self.kind == "s"
-        self.text = pd.Series(np.full(len(raw), None, dtype=object), index=raw.index)
-        if is_s.any():
-            # cells arrive stripped of surrounding blanks (see _readers.clean_cells)
-            self.text[is_s] = raw[is_s]
-            self.kind[is_s & self.text.isin(_MISSING_ANY_CASE).to_numpy()] = "x"
-            err = is_s & self.text.isin(EXCEL_ERRORS).to_numpy()
+        text = np.full(len(raw), None, dtype=object)
+        text[is_s] = raw.to_numpy(dtype=object)[is_s]  # cells arrive stripped of blanks (_readers.clean_cells)
+        self.text = pd.Series(text, index=raw.index)
+        flagged = np.flatnonzero(is_s & self.text.isin(_MISSING_OR_ERROR).to_numpy())  # one hash pass for both
+        if flagged.size:
+            self.kind[flagged[[v in _MISSING_ANY_CASE for v in text[flagged]]]] = "x"
+            err = np.zeros(len(raw), dtype=bool)
+            err[flagged[[v in EXCEL_ERRORS for v in text[flagged]]]] = True
             if err.any():
                 self.report(err, "EXCEL_ERROR", lambda v: f"Excel error value {v}; expected a {self._expected()}")
                 self.kind[err] = "x"

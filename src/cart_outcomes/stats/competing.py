@@ -259,7 +259,8 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
     for start in range(0, m, _BLOCK):
         sl = slice(start, min(start + _BLOCK, m))
         nb, dkb = n[sl].astype(float), dk[:, sl]  # float: no int-to-float cast in each division
-        dl = dkb.sum(axis=0) / nb
+        d = dkb.sum(axis=0)
+        dl = d / nb
         s = np.subtract(1.0, dl, out=surv[sl])
         if start:
             s[0] = surv[start - 1] * s[0]
@@ -267,10 +268,9 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
         smb = np.empty_like(s)  # S(u-)
         smb[0] = surv[start - 1] if start else 1.0
         smb[1:] = s[:-1]
-        g = np.zeros_like(dl)  # d/(n (n - d)): dL/(1 - dL)/n, 0 where dL = 1 (everyone at risk fails)
-        np.divide(1.0, 1.0 - dl, out=g, where=dl < 1)
-        g *= dl
-        g /= nb
+        left = np.subtract(nb, d, out=d)
+        g = np.zeros_like(dl)  # d/(n (n - d)) = dL/(n - d), 0 where n = d (everyone at risk fails)
+        np.divide(dl, left, out=g, where=left > 0)
         b_before = np.empty_like(g)  # B(u-)
         b_before[0] = b_end if start else 0.0
         b = _carried_cumsum(g, b_end)
@@ -280,14 +280,15 @@ def _aj_from_counts(time: np.ndarray, n: np.ndarray, dk: np.ndarray, cens: np.nd
         jump /= nb
         est[:, sl] = jump
         _carried_cumsum(est[:, sl], None if start == 0 else est[:, start - 1])
-        two_d = _carried_cumsum(jump * (2 * (b_before - 1 / nb)), d_end)
+        rest = np.subtract(nb, dkb)
+        inv_n = np.divide(1.0, nb, out=nb)
+        rest *= smb * inv_n * inv_n
+        two_d = _carried_cumsum(jump * (2 * (b_before - inv_n)), d_end)
         inc = np.multiply(jump, b_before)  # (j B(u-) + 2 D(u-) + S(u-) (n - d_k)/n^2) j
         if start:
             inc[:, 0] += d_end
         inc[:, 1:] += two_d[:, :-1]
         d_end = two_d[:, -1]
-        rest = np.subtract(nb, dkb)
-        rest *= smb / nb / nb
         inc += rest
         inc *= jump
         v = _carried_cumsum(inc, v_end)
