@@ -80,9 +80,11 @@ def synthetic_study(folder: Path, n: int = 1000, seed: int = 20240601) -> Path:
     return folder / "study.yaml"
 
 
-def cold(study: Path, out: Path) -> float:
-    """Wall seconds of ``python -m cart_outcomes run study.yaml --out out --quiet`` in a new process."""
-    return _process([sys.executable, "-m", "cart_outcomes", "run", str(study), "--out", str(out), "--quiet"])
+def cold(study: Path, out: Path, *, workers: str = "") -> float:
+    """Wall seconds of ``python -m cart_outcomes run study.yaml --out out --quiet`` in a new process
+    (``workers``: ``CART_OUTCOMES_WORKERS``, unset when empty)."""
+    return _process([sys.executable, "-m", "cart_outcomes", "run", str(study), "--out", str(out), "--quiet"],
+                    workers=workers)
 
 
 def imports() -> float:
@@ -91,10 +93,13 @@ def imports() -> float:
     return _process([sys.executable, "-c", "import numpy, pandas, scipy.stats, matplotlib.pyplot"])
 
 
-def _process(args: list[str]) -> float:
+def _process(args: list[str], *, workers: str = "") -> float:
     # as a user's second run: the package's bytecode is cached (run() compiles it once; a shell that sets
     # PYTHONDONTWRITEBYTECODE would otherwise make every cold run compile ~100 modules again)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(ROOT / "src")}
+    drop = ("PYTHONDONTWRITEBYTECODE", "CART_OUTCOMES_WORKERS")
+    env = {k: v for k, v in os.environ.items() if k not in drop} | {"PYTHONPATH": str(ROOT / "src")}
+    if workers:
+        env["CART_OUTCOMES_WORKERS"] = workers
     start = time.perf_counter()
     subprocess.run(args, check=True, env=env, capture_output=True)
     return time.perf_counter() - start
@@ -106,6 +111,21 @@ def warm(study: Path, out: Path) -> float:
     start = time.perf_counter()
     run_plan(study, out=out)
     return time.perf_counter() - start
+
+
+def _where_figures_are_drawn(tmp: Path, repeat: int) -> list[dict]:
+    """The seed study's cold run with its figures drawn in forked workers (the default) and in the main process only
+    (``CART_OUTCOMES_WORKERS=1``), taking turns."""
+    runs: dict[str, list[float]] = {"": [], "1": []}
+    for k in range(repeat):
+        for workers in runs:
+            runs[workers].append(cold(SEED / "study.yaml", tmp / f"figures-{workers}-{k}", workers=workers))
+    table = "Seed study, cold run: where its figures are drawn (medians, taking turns)"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return [{"table": table, "figures drawn": f"in forked worker processes (the default: one per core, {cores} here)",
+             "cold `cart-outcomes run` (s)": float(np.median(runs[""]))},
+            {"table": table, "figures drawn": "in the main process only (CART_OUTCOMES_WORKERS=1)",
+             "cold `cart-outcomes run` (s)": float(np.median(runs["1"]))}]
 
 
 def run(quick: bool) -> list[dict]:
@@ -132,6 +152,7 @@ def run(quick: bool) -> list[dict]:
             warm_s[n] = float(np.median([warm(study, tmp / f"warm{n}-{k}") for k in range(reps)]))
             rows.append({"table": "Cold and warm runs (medians)", "cohort": name, "patients": n,
                          "cold `cart-outcomes run`, new process (s)": cold_s[n], "warm run_plan (s)": warm_s[n]})
+        rows += _where_figures_are_drawn(tmp, repeat)
     yardstick = float(np.median(yard))
     big, mid = sizes[-1], sizes[-2] if quick else 10_000
     slope = np.log(warm_s[big] / warm_s[mid]) / np.log(big / mid)

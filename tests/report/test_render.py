@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from cart_outcomes.errors import InputError
 from cart_outcomes.report import figures as F
 from cart_outcomes.report import render
 from cart_outcomes.stats.km import kaplan_meier
@@ -41,6 +42,16 @@ def test_workers_only_when_forking_is_safe_and_pays(monkeypatch):
     monkeypatch.setattr(render.threading, "active_count", lambda: 2)
     assert render._workers(50, None) == 1  # another thread runs: no fork
     monkeypatch.setattr(render.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(render.sys, "platform", "linux")
+    monkeypatch.setenv(render.WORKERS_VARIABLE, "1")
+    assert render._workers(50, None) == 1  # the user asked for this process only
+    monkeypatch.setenv(render.WORKERS_VARIABLE, "3")
+    assert render._workers(50, None) == 3 and render._workers(render.MIN_PARALLEL - 1, None) == 1
+    for bad in ("0", "two", "-2", "1.5"):
+        monkeypatch.setenv(render.WORKERS_VARIABLE, bad)
+        with pytest.raises(InputError, match="CART_OUTCOMES_WORKERS must be a whole number"):
+            render._workers(50, None)
+    monkeypatch.setenv(render.WORKERS_VARIABLE, "3")
     monkeypatch.setattr(render.sys, "platform", "darwin")
     assert render._workers(50, None) == 1  # no fork outside Linux
 
@@ -59,6 +70,7 @@ def test_worker_processes_give_the_bytes_of_this_process(tmp_path):
         build = lambda: [F.km_figure(km, times=[0, 30, 60, 90]) for _ in range(5)] + [F.km_figure(kaplan_meier(
             frame, "t", "e"))]
         formats = [("png", 100), ("pdf", 300)]
+        os.environ.pop("CART_OUTCOMES_WORKERS", None)
         auto = render._workers(6, None)
         assert auto == min(len(os.sched_getaffinity(0)), 6), auto
         serial = render.render_figures(build(), formats, workers=1)
@@ -70,3 +82,12 @@ def test_worker_processes_give_the_bytes_of_this_process(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "same bytes 6"
+
+
+def test_a_bad_workers_variable_stops_the_run_before_any_file_is_written(demo_run, tmp_path, monkeypatch):
+    from cart_outcomes.report.write import write_outputs
+
+    monkeypatch.setenv(render.WORKERS_VARIABLE, "all")
+    with pytest.raises(InputError, match="CART_OUTCOMES_WORKERS must be a whole number of processes"):
+        write_outputs(demo_run, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -51,8 +51,10 @@ def write_outputs(run: RunResult, out: str | Path, options: ReportOptions | None
     ``results.json`` is the record's ``model_dump``; each tidy table is a CSV (formula-safe); the report documents
     and figure files follow ``options`` (default: all documents, SVG figures).
     """
+    from cart_outcomes.report.render import configured_workers
     from cart_outcomes.report.tables import write_csv
 
+    configured_workers()  # a bad CART_OUTCOMES_WORKERS stops the run before any file is written
     options = options or ReportOptions()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
