@@ -113,19 +113,38 @@ def warm(study: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def _where_figures_are_drawn(tmp: Path, repeat: int) -> list[dict]:
-    """The seed study's cold run with its figures drawn in forked workers (the default) and in the main process only
-    (``CART_OUTCOMES_WORKERS=1``), taking turns."""
-    runs: dict[str, list[float]] = {"": [], "1": []}
+def statistics_only(folder: Path) -> Path:
+    """The seed study's plan without its report: results.json and the CSV tables only (no HTML, Word, workbook or
+    figure), written into ``folder``."""
+    import yaml
+
+    plan = yaml.safe_load((SEED / "study.yaml").read_text(encoding="utf-8"))
+    plan["data"]["source"] = str(SEED)
+    plan["report"] = {"html": False, "docx": False, "xlsx": False}
+    plan["figures"] = dict.fromkeys(("km", "cif", "swimmer", "toxicity", "simon_makuch", "kinetics", "labs",
+                                     "forest"), False)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _seed_variants(tmp: Path, repeat: int, yardstick: float) -> list[dict]:
+    """The seed study's cold run with its figures drawn in forked workers (the default), in the main process only
+    (``CART_OUTCOMES_WORKERS=1``), and without its report, taking turns."""
+    bare = statistics_only(tmp / "statistics-only")
+    runs: dict[str, list[float]] = {"": [], "1": [], "bare": []}
     for k in range(repeat):
-        for workers in runs:
-            runs[workers].append(cold(SEED / "study.yaml", tmp / f"figures-{workers}-{k}", workers=workers))
-    table = "Seed study, cold run: where its figures are drawn (medians, taking turns)"
+        for kind, times in runs.items():
+            study, workers = (bare, "") if kind == "bare" else (SEED / "study.yaml", kind)
+            times.append(cold(study, tmp / f"variant-{kind}-{k}", workers=workers))
+    table = "Seed study, cold runs (medians, taking turns)"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    return [{"table": table, "figures drawn": f"in forked worker processes (the default: one per core, {cores} here)",
-             "cold `cart-outcomes run` (s)": float(np.median(runs[""]))},
-            {"table": table, "figures drawn": "in the main process only (CART_OUTCOMES_WORKERS=1)",
-             "cold `cart-outcomes run` (s)": float(np.median(runs["1"]))}]
+    rows = [("the whole run, figures drawn in forked worker processes (the default: one per core, "
+             f"{cores} here)", ""), ("the whole run, figures drawn in the main process (CART_OUTCOMES_WORKERS=1)", "1"),
+            ("statistics, results.json and CSVs only (report: html, docx, xlsx false; no figures)", "bare")]
+    return [{"table": table, "run": name, "cold `cart-outcomes run` (s)": float(np.median(runs[kind])),
+             "x the yardstick": f"{np.median(runs[kind]) / yardstick:.2f}x"} for name, kind in rows]
 
 
 def run(quick: bool) -> list[dict]:
@@ -152,8 +171,8 @@ def run(quick: bool) -> list[dict]:
             warm_s[n] = float(np.median([warm(study, tmp / f"warm{n}-{k}") for k in range(reps)]))
             rows.append({"table": "Cold and warm runs (medians)", "cohort": name, "patients": n,
                          "cold `cart-outcomes run`, new process (s)": cold_s[n], "warm run_plan (s)": warm_s[n]})
-        rows += _where_figures_are_drawn(tmp, repeat)
-    yardstick = float(np.median(yard))
+        yardstick = float(np.median(yard))
+        rows += _seed_variants(tmp, repeat, yardstick)
     big, mid = sizes[-1], sizes[-2] if quick else 10_000
     slope = np.log(warm_s[big] / warm_s[mid]) / np.log(big / mid)
     target = "Issue 18 targets (same run)"
