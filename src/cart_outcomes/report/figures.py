@@ -153,8 +153,9 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _freeze_layout(fig: Figure) -> None:
-    """Run the figure's constrained layout once and freeze it (call under :func:`figure_style`): every later save of
-    the figure (SVG, PNG, PDF, in any order, in this process or a worker) draws the same positions.
+    """Run the figure's constrained layout once and freeze it (under :func:`figure_style`, as :func:`_saved` does):
+    every later save of the figure (SVG, PNG, PDF, in any order, in this process or a worker) draws the same
+    positions.
 
     The builders leave the layout to the first save, so a report can lay its figures out in worker processes
     (:mod:`~cart_outcomes.report.render`). Only the layout is computed (not a full draw), and the figure is left with
@@ -187,34 +188,30 @@ def _font_fallback(match: re.Match) -> str:
     return f"font-family: {family}, {generic}"
 
 
+def _saved(fig: Figure, buf: io.StringIO | io.BytesIO, **savefig: Any) -> Any:
+    """What ``fig.savefig(buf, **savefig)`` writes, saved under the report style with the layout frozen first."""
+    with figure_style():
+        _freeze_layout(fig)
+        fig.savefig(buf, **savefig)
+    return buf.getvalue()
+
+
 def figure_to_svg(fig: Figure) -> str:
     """SVG text of ``fig`` without the XML prolog, ready to inline in HTML: text stays ``<text>`` (editable, escaped),
     each font is followed by a generic family (``'DejaVu Sans', sans-serif``) so a machine without it still shows
     the labels, and comments and metadata are removed (:func:`~cart_outcomes.report._svg.sanitize_svg`)."""
-    buf = io.StringIO()
-    with figure_style():
-        _freeze_layout(fig)
-        fig.savefig(buf, format="svg", metadata=_SVG_META)
-    svg = buf.getvalue()
+    svg = _saved(fig, io.StringIO(), format="svg", metadata=_SVG_META)
     return sanitize_svg(_SVG_FONT.sub(_font_fallback, svg[svg.index("<svg"):]))
 
 
 def figure_to_png(fig: Figure, dpi: int = 300) -> bytes:
     """PNG bytes at ``dpi`` (300 for print), without software metadata."""
-    buf = io.BytesIO()
-    with figure_style():
-        _freeze_layout(fig)
-        fig.savefig(buf, format="png", dpi=dpi, metadata=_PNG_META, pil_kwargs=_PNG_ZLIB)
-    return buf.getvalue()
+    return _saved(fig, io.BytesIO(), format="png", dpi=dpi, metadata=_PNG_META, pil_kwargs=_PNG_ZLIB)
 
 
 def figure_to_pdf(fig: Figure) -> bytes:
     """PDF bytes with fonts embedded as TrueType and no creation date."""
-    buf = io.BytesIO()
-    with figure_style():
-        _freeze_layout(fig)
-        fig.savefig(buf, format="pdf", metadata=_PDF_META)
-    return buf.getvalue()
+    return _saved(fig, io.BytesIO(), format="pdf", metadata=_PDF_META)
 
 
 def figure_to_tiff(fig: Figure, dpi: int = 300) -> bytes:
